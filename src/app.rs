@@ -1,0 +1,211 @@
+//! One function per subcommand, wiring the stages: profile → plan → targets → engine →
+//! results → report. Returns the exit code of DESIGN.md §8.
+
+use crate::cli::{RunArgs, ValidateArgs};
+use crate::endpoint::http::{self, ClientSettings, HttpTarget};
+use crate::endpoint::{EndpointError, Target};
+use crate::engine;
+use crate::payload::{self, PayloadError};
+use crate::plan::{Plan, Variant};
+use crate::profile::{self, Profile, ProfileError, Target as TargetSpec, Urls};
+use crate::progress::Progress;
+use crate::report::table;
+use crate::results::files::{self, write_atomic};
+use crate::results::json::Summary;
+use crate::results::{CellSummary, csv as results_csv};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::SystemTime;
+use tokio::sync::watch;
+
+/// Exit codes of DESIGN.md §8.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// Ran, but the SLA or a regression check failed.
+    pub const FAILED_CHECK: u8 = 1;
+    /// Usage or profile error.
+    pub const USAGE: u8 = 2;
+    /// Target unreachable or run aborted.
+    pub const TARGET: u8 = 3;
+    /// Stopped by Ctrl-C (128 + SIGINT).
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// Why a command could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The profile is unreadable or invalid.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// Request bodies could not be built.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// The target cannot be used.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    /// The emulator could not start its endpoints.
+    #[error(transparent)]
+    Emulator(#[from] crate::emulator_target::EmulatorError),
+    /// Results could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+impl AppError {
+    /// The exit code this error maps to.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AppError::Profile(_) | AppError::Payload(_) => exit::USAGE,
+            _ => exit::TARGET,
+        }
+    }
+}
+
+/// `loadtest validate`: checks the profile and prints its plan.
+pub fn validate(args: &ValidateArgs) -> Result<ExitCode, AppError> {
+    let profile = profile::load(&args.profile)?;
+    let plan = Plan::from_profile(&profile)?;
+    crate::emulator_target::check(&profile, &plan)?;
+    println!("{} is valid: {} cells, about {} of load.", args.profile.display(), plan.cells.len(),
+        humantime::format_duration(plan.estimated_duration()));
+    for cell in &plan.cells {
+        println!("  {:>3}  {:<10} {:<16} {:>8}  {}", cell.index, cell.variant.hosting_label(),
+            cell.variant.instance_label(), crate::profile::units::format_size(cell.payload_bytes), cell.load);
+    }
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// `loadtest run`: runs every cell, writing results as each one ends.
+pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
+    let profile = profile::load(&args.profile)?;
+    let plan = Plan::from_profile(&profile)?;
+    let (cancel_tx, cancel) = watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = cancel_tx.send(true);
+            // Keep the sender alive so receivers see `true`, not a closed channel.
+            std::future::pending::<()>().await;
+        }
+    });
+    let deployed = crate::emulator_target::start(&profile, &plan).await?;
+    let urls = match &deployed {
+        Some(running) => running.urls.clone(),
+        None => http_urls(&profile, &plan),
+    };
+    let targets = build_targets(&profile, &plan, &urls)?;
+    probe_targets(&profile, &plan, &targets).await?;
+    let out_root = args.out.clone().unwrap_or_else(|| profile.report_dir.clone());
+    let started = SystemTime::now();
+    let run_dir = files::create_run_dir(&out_root, &profile.name, started)
+        .map_err(|source| AppError::Write { path: out_root.clone(), source })?;
+    let mut summary = Summary::start(&profile, &args.profile.display().to_string(), plan.cells.len(), files::rfc3339(started));
+    write_outputs(&run_dir, &summary)?;
+    let mut progress = Progress::new(&plan, args.quiet);
+    for cell in &plan.cells {
+        if *cancel.borrow() {
+            break;
+        }
+        progress.start_cell(cell);
+        let bodies = Arc::new(payload::build(&profile.payload.source, cell.payload_bytes, profile.sweep.seed ^ cell.index as u64)?);
+        let target = targets[&cell.variant].clone();
+        let result = engine::run_cell(cell, target, bodies, profile.sweep.seed ^ cell.index as u64, cancel.clone()).await;
+        let cell_summary = CellSummary::from_result(&result);
+        progress.finish_cell(&cell_summary);
+        summary.cells.push(cell_summary);
+        summary.ended_at = files::rfc3339(SystemTime::now());
+        summary.interrupted = result.interrupted;
+        write_outputs(&run_dir, &summary)?;
+    }
+    summary.complete = summary.cells.len() == plan.cells.len() && !summary.interrupted;
+    write_outputs(&run_dir, &summary)?;
+    progress.finish();
+    if let Some(running) = deployed {
+        running.stop().await;
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = table::write(&summary.cells, &mut stdout);
+    println!("\nResults: {}", run_dir.display());
+    let interrupted = summary.interrupted || *cancel.borrow();
+    if interrupted {
+        eprintln!("Interrupted: {} of {} cells measured and saved.", summary.cells.len(), plan.cells.len());
+        return Ok(ExitCode::from(exit::INTERRUPTED));
+    }
+    Ok(ExitCode::from(accounting_exit(&summary.cells)))
+}
+
+/// A cell whose accounting does not balance means lost measurements: report it as aborted.
+fn accounting_exit(cells: &[CellSummary]) -> u8 {
+    let broken: Vec<usize> = cells.iter().filter(|c| !c.accounting_ok).map(|c| c.index).collect();
+    if broken.is_empty() {
+        return exit::OK;
+    }
+    eprintln!("error: accounting does not balance (sent ≠ ok + errors + cancelled) in cells {broken:?}");
+    exit::TARGET
+}
+
+/// The URL of each variant for an http target.
+fn http_urls(profile: &Profile, plan: &Plan) -> BTreeMap<Variant, String> {
+    let TargetSpec::Http(http) = &profile.target else {
+        return BTreeMap::new();
+    };
+    plan.variants()
+        .into_iter()
+        .map(|v| {
+            let url = match &http.urls {
+                Urls::One(url) => url.clone(),
+                Urls::PerInstance(map) => map.get(v.instance_label()).cloned().unwrap_or_default(),
+            };
+            (v, url)
+        })
+        .collect()
+}
+
+fn build_targets(profile: &Profile, plan: &Plan, urls: &BTreeMap<Variant, String>) -> Result<BTreeMap<Variant, Arc<HttpTarget>>, AppError> {
+    let max_in_flight = plan.cells.iter().map(|c| c.load.max_in_flight()).max().unwrap_or(1);
+    let client = http::client(&ClientSettings { timeout: profile.timeout, max_in_flight: max_in_flight as usize })?;
+    let (method, headers) = match &profile.target {
+        TargetSpec::Http(h) => (h.method.as_str(), h.headers.clone()),
+        TargetSpec::Emulator(_) => ("POST", BTreeMap::new()),
+    };
+    let mut out = BTreeMap::new();
+    for (variant, url) in urls {
+        let target = HttpTarget::new(client.clone(), method, url, &profile.payload.content_type, &headers)?;
+        out.insert(variant.clone(), Arc::new(target));
+    }
+    Ok(out)
+}
+
+/// Sends one request to each target before any load: an unreachable target fails the run
+/// at once (exit 3) instead of as thousands of connect errors.
+async fn probe_targets(profile: &Profile, plan: &Plan, targets: &BTreeMap<Variant, Arc<HttpTarget>>) -> Result<(), AppError> {
+    let size = plan.cells.first().map_or(0, |c| c.payload_bytes);
+    let body = payload::build(&profile.payload.source, size, profile.sweep.seed)?.get(0);
+    for target in targets.values() {
+        target.probe(body.clone()).await?;
+    }
+    Ok(())
+}
+
+fn write_outputs(run_dir: &Path, summary: &Summary) -> Result<(), AppError> {
+    let csv_path = run_dir.join("results.csv");
+    let json_path = run_dir.join("summary.json");
+    if !summary.cells.is_empty() {
+        write_atomic(&csv_path, |w| results_csv::write(&summary.cells, w).map_err(std::io::Error::other))
+            .map_err(|source| AppError::Write { path: csv_path.clone(), source })?;
+    }
+    write_atomic(&json_path, |w| serde_json::to_writer_pretty(&mut *w, summary).map_err(std::io::Error::other))
+        .map_err(|source| AppError::Write { path: json_path.clone(), source })
+}
+
+/// `loadtest emulate`: serves emulated endpoints until Ctrl-C.
+pub async fn emulate(_args: &crate::cli::EmulateArgs) -> Result<ExitCode, AppError> {
+    Ok(ExitCode::from(exit::USAGE))
+}

@@ -1,0 +1,62 @@
+//! Command-line shapes (clap). Parsing only; [`crate::app`] does the work.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Measure how a model-inference endpoint behaves under load, and what hosting it costs.
+#[derive(Debug, Parser)]
+#[command(name = "loadtest", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a profile's sweep and write results.csv and summary.json.
+    #[command(after_help = "Example:\n  loadtest run profiles/quickstart.toml\n  loadtest run profiles/http-example.toml --out /tmp/runs --quiet")]
+    Run(RunArgs),
+    /// Check a profile and print its plan, without sending anything.
+    #[command(after_help = "Example:\n  loadtest validate profiles/quickstart.toml")]
+    Validate(ValidateArgs),
+    /// Serve the emulator of SageMaker hosting until Ctrl-C.
+    #[command(after_help = "Example:\n  loadtest emulate --listen 127.0.0.1:8080\n  curl -X POST --data-binary @body.bin http://127.0.0.1:8080/endpoints/<name>/invocations")]
+    Emulate(EmulateArgs),
+}
+
+/// `loadtest run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The profile (TOML) to run.
+    pub profile: PathBuf,
+    /// Folder for the run folder (default: the profile's `[report] dir`, else `reports`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// No progress bar; only the final table and errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `loadtest validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The profile (TOML) to check.
+    pub profile: PathBuf,
+}
+
+/// `loadtest emulate`.
+#[derive(Debug, Args)]
+pub struct EmulateArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Endpoints to emulate (TOML with [[endpoint]] tables); a default set without it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Multiplies every simulated duration (0.1 = ten times faster).
+    #[arg(long, value_name = "FACTOR")]
+    pub time_scale: Option<f64>,
+}

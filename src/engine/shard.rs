@@ -1,0 +1,208 @@
+//! One shard of a cell: a single task that issues requests, awaits them and records them.
+//!
+//! Closed and open loops share this loop; they differ only in *when* the next request is
+//! due ([`Issue`]). The shard owns its recorder, so nothing mutable is shared across threads.
+
+use super::pacer::Pacer;
+use crate::endpoint::Target;
+use crate::payload::Bodies;
+use crate::recorder::Recorder;
+use crate::sample::{Outcome, Sample};
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use std::time::Duration;
+use tokio::sync::watch;
+use tokio::time::{Instant, sleep_until};
+
+/// Below this gap to the next arrival the shard yields instead of sleeping: tokio's timer
+/// has 1 ms resolution and would otherwise send up to 1 ms late.
+const SPIN_BELOW: Duration = Duration::from_millis(1);
+
+/// When a shard sends its next request.
+#[derive(Debug)]
+pub enum Issue {
+    /// Keep `workers` requests in flight; each completion starts the next.
+    Closed {
+        /// Requests kept in flight.
+        workers: u32,
+    },
+    /// Send at the pacer's times. At `max_in_flight` an arrival waits for a free slot and is
+    /// sent late (latency still counts from its intended time); one that waited longer than
+    /// `give_up_after`, or was still waiting when the window closed, is dropped and counted.
+    Open {
+        /// The shard's schedule.
+        pacer: Pacer,
+        /// Most requests in flight in this shard.
+        max_in_flight: usize,
+        /// Longest wait for a slot before an arrival is dropped.
+        give_up_after: Duration,
+    },
+}
+
+/// Times that bound a cell.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    /// Start of warmup: the schedule's origin.
+    pub start: Instant,
+    /// End of warmup, start of measurement.
+    pub measure_from: Instant,
+    /// No request is sent at or after this.
+    pub end: Instant,
+    /// Longest wait for in-flight requests after `end`.
+    pub drain: Duration,
+}
+
+/// What the shard does next.
+enum Due {
+    /// Send a request intended at this time.
+    Send(Instant),
+    /// Count an arrival at this time as dropped.
+    Drop(Instant),
+    /// Nothing is due before this time.
+    Wait(Instant),
+}
+
+impl Issue {
+    /// The next action at `now` with `in_flight` requests outstanding.
+    fn next(&mut self, now: Instant, window: &Window, in_flight: usize) -> Due {
+        match self {
+            Issue::Closed { workers } if in_flight < *workers as usize => Due::Send(now),
+            Issue::Closed { .. } => Due::Wait(window.end),
+            Issue::Open {
+                pacer,
+                max_in_flight,
+                give_up_after,
+            } => {
+                let due = window.start + pacer.peek();
+                if due >= window.end {
+                    return Due::Wait(window.end);
+                }
+                if due > now {
+                    return Due::Wait(due);
+                }
+                if now.saturating_duration_since(due) > *give_up_after {
+                    pacer.advance();
+                    return Due::Drop(due);
+                }
+                if in_flight >= *max_in_flight {
+                    // Woken by the next completion, which frees a slot.
+                    return Due::Wait(window.end);
+                }
+                pacer.advance();
+                Due::Send(due)
+            }
+        }
+    }
+
+    /// Arrivals scheduled before the window's end that were never sent.
+    fn unsent(&mut self, window: &Window) -> Vec<Instant> {
+        let mut out = Vec::new();
+        if let Issue::Open { pacer, .. } = self {
+            while window.start + pacer.peek() < window.end {
+                out.push(window.start + pacer.peek());
+                pacer.advance();
+            }
+        }
+        out
+    }
+}
+
+/// Runs one shard until the window ends (or `cancel` fires) and returns its recorder.
+pub async fn run<T: Target>(
+    target: &T,
+    bodies: &Bodies,
+    mut issue: Issue,
+    window: Window,
+    mut next_body: usize,
+    mut cancel: watch::Receiver<bool>,
+) -> Recorder {
+    let mut rec = Recorder::new(window.measure_from);
+    let mut in_flight = FuturesUnordered::new();
+    let mut measured_in_flight = 0u64;
+    let drain_until = window.end + window.drain;
+    let mut stopping = *cancel.borrow();
+    loop {
+        let now = Instant::now();
+        if !stopping && now >= window.end {
+            stopping = true;
+            for due in issue.unsent(&window) {
+                rec.record(&dropped_sample(due));
+            }
+        }
+        let mut wake = drain_until;
+        if !stopping {
+            loop {
+                match issue.next(now, &window, in_flight.len()) {
+                    Due::Send(intended) => {
+                        measured_in_flight += u64::from(rec.measures(intended));
+                        in_flight.push(one_request(target, bodies.get(next_body), intended));
+                        next_body += 1;
+                    }
+                    Due::Drop(intended) => rec.record(&dropped_sample(intended)),
+                    Due::Wait(until) => {
+                        wake = until;
+                        break;
+                    }
+                }
+            }
+        }
+        if stopping && in_flight.is_empty() {
+            break;
+        }
+        let spin = !stopping && wake.saturating_duration_since(now) < SPIN_BELOW;
+        let sleep_to = if stopping { drain_until } else { wake.checked_sub(SPIN_BELOW).unwrap_or(wake) };
+        tokio::select! {
+            biased;
+            _ = cancel.changed() => break,
+            Some(sample) = in_flight.next(), if !in_flight.is_empty() => {
+                measured_in_flight -= u64::from(rec.measures(sample.intended_start));
+                rec.record(&sample);
+            }
+            _ = pause(spin, sleep_to) => {
+                if stopping && Instant::now() >= drain_until {
+                    break;
+                }
+            }
+        }
+    }
+    rec.cancel_in_flight(measured_in_flight);
+    rec
+}
+
+async fn pause(spin: bool, until: Instant) {
+    if spin {
+        tokio::task::yield_now().await;
+    } else {
+        sleep_until(until).await;
+    }
+}
+
+fn dropped_sample(intended: Instant) -> Sample {
+    Sample {
+        intended_start: intended,
+        start: intended,
+        end: intended,
+        outcome: Outcome::Dropped,
+        bytes_out: 0,
+        bytes_in: 0,
+    }
+}
+
+async fn one_request<T: Target>(target: &T, body: bytes::Bytes, intended: Instant) -> Sample {
+    let bytes_out = body.len() as u64;
+    let start = Instant::now();
+    let result = target.send(body).await;
+    let end = Instant::now();
+    let (outcome, bytes_in) = match result {
+        Ok(bytes_in) => (Outcome::Ok, bytes_in),
+        Err(kind) => (Outcome::Error(kind), 0),
+    };
+    Sample {
+        intended_start: intended,
+        start,
+        end,
+        outcome,
+        bytes_out,
+        bytes_in,
+    }
+}

@@ -1,0 +1,29 @@
+//! `loadtest` command line: parse, run, map the outcome to an exit code (DESIGN.md §8).
+
+use clap::Parser;
+use loadtest::app::{self, exit};
+use loadtest::cli::{Cli, Command};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::TARGET);
+        }
+    };
+    let result = match &cli.command {
+        Command::Run(args) => runtime.block_on(app::run(args)),
+        Command::Validate(args) => app::validate(args),
+        Command::Emulate(args) => runtime.block_on(app::emulate(args)),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Request bodies: random bytes of a size, one file, a folder of files, or a JSON template.
+//!
+//! Bodies are built once per cell; each request takes a cheap [`Bytes`] clone.
+
+use crate::profile::PayloadSource;
+use bytes::Bytes;
+use rand::{Rng, RngExt, SeedableRng};
+use std::path::{Path, PathBuf};
+
+/// The bodies one cell sends, in turn.
+#[derive(Clone, Debug)]
+pub struct Bodies {
+    bodies: Vec<Bytes>,
+}
+
+impl Bodies {
+    /// The body for the `i`-th request (round-robin).
+    pub fn get(&self, i: usize) -> Bytes {
+        self.bodies[i % self.bodies.len()].clone()
+    }
+
+    /// Mean body size in bytes: the cell's payload size.
+    pub fn mean_len(&self) -> u64 {
+        let total: usize = self.bodies.iter().map(Bytes::len).sum();
+        (total / self.bodies.len()) as u64
+    }
+}
+
+/// Why bodies could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum PayloadError {
+    /// A payload file or folder could not be read.
+    #[error("cannot read payload {path}: {source}")]
+    Read {
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A folder source has no files.
+    #[error("payload folder {0} has no files; put request bodies in it or use source = \"random\"")]
+    EmptyDir(PathBuf),
+    /// A swept size is smaller than the JSON template around its filler.
+    #[error("payload size {size} B is smaller than the JSON template ({template} B without filler); raise sweep.payload_sizes or shorten the template")]
+    TemplateTooLarge {
+        /// The swept size.
+        size: u64,
+        /// The template's own size.
+        template: u64,
+    },
+}
+
+const FILL: &str = "{{bytes}}";
+
+/// Checks a JSON template: at most one `{{bytes}}` or `{{bytes:N}}` placeholder.
+pub fn check_template(text: &str) -> Result<(), String> {
+    let count = text.matches("{{bytes").count();
+    if count > 1 {
+        return Err("has more than one `{{bytes}}` placeholder; keep one".into());
+    }
+    if let Some(n) = fixed_fill(text) {
+        n.map_err(|_| "`{{bytes:N}}` needs a whole number of bytes, e.g. `{{bytes:1024}}`".to_string())?;
+    }
+    Ok(())
+}
+
+/// The N of a `{{bytes:N}}` placeholder, if the template has one.
+fn fixed_fill(text: &str) -> Option<Result<(usize, std::ops::Range<usize>), ()>> {
+    let start = text.find("{{bytes:")?;
+    let Some(len) = text[start..].find("}}") else {
+        return Some(Err(()));
+    };
+    let digits = &text[start + 8..start + len];
+    Some(digits.parse().map(|n| (n, start..start + len + 2)).map_err(|_| ()))
+}
+
+/// The sizes a source really sends: a file or folder replaces the swept sizes.
+pub fn effective_sizes(source: &PayloadSource, swept: &[u64]) -> Result<Vec<u64>, PayloadError> {
+    match source {
+        PayloadSource::Random => Ok(swept.to_vec()),
+        PayloadSource::Json { template } => match fixed_fill(template) {
+            Some(Ok((n, range))) => Ok(vec![(template.len() - range.len() + n) as u64]),
+            _ if !template.contains(FILL) => Ok(vec![template.len() as u64]),
+            _ => Ok(swept.to_vec()),
+        },
+        PayloadSource::File { .. } | PayloadSource::Dir { .. } => {
+            Ok(vec![build(source, 0, 0)?.mean_len()])
+        }
+    }
+}
+
+/// Builds the bodies of one cell of `size` bytes (ignored by file and folder sources).
+pub fn build(source: &PayloadSource, size: u64, seed: u64) -> Result<Bodies, PayloadError> {
+    let bodies = match source {
+        PayloadSource::Random => vec![random_bytes(size as usize, seed)],
+        PayloadSource::File { path } => vec![read(path)?],
+        PayloadSource::Dir { path } => read_dir(path)?,
+        PayloadSource::Json { template } => vec![fill_template(template, size, seed)?],
+    };
+    Ok(Bodies { bodies })
+}
+
+fn random_bytes(size: usize, seed: u64) -> Bytes {
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    let mut buf = vec![0u8; size];
+    rng.fill_bytes(&mut buf);
+    Bytes::from(buf)
+}
+
+fn read(path: &Path) -> Result<Bytes, PayloadError> {
+    std::fs::read(path).map(Bytes::from).map_err(|source| PayloadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<Bytes>, PayloadError> {
+    let io = |source| PayloadError::Read {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(PayloadError::EmptyDir(dir.to_path_buf()));
+    }
+    files.iter().map(|p| read(p)).collect()
+}
+
+fn fill_template(template: &str, size: u64, seed: u64) -> Result<Bytes, PayloadError> {
+    let (fill_len, range) = match fixed_fill(template) {
+        Some(Ok((n, range))) => (n, range),
+        _ => match template.find(FILL) {
+            Some(at) => {
+                let own = (template.len() - FILL.len()) as u64;
+                if size < own {
+                    return Err(PayloadError::TemplateTooLarge { size, template: own });
+                }
+                ((size - own) as usize, at..at + FILL.len())
+            }
+            None => return Ok(Bytes::from(template.to_owned())),
+        },
+    };
+    let mut out = String::with_capacity(template.len() + fill_len);
+    out.push_str(&template[..range.start]);
+    out.push_str(&filler(fill_len, seed));
+    out.push_str(&template[range.end..]);
+    Ok(Bytes::from(out))
+}
+
+/// Letters and digits: safe inside a JSON string without escaping.
+fn filler(len: usize, seed: u64) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    (0..len)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(template: &str) -> PayloadSource {
+        PayloadSource::Json {
+            template: template.into(),
+        }
+    }
+
+    #[test]
+    fn random_bodies_have_the_swept_size() {
+        let b = build(&PayloadSource::Random, 4096, 7).unwrap();
+        assert_eq!(b.get(0).len(), 4096);
+        assert_eq!(b.mean_len(), 4096);
+    }
+
+    #[test]
+    fn json_filler_reaches_the_swept_size_and_stays_valid_json() {
+        let source = json(r#"{"inputs": "{{bytes}}"}"#);
+        for size in [64, 1024, 65_536] {
+            let body = build(&source, size, 1).unwrap().get(0);
+            assert_eq!(body.len() as u64, size);
+            let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert!(v["inputs"].is_string());
+        }
+    }
+
+    #[test]
+    fn json_fixed_filler_has_a_fixed_size() {
+        let source = json(r#"{"x":"{{bytes:10}}"}"#);
+        let body = build(&source, 999, 1).unwrap().get(0);
+        assert_eq!(body.len(), r#"{"x":""}"#.len() + 10);
+        assert_eq!(effective_sizes(&source, &[1, 2]).unwrap(), vec![body.len() as u64]);
+    }
+
+    #[test]
+    fn json_template_larger_than_size_is_an_error() {
+        let err = build(&json(r#"{"inputs": "{{bytes}}"}"#), 4, 1).unwrap_err();
+        assert!(matches!(err, PayloadError::TemplateTooLarge { .. }));
+    }
+
+    #[test]
+    fn templates_are_checked() {
+        assert!(check_template(r#"{"a":"{{bytes}}","b":"{{bytes}}"}"#).is_err());
+        assert!(check_template(r#"{"a":"{{bytes:x}}"}"#).is_err());
+        assert!(check_template(r#"{"a":"{{bytes:12}}"}"#).is_ok());
+    }
+
+    #[test]
+    fn dir_bodies_round_robin_in_name_order() {
+        let dir = std::env::temp_dir().join(format!("loadtest-payload-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("a.bin"), b"aa").unwrap();
+        std::fs::write(dir.join("b.bin"), b"bbbb").unwrap();
+        let b = build(&PayloadSource::Dir { path: dir.clone() }, 0, 0).unwrap();
+        assert_eq!(&b.get(0)[..], b"aa");
+        assert_eq!(&b.get(1)[..], b"bbbb");
+        assert_eq!(&b.get(2)[..], b"aa");
+        assert_eq!(b.mean_len(), 3);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

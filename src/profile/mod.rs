@@ -1,0 +1,270 @@
+//! A validated profile: what to load-test, how hard, and what counts as good enough.
+//!
+//! [`load`] reads a TOML file into [`raw::RawProfile`] (syntax, unknown keys), then
+//! [`validate::validate`] checks meaning and reports every problem at once.
+
+pub mod raw;
+pub mod units;
+pub mod validate;
+
+use crate::hosting::Hosting;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use validate::Problem;
+
+/// A profile that passed validation: defaults filled in, every value in range.
+#[derive(Clone, Debug, Serialize)]
+pub struct Profile {
+    /// Names the report folder.
+    pub name: String,
+    /// Free text shown in reports.
+    pub description: String,
+    /// Where requests go.
+    pub target: Target,
+    /// Per-request timeout.
+    #[serde(with = "units::serde_duration")]
+    pub timeout: Duration,
+    /// The grid of cells.
+    pub sweep: Sweep,
+    /// How request bodies are made.
+    pub payload: Payload,
+    /// What "good enough" means, when given.
+    pub sla: Option<Sla>,
+    /// What production must serve, when given.
+    pub traffic: Option<Traffic>,
+    /// Price table region and overrides.
+    pub pricing: Pricing,
+    /// Folder that receives run folders.
+    pub report_dir: PathBuf,
+    /// Folder of the profile file; relative paths in it resolve from here.
+    #[serde(skip)]
+    pub base_dir: PathBuf,
+}
+
+/// The kind of target and its settings.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Target {
+    /// Any HTTP inference server.
+    Http(HttpTarget),
+    /// The built-in emulator of SageMaker hosting, started in-process.
+    Emulator(EmulatorTarget),
+}
+
+/// Settings of an HTTP target.
+#[derive(Clone, Debug, Serialize)]
+pub struct HttpTarget {
+    /// One URL for every cell, or one per instance type.
+    pub urls: Urls,
+    /// HTTP method, POST unless set.
+    pub method: String,
+    /// Extra request headers.
+    pub headers: BTreeMap<String, String>,
+}
+
+/// Which URL serves which cell.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Urls {
+    /// Every cell goes to this URL.
+    One(String),
+    /// One URL per instance type in `sweep.instance_types`.
+    PerInstance(BTreeMap<String, String>),
+}
+
+/// Settings of the emulator target.
+#[derive(Clone, Debug, Serialize)]
+pub struct EmulatorTarget {
+    /// The `[model]` table as written (resolved by the emulator).
+    pub model: toml::Table,
+    /// Instances behind each emulated endpoint.
+    pub instance_count: u32,
+    /// Serverless MaxConcurrency.
+    pub max_concurrency: u32,
+    /// Fault injection knobs, as written.
+    pub faults: toml::Table,
+}
+
+/// The sweep: every combination becomes a cell.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sweep {
+    /// Hosting options, empty when the target does not say (plain HTTP).
+    pub hosting: Vec<Hosting>,
+    /// Instance types, empty when the target does not say.
+    pub instance_types: Vec<String>,
+    /// Serverless memory sizes, used for `serverless` hosting.
+    pub serverless_memory_mb: Vec<u32>,
+    /// Request body sizes in bytes.
+    pub payload_sizes: Vec<u64>,
+    /// Load steps.
+    pub load: LoadSweep,
+    /// Measured time per cell.
+    #[serde(with = "units::serde_duration")]
+    pub duration: Duration,
+    /// Unrecorded time before each cell.
+    #[serde(with = "units::serde_duration")]
+    pub warmup: Duration,
+    /// Seed for random payloads and Poisson arrivals.
+    pub seed: u64,
+}
+
+/// The load steps of a sweep.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum LoadSweep {
+    /// N workers, each sending when its previous request ends.
+    Closed {
+        /// One step per value.
+        concurrency: Vec<u32>,
+    },
+    /// Requests at scheduled times, whatever the target does.
+    Open {
+        /// Requests per second, one step per value.
+        rates: Vec<f64>,
+        /// How arrivals are spaced.
+        arrivals: Arrivals,
+        /// Most requests in flight at once; arrivals past it are dropped and counted.
+        max_in_flight: u32,
+    },
+}
+
+/// How open-loop arrivals are spaced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrivals {
+    /// Evenly, every 1/rate seconds.
+    Constant,
+    /// Exponential gaps of mean 1/rate: independent users.
+    Poisson,
+}
+
+impl fmt::Display for Arrivals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Arrivals::Constant => "constant",
+            Arrivals::Poisson => "poisson",
+        })
+    }
+}
+
+/// Where request bodies come from.
+#[derive(Clone, Debug, Serialize)]
+pub struct Payload {
+    /// The source of bytes.
+    pub source: PayloadSource,
+    /// `Content-Type` of every request.
+    pub content_type: String,
+}
+
+/// The source of request bodies.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "source", rename_all = "snake_case")]
+pub enum PayloadSource {
+    /// Random bytes of each swept size.
+    Random,
+    /// One file; its size replaces the swept sizes.
+    File {
+        /// The file.
+        path: PathBuf,
+    },
+    /// Every file of a folder, in turn.
+    Dir {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// A JSON template whose `{{bytes}}` filler grows the body to each swept size.
+    Json {
+        /// The template text.
+        template: String,
+    },
+}
+
+/// A latency and error objective.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Sla {
+    /// Which percentile must stay under the limit (e.g. 99).
+    pub percentile: f64,
+    /// The latency limit in milliseconds.
+    pub latency_ms: f64,
+    /// Largest acceptable fraction of failed requests.
+    pub max_error_rate: f64,
+}
+
+/// The traffic production must serve.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Traffic {
+    /// Peak requests per second.
+    pub peak_rps: f64,
+    /// Requests per day, when known.
+    pub requests_per_day: Option<f64>,
+    /// Spare capacity on top of the peak (0.2 = 20 %).
+    pub headroom: f64,
+}
+
+/// Which prices to use.
+#[derive(Clone, Debug, Serialize)]
+pub struct Pricing {
+    /// AWS region of the price rows.
+    pub region: String,
+    /// A CSV whose rows override the embedded table.
+    pub file: Option<PathBuf>,
+}
+
+/// Why a profile could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// The file could not be read.
+    #[error("cannot read profile {path}: {source}")]
+    Read {
+        /// The profile path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Syntax, unknown keys, or values out of range; every problem found.
+    #[error("{}", render_problems(path, problems))]
+    Invalid {
+        /// The profile path.
+        path: PathBuf,
+        /// Each problem with its place and fix.
+        problems: Vec<Problem>,
+    },
+}
+
+fn render_problems(path: &Path, problems: &[Problem]) -> String {
+    let mut out = format!(
+        "{} has {} problem{}:",
+        path.display(),
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    );
+    for p in problems {
+        out.push_str(&format!("\n  {}", p.render(path)));
+    }
+    out
+}
+
+/// Reads and validates a profile file.
+pub fn load(path: &Path) -> Result<Profile, ProfileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(&text, path)
+}
+
+/// Validates profile text; `path` is used for messages and relative paths.
+pub fn parse(text: &str, path: &Path) -> Result<Profile, ProfileError> {
+    let invalid = |problems| ProfileError::Invalid {
+        path: path.to_path_buf(),
+        problems,
+    };
+    let raw: raw::RawProfile =
+        toml::from_str(text).map_err(|e| invalid(vec![Problem::from_toml(&e, text)]))?;
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    validate::validate(raw, text, base_dir).map_err(invalid)
+}

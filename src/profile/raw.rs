@@ -1,0 +1,121 @@
+//! The TOML mirror of a profile: exactly what the file says, with source spans.
+//!
+//! Unknown keys are rejected here (`deny_unknown_fields`); meaning is checked in
+//! [`super::validate`].
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+/// A string with its location in the file.
+pub type SpannedStr = Spanned<String>;
+
+/// The whole profile file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProfile {
+    pub name: SpannedStr,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub target: RawTarget,
+    #[serde(default)]
+    pub model: Option<Spanned<toml::Table>>,
+    pub sweep: RawSweep,
+    #[serde(default)]
+    pub payload: Option<RawPayload>,
+    #[serde(default)]
+    pub sla: Option<RawSla>,
+    #[serde(default)]
+    pub traffic: Option<RawTraffic>,
+    #[serde(default)]
+    pub pricing: Option<RawPricing>,
+    #[serde(default)]
+    pub report: Option<RawReport>,
+}
+
+/// `[target]`: where requests go.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTarget {
+    pub kind: SpannedStr,
+    pub url: Option<SpannedStr>,
+    pub urls: Option<Spanned<BTreeMap<String, SpannedStr>>>,
+    pub method: Option<SpannedStr>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    pub timeout: Option<SpannedStr>,
+    /// Emulator: instances behind each emulated endpoint.
+    pub instance_count: Option<Spanned<u32>>,
+    /// Emulator: serverless MaxConcurrency.
+    pub max_concurrency: Option<Spanned<u32>>,
+    /// Emulator: fault injection knobs.
+    pub faults: Option<Spanned<toml::Table>>,
+}
+
+/// `[sweep]`: the grid of cells.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSweep {
+    pub hosting: Option<Spanned<Vec<SpannedStr>>>,
+    pub instance_types: Option<Spanned<Vec<SpannedStr>>>,
+    pub serverless_memory_mb: Option<Spanned<Vec<Spanned<i64>>>>,
+    pub payload_sizes: Option<Spanned<Vec<SpannedStr>>>,
+    pub load: Spanned<RawLoad>,
+    pub duration: Option<SpannedStr>,
+    pub warmup: Option<SpannedStr>,
+    pub seed: Option<u64>,
+}
+
+/// `sweep.load`: how load is applied at each step.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoad {
+    pub mode: SpannedStr,
+    pub concurrency: Option<Spanned<Vec<Spanned<i64>>>>,
+    pub rates: Option<Spanned<Vec<Spanned<f64>>>>,
+    pub arrivals: Option<SpannedStr>,
+    pub max_in_flight: Option<Spanned<i64>>,
+}
+
+/// `[payload]`: request bodies.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPayload {
+    pub source: Option<SpannedStr>,
+    pub path: Option<SpannedStr>,
+    pub template: Option<SpannedStr>,
+    pub content_type: Option<String>,
+}
+
+/// `[sla]`: what "good enough" means.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSla {
+    pub percentile: Option<Spanned<f64>>,
+    pub latency_ms: Option<Spanned<f64>>,
+    pub max_error_rate: Option<Spanned<f64>>,
+}
+
+/// `[report]`: where results go.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReport {
+    pub dir: Option<String>,
+}
+
+/// `[traffic]`: what production must serve.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTraffic {
+    pub peak_rps: Option<Spanned<f64>>,
+    pub requests_per_day: Option<Spanned<f64>>,
+    pub headroom: Option<Spanned<f64>>,
+}
+
+/// `[pricing]`: which price table to use.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPricing {
+    pub region: Option<String>,
+    pub file: Option<SpannedStr>,
+}

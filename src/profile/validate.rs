@@ -1,0 +1,609 @@
+//! Checks a [`RawProfile`] for meaning and builds a [`Profile`], reporting every problem at once.
+
+use super::raw::{RawLoad, RawPayload, RawProfile, RawSla, RawSweep, RawTarget, SpannedStr};
+use super::units::{parse_duration, parse_size};
+use super::*;
+use crate::hosting::{Hosting, SERVERLESS_MAX_CONCURRENCY, SERVERLESS_MEMORY_MB};
+use std::ops::Range;
+use toml::Spanned;
+
+/// One thing wrong with a profile: where, which key, what, and how to fix it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Problem {
+    /// 1-based line and column, when known.
+    pub line_col: Option<(usize, usize)>,
+    /// Dotted key path, e.g. `sweep.load.concurrency[2]`.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+    /// What to write instead, when there is an obvious fix.
+    pub fix: Option<String>,
+}
+
+impl Problem {
+    /// Formats as `file:line:col: key: message (fix)`.
+    pub fn render(&self, path: &Path) -> String {
+        let place = match self.line_col {
+            Some((line, col)) => format!("{}:{line}:{col}", path.display()),
+            None => path.display().to_string(),
+        };
+        let key = if self.key.is_empty() {
+            String::new()
+        } else {
+            format!("`{}`: ", self.key)
+        };
+        match &self.fix {
+            Some(fix) => format!("{place}: {key}{}; {fix}", self.message),
+            None => format!("{place}: {key}{}", self.message),
+        }
+    }
+
+    /// Turns a TOML syntax or shape error into a problem, with a did-you-mean for unknown keys.
+    pub fn from_toml(err: &toml::de::Error, text: &str) -> Problem {
+        let message = err.message().trim().to_string();
+        let line_col = err.span().map(|s| line_col(text, s.start));
+        let key = err
+            .span()
+            .map(|s| text[s].trim().trim_matches('"').to_string())
+            .filter(|k| k.len() < 60 && !k.contains('\n'))
+            .unwrap_or_default();
+        let fix = unknown_field_fix(&message);
+        Problem {
+            line_col,
+            key,
+            message,
+            fix,
+        }
+    }
+}
+
+/// From serde's "unknown field `x`, expected one of `a`, `b`", suggests the closest name.
+fn unknown_field_fix(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, expected) = rest.split_once('`')?;
+    let candidates: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    match closest(unknown, &candidates) {
+        Some(best) => Some(format!("did you mean `{best}`?")),
+        None => Some(format!("valid keys here: {}", candidates.join(", "))),
+    }
+}
+
+/// The candidate most like `word`, when one is close enough to be a likely typo.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(word, c), *c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+/// Collects problems with their places in the source text.
+struct Checker<'a> {
+    text: &'a str,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn at(&mut self, span: Option<Range<usize>>, key: &str, message: String, fix: Option<String>) {
+        self.problems.push(Problem {
+            line_col: span.map(|s| line_col(self.text, s.start)),
+            key: key.to_string(),
+            message,
+            fix,
+        });
+    }
+
+    fn on<T>(&mut self, value: &Spanned<T>, key: &str, message: String, fix: Option<String>) {
+        self.at(Some(value.span()), key, message, fix);
+    }
+
+    /// Parses an optional humantime field, falling back to `default`.
+    fn duration(&mut self, value: Option<&SpannedStr>, key: &str, default: Duration) -> Duration {
+        let Some(value) = value else { return default };
+        match parse_duration(value.get_ref()) {
+            Ok(d) => d,
+            Err(msg) => {
+                self.on(value, key, msg, None);
+                default
+            }
+        }
+    }
+}
+
+/// Validates a parsed profile; `Err` holds every problem found.
+pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profile, Vec<Problem>> {
+    let mut c = Checker {
+        text,
+        problems: Vec::new(),
+    };
+    let name = check_name(&mut c, &raw.name);
+    let timeout = c.duration(
+        raw.target.timeout.as_ref(),
+        "target.timeout",
+        Duration::from_secs(60),
+    );
+    if timeout.is_zero() {
+        c.at(None, "target.timeout", "must be more than 0".into(), None);
+    }
+    let mut sweep = check_sweep(&mut c, &raw.sweep);
+    let target = check_target(&mut c, &raw, &mut sweep);
+    let payload = check_payload(&mut c, raw.payload.as_ref(), &base_dir);
+    let sla = raw.sla.as_ref().map(|s| check_sla(&mut c, s));
+    let traffic = raw.traffic.as_ref().map(|t| check_traffic(&mut c, t));
+    let pricing = Pricing {
+        region: raw
+            .pricing
+            .as_ref()
+            .and_then(|p| p.region.clone())
+            .unwrap_or_else(|| "us-east-1".into()),
+        file: raw
+            .pricing
+            .as_ref()
+            .and_then(|p| p.file.as_ref())
+            .map(|f| base_dir.join(f.get_ref())),
+    };
+    let report_dir = raw
+        .report
+        .and_then(|r| r.dir)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("reports"));
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
+    Ok(Profile {
+        name,
+        description: raw.description.unwrap_or_default(),
+        target,
+        timeout,
+        sweep,
+        payload,
+        sla,
+        traffic,
+        pricing,
+        report_dir,
+        base_dir,
+    })
+}
+
+fn check_name(c: &mut Checker, name: &SpannedStr) -> String {
+    let ok = !name.get_ref().is_empty()
+        && name
+            .get_ref()
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || "-_.".contains(ch));
+    if !ok {
+        c.on(
+            name,
+            "name",
+            format!("`{}` cannot name a report folder", name.get_ref()),
+            Some("use letters, digits, `-`, `_` and `.` only".into()),
+        );
+    }
+    name.get_ref().clone()
+}
+
+fn check_sweep(c: &mut Checker, raw: &RawSweep) -> Sweep {
+    let hosting = raw.hosting.as_ref().map_or_else(Vec::new, |list| {
+        let mut out = Vec::new();
+        for (i, h) in list.get_ref().iter().enumerate() {
+            match Hosting::parse(h.get_ref()) {
+                Some(parsed) => out.push(parsed),
+                None => {
+                    let names = Hosting::ALL.map(Hosting::as_str);
+                    let fix = closest(h.get_ref(), &names)
+                        .map(|b| format!("did you mean `{b}`?"))
+                        .unwrap_or_else(|| format!("use one of {}", names.join(", ")));
+                    let key = format!("sweep.hosting[{i}]");
+                    c.on(h, &key, format!("unknown hosting option `{}`", h.get_ref()), Some(fix));
+                }
+            }
+        }
+        out
+    });
+    let instance_types = raw.instance_types.as_ref().map_or_else(Vec::new, |list| {
+        list.get_ref().iter().map(|s| s.get_ref().clone()).collect()
+    });
+    let serverless_memory_mb = check_memory(c, raw, &hosting);
+    let payload_sizes = check_sizes(c, raw);
+    let load = check_load(c, &raw.load);
+    let duration = c.duration(raw.duration.as_ref(), "sweep.duration", Duration::from_secs(15));
+    if duration.is_zero() {
+        c.at(None, "sweep.duration", "must be more than 0".into(), None);
+    }
+    let warmup = c.duration(raw.warmup.as_ref(), "sweep.warmup", Duration::from_secs(1));
+    Sweep {
+        hosting,
+        instance_types,
+        serverless_memory_mb,
+        payload_sizes,
+        load,
+        duration,
+        warmup,
+        seed: raw.seed.unwrap_or(1),
+    }
+}
+
+fn check_memory(c: &mut Checker, raw: &RawSweep, hosting: &[Hosting]) -> Vec<u32> {
+    let Some(list) = &raw.serverless_memory_mb else {
+        return if hosting.contains(&Hosting::Serverless) {
+            vec![2048]
+        } else {
+            Vec::new()
+        };
+    };
+    let mut out = Vec::new();
+    for (i, mb) in list.get_ref().iter().enumerate() {
+        match u32::try_from(*mb.get_ref()) {
+            Ok(v) if SERVERLESS_MEMORY_MB.contains(&v) => out.push(v),
+            _ => c.on(
+                mb,
+                &format!("sweep.serverless_memory_mb[{i}]"),
+                format!("{} MB is not a serverless memory size", mb.get_ref()),
+                Some("use 1024, 2048, 3072, 4096, 5120 or 6144".into()),
+            ),
+        }
+    }
+    out
+}
+
+fn check_sizes(c: &mut Checker, raw: &RawSweep) -> Vec<u64> {
+    let Some(list) = &raw.payload_sizes else {
+        return vec![1024];
+    };
+    if list.get_ref().is_empty() {
+        c.on(list, "sweep.payload_sizes", "is empty".into(), Some("list at least one size, e.g. [\"1KiB\"]".into()));
+    }
+    let mut out = Vec::new();
+    for (i, s) in list.get_ref().iter().enumerate() {
+        match parse_size(s.get_ref()) {
+            Ok(bytes) => out.push(bytes),
+            Err(msg) => c.on(s, &format!("sweep.payload_sizes[{i}]"), msg, None),
+        }
+    }
+    out
+}
+
+fn check_load(c: &mut Checker, load: &Spanned<RawLoad>) -> LoadSweep {
+    let raw = load.get_ref();
+    let fallback = LoadSweep::Closed {
+        concurrency: vec![1],
+    };
+    match raw.mode.get_ref().as_str() {
+        "closed" => {
+            if let Some(rates) = &raw.rates {
+                c.on(rates, "sweep.load.rates", "applies to open loops only".into(), Some("use `concurrency = [...]` with mode = \"closed\", or set mode = \"open\"".into()));
+            }
+            let Some(list) = &raw.concurrency else {
+                c.on(load, "sweep.load.concurrency", "is missing".into(), Some("add e.g. `concurrency = [1, 4, 16]`".into()));
+                return fallback;
+            };
+            LoadSweep::Closed {
+                concurrency: positive_list(c, list, "sweep.load.concurrency", 100_000),
+            }
+        }
+        "open" => check_open_load(c, load).unwrap_or(fallback),
+        "search" => {
+            c.on(&raw.mode, "sweep.load.mode", "search mode is not available in this version".into(), Some("use \"closed\" or \"open\"".into()));
+            fallback
+        }
+        other => {
+            let fix = closest(other, &["closed", "open", "search"])
+                .map(|b| format!("did you mean `{b}`?"))
+                .unwrap_or_else(|| "use \"closed\" or \"open\"".into());
+            c.on(&raw.mode, "sweep.load.mode", format!("unknown load mode `{other}`"), Some(fix));
+            fallback
+        }
+    }
+}
+
+fn check_open_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSweep> {
+    let raw = load.get_ref();
+    if let Some(conc) = &raw.concurrency {
+        c.on(conc, "sweep.load.concurrency", "applies to closed loops only".into(), Some("use `rates = [...]` with mode = \"open\"".into()));
+    }
+    let Some(rates) = &raw.rates else {
+        c.on(load, "sweep.load.rates", "is missing".into(), Some("add e.g. `rates = [50, 100, 200]` (requests per second)".into()));
+        return None;
+    };
+    let mut out = Vec::new();
+    for (i, r) in rates.get_ref().iter().enumerate() {
+        let rate = *r.get_ref();
+        if rate.is_finite() && rate > 0.0 && rate <= 1_000_000.0 {
+            out.push(rate);
+        } else {
+            c.on(r, &format!("sweep.load.rates[{i}]"), format!("{rate} is not a rate"), Some("use a number of requests per second above 0".into()));
+        }
+    }
+    if out.is_empty() && c.problems.is_empty() {
+        c.on(rates, "sweep.load.rates", "is empty".into(), Some("list at least one rate".into()));
+    }
+    let arrivals = match raw.arrivals.as_ref().map(|a| a.get_ref().as_str()) {
+        None | Some("constant") => Arrivals::Constant,
+        Some("poisson") => Arrivals::Poisson,
+        Some(other) => {
+            let a = raw.arrivals.as_ref()?;
+            c.on(a, "sweep.load.arrivals", format!("unknown arrivals `{other}`"), Some("use \"constant\" or \"poisson\"".into()));
+            Arrivals::Constant
+        }
+    };
+    let max_in_flight = match &raw.max_in_flight {
+        None => 1000,
+        Some(m) => match u32::try_from(*m.get_ref()) {
+            Ok(v) if v >= 1 => v,
+            _ => {
+                c.on(m, "sweep.load.max_in_flight", "must be at least 1".into(), None);
+                1000
+            }
+        },
+    };
+    Some(LoadSweep::Open {
+        rates: out,
+        arrivals,
+        max_in_flight,
+    })
+}
+
+fn positive_list(c: &mut Checker, list: &Spanned<Vec<Spanned<i64>>>, key: &str, max: u32) -> Vec<u32> {
+    if list.get_ref().is_empty() {
+        c.on(list, key, "is empty".into(), Some("list at least one value".into()));
+    }
+    let mut out = Vec::new();
+    for (i, v) in list.get_ref().iter().enumerate() {
+        match u32::try_from(*v.get_ref()) {
+            Ok(n) if (1..=max).contains(&n) => out.push(n),
+            _ => c.on(v, &format!("{key}[{i}]"), format!("{} is out of range", v.get_ref()), Some(format!("use a whole number from 1 to {max}"))),
+        }
+    }
+    out
+}
+
+fn check_target(c: &mut Checker, raw: &RawProfile, sweep: &mut Sweep) -> Target {
+    let t = &raw.target;
+    match t.kind.get_ref().as_str() {
+        "http" => Target::Http(check_http(c, t, sweep)),
+        "emulator" => Target::Emulator(check_emulator(c, raw, sweep)),
+        "sagemaker" => {
+            c.on(&t.kind, "target.kind", "the sagemaker target is not available in this version".into(), Some("use \"http\" or \"emulator\"".into()));
+            Target::Http(check_http(c, t, sweep))
+        }
+        other => {
+            let fix = closest(other, &["http", "emulator", "sagemaker"])
+                .map(|b| format!("did you mean `{b}`?"))
+                .unwrap_or_else(|| "use \"http\", \"emulator\" or \"sagemaker\"".into());
+            c.on(&t.kind, "target.kind", format!("unknown target kind `{other}`"), Some(fix));
+            Target::Http(HttpTarget {
+                urls: Urls::One(String::new()),
+                method: "POST".into(),
+                headers: BTreeMap::new(),
+            })
+        }
+    }
+}
+
+fn check_http(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> HttpTarget {
+    for (field, present) in [
+        ("instance_count", t.instance_count.is_some()),
+        ("max_concurrency", t.max_concurrency.is_some()),
+        ("faults", t.faults.is_some()),
+    ] {
+        if present {
+            c.on(&t.kind, &format!("target.{field}"), "applies to the emulator only".into(), Some(format!("remove `{field}` or set kind = \"emulator\"")));
+        }
+    }
+    let urls = match (&t.url, &t.urls) {
+        (Some(url), None) => {
+            check_url(c, url, "target.url");
+            Urls::One(url.get_ref().clone())
+        }
+        (None, Some(map)) => Urls::PerInstance(check_url_map(c, map, sweep)),
+        (Some(url), Some(_)) => {
+            c.on(url, "target.url", "both `url` and `urls` are set".into(), Some("keep `url` for one endpoint, or `urls` for one per instance type".into()));
+            Urls::One(url.get_ref().clone())
+        }
+        (None, None) => {
+            c.on(&t.kind, "target.url", "an http target needs a URL".into(), Some("add `url = \"http://127.0.0.1:8080/invocations\"`".into()));
+            Urls::One(String::new())
+        }
+    };
+    let method = t.method.as_ref().map_or_else(|| "POST".to_string(), |m| {
+        let upper = m.get_ref().to_ascii_uppercase();
+        if reqwest::Method::from_bytes(upper.as_bytes()).is_err() {
+            c.on(m, "target.method", format!("`{}` is not an HTTP method", m.get_ref()), Some("use e.g. \"POST\"".into()));
+        }
+        upper
+    });
+    HttpTarget {
+        urls,
+        method,
+        headers: t.headers.clone(),
+    }
+}
+
+fn check_url(c: &mut Checker, url: &SpannedStr, key: &str) {
+    match reqwest::Url::parse(url.get_ref()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+        _ => c.on(url, key, format!("`{}` is not an http(s) URL", url.get_ref()), Some("write e.g. \"http://127.0.0.1:8080/invocations\"".into())),
+    }
+}
+
+fn check_url_map(c: &mut Checker, map: &Spanned<BTreeMap<String, SpannedStr>>, sweep: &mut Sweep) -> BTreeMap<String, String> {
+    for (name, url) in map.get_ref() {
+        check_url(c, url, &format!("target.urls.\"{name}\""));
+    }
+    if sweep.instance_types.is_empty() {
+        sweep.instance_types = map.get_ref().keys().cloned().collect();
+    }
+    for name in &sweep.instance_types {
+        if !map.get_ref().contains_key(name) {
+            c.on(map, "target.urls", format!("no URL for instance type `{name}` of sweep.instance_types"), Some(format!("add `\"{name}\" = \"http://...\"` to target.urls")));
+        }
+    }
+    for name in map.get_ref().keys() {
+        if !sweep.instance_types.contains(name) {
+            c.on(map, &format!("target.urls.\"{name}\""), "is not in sweep.instance_types".into(), Some(format!("add \"{name}\" to sweep.instance_types or remove it here")));
+        }
+    }
+    map.get_ref().iter().map(|(k, v)| (k.clone(), v.get_ref().clone())).collect()
+}
+
+fn check_emulator(c: &mut Checker, raw: &RawProfile, sweep: &mut Sweep) -> EmulatorTarget {
+    let t = &raw.target;
+    for (field, present) in [("url", t.url.is_some()), ("urls", t.urls.is_some()), ("method", t.method.is_some())] {
+        if present {
+            c.on(&t.kind, &format!("target.{field}"), "does not apply to the emulator".into(), Some(format!("remove `{field}`; the emulator starts on 127.0.0.1 by itself")));
+        }
+    }
+    if sweep.hosting.is_empty() {
+        sweep.hosting = vec![Hosting::RealTime];
+    }
+    let needs_instances = sweep.hosting.iter().any(|h| *h != Hosting::Serverless);
+    if needs_instances && sweep.instance_types.is_empty() {
+        c.on(&t.kind, "sweep.instance_types", "the emulator needs instance types to emulate".into(), Some("add e.g. `instance_types = [\"ml.c5.xlarge\"]` to [sweep]".into()));
+    }
+    let max_concurrency = t.max_concurrency.as_ref().map_or(20, |m| {
+        if !SERVERLESS_MAX_CONCURRENCY.contains(m.get_ref()) {
+            c.on(m, "target.max_concurrency", format!("{} is outside SageMaker's MaxConcurrency range", m.get_ref()), Some("use 1 to 200".into()));
+        }
+        *m.get_ref()
+    });
+    let instance_count = t.instance_count.as_ref().map_or(1, |n| {
+        if *n.get_ref() == 0 {
+            c.on(n, "target.instance_count", "must be at least 1".into(), None);
+        }
+        *n.get_ref()
+    });
+    EmulatorTarget {
+        model: raw.model.as_ref().map(|m| m.get_ref().clone()).unwrap_or_default(),
+        instance_count,
+        max_concurrency,
+        faults: t.faults.as_ref().map(|f| f.get_ref().clone()).unwrap_or_default(),
+    }
+}
+
+fn check_payload(c: &mut Checker, raw: Option<&RawPayload>, base_dir: &Path) -> Payload {
+    let source_name = raw.and_then(|p| p.source.as_ref());
+    let path = raw.and_then(|p| p.path.as_ref());
+    let source = match source_name.map(|s| s.get_ref().as_str()) {
+        None | Some("random") => PayloadSource::Random,
+        Some("file") => PayloadSource::File { path: existing_path(c, source_name, path, base_dir, false) },
+        Some("dir") => PayloadSource::Dir { path: existing_path(c, source_name, path, base_dir, true) },
+        Some("json") => PayloadSource::Json { template: json_template(c, raw, base_dir) },
+        Some(other) => {
+            if let Some(s) = source_name {
+                c.on(s, "payload.source", format!("unknown payload source `{other}`"), Some("use \"random\", \"file\", \"dir\" or \"json\"".into()));
+            }
+            PayloadSource::Random
+        }
+    };
+    let default_type = match source {
+        PayloadSource::Json { .. } => "application/json",
+        _ => "application/octet-stream",
+    };
+    Payload {
+        source,
+        content_type: raw.and_then(|p| p.content_type.clone()).unwrap_or_else(|| default_type.into()),
+    }
+}
+
+fn existing_path(c: &mut Checker, source: Option<&SpannedStr>, path: Option<&SpannedStr>, base_dir: &Path, dir: bool) -> PathBuf {
+    let what = if dir { "folder" } else { "file" };
+    let Some(path) = path else {
+        if let Some(s) = source {
+            c.on(s, "payload.path", format!("source = \"{}\" needs a path", s.get_ref()), Some(format!("add `path = \"...\"` naming the {what}")));
+        }
+        return PathBuf::new();
+    };
+    let full = base_dir.join(path.get_ref());
+    let ok = if dir { full.is_dir() } else { full.is_file() };
+    if !ok {
+        c.on(path, "payload.path", format!("{} is not a {what}", full.display()), Some(format!("point `path` at an existing {what} (relative paths start at the profile's folder)")));
+    }
+    full
+}
+
+fn json_template(c: &mut Checker, raw: Option<&RawPayload>, base_dir: &Path) -> String {
+    let (template, path) = (raw.and_then(|p| p.template.as_ref()), raw.and_then(|p| p.path.as_ref()));
+    let text = match (template, path) {
+        (Some(t), _) => t.get_ref().clone(),
+        (None, Some(p)) => match std::fs::read_to_string(base_dir.join(p.get_ref())) {
+            Ok(text) => text,
+            Err(e) => {
+                c.on(p, "payload.path", format!("cannot read the JSON template: {e}"), None);
+                return String::new();
+            }
+        },
+        (None, None) => {
+            c.at(None, "payload.template", "source = \"json\" needs a template".into(), Some("add `template = '{\"inputs\": \"{{bytes}}\"}'` or `path = \"template.json\"`".into()));
+            return String::new();
+        }
+    };
+    if let Err(msg) = crate::payload::check_template(&text) {
+        let span = template.map(|t| t.span()).or_else(|| path.map(|p| p.span()));
+        c.at(span, "payload.template", msg, None);
+    }
+    text
+}
+
+fn check_sla(c: &mut Checker, raw: &RawSla) -> Sla {
+    let percentile = raw.percentile.as_ref().map_or(99.0, |p| {
+        let v = *p.get_ref();
+        if !(v > 0.0 && v <= 100.0) {
+            c.on(p, "sla.percentile", format!("{v} is not a percentile"), Some("use e.g. 50, 90, 95, 99 or 99.9".into()));
+        }
+        v
+    });
+    let latency_ms = match &raw.latency_ms {
+        Some(l) if *l.get_ref() > 0.0 => *l.get_ref(),
+        Some(l) => {
+            c.on(l, "sla.latency_ms", "must be more than 0".into(), None);
+            0.0
+        }
+        None => {
+            c.at(None, "sla.latency_ms", "is missing".into(), Some("add e.g. `latency_ms = 250` to [sla]".into()));
+            0.0
+        }
+    };
+    let max_error_rate = raw.max_error_rate.as_ref().map_or(0.001, |e| {
+        let v = *e.get_ref();
+        if !(0.0..=1.0).contains(&v) {
+            c.on(e, "sla.max_error_rate", format!("{v} is not a fraction"), Some("use a number from 0 to 1, e.g. 0.001 for 0.1 %".into()));
+        }
+        v
+    });
+    Sla { percentile, latency_ms, max_error_rate }
+}
+
+fn check_traffic(c: &mut Checker, raw: &super::raw::RawTraffic) -> Traffic {
+    let peak_rps = match &raw.peak_rps {
+        Some(p) if *p.get_ref() > 0.0 => *p.get_ref(),
+        Some(p) => {
+            c.on(p, "traffic.peak_rps", "must be more than 0".into(), None);
+            1.0
+        }
+        None => {
+            c.at(None, "traffic.peak_rps", "is missing".into(), Some("add e.g. `peak_rps = 400` to [traffic]".into()));
+            1.0
+        }
+    };
+    let requests_per_day = raw.requests_per_day.as_ref().map(|r| {
+        if *r.get_ref() < 0.0 {
+            c.on(r, "traffic.requests_per_day", "cannot be negative".into(), None);
+        }
+        *r.get_ref()
+    });
+    let headroom = raw.headroom.as_ref().map_or(0.2, |h| {
+        if !(0.0..=10.0).contains(h.get_ref()) {
+            c.on(h, "traffic.headroom", "is out of range".into(), Some("use a fraction such as 0.2 for 20 %".into()));
+        }
+        *h.get_ref()
+    });
+    Traffic { peak_rps, requests_per_day, headroom }
+}

@@ -1,0 +1,80 @@
+//! Progress on stderr: a bar on a terminal, one plain line per cell otherwise; never on stdout.
+
+use crate::plan::{Cell, Plan};
+use crate::results::CellSummary;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::IsTerminal;
+use std::time::Duration;
+
+/// Reports cells as they start and end.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    total: usize,
+}
+
+impl Progress {
+    /// A bar when stderr is a terminal and not `quiet`; plain lines otherwise.
+    pub fn new(plan: &Plan, quiet: bool) -> Progress {
+        let total = plan.cells.len();
+        let tty = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
+        let bar = (tty && !quiet).then(|| {
+            let bar = ProgressBar::new(plan.estimated_duration().as_secs().max(1));
+            let style = ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {wide_bar} eta {eta}  {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Progress { bar, quiet, total }
+    }
+
+    /// Announces a cell.
+    pub fn start_cell(&mut self, cell: &Cell) {
+        let what = format!(
+            "cell {}/{}: {} {} {} {}",
+            cell.index + 1,
+            self.total,
+            cell.variant.hosting_label(),
+            cell.variant.instance_label(),
+            crate::profile::units::format_size(cell.payload_bytes),
+            cell.load
+        );
+        if let Some(bar) = &self.bar {
+            bar.set_message(what);
+        }
+    }
+
+    /// Reports a finished cell.
+    pub fn finish_cell(&mut self, s: &CellSummary) {
+        let p = |f: fn(&crate::results::Percentiles) -> f64| {
+            s.latency.as_ref().map_or("-".to_string(), |l| format!("{:.1}", f(l)))
+        };
+        let line = format!(
+            "cell {}/{} done: {:.1} req/s, p50 {} ms, p99 {} ms, errors {:.2}%",
+            s.index + 1,
+            self.total,
+            s.throughput_rps,
+            p(|l| l.p50_ms),
+            p(|l| l.p99_ms),
+            s.error_rate * 100.0
+        );
+        match &self.bar {
+            Some(bar) => {
+                bar.inc((s.duration_s.round() as u64).max(1));
+                bar.println(line);
+            }
+            None if !self.quiet => eprintln!("{line}"),
+            None => {}
+        }
+    }
+
+    /// Clears the bar.
+    pub fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}

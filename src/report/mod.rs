@@ -1,0 +1,3 @@
+//! Reporters: render results, never compute them.
+
+pub mod table;

@@ -1,0 +1,59 @@
+//! The results table printed at the end of a run.
+
+use crate::profile::units::format_size;
+use crate::results::CellSummary;
+use std::io::{self, Write};
+
+/// Writes one line per cell: where, how much load, what came back.
+pub fn write(cells: &[CellSummary], out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{:<10} {:<16} {:>8} {:<22} {:>9} {:>9} {:>9} {:>9} {:>7}  notes",
+        "hosting", "instance", "payload", "load", "req/s", "p50 ms", "p99 ms", "max ms", "errors"
+    )?;
+    for c in cells {
+        let lat = |f: fn(&crate::results::Percentiles) -> f64| {
+            c.latency.as_ref().map_or("-".to_string(), |l| format!("{:.1}", f(l)))
+        };
+        writeln!(
+            out,
+            "{:<10} {:<16} {:>8} {:<22} {:>9.1} {:>9} {:>9} {:>9} {:>6.2}%  {}",
+            c.hosting.map_or("-", |h| h.as_str()),
+            c.instance_type.as_deref().unwrap_or("-"),
+            format_size(c.payload_bytes),
+            c.load.to_string(),
+            c.throughput_rps,
+            lat(|l| l.p50_ms),
+            lat(|l| l.p99_ms),
+            lat(|l| l.max_ms),
+            c.error_rate * 100.0,
+            notes(c)
+        )?;
+    }
+    Ok(())
+}
+
+/// Short flags a reader must not miss.
+fn notes(c: &CellSummary) -> String {
+    let mut notes = Vec::new();
+    if c.dropped > 0 {
+        notes.push(format!("{} dropped (generator-bound)", c.dropped));
+    }
+    if c.late > 0 {
+        notes.push(format!("{} sent late", c.late));
+    }
+    if c.cancelled > 0 {
+        notes.push(format!("{} cancelled", c.cancelled));
+    }
+    if !c.accounting_ok {
+        notes.push("ACCOUNTING MISMATCH".into());
+    }
+    if c.interrupted {
+        notes.push("interrupted".into());
+    }
+    let worst = c.errors_by_kind.iter().filter(|(_, n)| **n > 0).max_by_key(|(_, n)| **n);
+    if let Some((kind, n)) = worst {
+        notes.push(format!("{n} {kind}"));
+    }
+    notes.join("; ")
+}

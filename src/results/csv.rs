@@ -1,0 +1,118 @@
+//! `results.csv`: one row per cell; the header comes from [`Row`]'s fields.
+
+use super::CellSummary;
+use crate::sample::ErrorKind;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+
+/// One CSV row. Columns that do not apply to a cell are empty.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub hosting: String,
+    pub instance_type: String,
+    pub payload_bytes: u64,
+    pub load_mode: String,
+    pub concurrency: Option<u32>,
+    pub target_rps: Option<f64>,
+    pub duration_s: f64,
+    pub requests: u64,
+    pub ok: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub throughput_rps: f64,
+    pub mean_ms: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub p999_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+    pub achieved_rps: f64,
+    pub service_p50_ms: Option<f64>,
+    pub service_p99_ms: Option<f64>,
+    pub cancelled: u64,
+    pub dropped: u64,
+    pub late: u64,
+    pub mean_send_slip_ms: f64,
+    pub err_http_4xx: u64,
+    pub err_http_5xx: u64,
+    pub err_throttled: u64,
+    pub err_validation: u64,
+    pub err_model_error: u64,
+    pub err_model_not_ready: u64,
+    pub err_service_unavailable: u64,
+    pub err_internal_failure: u64,
+    pub err_timeout: u64,
+    pub err_connect: u64,
+    pub err_io: u64,
+    pub accounting_ok: bool,
+    pub interrupted: bool,
+}
+
+impl Row {
+    /// The row of one cell.
+    pub fn from_summary(s: &CellSummary) -> Row {
+        let lat = s.latency;
+        let err = |k: ErrorKind| s.errors_by_kind.get(&k).copied().unwrap_or(0);
+        let (concurrency, target_rps) = match s.load {
+            crate::plan::Load::Closed { concurrency } => (Some(concurrency), None),
+            crate::plan::Load::Open { rate, .. } => (None, Some(rate)),
+        };
+        Row {
+            hosting: s.hosting.map_or("-", |h| h.as_str()).to_string(),
+            instance_type: s.instance_type.clone().unwrap_or_else(|| "-".into()),
+            payload_bytes: s.payload_bytes,
+            load_mode: s.load.mode().to_string(),
+            concurrency,
+            target_rps,
+            duration_s: s.duration_s,
+            requests: s.requests,
+            ok: s.ok,
+            errors: s.errors,
+            error_rate: s.error_rate,
+            throughput_rps: s.throughput_rps,
+            mean_ms: lat.map(|l| l.mean_ms),
+            p50_ms: lat.map(|l| l.p50_ms),
+            p90_ms: lat.map(|l| l.p90_ms),
+            p95_ms: lat.map(|l| l.p95_ms),
+            p99_ms: lat.map(|l| l.p99_ms),
+            p999_ms: lat.map(|l| l.p999_ms),
+            max_ms: lat.map(|l| l.max_ms),
+            achieved_rps: s.achieved_rps,
+            service_p50_ms: s.service.map(|l| l.p50_ms),
+            service_p99_ms: s.service.map(|l| l.p99_ms),
+            cancelled: s.cancelled,
+            dropped: s.dropped,
+            late: s.late,
+            mean_send_slip_ms: s.mean_send_slip_ms,
+            err_http_4xx: err(ErrorKind::Http4xx),
+            err_http_5xx: err(ErrorKind::Http5xx),
+            err_throttled: err(ErrorKind::Throttled),
+            err_validation: err(ErrorKind::Validation),
+            err_model_error: err(ErrorKind::ModelError),
+            err_model_not_ready: err(ErrorKind::ModelNotReady),
+            err_service_unavailable: err(ErrorKind::ServiceUnavailable),
+            err_internal_failure: err(ErrorKind::InternalFailure),
+            err_timeout: err(ErrorKind::Timeout),
+            err_connect: err(ErrorKind::Connect),
+            err_io: err(ErrorKind::Io),
+            accounting_ok: s.accounting_ok,
+            interrupted: s.interrupted,
+        }
+    }
+}
+
+/// Writes every cell as a CSV row, header first (nothing for no cells).
+pub fn write(cells: &[CellSummary], out: impl Write) -> Result<(), ::csv::Error> {
+    let mut w = ::csv::Writer::from_writer(out);
+    for cell in cells {
+        w.serialize(Row::from_summary(cell))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Reads rows back, e.g. to check a run folder.
+pub fn read(input: impl std::io::Read) -> Result<Vec<Row>, ::csv::Error> {
+    ::csv::Reader::from_reader(input).deserialize().collect()
+}

@@ -1,0 +1,101 @@
+//! `summary.json`: the run's profile, environment, times and every cell with its histograms,
+//! so reports and comparisons can be made from the run folder alone.
+
+use super::CellSummary;
+use crate::profile::Profile;
+use serde::{Deserialize, Serialize};
+
+/// Version of the summary.json layout; bumped on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole summary.json document.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Summary {
+    /// Layout version: [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// Tool name and version.
+    pub tool: Tool,
+    /// Profile path as given.
+    pub profile_path: String,
+    /// The validated profile, defaults filled in.
+    pub profile: serde_json::Value,
+    /// Where the run happened.
+    pub environment: Environment,
+    /// RFC 3339 UTC start time.
+    pub started_at: String,
+    /// RFC 3339 UTC end time (of the last cell written).
+    pub ended_at: String,
+    /// Cells in the plan.
+    pub planned_cells: usize,
+    /// Whether every planned cell ran to its end.
+    pub complete: bool,
+    /// Whether Ctrl-C stopped the run.
+    pub interrupted: bool,
+    /// Every cell measured so far.
+    pub cells: Vec<CellSummary>,
+}
+
+/// Which tool wrote the file.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Tool {
+    /// `loadtest`.
+    pub name: String,
+    /// Crate version.
+    pub version: String,
+}
+
+impl Tool {
+    /// This build.
+    pub fn current() -> Tool {
+        Tool {
+            name: env!("CARGO_PKG_NAME").into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        }
+    }
+}
+
+/// The machine that generated the load.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Environment {
+    /// Operating system.
+    pub os: String,
+    /// CPU architecture.
+    pub arch: String,
+    /// Logical CPUs available.
+    pub cpus: usize,
+}
+
+impl Environment {
+    /// This machine.
+    pub fn current() -> Environment {
+        Environment {
+            os: std::env::consts::OS.into(),
+            arch: std::env::consts::ARCH.into(),
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+}
+
+impl Summary {
+    /// A summary with no cells yet.
+    pub fn start(profile: &Profile, profile_path: &str, planned_cells: usize, started_at: String) -> Summary {
+        Summary {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::current(),
+            profile_path: profile_path.into(),
+            profile: serde_json::to_value(profile).unwrap_or(serde_json::Value::Null),
+            environment: Environment::current(),
+            ended_at: started_at.clone(),
+            started_at,
+            planned_cells,
+            complete: false,
+            interrupted: false,
+            cells: Vec::new(),
+        }
+    }
+}
+
+/// Reads a summary.json.
+pub fn read(input: impl std::io::Read) -> Result<Summary, serde_json::Error> {
+    serde_json::from_reader(input)
+}

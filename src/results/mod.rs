@@ -1,0 +1,200 @@
+//! What a run measured, per cell: [`CellSummary`], and the files that keep it
+//! (`results.csv`, `summary.json`), written atomically as each cell ends.
+
+pub mod csv;
+pub mod files;
+pub mod histogram;
+pub mod json;
+
+use crate::engine::CellResult;
+use crate::hosting::Hosting;
+use crate::plan::Load;
+use crate::recorder::Recorder;
+use crate::sample::ErrorKind;
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Latency figures of one histogram, in milliseconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// Mean.
+    pub mean_ms: f64,
+    /// Median.
+    pub p50_ms: f64,
+    /// 90th percentile.
+    pub p90_ms: f64,
+    /// 95th percentile.
+    pub p95_ms: f64,
+    /// 99th percentile.
+    pub p99_ms: f64,
+    /// 99.9th percentile.
+    pub p999_ms: f64,
+    /// Largest value.
+    pub max_ms: f64,
+}
+
+impl Percentiles {
+    /// Reads the figures off a µs histogram; `None` when it is empty.
+    pub fn of(h: &Histogram<u64>) -> Option<Percentiles> {
+        if h.is_empty() {
+            return None;
+        }
+        let ms = |us: u64| round3(us as f64 / 1000.0);
+        Some(Percentiles {
+            mean_ms: round3(h.mean() / 1000.0),
+            p50_ms: ms(h.value_at_quantile(0.50)),
+            p90_ms: ms(h.value_at_quantile(0.90)),
+            p95_ms: ms(h.value_at_quantile(0.95)),
+            p99_ms: ms(h.value_at_quantile(0.99)),
+            p999_ms: ms(h.value_at_quantile(0.999)),
+            max_ms: ms(h.max()),
+        })
+    }
+}
+
+/// One second of a cell.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecondStats {
+    /// Seconds since measurement started.
+    pub second: u32,
+    /// Successful responses completed in this second.
+    pub throughput_rps: u64,
+    /// Median response time of those, ms.
+    pub p50_ms: Option<f64>,
+    /// 99th percentile, ms.
+    pub p99_ms: Option<f64>,
+    /// Failures completed in this second.
+    pub errors: u64,
+}
+
+/// Everything reported about one cell.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CellSummary {
+    /// Position in the plan.
+    pub index: usize,
+    /// Hosting option, when known.
+    pub hosting: Option<Hosting>,
+    /// Instance type or `serverless-<MB>`, when known.
+    pub instance_type: Option<String>,
+    /// Request body size.
+    pub payload_bytes: u64,
+    /// Load applied.
+    pub load: Load,
+    /// Measured window, seconds.
+    pub duration_s: f64,
+    /// Requests sent in the window (= ok + errors + cancelled).
+    pub requests: u64,
+    /// Successful responses.
+    pub ok: u64,
+    /// Failed requests of every class.
+    pub errors: u64,
+    /// errors / requests.
+    pub error_rate: f64,
+    /// Successful responses per second.
+    pub throughput_rps: f64,
+    /// Requests sent per second.
+    pub achieved_rps: f64,
+    /// Response time of successful requests, from the intended send (open loop corrected).
+    pub latency: Option<Percentiles>,
+    /// Service time of successful requests, from the actual send.
+    pub service: Option<Percentiles>,
+    /// Failures by class (every class listed, zeros included).
+    pub errors_by_kind: BTreeMap<ErrorKind, u64>,
+    /// Sent but unanswered when the cell stopped.
+    pub cancelled: u64,
+    /// Open-loop arrivals not sent: the generator, not the target, was the limit.
+    pub dropped: u64,
+    /// Sends more than 1 ms behind schedule.
+    pub late: u64,
+    /// Mean send slip behind schedule, ms.
+    pub mean_send_slip_ms: f64,
+    /// Largest send slip behind schedule, ms.
+    pub max_send_slip_ms: f64,
+    /// Requests sent during warmup, not recorded.
+    pub warmup_requests: u64,
+    /// Request bytes sent.
+    pub bytes_out: u64,
+    /// Response bytes received.
+    pub bytes_in: u64,
+    /// Whether sent = ok + errors + cancelled held.
+    pub accounting_ok: bool,
+    /// Whether Ctrl-C cut the cell short.
+    pub interrupted: bool,
+    /// Per-second throughput, p50, p99 and errors.
+    pub series: Vec<SecondStats>,
+    /// Response-time histogram (µs), HdrHistogram V2 deflate, base64.
+    pub histogram: String,
+    /// Service-time histogram (µs), same encoding.
+    pub service_histogram: String,
+}
+
+/// Rounds to 3 decimals (µs precision for ms figures).
+pub fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+impl CellSummary {
+    /// Summarises what a cell measured.
+    pub fn from_result(r: &CellResult) -> CellSummary {
+        let rec: &Recorder = &r.recorder;
+        let c = &rec.counts;
+        let secs = r.elapsed.as_secs_f64().max(1e-9);
+        let errors = c.error_total();
+        CellSummary {
+            index: r.cell.index,
+            hosting: r.cell.variant.hosting,
+            instance_type: r.cell.variant.instance.clone(),
+            payload_bytes: r.cell.payload_bytes,
+            load: r.cell.load,
+            duration_s: round3(r.elapsed.as_secs_f64()),
+            requests: c.sent,
+            ok: c.ok,
+            errors,
+            error_rate: if c.sent == 0 { 0.0 } else { errors as f64 / c.sent as f64 },
+            throughput_rps: round3(c.ok as f64 / secs),
+            achieved_rps: round3(c.sent as f64 / secs),
+            latency: Percentiles::of(&rec.response),
+            service: Percentiles::of(&rec.service),
+            errors_by_kind: ErrorKind::ALL.iter().map(|k| (*k, c.errors[k.index()])).collect(),
+            cancelled: c.cancelled,
+            dropped: c.dropped,
+            late: c.late,
+            mean_send_slip_ms: round3(rec.slip_total_us as f64 / c.sent.max(1) as f64 / 1000.0),
+            max_send_slip_ms: round3(rec.slip_max_us as f64 / 1000.0),
+            warmup_requests: c.warmup,
+            bytes_out: rec.bytes_out,
+            bytes_in: rec.bytes_in,
+            accounting_ok: c.balanced(),
+            interrupted: r.interrupted,
+            series: series(rec, r.elapsed.as_secs_f64()),
+            histogram: histogram::encode(&rec.response),
+            service_histogram: histogram::encode(&rec.service),
+        }
+    }
+
+    /// The latency figure at an SLA percentile (e.g. 99 → p99), from the stored histogram.
+    pub fn latency_at(&self, percentile: f64) -> Option<f64> {
+        let h = histogram::decode(&self.histogram).ok()?;
+        (!h.is_empty()).then(|| round3(h.value_at_quantile(percentile / 100.0) as f64 / 1000.0))
+    }
+}
+
+fn series(rec: &Recorder, elapsed_s: f64) -> Vec<SecondStats> {
+    let whole_seconds = elapsed_s.ceil() as usize;
+    rec.seconds
+        .iter()
+        .take(whole_seconds.max(1))
+        .enumerate()
+        .map(|(i, s)| {
+            let q = |p: f64| (!s.latency.is_empty()).then(|| round3(s.latency.value_at_quantile(p) as f64 / 1000.0));
+            SecondStats {
+                second: i as u32,
+                throughput_rps: s.ok,
+                p50_ms: q(0.5),
+                p99_ms: q(0.99),
+                errors: s.errors,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,5 @@
+//! Integration tests: one binary, every server on 127.0.0.1 port 0.
+
+mod emulator;
+mod engine;
+mod support;

@@ -156,6 +156,7 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("reports"));
     if !c.problems.is_empty() {
+        c.problems.sort_by_key(|p| p.line_col.unwrap_or((usize::MAX, 0)));
         return Err(c.problems);
     }
     Ok(Profile {

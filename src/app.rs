@@ -49,6 +49,12 @@ pub enum AppError {
     /// The emulator could not start its endpoints.
     #[error(transparent)]
     Emulator(#[from] crate::emulator_target::EmulatorError),
+    /// Reports could not be made.
+    #[error(transparent)]
+    Report(crate::report::ReportError),
+    /// The price table could not be read.
+    #[error(transparent)]
+    Pricing(crate::pricing::PricingError),
     /// Results could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -63,7 +69,8 @@ impl AppError {
     /// The exit code this error maps to.
     pub fn exit_code(&self) -> u8 {
         match self {
-            AppError::Profile(_) | AppError::Payload(_) => exit::USAGE,
+            AppError::Profile(_) | AppError::Payload(_) | AppError::Pricing(_) => exit::USAGE,
+            AppError::Report(e) if e.is_usage() => exit::USAGE,
             _ => exit::TARGET,
         }
     }
@@ -208,4 +215,16 @@ fn write_outputs(run_dir: &Path, summary: &Summary) -> Result<(), AppError> {
 /// `loadtest emulate`: serves emulated endpoints until Ctrl-C.
 pub async fn emulate(_args: &crate::cli::EmulateArgs) -> Result<ExitCode, AppError> {
     Ok(ExitCode::from(exit::USAGE))
+}
+
+/// `loadtest report`: rebuilds a run folder's reports from its summary.json.
+pub fn report(args: &crate::cli::ReportArgs) -> Result<ExitCode, AppError> {
+    crate::report::cli_report(args).map_err(AppError::Report)?;
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// `loadtest prices`: prints the price table and its date.
+pub fn prices(args: &crate::cli::PricesArgs) -> Result<ExitCode, AppError> {
+    crate::pricing::cli_prices(args).map_err(AppError::Pricing)?;
+    Ok(ExitCode::from(exit::OK))
 }

@@ -22,6 +22,12 @@ pub enum Command {
     /// Check a profile and print its plan, without sending anything.
     #[command(after_help = "Example:\n  loadtest validate profiles/quickstart.toml")]
     Validate(ValidateArgs),
+    /// Rebuild a run folder's reports from its summary.json.
+    #[command(after_help = "Example:\n  loadtest report reports/quickstart-20261128T120000Z\n  loadtest report reports/quickstart-20261128T120000Z --format html,md")]
+    Report(ReportArgs),
+    /// Print the price table (embedded, or with your overrides) and its date.
+    #[command(after_help = "Example:\n  loadtest prices\n  loadtest prices --region us-east-1 --file my-prices.csv")]
+    Prices(PricesArgs),
     /// Serve the emulator of SageMaker hosting until Ctrl-C.
     #[command(after_help = "Example:\n  loadtest emulate --listen 127.0.0.1:8080\n  curl -X POST --data-binary @body.bin http://127.0.0.1:8080/endpoints/<name>/invocations")]
     Emulate(EmulateArgs),
@@ -59,4 +65,25 @@ pub struct EmulateArgs {
     /// Multiplies every simulated duration (0.1 = ten times faster).
     #[arg(long, value_name = "FACTOR")]
     pub time_scale: Option<f64>,
+}
+
+/// `loadtest report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A run folder (holding summary.json).
+    pub run_dir: PathBuf,
+    /// Outputs to write, comma-separated: html, md, csv, json, junit, hgrm (default: all).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub format: Vec<String>,
+}
+
+/// `loadtest prices`.
+#[derive(Debug, Args)]
+pub struct PricesArgs {
+    /// Only rows of this region.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// A CSV whose rows override or add to the embedded table.
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
 }

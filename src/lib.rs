@@ -17,6 +17,7 @@ pub mod payload;
 pub mod profile;
 pub mod recorder;
 pub mod plan;
+pub mod pricing;
 pub mod endpoint;
 pub mod engine;
 pub mod results;

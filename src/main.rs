@@ -18,6 +18,8 @@ fn main() -> ExitCode {
         Command::Run(args) => runtime.block_on(app::run(args)),
         Command::Validate(args) => app::validate(args),
         Command::Emulate(args) => runtime.block_on(app::emulate(args)),
+        Command::Report(args) => app::report(args),
+        Command::Prices(args) => app::prices(args),
     };
     match result {
         Ok(code) => code,

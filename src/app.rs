@@ -3,7 +3,9 @@
 
 use crate::cli::{RunArgs, ValidateArgs};
 use crate::endpoint::http::{self, ClientSettings, HttpTarget};
-use crate::endpoint::{EndpointError, Target};
+use crate::emulator_target::Route;
+use crate::endpoint::async_http::AsyncHttpTarget;
+use crate::endpoint::{AnyTarget, EndpointError, Target};
 use crate::engine;
 use crate::payload::{self, PayloadError};
 use crate::plan::{Plan, Variant};
@@ -14,6 +16,7 @@ use crate::results::files::{self, write_atomic};
 use crate::results::json::Summary;
 use crate::results::{CellSummary, csv as results_csv};
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -48,7 +51,7 @@ pub enum AppError {
     Endpoint(#[from] EndpointError),
     /// The emulator could not start its endpoints.
     #[error(transparent)]
-    Emulator(#[from] crate::emulator_target::EmulatorError),
+    Emulator(#[from] crate::emulator::EmulatorError),
     /// Reports could not be made.
     #[error(transparent)]
     Report(crate::report::ReportError),
@@ -71,6 +74,7 @@ impl AppError {
         match self {
             AppError::Profile(_) | AppError::Payload(_) | AppError::Pricing(_) => exit::USAGE,
             AppError::Report(e) if e.is_usage() => exit::USAGE,
+            AppError::Emulator(crate::emulator::EmulatorError::Deploy(_)) => exit::USAGE,
             _ => exit::TARGET,
         }
     }
@@ -81,12 +85,8 @@ pub fn validate(args: &ValidateArgs) -> Result<ExitCode, AppError> {
     let profile = profile::load(&args.profile)?;
     let plan = Plan::from_profile(&profile)?;
     crate::emulator_target::check(&profile, &plan)?;
-    println!("{} is valid: {} cells, about {} of load.", args.profile.display(), plan.cells.len(),
-        humantime::format_duration(plan.estimated_duration()));
-    for cell in &plan.cells {
-        println!("  {:>3}  {:<10} {:<16} {:>8}  {}", cell.index, cell.variant.hosting_label(),
-            cell.variant.instance_label(), crate::profile::units::format_size(cell.payload_bytes), cell.load);
-    }
+    let mut out = std::io::stdout().lock();
+    ignore_broken_pipe(print_plan(&mut out, &args.profile, &plan))?;
     Ok(ExitCode::from(exit::OK))
 }
 
@@ -102,12 +102,13 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
             std::future::pending::<()>().await;
         }
     });
-    let deployed = crate::emulator_target::start(&profile, &plan).await?;
-    let urls = match &deployed {
-        Some(running) => running.urls.clone(),
-        None => http_urls(&profile, &plan),
+    crate::emulator_target::check(&profile, &plan)?;
+    let deployed = crate::emulator_target::start(&profile, &plan, args.time_scale).await?;
+    let routes = match &deployed {
+        Some(d) => d.routes.clone(),
+        None => http_routes(&profile, &plan),
     };
-    let targets = build_targets(&profile, &plan, &urls)?;
+    let targets = build_targets(&profile, &plan, &routes)?;
     probe_targets(&profile, &plan, &targets).await?;
     let out_root = args.out.clone().unwrap_or_else(|| profile.report_dir.clone());
     let started = SystemTime::now();
@@ -138,8 +139,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         running.stop().await;
     }
     let mut stdout = std::io::stdout().lock();
-    let _ = table::write(&summary.cells, &mut stdout);
-    println!("\nResults: {}", run_dir.display());
+    ignore_broken_pipe(table::write(&summary.cells, &mut stdout).and_then(|()| writeln!(stdout, "\nResults: {}", run_dir.display())))?;
     let interrupted = summary.interrupted || *cancel.borrow();
     if interrupted {
         eprintln!("Interrupted: {} of {} cells measured and saved.", summary.cells.len(), plan.cells.len());
@@ -159,7 +159,7 @@ fn accounting_exit(cells: &[CellSummary]) -> u8 {
 }
 
 /// The URL of each variant for an http target.
-fn http_urls(profile: &Profile, plan: &Plan) -> BTreeMap<Variant, String> {
+fn http_routes(profile: &Profile, plan: &Plan) -> BTreeMap<Variant, Route> {
     let TargetSpec::Http(http) = &profile.target else {
         return BTreeMap::new();
     };
@@ -170,21 +170,25 @@ fn http_urls(profile: &Profile, plan: &Plan) -> BTreeMap<Variant, String> {
                 Urls::One(url) => url.clone(),
                 Urls::PerInstance(map) => map.get(v.instance_label()).cloned().unwrap_or_default(),
             };
-            (v, url)
+            (v, Route::Sync(url))
         })
         .collect()
 }
 
-fn build_targets(profile: &Profile, plan: &Plan, urls: &BTreeMap<Variant, String>) -> Result<BTreeMap<Variant, Arc<HttpTarget>>, AppError> {
+fn build_targets(profile: &Profile, plan: &Plan, routes: &BTreeMap<Variant, Route>) -> Result<BTreeMap<Variant, Arc<AnyTarget>>, AppError> {
     let max_in_flight = plan.cells.iter().map(|c| c.load.max_in_flight()).max().unwrap_or(1);
     let client = http::client(&ClientSettings { timeout: profile.timeout, max_in_flight: max_in_flight as usize })?;
     let (method, headers) = match &profile.target {
         TargetSpec::Http(h) => (h.method.as_str(), h.headers.clone()),
         TargetSpec::Emulator(_) => ("POST", BTreeMap::new()),
     };
+    let content_type = &profile.payload.content_type;
     let mut out = BTreeMap::new();
-    for (variant, url) in urls {
-        let target = HttpTarget::new(client.clone(), method, url, &profile.payload.content_type, &headers)?;
+    for (variant, route) in routes {
+        let target = match route {
+            Route::Sync(url) => AnyTarget::Http(HttpTarget::new(client.clone(), method, url, content_type, &headers)?),
+            Route::Async(url) => AnyTarget::Async(AsyncHttpTarget::new(client.clone(), url, content_type, profile.timeout)?),
+        };
         out.insert(variant.clone(), Arc::new(target));
     }
     Ok(out)
@@ -192,7 +196,7 @@ fn build_targets(profile: &Profile, plan: &Plan, urls: &BTreeMap<Variant, String
 
 /// Sends one request to each target before any load: an unreachable target fails the run
 /// at once (exit 3) instead of as thousands of connect errors.
-async fn probe_targets(profile: &Profile, plan: &Plan, targets: &BTreeMap<Variant, Arc<HttpTarget>>) -> Result<(), AppError> {
+async fn probe_targets(profile: &Profile, plan: &Plan, targets: &BTreeMap<Variant, Arc<AnyTarget>>) -> Result<(), AppError> {
     let size = plan.cells.first().map_or(0, |c| c.payload_bytes);
     let body = payload::build(&profile.payload.source, size, profile.sweep.seed)?.get(0);
     for target in targets.values() {
@@ -213,8 +217,22 @@ fn write_outputs(run_dir: &Path, summary: &Summary) -> Result<(), AppError> {
 }
 
 /// `loadtest emulate`: serves emulated endpoints until Ctrl-C.
-pub async fn emulate(_args: &crate::cli::EmulateArgs) -> Result<ExitCode, AppError> {
-    Ok(ExitCode::from(exit::USAGE))
+pub async fn emulate(args: &crate::cli::EmulateArgs) -> Result<ExitCode, AppError> {
+    use crate::emulator::EmulatorFile;
+    let mut endpoints = match &args.config {
+        Some(path) => EmulatorFile::load(path)?,
+        None => EmulatorFile::default_endpoints(),
+    };
+    if let Some(scale) = args.time_scale {
+        for spec in &mut endpoints {
+            spec.model = spec.model.clone().with_time_scale(scale);
+        }
+    }
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    crate::emulator::run_standalone(args.listen, endpoints, shutdown).await?;
+    Ok(ExitCode::from(exit::OK))
 }
 
 /// `loadtest report`: rebuilds a run folder's reports from its summary.json.
@@ -227,4 +245,38 @@ pub fn report(args: &crate::cli::ReportArgs) -> Result<ExitCode, AppError> {
 pub fn prices(args: &crate::cli::PricesArgs) -> Result<ExitCode, AppError> {
     crate::pricing::cli_prices(args).map_err(AppError::Pricing)?;
     Ok(ExitCode::from(exit::OK))
+}
+
+/// Prints the cells of a plan, one line each.
+fn print_plan(out: &mut dyn Write, path: &Path, plan: &Plan) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} is valid: {} cells, about {} of load.",
+        path.display(),
+        plan.cells.len(),
+        humantime::format_duration(plan.estimated_duration())
+    )?;
+    for cell in &plan.cells {
+        writeln!(
+            out,
+            "  {:>3}  {:<10} {:<16} {:>8}  {}",
+            cell.index,
+            cell.variant.hosting_label(),
+            cell.variant.instance_label(),
+            crate::profile::units::format_size(cell.payload_bytes),
+            cell.load
+        )?;
+    }
+    Ok(())
+}
+
+/// A closed stdout (`loadtest ... | head`) is not an error; anything else is.
+fn ignore_broken_pipe(result: std::io::Result<()>) -> Result<(), AppError> {
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(AppError::Write {
+            path: PathBuf::from("<stdout>"),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
 }

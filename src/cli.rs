@@ -44,6 +44,9 @@ pub struct RunArgs {
     /// No progress bar; only the final table and errors.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Emulator only: multiplies every simulated duration (0.1 = ten times faster).
+    #[arg(long, value_name = "FACTOR")]
+    pub time_scale: Option<f64>,
 }
 
 /// `loadtest validate`.

@@ -1,29 +1,100 @@
 //! The `emulator` target kind: deploys one emulated endpoint per swept variant on
 //! 127.0.0.1 (ephemeral port) and hands out their URLs.
 
-/// Placeholder until the emulator module exports its error type.
-pub type EmulatorError = std::convert::Infallible;
+use crate::emulator::{EmulatorError, EndpointSpec, Running};
+use crate::hosting::Hosting;
 use crate::plan::{Plan, Variant};
-use crate::profile::Profile;
+use crate::profile::{EmulatorTarget, Profile, Target};
 use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
+
+/// Where a variant's endpoint answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// `InvokeEndpoint`: request and answer.
+    Sync(String),
+    /// `InvokeEndpointAsync`: submit, then poll the result.
+    Async(String),
+}
 
 /// Emulated endpoints started for a run.
 pub struct Deployed {
-    /// URL of each variant's endpoint.
-    pub urls: BTreeMap<Variant, String>,
+    /// Each variant's endpoint.
+    pub routes: BTreeMap<Variant, Route>,
+    running: Running,
 }
 
 impl Deployed {
     /// Stops the emulator.
-    pub async fn stop(self) {}
+    pub async fn stop(self) {
+        self.running.stop().await;
+    }
+}
+
+/// The SageMaker endpoint name of a variant: `real-time-ml-c5-xlarge`, `serverless-2048`.
+pub fn endpoint_name(variant: &Variant) -> String {
+    let hosting = variant.hosting.unwrap_or(Hosting::RealTime);
+    match (hosting, &variant.instance) {
+        (Hosting::Serverless, Some(name)) => name.clone(),
+        (_, Some(instance)) => format!("{hosting}-{}", instance.replace('.', "-")),
+        (_, None) => hosting.to_string(),
+    }
+}
+
+/// The endpoint a variant deploys as, with the profile's model, count and faults.
+fn spec(emu: &EmulatorTarget, variant: &Variant, time_scale: Option<f64>) -> EndpointSpec {
+    let mut model = emu.model.clone();
+    if let Some(scale) = time_scale {
+        model = model.with_time_scale(scale);
+    }
+    let name = endpoint_name(variant);
+    let hosting = variant.hosting.unwrap_or(Hosting::RealTime);
+    let instance = variant.instance.as_deref().unwrap_or_default();
+    let mut spec = match instance.strip_prefix("serverless-").and_then(|mb| mb.parse().ok()) {
+        Some(mb) if hosting == Hosting::Serverless => {
+            EndpointSpec::serverless(&name, mb, emu.max_concurrency, model)
+        }
+        _ => EndpointSpec::new(&name, hosting, instance, model),
+    };
+    spec.instance_count = emu.instance_count;
+    spec.faults = emu.faults.clone();
+    spec
+}
+
+fn specs(profile: &Profile, plan: &Plan, time_scale: Option<f64>) -> Option<Vec<(Variant, EndpointSpec)>> {
+    let Target::Emulator(emu) = &profile.target else {
+        return None;
+    };
+    Some(plan.variants().into_iter().map(|v| {
+        let s = spec(emu, &v, time_scale);
+        (v, s)
+    }).collect())
 }
 
 /// Checks that every endpoint of the plan can be deployed (exit 2 otherwise).
-pub fn check(_profile: &Profile, _plan: &Plan) -> Result<(), EmulatorError> {
+pub fn check(profile: &Profile, plan: &Plan) -> Result<(), EmulatorError> {
+    for (_, spec) in specs(profile, plan, None).unwrap_or_default() {
+        crate::emulator::validate(&spec)?;
+    }
     Ok(())
 }
 
 /// Starts the emulator when the profile targets it; `None` for other targets.
-pub async fn start(_profile: &Profile, _plan: &Plan) -> Result<Option<Deployed>, EmulatorError> {
-    Ok(None)
+pub async fn start(profile: &Profile, plan: &Plan, time_scale: Option<f64>) -> Result<Option<Deployed>, EmulatorError> {
+    let Some(specs) = specs(profile, plan, time_scale) else {
+        return Ok(None);
+    };
+    let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    let running = Running::start(listen, specs.iter().map(|(_, s)| s.clone()).collect()).await?;
+    let routes = specs
+        .into_iter()
+        .map(|(variant, spec)| {
+            let route = match spec.hosting {
+                Hosting::Async => Route::Async(running.async_url(&spec.name)),
+                _ => Route::Sync(running.invocations_url(&spec.name)),
+            };
+            (variant, route)
+        })
+        .collect();
+    Ok(Some(Deployed { routes, running }))
 }

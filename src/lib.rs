@@ -18,6 +18,8 @@ pub mod profile;
 pub mod recorder;
 pub mod plan;
 pub mod pricing;
+pub mod sla;
+pub mod recommend;
 pub mod endpoint;
 pub mod engine;
 pub mod results;

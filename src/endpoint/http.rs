@@ -1,6 +1,6 @@
 //! Any HTTP inference server, through a pooled reqwest client (rustls, keep-alive).
 
-use super::{EndpointError, Target};
+use super::{EndpointError, Reply, Target};
 use crate::sample::ErrorKind;
 use bytes::Bytes;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
@@ -79,32 +79,40 @@ impl HttpTarget {
     }
 
     async fn exchange(&self, body: Bytes) -> Result<u64, Failure> {
-        let mut response = self
+        let response = self
             .client
             .request(self.method.clone(), self.url.clone())
             .headers(self.headers.clone())
             .body(body)
             .send()
             .await?;
-        let status = response.status();
-        let mut bytes_in = 0u64;
-        while let Some(chunk) = response.chunk().await? {
-            bytes_in += chunk.len() as u64;
-        }
-        if status.is_success() {
-            return Ok(bytes_in);
-        }
-        let error_type = response
-            .headers()
-            .get("x-amzn-errortype")
-            .and_then(|v| v.to_str().ok());
-        Err(Failure::Status(ErrorKind::from_http(status.as_u16(), error_type)))
+        read_answer(response).await.map(|(_, bytes)| bytes)
     }
+}
+
+/// Reads a whole answer, counting body bytes without keeping them; an error status becomes
+/// a classified [`Failure::Status`].
+pub(crate) async fn read_answer(
+    mut response: reqwest::Response,
+) -> Result<(reqwest::StatusCode, u64), Failure> {
+    let status = response.status();
+    let mut bytes_in = 0u64;
+    while let Some(chunk) = response.chunk().await? {
+        bytes_in += chunk.len() as u64;
+    }
+    if status.is_success() {
+        return Ok((status, bytes_in));
+    }
+    let error_type = response
+        .headers()
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok());
+    Err(Failure::Status(ErrorKind::from_http(status.as_u16(), error_type)))
 }
 
 /// How one exchange failed: an error answer, or no answer.
 #[derive(Debug)]
-enum Failure {
+pub(crate) enum Failure {
     /// The server answered with an error status, already classified.
     Status(ErrorKind),
     /// The client gave up: timeout, connect or I/O failure.
@@ -118,7 +126,7 @@ impl From<reqwest::Error> for Failure {
 }
 
 /// Maps a failure to its class; the one place this target classifies errors.
-fn classify(failure: Failure) -> ErrorKind {
+pub(crate) fn classify(failure: Failure) -> ErrorKind {
     match failure {
         Failure::Status(kind) => kind,
         Failure::Client(e) if e.is_timeout() => ErrorKind::Timeout,
@@ -128,8 +136,8 @@ fn classify(failure: Failure) -> ErrorKind {
 }
 
 impl Target for HttpTarget {
-    async fn send(&self, body: Bytes) -> Result<u64, ErrorKind> {
-        self.exchange(body).await.map_err(classify)
+    async fn send(&self, body: Bytes) -> Result<Reply, ErrorKind> {
+        self.exchange(body).await.map(Reply::bytes).map_err(classify)
     }
 
     async fn probe(&self, body: Bytes) -> Result<(), EndpointError> {
@@ -147,7 +155,7 @@ impl Target for HttpTarget {
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

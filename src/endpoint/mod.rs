@@ -1,5 +1,6 @@
 //! The targets requests go to: one trait, one file per kind.
 
+pub mod async_http;
 pub mod http;
 
 use crate::sample::ErrorKind;
@@ -10,8 +11,8 @@ use std::future::Future;
 ///
 /// `send` is the hot path: it classifies failures into an [`ErrorKind`] and never builds strings.
 pub trait Target: Send + Sync + 'static {
-    /// Sends one request; `Ok` carries the response body size in bytes.
-    fn send(&self, body: Bytes) -> impl Future<Output = Result<u64, ErrorKind>> + Send;
+    /// Sends one request and waits for its outcome.
+    fn send(&self, body: Bytes) -> impl Future<Output = Result<Reply, ErrorKind>> + Send;
 
     /// Sends one request before any load, to fail fast with a readable reason when the
     /// target cannot be reached at all. Error answers (4xx/5xx) count as reachable.
@@ -19,6 +20,58 @@ pub trait Target: Send + Sync + 'static {
 
     /// Where requests go, for messages and reports.
     fn describe(&self) -> String;
+}
+
+/// A successful answer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reply {
+    /// Response body bytes.
+    pub bytes_in: u64,
+    /// When the work was done, measured from the send, if the target knows better than the
+    /// moment `send` returned: asynchronous inference reports its completion time, so
+    /// polling granularity does not inflate latency.
+    pub done_after: Option<std::time::Duration>,
+}
+
+impl Reply {
+    /// A plain synchronous answer of `bytes_in` bytes.
+    pub fn bytes(bytes_in: u64) -> Reply {
+        Reply {
+            bytes_in,
+            done_after: None,
+        }
+    }
+}
+
+/// Every kind of target a run can use, so one engine drives them all.
+pub enum AnyTarget {
+    /// Plain HTTP, also real-time and serverless endpoints of the emulator.
+    Http(http::HttpTarget),
+    /// Asynchronous inference on the emulator: submit, then poll the result.
+    Async(async_http::AsyncHttpTarget),
+}
+
+impl Target for AnyTarget {
+    async fn send(&self, body: Bytes) -> Result<Reply, ErrorKind> {
+        match self {
+            AnyTarget::Http(t) => t.send(body).await,
+            AnyTarget::Async(t) => t.send(body).await,
+        }
+    }
+
+    async fn probe(&self, body: Bytes) -> Result<(), EndpointError> {
+        match self {
+            AnyTarget::Http(t) => t.probe(body).await,
+            AnyTarget::Async(t) => t.probe(body).await,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            AnyTarget::Http(t) => t.describe(),
+            AnyTarget::Async(t) => t.describe(),
+        }
+    }
 }
 
 /// Why a target cannot be used.

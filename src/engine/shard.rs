@@ -192,9 +192,14 @@ async fn one_request<T: Target>(target: &T, body: bytes::Bytes, intended: Instan
     let bytes_out = body.len() as u64;
     let start = Instant::now();
     let result = target.send(body).await;
-    let end = Instant::now();
+    let mut end = Instant::now();
     let (outcome, bytes_in) = match result {
-        Ok(bytes_in) => (Outcome::Ok, bytes_in),
+        Ok(reply) => {
+            if let Some(done) = reply.done_after {
+                end = end.min(start + done);
+            }
+            (Outcome::Ok, reply.bytes_in)
+        }
         Err(kind) => (Outcome::Error(kind), 0),
     };
     Sample {

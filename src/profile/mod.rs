@@ -79,14 +79,15 @@ pub enum Urls {
 /// Settings of the emulator target.
 #[derive(Clone, Debug, Serialize)]
 pub struct EmulatorTarget {
-    /// The `[model]` table as written (resolved by the emulator).
-    pub model: toml::Table,
+    /// The emulated model, preset and overrides resolved.
+    #[serde(serialize_with = "serialize_model")]
+    pub model: crate::emulator::Model,
     /// Instances behind each emulated endpoint.
     pub instance_count: u32,
     /// Serverless MaxConcurrency.
     pub max_concurrency: u32,
-    /// Fault injection knobs, as written.
-    pub faults: toml::Table,
+    /// Fault injection knobs.
+    pub faults: crate::emulator::Faults,
 }
 
 /// The sweep: every combination becomes a cell.
@@ -267,4 +268,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Profile, ProfileError> {
         toml::from_str(text).map_err(|e| invalid(vec![Problem::from_toml(&e, text)]))?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     validate::validate(raw, text, base_dir).map_err(invalid)
+}
+
+/// Writes a resolved model as the explicit `[model]` table it amounts to.
+fn serialize_model<S: serde::Serializer>(model: &crate::emulator::Model, s: S) -> Result<S::Ok, S::Error> {
+    model.to_config().serialize(s)
 }

@@ -19,7 +19,7 @@ pub struct RawProfile {
     pub description: Option<String>,
     pub target: RawTarget,
     #[serde(default)]
-    pub model: Option<Spanned<toml::Table>>,
+    pub model: Option<Spanned<crate::emulator::ModelConfig>>,
     pub sweep: RawSweep,
     #[serde(default)]
     pub payload: Option<RawPayload>,
@@ -49,7 +49,7 @@ pub struct RawTarget {
     /// Emulator: serverless MaxConcurrency.
     pub max_concurrency: Option<Spanned<u32>>,
     /// Emulator: fault injection knobs.
-    pub faults: Option<Spanned<toml::Table>>,
+    pub faults: Option<Spanned<crate::emulator::Faults>>,
 }
 
 /// `[sweep]`: the grid of cells.

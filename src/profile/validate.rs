@@ -481,12 +481,39 @@ fn check_emulator(c: &mut Checker, raw: &RawProfile, sweep: &mut Sweep) -> Emula
         }
         *n.get_ref()
     });
+    check_instance_types(c, raw, sweep);
+    let model_config = raw.model.as_ref().map(|m| m.get_ref().clone()).unwrap_or_default();
+    let model = match model_config.resolve() {
+        Ok(model) => model,
+        Err(e) => {
+            let span = raw.model.as_ref().map(|m| m.span());
+            c.at(span, &format!("model.{}", e.field()), e.to_string(), None);
+            crate::emulator::Model::custom(1.0)
+        }
+    };
     EmulatorTarget {
-        model: raw.model.as_ref().map(|m| m.get_ref().clone()).unwrap_or_default(),
+        model,
         instance_count,
         max_concurrency,
         faults: t.faults.as_ref().map(|f| f.get_ref().clone()).unwrap_or_default(),
     }
+}
+
+/// Every swept instance type must be in the emulator's catalog.
+fn check_instance_types(c: &mut Checker, raw: &RawProfile, sweep: &Sweep) {
+    let Some(list) = &raw.sweep.instance_types else { return };
+    for (i, name) in list.get_ref().iter().enumerate() {
+        if crate::emulator::catalog::lookup(name.get_ref()).is_none() {
+            let close = crate::emulator::catalog::close_matches(name.get_ref());
+            let fix = if close.is_empty() {
+                "run `loadtest emulate --help` or see data/instances.csv for the catalog".to_string()
+            } else {
+                format!("did you mean {}?", close.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+            };
+            c.on(name, &format!("sweep.instance_types[{i}]"), format!("unknown instance type `{}`", name.get_ref()), Some(fix));
+        }
+    }
+    let _ = sweep;
 }
 
 fn check_payload(c: &mut Checker, raw: Option<&RawPayload>, base_dir: &Path) -> Payload {

@@ -1,23 +1,109 @@
 //! Reporters: render results, never compute them.
+//!
+//! Every reporter takes the data and a `&mut dyn Write` and propagates every write error;
+//! [`write_all`] puts each selected report into the run folder atomically, and
+//! [`cli_report`] rebuilds a run folder's reports from its summary.json alone.
 
+pub mod candidates;
+pub mod hgrm;
+pub mod hlog;
+pub mod html;
+pub mod html_charts;
+pub mod junit;
+pub mod markdown;
+pub mod recommendation;
+pub mod svg;
 pub mod table;
+pub mod view;
+pub mod write;
+
+#[cfg(test)]
+mod test_support;
+
+pub use write::{Format, Formats, read_summary, write_all};
+
+use crate::results::histogram::HistogramError;
+use std::io::Write as _;
+use std::path::PathBuf;
 
 /// Why reports could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// Not implemented in this version.
-    #[error("`loadtest report` is not available in this version")]
-    Unavailable,
+    /// `--format` named something this version does not write.
+    #[error("unknown report format `{given}`: use one or more of {valid}, comma-separated")]
+    UnknownFormat {
+        /// What was asked for.
+        given: String,
+        /// The formats there are.
+        valid: String,
+    },
+    /// summary.json could not be read.
+    #[error("cannot read {path}: {source} (give a run folder written by `loadtest run`)")]
+    ReadSummary {
+        /// The summary.json path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// summary.json is not valid JSON of the expected shape.
+    #[error("{path} is not a loadtest summary: {source}")]
+    ParseSummary {
+        /// The summary.json path.
+        path: PathBuf,
+        /// Where and why parsing failed.
+        source: serde_json::Error,
+    },
+    /// summary.json parses but cannot be used.
+    #[error("{path}: {reason}")]
+    InvalidSummary {
+        /// The summary.json path.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// A cell's stored histogram does not decode.
+    #[error("cell {index} in summary.json has an unreadable histogram: {source}")]
+    Histogram {
+        /// The cell's plan index.
+        index: usize,
+        /// The decoding error.
+        source: HistogramError,
+    },
+    /// A report file could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
 }
 
 impl ReportError {
     /// Whether the user asked for something wrong (exit 2) rather than an I/O failure.
     pub fn is_usage(&self) -> bool {
-        true
+        !matches!(self, ReportError::Write { .. })
     }
 }
 
-/// `loadtest report <RUN_DIR>`: rebuilds the reports of a run folder.
-pub fn cli_report(_args: &crate::cli::ReportArgs) -> Result<(), ReportError> {
-    Err(ReportError::Unavailable)
+/// `loadtest report <RUN_DIR> [--format ...]`: rebuilds the selected reports of a run
+/// folder from its summary.json and lists the files written on stdout.
+pub fn cli_report(args: &crate::cli::ReportArgs) -> Result<(), ReportError> {
+    let formats = Formats::parse(&args.format)?;
+    let summary = read_summary(&args.run_dir)?;
+    let written = write_all(&args.run_dir, &summary, &formats)?;
+    let mut stdout = std::io::stdout().lock();
+    for path in written {
+        match writeln!(stdout, "wrote {}", path.display()) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => break,
+            Err(source) => {
+                return Err(ReportError::Write {
+                    path: "<stdout>".into(),
+                    source,
+                });
+            }
+            Ok(()) => {}
+        }
+    }
+    Ok(())
 }

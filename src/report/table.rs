@@ -13,7 +13,9 @@ pub fn write(cells: &[CellSummary], out: &mut dyn Write) -> io::Result<()> {
     )?;
     for c in cells {
         let lat = |f: fn(&crate::results::Percentiles) -> f64| {
-            c.latency.as_ref().map_or("-".to_string(), |l| format!("{:.1}", f(l)))
+            c.latency
+                .as_ref()
+                .map_or("-".to_string(), |l| format!("{:.1}", f(l)))
         };
         writeln!(
             out,
@@ -51,7 +53,11 @@ fn notes(c: &CellSummary) -> String {
     if c.interrupted {
         notes.push("interrupted".into());
     }
-    let worst = c.errors_by_kind.iter().filter(|(_, n)| **n > 0).max_by_key(|(_, n)| **n);
+    let worst = c
+        .errors_by_kind
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .max_by_key(|(_, n)| **n);
     if let Some((kind, n)) = worst {
         notes.push(format!("{n} {kind}"));
     }

@@ -33,6 +33,9 @@ pub struct Summary {
     pub interrupted: bool,
     /// Every cell measured so far.
     pub cells: Vec<CellSummary>,
+    /// The recommendation made from the cells, when the run made one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recommendation: Option<serde_json::Value>,
 }
 
 /// Which tool wrote the file.
@@ -91,6 +94,7 @@ impl Summary {
             complete: false,
             interrupted: false,
             cells: Vec::new(),
+            recommendation: None,
         }
     }
 }

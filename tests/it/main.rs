@@ -3,4 +3,5 @@
 mod emulator;
 mod cli;
 mod engine;
+mod report;
 mod support;

@@ -1,0 +1,231 @@
+//! What an emulated endpoint is made of: the `[model]` and `[faults]` tables of a profile or
+//! emulator file (serde mirrors), and the resolved [`EndpointSpec`] the server runs.
+
+use super::model::Model;
+use crate::hosting::Hosting;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// The production variant name SageMaker gives a single-variant endpoint.
+pub const DEFAULT_VARIANT: &str = "AllTraffic";
+
+/// `[model]` table of a profile: a preset and/or explicit service-time parameters.
+///
+/// Every field is optional; [`ModelConfig::resolve`] starts from the preset (if any) and
+/// applies the explicit fields on top.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Preset name: `tiny-mlp`, `resnet50`, `bert-base` or `llm-small`.
+    pub preset: Option<String>,
+    /// Fixed cost of one request on one `ml.m5` core, in milliseconds.
+    pub base_ms: Option<f64>,
+    /// Extra cost per KiB of payload on one `ml.m5` core, in milliseconds.
+    pub per_kib_ms: Option<f64>,
+    /// How much faster one T4-class accelerator runs a single request than one `ml.m5` core.
+    pub gpu_speedup: Option<f64>,
+    /// Largest batch an accelerator worker forms from queued requests.
+    pub max_batch: Option<u32>,
+    /// Time to load the model into a fresh container (humantime, e.g. `"2s"`).
+    pub cold_start: Option<String>,
+    /// Memory the loaded model needs, in MB (MiB, as SageMaker counts).
+    pub memory_mb: Option<u32>,
+    /// Shape of the service-time jitter.
+    pub service: Option<ServiceDistribution>,
+    /// Coefficient of variation of the lognormal jitter (ignored by `exponential`/`fixed`).
+    pub jitter: Option<f64>,
+    /// Multiplier applied to every simulated duration (0.1 = ten times faster than real).
+    pub time_scale: Option<f64>,
+    /// Seed of the emulator's random draws.
+    pub seed: Option<u64>,
+}
+
+/// Distribution of the service-time jitter factor (mean 1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceDistribution {
+    /// Lognormal with the model's `jitter` as coefficient of variation.
+    #[default]
+    Lognormal,
+    /// Exponential (coefficient of variation 1): makes an endpoint an M/M/c queue.
+    Exponential,
+    /// No jitter: every request of the same size takes the same time.
+    Fixed,
+}
+
+/// The error an injected failure answers with (the SageMaker runtime error of that name).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InjectedError {
+    /// 500 `InternalFailure`.
+    #[default]
+    InternalFailure,
+    /// 424 `ModelError` with `OriginalStatusCode` 500.
+    ModelError,
+    /// 429 `ModelNotReadyException`.
+    ModelNotReady,
+    /// 503 `ServiceUnavailable`.
+    ServiceUnavailable,
+    /// 530 `InternalDependencyException`.
+    InternalDependency,
+    /// 400 `ThrottlingException`.
+    Throttling,
+}
+
+/// Fault-injection knobs of one endpoint; everything defaults to off.
+///
+/// Rates are fractions of requests in `0..=1`; durations are model time (scaled by the
+/// model's `time_scale`) and written as humantime strings in TOML.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Faults {
+    /// Fraction of requests answered with `error_type` instead of being served.
+    pub error_rate: f64,
+    /// Which error injected failures answer with.
+    pub error_type: InjectedError,
+    /// Fraction of requests that take `spike_ms` longer.
+    pub spike_rate: f64,
+    /// Extra service time of a latency spike, in milliseconds.
+    pub spike_ms: f64,
+    /// When the stall starts, counted from the endpoint's first request.
+    #[serde(with = "humantime_serde")]
+    pub stall_at: Duration,
+    /// How long the endpoint stops serving (zero: no stall).
+    #[serde(with = "humantime_serde")]
+    pub stall_for: Duration,
+    /// Fraction of requests whose connection is closed without an answer.
+    pub reset_rate: f64,
+}
+
+impl Faults {
+    /// True when no fault is configured.
+    pub fn is_off(&self) -> bool {
+        self.error_rate <= 0.0
+            && self.spike_rate <= 0.0
+            && self.reset_rate <= 0.0
+            && self.stall_for.is_zero()
+    }
+}
+
+/// Serverless settings of an endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ServerlessSpec {
+    /// Memory size in MB: 1024–6144 in 1024 steps.
+    pub memory_mb: u32,
+    /// Concurrent requests served before throttling, 1–200.
+    pub max_concurrency: u32,
+}
+
+/// One emulated endpoint: hosting option, capacity, model and faults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EndpointSpec {
+    /// Endpoint name used in the URL path.
+    pub name: String,
+    /// Production variant name, echoed in `x-Amzn-Invoked-Production-Variant`.
+    pub variant: String,
+    /// Hosting option.
+    pub hosting: Hosting,
+    /// Instance type from the catalog; ignored for serverless (but a GPU type is refused).
+    pub instance_type: String,
+    /// Instances behind the endpoint (least-outstanding-requests routing).
+    pub instance_count: u32,
+    /// Serverless memory and concurrency; required when `hosting` is serverless.
+    pub serverless: Option<ServerlessSpec>,
+    /// The emulated model.
+    pub model: Model,
+    /// Fault injection.
+    pub faults: Faults,
+    /// Requests that may wait for a worker, endpoint-wide; `None` = the hosting default.
+    pub queue_capacity: Option<usize>,
+    /// Idle time (model time) after which serverless and async capacity scales to zero;
+    /// `None` = the default of 5 minutes. Ignored for real-time and batch.
+    pub idle_timeout: Option<Duration>,
+}
+
+impl EndpointSpec {
+    /// An endpoint on `instance_count = 1` instance of `instance_type`, variant `AllTraffic`,
+    /// no faults and default queue and idle settings.
+    pub fn new(name: &str, hosting: Hosting, instance_type: &str, model: Model) -> EndpointSpec {
+        EndpointSpec {
+            name: name.to_string(),
+            variant: DEFAULT_VARIANT.to_string(),
+            hosting,
+            instance_type: instance_type.to_string(),
+            instance_count: 1,
+            serverless: None,
+            model,
+            faults: Faults::default(),
+            queue_capacity: None,
+            idle_timeout: None,
+        }
+    }
+
+    /// A serverless endpoint with the given memory size and MaxConcurrency.
+    pub fn serverless(
+        name: &str,
+        memory_mb: u32,
+        max_concurrency: u32,
+        model: Model,
+    ) -> EndpointSpec {
+        EndpointSpec {
+            serverless: Some(ServerlessSpec {
+                memory_mb,
+                max_concurrency,
+            }),
+            ..EndpointSpec::new(name, Hosting::Serverless, "", model)
+        }
+    }
+}
+
+/// Serde adapter for `Duration` fields written as humantime strings (`"2s"`, `"150ms"`).
+pub(crate) mod humantime_serde {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+    use std::time::Duration;
+
+    /// Writes a duration as a humantime string.
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+
+    /// Reads a humantime string such as `"2s"`.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let text = String::deserialize(d)?;
+        humantime::parse_duration(&text).map_err(|e| {
+            D::Error::custom(format!("`{text}` is not a duration ({e}); write e.g. \"2s\""))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_parse_from_toml_with_humantime_durations() {
+        let faults: Faults = toml::from_str(
+            "error_rate = 0.1\nerror_type = \"model-error\"\nstall_at = \"2s\"\nstall_for = \"500ms\"",
+        )
+        .expect("faults");
+        assert_eq!(faults.error_rate, 0.1);
+        assert_eq!(faults.error_type, InjectedError::ModelError);
+        assert_eq!(faults.stall_at, Duration::from_secs(2));
+        assert_eq!(faults.stall_for, Duration::from_millis(500));
+        assert!(!faults.is_off());
+        assert!(Faults::default().is_off());
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        assert!(toml::from_str::<Faults>("error_rat = 0.1").is_err());
+        assert!(toml::from_str::<ModelConfig>("base = 1.0").is_err());
+        assert!(toml::from_str::<Faults>("stall_for = \"soon\"").is_err());
+    }
+
+    #[test]
+    fn model_config_reads_service_distribution_in_lowercase() {
+        let cfg: ModelConfig =
+            toml::from_str("preset = \"bert-base\"\nservice = \"exponential\"").expect("model");
+        assert_eq!(cfg.service, Some(ServiceDistribution::Exponential));
+        assert_eq!(cfg.preset.as_deref(), Some("bert-base"));
+    }
+}

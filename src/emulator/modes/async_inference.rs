@@ -1,0 +1,332 @@
+//! Asynchronous hosting: `InvokeEndpointAsync` answers 202 at once with an `InferenceId`
+//! and `OutputLocation`; the work goes through the endpoint's queue in the background and
+//! its result (with queue and service times) is fetched from `GET /async-results/{id}`.
+//!
+//! Input: SageMaker reads async inputs (up to 1 GB) from S3. The emulator cannot, so the
+//! `X-Amzn-SageMaker-InputLocation` header names the size instead: `emulator://bytes/<N>`
+//! is an N-byte input stored "in S3". Without the header the request body is the input, up
+//! to 128,000 bytes (the inline limit). An idle endpoint scales to zero; the next request
+//! waits for a cold start.
+
+use crate::emulator::clock::{self, Clock};
+use crate::emulator::endpoint::{ServeError, Timing};
+use crate::emulator::faults;
+use crate::emulator::routes::{self, ApiError, App};
+use crate::hosting::{ASYNC_INLINE_BODY_BYTES, Hosting};
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rand::RngExt;
+use rand::rngs::SmallRng;
+use serde::Serialize;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Most async results kept; the oldest are dropped first.
+pub const MAX_RESULTS: usize = 100_000;
+
+/// How long (wall clock) an async result is kept, like SageMaker's 6-hour request TTL.
+pub const RESULT_TTL: Duration = Duration::from_secs(6 * 3600);
+
+/// Scheme of an emulated S3 input location: `emulator://bytes/<N>`.
+pub const INPUT_SCHEME: &str = "emulator://bytes/";
+
+const OUTPUT_BUCKET: &str = "emulator-async-output";
+const INPUT_LOCATION: &str = "x-amzn-sagemaker-inputlocation";
+const INFERENCE_ID_IN: &str = "x-amzn-sagemaker-inference-id";
+const OUTPUT_LOCATION: HeaderName = HeaderName::from_static("x-amzn-sagemaker-outputlocation");
+const INFERENCE_ID: HeaderName = HeaderName::from_static("x-amzn-sagemaker-inferenceid");
+const RESULT_PATH: HeaderName = HeaderName::from_static("x-emulator-result-path");
+
+/// State of one async invocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub(crate) enum Status {
+    InProgress,
+    Completed,
+    Failed,
+}
+
+/// What `GET /async-results/{id}` answers; times are ms since the emulator started.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Record {
+    #[serde(rename = "InferenceId")]
+    id: String,
+    #[serde(rename = "OutputLocation")]
+    output_location: String,
+    status: Status,
+    submitted_ms: f64,
+    started_ms: Option<f64>,
+    completed_ms: Option<f64>,
+    queue_ms: Option<f64>,
+    service_ms: Option<f64>,
+    error: Option<String>,
+}
+
+/// Results of async invocations, bounded by [`MAX_RESULTS`] and [`RESULT_TTL`].
+#[derive(Clone, Default)]
+pub(crate) struct AsyncResults(Arc<Mutex<Store>>);
+
+#[derive(Default)]
+struct Store {
+    records: HashMap<String, (u64, Record)>,
+    order: VecDeque<(String, u64, Instant)>,
+    next_stamp: u64,
+}
+
+impl AsyncResults {
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn insert(&self, record: Record) {
+        let now = Instant::now();
+        let mut store = self.store();
+        while let Some((id, stamp, at)) = store.order.front().cloned() {
+            if store.order.len() < MAX_RESULTS && now.duration_since(at) < RESULT_TTL {
+                break;
+            }
+            store.order.pop_front();
+            if store.records.get(&id).is_some_and(|(s, _)| *s == stamp) {
+                store.records.remove(&id);
+            }
+        }
+        let stamp = store.next_stamp;
+        store.next_stamp += 1;
+        store.order.push_back((record.id.clone(), stamp, now));
+        store.records.insert(record.id.clone(), (stamp, record));
+    }
+
+    fn update(&self, id: &str, f: impl FnOnce(&mut Record)) {
+        if let Some((_, record)) = self.store().records.get_mut(id) {
+            f(record);
+        }
+    }
+
+    fn get(&self, id: &str) -> Option<Record> {
+        self.store().records.get(id).map(|(_, r)| r.clone())
+    }
+}
+
+/// `POST /endpoints/{name}/async-invocations`.
+pub(crate) async fn submit(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    accept(&app, &name, &headers, body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn accept(app: &App, name: &str, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+    // Parse.
+    let ep = app.endpoint(name)?;
+    if ep.spec.hosting != Hosting::Async {
+        return Err(ApiError::Validation(format!(
+            "Endpoint {name} is not an asynchronous endpoint; call InvokeEndpoint \
+             (POST /endpoints/{name}/invocations)."
+        )));
+    }
+    routes::check_runtime_headers(&ep, headers)?;
+    let bytes = input_bytes(headers, body).await?;
+    // Admit.
+    let mut rng = ep.next_rng();
+    let fault = faults::draw(&ep.spec.faults, &mut rng);
+    if fault.reset {
+        return Err(ApiError::Reset);
+    }
+    let id = requested_id(headers).unwrap_or_else(|| inference_id(&mut rng));
+    let ticket = ep.admit(rng).map_err(|r| ApiError::from_rejection(r, &ep))?;
+    let output_location = format!("s3://{OUTPUT_BUCKET}/{name}/{id}.out");
+    app.results().insert(Record {
+        id: id.clone(),
+        output_location: output_location.clone(),
+        status: Status::InProgress,
+        submitted_ms: app.clock().ms(Instant::now()),
+        started_ms: None,
+        completed_ms: None,
+        queue_ms: None,
+        service_ms: None,
+        error: None,
+    });
+    // Simulate, in the background.
+    let results = app.results().clone();
+    let clock = app.clock();
+    let job_id = id.clone();
+    tokio::spawn(async move {
+        let outcome = match fault.error {
+            Some(kind) => Err((format!("{kind:?}: injected fault"), None)),
+            None => ticket.serve(bytes, fault.spike_ms).await.map_err(failure),
+        };
+        results.update(&job_id, |r| r.finish(clock, outcome));
+    });
+    // Respond.
+    Ok(accepted(&id, &output_location))
+}
+
+/// Why a job failed, with its timing when it got as far as a worker.
+type Failure = (String, Option<Timing>);
+
+fn failure(err: ServeError) -> Failure {
+    match err {
+        ServeError::TimedOut(t) => ("ModelError: invocation timed out".to_string(), Some(t)),
+        ServeError::ShuttingDown => ("ServiceUnavailable: emulator shutting down".to_string(), None),
+    }
+}
+
+impl Record {
+    fn finish(&mut self, clock: Clock, outcome: Result<Timing, Failure>) {
+        let (timing, error) = match outcome {
+            Ok(t) => (Some(t), None),
+            Err((message, t)) => (t, Some(message)),
+        };
+        self.status = if error.is_some() { Status::Failed } else { Status::Completed };
+        self.error = error;
+        self.completed_ms = Some(clock.ms(Instant::now()));
+        if let Some(t) = timing {
+            self.submitted_ms = clock.ms(t.arrived);
+            self.started_ms = Some(clock.ms(t.started));
+            self.completed_ms = Some(clock.ms(t.completed));
+            self.queue_ms = Some(clock::ms(t.queue()));
+            self.service_ms = Some(clock::ms(t.service()));
+        }
+    }
+}
+
+/// Size of the input: from `X-Amzn-SageMaker-InputLocation`, else the inline body.
+async fn input_bytes(headers: &HeaderMap, body: Body) -> Result<u64, ApiError> {
+    let inline = routes::read_payload(body, ASYNC_INLINE_BODY_BYTES, "async inline body").await?;
+    match headers.get(INPUT_LOCATION) {
+        Some(location) => parse_location(&String::from_utf8_lossy(location.as_bytes())),
+        None => Ok(inline),
+    }
+}
+
+/// Parses `emulator://bytes/<N>` into N, within the 1 GB async limit.
+fn parse_location(location: &str) -> Result<u64, ApiError> {
+    let limit = Hosting::Async.max_payload_bytes();
+    let bytes = location
+        .strip_prefix(INPUT_SCHEME)
+        .and_then(|n| n.parse::<u64>().ok())
+        .ok_or_else(|| {
+            ApiError::Validation(format!(
+                "The emulator cannot read {location}; set X-Amzn-SageMaker-InputLocation to                  {INPUT_SCHEME}<N> for an N-byte input, or send up to                  {ASYNC_INLINE_BODY_BYTES} bytes inline."
+            ))
+        })?;
+    if bytes > limit {
+        return Err(ApiError::Validation(format!(
+            "Input of {bytes} bytes exceeds the async limit of {limit} bytes."
+        )));
+    }
+    Ok(bytes)
+}
+
+/// A client-chosen `X-Amzn-SageMaker-Inference-Id` (1-64 printable characters).
+fn requested_id(headers: &HeaderMap) -> Option<String> {
+    let id = headers.get(INFERENCE_ID_IN)?.to_str().ok()?;
+    let valid = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic());
+    valid.then(|| id.to_string())
+}
+
+/// A random version-4 UUID.
+fn inference_id(rng: &mut SmallRng) -> String {
+    let v: u128 = rng.random();
+    let v = (v & !(0xF << 76) & !(0x3 << 62)) | (0x4 << 76) | (0x2 << 62);
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        (v >> 96) as u32,
+        (v >> 80) as u16,
+        (v >> 64) as u16,
+        (v >> 48) as u16,
+        v & 0xFFFF_FFFF_FFFF
+    )
+}
+
+fn accepted(id: &str, output_location: &str) -> Response {
+    let body = serde_json::json!({ "InferenceId": id, "OutputLocation": output_location });
+    let mut response = routes::json_response(StatusCode::ACCEPTED, &body);
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (OUTPUT_LOCATION, output_location.to_string()),
+        (INFERENCE_ID, id.to_string()),
+        (RESULT_PATH, format!("/async-results/{id}")),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    response
+}
+
+/// `GET /async-results/{id}`: 202 while in progress, 200 when completed or failed.
+pub(crate) async fn result(State(app): State<App>, Path(id): Path<String>) -> Response {
+    match app.results().get(&id) {
+        None => ApiError::NotFound {
+            code: "ResourceNotFound",
+            message: format!(
+                "No async inference {id}; the emulator keeps the newest {MAX_RESULTS} results \
+                 for 6 hours."
+            ),
+        }
+        .into_response(),
+        Some(r) if r.status == Status::InProgress => {
+            routes::json_response(StatusCode::ACCEPTED, &r)
+        }
+        Some(r) => routes::json_response(StatusCode::OK, &r),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn input_locations_name_a_size() {
+        assert_eq!(parse_location("emulator://bytes/2048"), Ok(2048));
+        assert_eq!(parse_location("emulator://bytes/1073741824"), Ok(1 << 30));
+        assert!(parse_location("emulator://bytes/1073741825").is_err());
+        assert!(parse_location("s3://bucket/key").is_err());
+        assert!(parse_location("emulator://bytes/many").is_err());
+    }
+
+    #[test]
+    fn inference_ids_look_like_uuid_v4() {
+        let mut rng = SmallRng::seed_from_u64(3);
+        let id = inference_id(&mut rng);
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
+        assert_ne!(id, inference_id(&mut rng));
+    }
+
+    fn pending(id: &str) -> Record {
+        Record {
+            id: id.to_string(),
+            output_location: String::new(),
+            status: Status::InProgress,
+            submitted_ms: 0.0,
+            started_ms: None,
+            completed_ms: None,
+            queue_ms: None,
+            service_ms: None,
+            error: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn results_are_updated_in_place() {
+        let results = AsyncResults::default();
+        results.insert(pending("a"));
+        assert_eq!(results.get("a").map(|r| r.status), Some(Status::InProgress));
+        results.update("a", |r| r.finish(Clock::start(), Err(("boom".into(), None))));
+        let done = results.get("a").expect("record");
+        assert_eq!(done.status, Status::Failed);
+        assert_eq!(done.error.as_deref(), Some("boom"));
+        assert!(results.get("b").is_none());
+    }
+}

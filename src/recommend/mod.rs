@@ -1,0 +1,435 @@
+//! Recommend: from measured cells, the SLA, the traffic and a price table, every candidate
+//! (hosting option × instance type or serverless memory × payload size) with its verdict and
+//! cost, the cheapest feasible one, and the cost–latency Pareto frontier. A pure function.
+//!
+//! Per candidate, the *operating point* is its SLA-passing cell (closed or open loop alike)
+//! with the highest measured throughput; per-instance throughput = that / `instance_count`.
+//! Costs follow [`cost`]; candidates are compared on [`Cost::per_million`], whose traffic
+//! is given by the [`CostBasis`]:
+//!
+//! - `requests_per_day` known → the daily cost of that traffic, per million requests
+//!   (real-time billed for its peak fleet all day; serverless, async and batch for what they use);
+//! - else, with a peak → per million requests at peak;
+//! - else → per million requests at one instance's capacity (no fleet sizing).
+//!
+//! The SLA applies to every hosting option alike; for async the measured latency includes
+//! the queue.
+
+pub mod cost;
+pub mod frontier;
+pub mod reason;
+
+pub use cost::{Billing, Cost};
+pub use reason::{Reason, Verdict};
+
+use reason::{latency, limit_reasons, serverless_memory_mb, sla_reasons};
+
+use crate::hosting::Hosting;
+use crate::plan::Load;
+use crate::pricing::{MissingPrice, PriceTable};
+use crate::profile::{Sla, Traffic};
+use crate::results::CellSummary;
+use crate::sla::{self, SlaFailure, SlaTerms, SlaVerdict};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What the measurements do not say about the endpoints they ran against.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Options {
+    /// Instances behind each measured real-time/async/batch endpoint; measured throughput is
+    /// divided by it to get per-instance throughput.
+    pub instance_count: u32,
+    /// Serverless MaxConcurrency the endpoint may use (SageMaker allows up to 200).
+    pub max_concurrency: u32,
+}
+
+impl Default for Options {
+    /// One instance per endpoint; MaxConcurrency 200.
+    fn default() -> Options {
+        Options {
+            instance_count: 1,
+            max_concurrency: *crate::hosting::SERVERLESS_MAX_CONCURRENCY.end(),
+        }
+    }
+}
+
+/// The traffic the recommendation sized for (a serialisable copy of [`Traffic`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrafficTerms {
+    /// Peak requests per second.
+    pub peak_rps: f64,
+    /// Requests per day, when known.
+    pub requests_per_day: Option<f64>,
+    /// Spare capacity on top of the peak (0.2 = 20 %).
+    pub headroom: f64,
+}
+
+impl From<&Traffic> for TrafficTerms {
+    fn from(t: &Traffic) -> TrafficTerms {
+        TrafficTerms {
+            peak_rps: t.peak_rps,
+            requests_per_day: t.requests_per_day,
+            headroom: t.headroom,
+        }
+    }
+}
+
+/// What traffic [`Cost::per_million`] is computed at, so candidates compare.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CostBasis {
+    /// The daily cost of `requests_per_day`, expressed per million requests.
+    PerDay {
+        /// Requests per day.
+        requests_per_day: f64,
+    },
+    /// Per million requests while serving the peak.
+    AtPeak {
+        /// Peak requests per second.
+        peak_rps: f64,
+    },
+    /// Per million requests with one instance busy at its sustainable throughput.
+    AtCapacity,
+}
+
+impl CostBasis {
+    /// The basis the traffic allows.
+    pub fn of(traffic: Option<&TrafficTerms>) -> CostBasis {
+        match traffic {
+            Some(TrafficTerms {
+                requests_per_day: Some(n),
+                ..
+            }) => CostBasis::PerDay {
+                requests_per_day: *n,
+            },
+            Some(t) => CostBasis::AtPeak {
+                peak_rps: t.peak_rps,
+            },
+            None => CostBasis::AtCapacity,
+        }
+    }
+}
+
+/// Where a candidate runs best within the SLA: its SLA-passing cell of highest throughput.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OperatingPoint {
+    /// The cell's position in the plan.
+    pub cell_index: usize,
+    /// The load of that cell.
+    pub load: Load,
+    /// Measured successful responses per second (per endpoint).
+    pub throughput_rps: f64,
+    /// Throughput per instance (measured / `instance_count`; serverless: per endpoint).
+    pub per_instance_rps: f64,
+    /// Latency at the SLA percentile, ms.
+    pub latency_ms: f64,
+    /// Mean response time, ms.
+    pub mean_latency_ms: f64,
+    /// Mean service time (from the actual send), ms.
+    pub mean_service_ms: f64,
+    /// Mean response body, bytes.
+    pub response_bytes: f64,
+    /// errors / requests.
+    pub error_rate: f64,
+    /// Fewer samples than the percentile needs (see [`crate::sla`]).
+    pub low_confidence: bool,
+}
+
+/// One (hosting, instance type or `serverless-<MB>`, payload size) and what it would cost.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// Hosting option.
+    pub hosting: Hosting,
+    /// Instance type or `serverless-<MB>`.
+    pub instance_type: String,
+    /// Request body size.
+    pub payload_bytes: u64,
+    /// Cells measured for it.
+    pub cells: usize,
+    /// Its best SLA-passing cell, if any.
+    pub operating: Option<OperatingPoint>,
+    /// Its cost at the operating point, when priced.
+    pub cost: Option<Cost>,
+    /// Feasible, or why not.
+    pub verdict: Verdict,
+    /// Position among feasible candidates, cheapest first (1 = the recommendation).
+    pub rank: Option<usize>,
+    /// On the cost–latency Pareto frontier of feasible candidates.
+    pub on_frontier: bool,
+}
+
+impl Candidate {
+    /// Whether it can be recommended.
+    pub fn feasible(&self) -> bool {
+        matches!(self.verdict, Verdict::Feasible)
+    }
+
+    /// Why not (empty when feasible).
+    pub fn reasons(&self) -> &[Reason] {
+        match &self.verdict {
+            Verdict::Feasible => &[],
+            Verdict::Infeasible { reasons } => reasons,
+        }
+    }
+
+    /// `real-time ml.c5.xlarge 1KiB`.
+    pub fn label(&self) -> String {
+        let size = crate::profile::units::format_size(self.payload_bytes);
+        format!("{} {} {size}", self.hosting, self.instance_type)
+    }
+
+    fn ranking_cost(&self) -> f64 {
+        self.cost
+            .as_ref()
+            .map_or(f64::INFINITY, |c| c.per_million.0)
+    }
+
+    fn sla_latency(&self) -> f64 {
+        self.operating
+            .as_ref()
+            .map_or(f64::INFINITY, |o| o.latency_ms)
+    }
+}
+
+/// The nearest candidate when nothing is feasible.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NearestMiss {
+    /// Index into [`Recommendation::candidates`].
+    pub candidate: usize,
+    /// What it missed by, in words.
+    pub explanation: String,
+}
+
+/// Every candidate ranked, the choice, and the frontier (as `on_frontier` marks).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    /// The SLA judged against.
+    pub sla: SlaTerms,
+    /// The traffic sized for, when given.
+    pub traffic: Option<TrafficTerms>,
+    /// Price region.
+    pub region: String,
+    /// `as_of` dates of the region's prices.
+    pub prices_as_of: Vec<String>,
+    /// What `per_million` means.
+    pub basis: CostBasis,
+    /// Assumptions about the measured endpoints.
+    pub options: Options,
+    /// Feasible candidates cheapest first, then infeasible ones nearest first.
+    pub candidates: Vec<Candidate>,
+    /// Index of the recommended candidate (the cheapest feasible), if any.
+    pub choice: Option<usize>,
+    /// When nothing is feasible: the closest candidate and why.
+    pub nearest_miss: Option<NearestMiss>,
+    /// Cells without a hosting option or instance type (plain HTTP targets): not priced.
+    pub unattributed_cells: usize,
+}
+
+/// Where prices come from.
+#[derive(Clone, Copy, Debug)]
+pub struct Prices<'a> {
+    /// The table.
+    pub table: &'a PriceTable,
+    /// The region to look up.
+    pub region: &'a str,
+}
+
+/// Ranks every candidate of `cells` against `sla`, sized for `traffic` when given.
+pub fn recommend(
+    cells: &[CellSummary],
+    sla: &Sla,
+    traffic: Option<&Traffic>,
+    prices: Prices<'_>,
+    options: &Options,
+) -> Recommendation {
+    let traffic = traffic.map(TrafficTerms::from);
+    let (groups, unattributed_cells) = group(cells);
+    let ctx = Context {
+        sla,
+        traffic: traffic.as_ref(),
+        prices,
+        options,
+    };
+    let mut candidates: Vec<Candidate> = groups
+        .into_iter()
+        .map(|((hosting, instance_type, payload_bytes), cells)| {
+            ctx.candidate(hosting, instance_type, payload_bytes, &cells)
+        })
+        .collect();
+    frontier::rank(&mut candidates);
+    let choice = candidates.first().filter(|c| c.feasible()).map(|_| 0);
+    Recommendation {
+        sla: SlaTerms::from(sla),
+        traffic,
+        region: prices.region.to_string(),
+        prices_as_of: prices.table.as_of_dates(Some(prices.region)),
+        basis: CostBasis::of(traffic.as_ref()),
+        options: *options,
+        nearest_miss: frontier::nearest_miss(&candidates),
+        candidates,
+        choice,
+        unattributed_cells,
+    }
+}
+
+type Key = (Hosting, String, u64);
+
+/// Cells by candidate; and how many cells name no hosting or instance.
+fn group(cells: &[CellSummary]) -> (BTreeMap<Key, Vec<&CellSummary>>, usize) {
+    let mut groups: BTreeMap<Key, Vec<&CellSummary>> = BTreeMap::new();
+    let mut unattributed = 0;
+    for cell in cells {
+        match (cell.hosting, &cell.instance_type) {
+            (Some(h), Some(i)) => groups
+                .entry((h, i.clone(), cell.payload_bytes))
+                .or_default()
+                .push(cell),
+            _ => unattributed += 1,
+        }
+    }
+    (groups, unattributed)
+}
+
+/// The inputs every candidate is judged with.
+struct Context<'a> {
+    sla: &'a Sla,
+    traffic: Option<&'a TrafficTerms>,
+    prices: Prices<'a>,
+    options: &'a Options,
+}
+
+impl Context<'_> {
+    fn candidate(
+        &self,
+        hosting: Hosting,
+        instance_type: String,
+        payload_bytes: u64,
+        cells: &[&CellSummary],
+    ) -> Candidate {
+        let mut reasons = limit_reasons(hosting, &instance_type, payload_bytes);
+        let missing = self
+            .prices
+            .table
+            .missing(self.prices.region, hosting, &instance_type);
+        reasons.extend(missing.into_iter().map(Reason::NoPrice));
+        let verdicts: Vec<SlaVerdict> = cells.iter().map(|c| sla::check(c, self.sla)).collect();
+        let operating = self.operating_point(hosting, cells, &verdicts);
+        if operating.is_none() {
+            reasons.extend(sla_reasons(self.sla, cells, &verdicts));
+        }
+        let cost = operating
+            .as_ref()
+            .and_then(|op| self.cost(hosting, &instance_type, payload_bytes, op));
+        reasons.extend(self.concurrency_reason(cost.as_ref()));
+        Candidate {
+            hosting,
+            instance_type,
+            payload_bytes,
+            cells: cells.len(),
+            operating,
+            cost,
+            verdict: if reasons.is_empty() {
+                Verdict::Feasible
+            } else {
+                Verdict::Infeasible { reasons }
+            },
+            rank: None,
+            on_frontier: false,
+        }
+    }
+
+    /// The SLA-passing cell of highest throughput (ties: lower latency).
+    fn operating_point(
+        &self,
+        hosting: Hosting,
+        cells: &[&CellSummary],
+        verdicts: &[SlaVerdict],
+    ) -> Option<OperatingPoint> {
+        let (cell, verdict) = cells
+            .iter()
+            .zip(verdicts)
+            .filter(|(c, v)| v.passed() && c.throughput_rps > 0.0)
+            .max_by(|(a, va), (b, vb)| {
+                a.throughput_rps
+                    .total_cmp(&b.throughput_rps)
+                    .then_with(|| latency(vb).total_cmp(&latency(va)))
+            })?;
+        let per_endpoint = hosting == Hosting::Serverless;
+        let instances = if per_endpoint {
+            1
+        } else {
+            self.options.instance_count.max(1)
+        };
+        let mean_latency_ms = cell.latency.map_or(0.0, |l| l.mean_ms);
+        Some(OperatingPoint {
+            cell_index: cell.index,
+            load: cell.load,
+            throughput_rps: cell.throughput_rps,
+            per_instance_rps: cell.throughput_rps / f64::from(instances),
+            latency_ms: latency(verdict),
+            mean_latency_ms,
+            mean_service_ms: cell.service.map_or(mean_latency_ms, |s| s.mean_ms),
+            response_bytes: cell.bytes_in as f64 / cell.requests.max(1) as f64,
+            error_rate: cell.error_rate,
+            low_confidence: verdict.low_confidence(),
+        })
+    }
+
+    /// The candidate's cost at its operating point; `None` without a price.
+    fn cost(
+        &self,
+        hosting: Hosting,
+        instance_type: &str,
+        payload_bytes: u64,
+        op: &OperatingPoint,
+    ) -> Option<Cost> {
+        let table = self.prices.table;
+        let region = self.prices.region;
+        match hosting {
+            Hosting::Serverless => {
+                let memory_mb = serverless_memory_mb(instance_type)?;
+                let p = table.serverless(region)?;
+                let per_request = cost::serverless_per_request(
+                    &p,
+                    memory_mb,
+                    op.mean_service_ms,
+                    payload_bytes as f64,
+                    op.response_bytes,
+                );
+                Some(cost::per_use(
+                    memory_mb,
+                    per_request,
+                    op.mean_latency_ms,
+                    self.traffic,
+                ))
+            }
+            Hosting::RealTime => {
+                let row = table.instance_hourly(region, hosting, instance_type)?;
+                Some(cost::always_on(row.usd, op.per_instance_rps, self.traffic))
+            }
+            Hosting::Async | Hosting::Batch => {
+                let row = table.instance_hourly(region, hosting, instance_type)?;
+                Some(cost::while_busy(row.usd, op.per_instance_rps, self.traffic))
+            }
+        }
+    }
+
+    fn concurrency_reason(&self, cost: Option<&Cost>) -> Option<Reason> {
+        let Some(Billing::PerUse {
+            concurrency_at_peak: Some(needed),
+            ..
+        }) = cost.map(|c| &c.billing)
+        else {
+            return None;
+        };
+        (*needed > f64::from(self.options.max_concurrency)).then_some(
+            Reason::ConcurrencyOverLimit {
+                needed: *needed,
+                limit: self.options.max_concurrency,
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,234 @@
+//! Why a candidate cannot be recommended: the limits no load level changes (payload,
+//! serverless memory name) and the SLA failures of its cells, each with the nearest value seen.
+
+use crate::hosting::Hosting;
+use crate::plan::Load;
+use crate::pricing::MissingPrice;
+use crate::profile::Sla;
+use crate::results::CellSummary;
+use crate::sla::{SlaFailure, SlaVerdict};
+use serde::{Deserialize, Serialize};
+
+/// Why a candidate cannot be recommended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Reason {
+    /// The payload is over the hosting option's limit.
+    #[error("payload {} over the {} limit of {hosting}", crate::profile::units::format_size(*payload_bytes), crate::profile::units::format_size(*limit_bytes))]
+    PayloadOverLimit {
+        /// The hosting option.
+        hosting: Hosting,
+        /// Request body size.
+        payload_bytes: u64,
+        /// The option's limit.
+        limit_bytes: u64,
+    },
+    /// A serverless variant whose name is not `serverless-<MB>`.
+    #[error("`{name}` is not `serverless-<MB>`")]
+    UnknownServerlessMemory {
+        /// The variant name.
+        name: String,
+    },
+    /// The price table has no row for it.
+    #[error("{0}")]
+    NoPrice(MissingPrice),
+    /// The SLA percentile is over the limit at some loads (and no load passed).
+    #[error(
+        "p{percentile} over {limit_ms} ms at {loads_over} of {loads} loads; lowest {lowest_ms} ms at {at}"
+    )]
+    LatencyOverLimit {
+        /// The SLA percentile.
+        percentile: f64,
+        /// The limit, ms.
+        limit_ms: f64,
+        /// The lowest percentile latency among those loads, ms.
+        lowest_ms: f64,
+        /// The load where it was seen.
+        at: Load,
+        /// Loads over the limit.
+        loads_over: usize,
+        /// Loads measured.
+        loads: usize,
+    },
+    /// The error rate is over the limit at some loads (and no load passed).
+    #[error("error rate over {:.3}% at {loads_over} of {loads} loads; lowest {:.3}% at {at}", limit * 100.0, lowest_rate * 100.0)]
+    ErrorsOverLimit {
+        /// The limit.
+        limit: f64,
+        /// The lowest error rate among those loads.
+        lowest_rate: f64,
+        /// The load where it was seen.
+        at: Load,
+        /// Loads over the limit.
+        loads_over: usize,
+        /// Loads measured.
+        loads: usize,
+    },
+    /// Loads without a single successful response.
+    #[error("no successful responses at {loads_without} of {loads} loads")]
+    NoSuccessfulResponses {
+        /// Loads without one.
+        loads_without: usize,
+        /// Loads measured.
+        loads: usize,
+    },
+    /// Loads whose histogram could not be read.
+    #[error("latency unreadable at {loads_unknown} of {loads} loads; rerun them")]
+    LatencyUnknown {
+        /// Loads affected.
+        loads_unknown: usize,
+        /// Loads measured.
+        loads: usize,
+    },
+    /// Loads the generator could not apply (open loop dropped arrivals).
+    #[error(
+        "generator-bound at {loads_dropping} of {loads} loads; raise `max_in_flight` or lower the rate"
+    )]
+    GeneratorBound {
+        /// Loads with drops.
+        loads_dropping: usize,
+        /// Loads measured.
+        loads: usize,
+    },
+    /// Serverless concurrency at peak (Little's law) over MaxConcurrency.
+    #[error("{needed:.1} requests in flight at peak, over MaxConcurrency {limit}")]
+    ConcurrencyOverLimit {
+        /// Peak rps × mean latency.
+        needed: f64,
+        /// MaxConcurrency.
+        limit: u32,
+    },
+}
+
+impl Reason {
+    /// measured / limit for reasons more load tuning could approach; infinite for the others.
+    pub fn miss_ratio(&self) -> f64 {
+        match self {
+            Reason::LatencyOverLimit {
+                lowest_ms,
+                limit_ms,
+                ..
+            } => lowest_ms / limit_ms,
+            Reason::ErrorsOverLimit {
+                lowest_rate, limit, ..
+            } if *limit > 0.0 => lowest_rate / limit,
+            Reason::ConcurrencyOverLimit { needed, limit } => needed / f64::from(*limit),
+            _ => f64::INFINITY,
+        }
+    }
+}
+
+/// Whether a candidate can be recommended.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Meets the SLA within every limit, and has a price.
+    Feasible,
+    /// Every reason it cannot be recommended.
+    Infeasible {
+        /// At least one reason.
+        reasons: Vec<Reason>,
+    },
+}
+
+pub(super) fn latency(v: &SlaVerdict) -> f64 {
+    v.latency_ms.unwrap_or(f64::INFINITY)
+}
+
+/// `serverless-2048` → 2048.
+pub(super) fn serverless_memory_mb(name: &str) -> Option<u32> {
+    name.strip_prefix("serverless-")?.parse().ok()
+}
+
+/// Limits of the hosting option that no load level changes.
+pub(super) fn limit_reasons(
+    hosting: Hosting,
+    instance_type: &str,
+    payload_bytes: u64,
+) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    if payload_bytes > hosting.max_payload_bytes() {
+        reasons.push(Reason::PayloadOverLimit {
+            hosting,
+            payload_bytes,
+            limit_bytes: hosting.max_payload_bytes(),
+        });
+    }
+    if hosting == Hosting::Serverless && serverless_memory_mb(instance_type).is_none() {
+        reasons.push(Reason::UnknownServerlessMemory {
+            name: instance_type.to_string(),
+        });
+    }
+    reasons
+}
+
+/// Why no cell of a candidate passed: one reason per kind of failure, with the nearest value.
+pub(super) fn sla_reasons(
+    sla: &Sla,
+    cells: &[&CellSummary],
+    verdicts: &[SlaVerdict],
+) -> Vec<Reason> {
+    let loads = cells.len();
+    let failing = |pred: fn(&SlaFailure) -> bool| -> Vec<usize> {
+        (0..loads)
+            .filter(|&i| verdicts[i].failures.iter().any(pred))
+            .collect()
+    };
+    let mut reasons = Vec::new();
+    let without = failing(|f| matches!(f, SlaFailure::NoSuccessfulResponses));
+    if !without.is_empty() {
+        reasons.push(Reason::NoSuccessfulResponses {
+            loads_without: without.len(),
+            loads,
+        });
+    }
+    let slow = failing(|f| matches!(f, SlaFailure::LatencyOverLimit { .. }));
+    if let Some(&best) = slow
+        .iter()
+        .min_by(|&&a, &&b| latency(&verdicts[a]).total_cmp(&latency(&verdicts[b])))
+    {
+        reasons.push(Reason::LatencyOverLimit {
+            percentile: sla.percentile,
+            limit_ms: sla.latency_ms,
+            lowest_ms: latency(&verdicts[best]),
+            at: cells[best].load,
+            loads_over: slow.len(),
+            loads,
+        });
+    }
+    let erring = failing(|f| matches!(f, SlaFailure::ErrorsOverLimit { .. }));
+    if let Some(&best) = erring
+        .iter()
+        .min_by(|&&a, &&b| cells[a].error_rate.total_cmp(&cells[b].error_rate))
+    {
+        reasons.push(Reason::ErrorsOverLimit {
+            limit: sla.max_error_rate,
+            lowest_rate: cells[best].error_rate,
+            at: cells[best].load,
+            loads_over: erring.len(),
+            loads,
+        });
+    }
+    let unknown = failing(|f| matches!(f, SlaFailure::LatencyUnknown));
+    if !unknown.is_empty() {
+        reasons.push(Reason::LatencyUnknown {
+            loads_unknown: unknown.len(),
+            loads,
+        });
+    }
+    let dropping = failing(|f| matches!(f, SlaFailure::GeneratorBound { .. }));
+    if !dropping.is_empty() {
+        reasons.push(Reason::GeneratorBound {
+            loads_dropping: dropping.len(),
+            loads,
+        });
+    }
+    if reasons.is_empty() {
+        // Every cell passed but none had throughput: report it as nothing answered.
+        reasons.push(Reason::NoSuccessfulResponses {
+            loads_without: loads,
+            loads,
+        });
+    }
+    reasons
+}

@@ -1,0 +1,351 @@
+//! `report.html`: one self-contained page (inline CSS and SVG, no script, nothing loaded
+//! from the network) that opens in any browser, reads at 1280 px and prints.
+//!
+//! Sections: the run (profile, SLA, environment), the recommendation, the results table, and
+//! charts — latency vs throughput per (hosting, instance type), percentile distribution
+//! curves per cell from the stored histograms, throughput and p99 over time per cell (small
+//! multiples), and errors by class. The charts live in [`super::html_charts`].
+
+use super::candidates::{self, Candidate};
+use super::html_charts;
+use super::svg::{self, Chart, Series, XScale};
+use super::view::{self, Sla};
+use crate::profile::units::format_size;
+use crate::results::json::Summary;
+use std::fmt;
+use std::io::{self, Write};
+
+/// Text escaped for HTML and SVG content and attribute values.
+pub struct Esc<'a>(pub &'a str);
+
+impl fmt::Display for Esc<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for ch in self.0.chars() {
+            match ch {
+                '&' => f.write_str("&amp;")?,
+                '<' => f.write_str("&lt;")?,
+                '>' => f.write_str("&gt;")?,
+                '"' => f.write_str("&quot;")?,
+                '\'' => f.write_str("&#39;")?,
+                c => write!(f, "{c}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+const CSS: &str = r#"
+:root { color-scheme: light; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+  color: #222; margin: 0 auto; padding: 16px 24px; max-width: 1240px; }
+h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 19px; margin: 28px 0 8px;
+  border-bottom: 1px solid #ddd; padding-bottom: 4px; } h3 { font-size: 15px; margin: 14px 0 4px; }
+.muted { color: #666; } .pass { color: #1a7f37; font-weight: 600; } .fail { color: #c62828; font-weight: 600; }
+table { border-collapse: collapse; margin: 6px 0 12px; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: right; vertical-align: top; }
+th { background: #f4f6f8; } td.l, th.l { text-align: left; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 8px 0; }
+dl.facts dt { color: #555; } dl.facts dd { margin: 0; }
+.charts { display: flex; flex-wrap: wrap; gap: 12px 20px; }
+figure { margin: 0; break-inside: avoid; }
+svg.chart { background: #fff; font-size: 11px; }
+svg.chart .grid line { stroke: #e6e6e6; } svg.chart .tick { fill: #555; }
+svg.chart .title { font-weight: 600; font-size: 13px; } svg.chart .axis-label { fill: #333; }
+svg.chart .series { stroke-width: 2; } svg.chart .rule { stroke: #c62828; stroke-dasharray: 6 4; }
+svg.chart .rule-label { fill: #c62828; } svg.chart .empty { fill: #999; font-size: 14px; }
+.legend { display: flex; flex-wrap: wrap; gap: 2px 14px; max-width: 600px; font-size: 12px; }
+.legend i { display: inline-block; width: 18px; margin-right: 5px; vertical-align: middle;
+  border-top: 3px solid; } .legend i.dashed { border-top-style: dashed; }
+.small figure { width: 290px; } .cell { break-inside: avoid; }
+.callout { border-left: 4px solid #1a7f37; background: #f3faf5; padding: 8px 12px; margin: 8px 0; }
+.placeholder { border: 1px dashed #bbb; padding: 8px 12px; color: #666; }
+@media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } }
+"#;
+
+/// Writes the whole page.
+pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+    let name = view::profile_text(summary, "name");
+    let sla = Sla::of(summary);
+    writeln!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    )?;
+    writeln!(
+        out,
+        r#"<meta name="viewport" content="width=device-width, initial-scale=1">"#
+    )?;
+    writeln!(
+        out,
+        "<title>loadtest: {}</title><style>{CSS}</style></head><body>",
+        Esc(name)
+    )?;
+    overview(summary, sla.as_ref(), out)?;
+    recommendation(view::recommendation(summary), out)?;
+    results_table(summary, sla.as_ref(), out)?;
+    html_charts::latency_vs_throughput(summary, sla.as_ref(), out)?;
+    html_charts::percentile_curves(summary, sla.as_ref(), out)?;
+    html_charts::over_time(summary, out)?;
+    html_charts::errors(summary, out)?;
+    writeln!(
+        out,
+        r#"<p class="muted">Written by {} {} from summary.json (schema {}).</p></body></html>"#,
+        Esc(&summary.tool.name),
+        Esc(&summary.tool.version),
+        summary.schema_version
+    )
+}
+
+fn overview(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> io::Result<()> {
+    let name = view::profile_text(summary, "name");
+    let description = view::profile_text(summary, "description");
+    writeln!(
+        out,
+        "<header><h1>{}</h1>",
+        Esc(if name.is_empty() {
+            "loadtest run"
+        } else {
+            name
+        })
+    )?;
+    if !description.is_empty() {
+        writeln!(out, "<p>{}</p>", Esc(description))?;
+    }
+    let env = &summary.environment;
+    let state = match (summary.complete, summary.interrupted) {
+        (true, _) => "complete".to_string(),
+        (false, true) => "interrupted (Ctrl-C)".to_string(),
+        (false, false) => "incomplete".to_string(),
+    };
+    let facts = [
+        ("Profile", summary.profile_path.clone()),
+        ("Target", view::target_kind(summary).to_string()),
+        (
+            "SLA",
+            sla.map_or_else(|| "none given".to_string(), Sla::describe),
+        ),
+        ("Started", summary.started_at.clone()),
+        ("Ended", summary.ended_at.clone()),
+        (
+            "Cells",
+            format!(
+                "{} of {} planned, {state}",
+                summary.cells.len(),
+                summary.planned_cells
+            ),
+        ),
+        (
+            "Load generator",
+            format!("{} {}, {} CPUs", env.os, env.arch, env.cpus),
+        ),
+    ];
+    writeln!(out, r#"<dl class="facts">"#)?;
+    for (k, v) in facts {
+        writeln!(out, "<dt>{k}</dt><dd>{}</dd>", Esc(&v))?;
+    }
+    writeln!(out, "</dl></header>")
+}
+
+fn results_table(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "<section><h2>Results</h2>")?;
+    writeln!(
+        out,
+        "<p class=\"muted\">Latency is response time in ms, from the intended send (open loop) \
+         or the send (closed loop); req/s counts successful responses.</p>"
+    )?;
+    writeln!(
+        out,
+        r#"<table><tr><th>#</th><th class="l">hosting</th><th class="l">instance</th><th>payload</th><th class="l">load</th><th>req/s</th><th>sent/s</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>errors</th><th>SLA</th><th class="l">notes</th></tr>"#
+    )?;
+    for c in &summary.cells {
+        let lat = |f: fn(&crate::results::Percentiles) -> f64| {
+            c.latency
+                .as_ref()
+                .map_or("-".to_string(), |l| format!("{:.1}", f(l)))
+        };
+        let verdict = match sla {
+            Some(s) if view::sla_checks(s, c).iter().all(|k| k.passed) => {
+                r#"<span class="pass">pass</span>"#
+            }
+            Some(_) => r#"<span class="fail">fail</span>"#,
+            None => "-",
+        };
+        writeln!(
+            out,
+            r#"<tr><td>{}</td><td class="l">{}</td><td class="l">{}</td><td>{}</td><td class="l">{}</td><td>{:.1}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}%</td><td>{verdict}</td><td class="l">{}</td></tr>"#,
+            c.index,
+            view::hosting(c),
+            Esc(view::instance(c)),
+            format_size(c.payload_bytes),
+            c.load,
+            c.throughput_rps,
+            c.achieved_rps,
+            lat(|l| l.p50_ms),
+            lat(|l| l.p90_ms),
+            lat(|l| l.p99_ms),
+            lat(|l| l.p999_ms),
+            lat(|l| l.max_ms),
+            c.error_rate * 100.0,
+            Esc(&view::notes(c).join("; "))
+        )?;
+    }
+    writeln!(out, "</table></section>")
+}
+
+/// The recommendation section: the cheapest feasible choice, the ranked candidates and the
+/// cost-per-million vs latency chart with its Pareto frontier — or a marked placeholder when
+/// the run made no recommendation (`summary.json` has no `"recommendation"`).
+pub fn recommendation(rec: Option<&serde_json::Value>, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        r#"<section id="recommendation"><h2>Recommendation</h2>"#
+    )?;
+    let Some(rec) = rec else {
+        return writeln!(
+            out,
+            r#"<p class="placeholder">No recommendation in this run: it needs <code>[sla]</code> and <code>[traffic]</code> in the profile.</p></section>"#
+        );
+    };
+    if let Some(choice) = candidates::choice(rec) {
+        writeln!(
+            out,
+            r#"<p class="callout">Cheapest configuration that meets the SLA: <strong>{}</strong></p>"#,
+            Esc(&choice.label)
+        )?;
+    }
+    let cands = candidates::candidates(rec);
+    candidate_table(&cands, out)?;
+    cost_chart(&cands, out)?;
+    writeln!(out, "</section>")
+}
+
+fn candidate_table(cands: &[Candidate], out: &mut dyn Write) -> io::Result<()> {
+    let mut columns: Vec<&str> = Vec::new();
+    for c in cands {
+        for (k, _) in &c.fields {
+            if !columns.contains(&k.as_str()) {
+                columns.push(k);
+            }
+        }
+    }
+    write!(
+        out,
+        r#"<table><tr><th class="l">candidate</th><th>meets SLA</th>"#
+    )?;
+    for k in &columns {
+        write!(out, r#"<th class="l">{}</th>"#, Esc(k))?;
+    }
+    writeln!(out, "</tr>")?;
+    for c in cands {
+        let ok = if c.feasible {
+            r#"<span class="pass">yes</span>"#
+        } else {
+            r#"<span class="fail">no</span>"#
+        };
+        write!(
+            out,
+            r#"<tr><td class="l">{}</td><td>{ok}</td>"#,
+            Esc(&c.label)
+        )?;
+        for k in &columns {
+            let v = c
+                .fields
+                .iter()
+                .find(|(f, _)| f == k)
+                .map_or("", |(_, v)| v.as_str());
+            write!(out, r#"<td class="l">{}</td>"#, Esc(v))?;
+        }
+        writeln!(out, "</tr>")?;
+    }
+    writeln!(out, "</table>")
+}
+
+fn cost_chart(cands: &[Candidate], out: &mut dyn Write) -> io::Result<()> {
+    let point = |c: &Candidate| Some((c.latency_ms?, c.cost_per_million?));
+    let mut series = vec![
+        marker_series(
+            "meets the SLA",
+            0,
+            cands
+                .iter()
+                .filter(|c| c.feasible)
+                .filter_map(point)
+                .collect(),
+        ),
+        marker_series(
+            "rejected",
+            9,
+            cands
+                .iter()
+                .filter(|c| !c.feasible)
+                .filter_map(point)
+                .collect(),
+        ),
+    ];
+    let mut frontier = marker_series("Pareto frontier", 2, candidates::frontier(cands));
+    frontier.line = true;
+    series.push(frontier);
+    svg::line_chart(
+        &Chart {
+            title: "Cost per million requests vs latency",
+            x_label: "latency at the SLA percentile (ms)",
+            y_label: "USD per million requests",
+            x_scale: XScale::Linear,
+            width: 640,
+            height: 360,
+            series: &series,
+            rules: &[],
+            legend: true,
+        },
+        out,
+    )
+}
+
+fn marker_series(name: &str, color: usize, points: Vec<(f64, f64)>) -> Series {
+    Series {
+        name: name.into(),
+        color,
+        dashed: false,
+        markers: true,
+        line: false,
+        points,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::test_support::summary;
+
+    fn page(s: &Summary) -> String {
+        let mut out = Vec::new();
+        write(s, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn escapes_profile_text() {
+        let html = page(&summary(true));
+        assert!(html.contains("bert &lt;launch&gt;"));
+        assert!(html.contains("BERT &amp; friends"));
+        assert!(!html.contains("<launch>"));
+    }
+
+    #[test]
+    fn marks_the_recommendation_placeholder_or_renders_it() {
+        let mut s = summary(true);
+        assert!(page(&s).contains(r#"class="placeholder""#));
+        s.recommendation = Some(serde_json::json!({
+            "ranked": [{"hosting": "real-time", "instance_type": "ml.c5.xlarge",
+                        "cost_per_million_usd": 2.0, "latency_ms": 30.0, "feasible": true}]
+        }));
+        let html = page(&s);
+        assert!(!html.contains(r#"class="placeholder""#));
+        assert!(html.contains("Cost per million requests vs latency"));
+    }
+
+    #[test]
+    fn write_errors_propagate() {
+        let mut small = [0u8; 4096];
+        assert!(write(&summary(true), &mut &mut small[..]).is_err());
+    }
+}

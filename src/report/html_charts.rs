@@ -1,0 +1,306 @@
+//! The chart sections of report.html, each reading the summary and drawing with [`super::svg`].
+
+use super::html::Esc;
+use super::svg::{self, Bar, Chart, Series, XScale};
+use super::view::{self, Sla};
+use crate::profile::units::format_size;
+use crate::results::CellSummary;
+use crate::results::json::Summary;
+use crate::sample::ErrorKind;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// Quantile ticks per half distance to 100%, as HdrHistogram's percentile output uses.
+const TICKS_PER_HALF: u32 = 5;
+
+fn rule(sla: Option<&Sla>) -> Vec<(f64, String)> {
+    sla.map(|s| vec![(s.latency_ms, format!("SLA {}", s.describe()))])
+        .unwrap_or_default()
+}
+
+/// Latency (p50 dashed, p99 solid) vs throughput, one series per (hosting, instance type)
+/// in load order; one chart per payload size.
+pub fn latency_vs_throughput(
+    summary: &Summary,
+    sla: Option<&Sla>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        r#"<section><h2>Latency vs throughput</h2><div class="charts">"#
+    )?;
+    let variants = variant_colors(&summary.cells);
+    let mut by_payload: BTreeMap<u64, BTreeMap<String, Vec<&CellSummary>>> = BTreeMap::new();
+    for c in &summary.cells {
+        let group = by_payload.entry(c.payload_bytes).or_default();
+        group.entry(view::variant_label(c)).or_default().push(c);
+    }
+    for (payload, group) in by_payload {
+        let mut series = Vec::new();
+        for (variant, mut cells) in group {
+            cells.sort_by(|a, b| view::load_level(&a.load).total_cmp(&view::load_level(&b.load)));
+            let color = variants.get(&variant).copied().unwrap_or(0);
+            let pick = |f: fn(&crate::results::Percentiles) -> f64| {
+                cells
+                    .iter()
+                    .filter_map(|c| Some((c.throughput_rps, f(c.latency.as_ref()?))))
+                    .collect()
+            };
+            series.push(line(
+                format!("{variant} p99"),
+                color,
+                false,
+                pick(|l| l.p99_ms),
+            ));
+            series.push(line(
+                format!("{variant} p50"),
+                color,
+                true,
+                pick(|l| l.p50_ms),
+            ));
+        }
+        let title = format!("Latency vs throughput, payload {}", format_size(payload));
+        let chart = Chart {
+            title: &title,
+            x_label: "throughput (successful req/s)",
+            y_label: "latency (ms)",
+            x_scale: XScale::Linear,
+            width: 600,
+            height: 360,
+            series: &series,
+            rules: &rule(sla),
+            legend: true,
+        };
+        svg::line_chart(&chart, out)?;
+    }
+    writeln!(out, "</div></section>")
+}
+
+/// Percentile distribution of each cell's response times, read off its stored histogram;
+/// one chart per (hosting, instance type, payload), one curve per load level.
+pub fn percentile_curves(
+    summary: &Summary,
+    sla: Option<&Sla>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(out, r#"<section><h2>Latency by percentile</h2>"#)?;
+    writeln!(
+        out,
+        r#"<p class="muted">x: percentile on a 1/(1−p) scale, as HdrHistogram plots it; y: response time.</p><div class="charts">"#
+    )?;
+    let mut groups: BTreeMap<(String, u64), Vec<&CellSummary>> = BTreeMap::new();
+    for c in &summary.cells {
+        groups
+            .entry((view::variant_label(c), c.payload_bytes))
+            .or_default()
+            .push(c);
+    }
+    for ((variant, payload), cells) in groups {
+        let mut series = Vec::new();
+        for (i, c) in cells.iter().enumerate() {
+            let name = format!("#{} {}", c.index, c.load);
+            match view::response_histogram(c) {
+                Ok(h) => series.push(line(name, i, false, curve(&h))),
+                Err(e) => writeln!(
+                    out,
+                    r#"<p class="fail">{}: histogram unreadable ({})</p>"#,
+                    Esc(&name),
+                    Esc(&e.to_string())
+                )?,
+            }
+        }
+        let title = format!("{variant}, payload {}", format_size(payload));
+        let chart = Chart {
+            title: &title,
+            x_label: "percentile",
+            y_label: "latency (ms)",
+            x_scale: XScale::Percentile,
+            width: 600,
+            height: 360,
+            series: &series,
+            rules: &rule(sla),
+            legend: true,
+        };
+        svg::line_chart(&chart, out)?;
+    }
+    writeln!(out, "</div></section>")
+}
+
+/// (quantile, ms) at HdrHistogram's percentile ticks, up to the last one below 100%.
+fn curve(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {
+    h.iter_quantiles(TICKS_PER_HALF)
+        .map(|v| (v.quantile_iterated_to(), view::ms(v.value_iterated_to())))
+        .filter(|(q, _)| *q < 1.0)
+        .collect()
+}
+
+/// Throughput (and errors) per second and p99 per second of each cell, as small multiples.
+pub fn over_time(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        r#"<section><h2>Over time</h2><div class="charts small">"#
+    )?;
+    for c in &summary.cells {
+        writeln!(
+            out,
+            r#"<div class="cell"><h3>{}</h3>"#,
+            Esc(&view::cell_label(c))
+        )?;
+        let second = |s: &crate::results::SecondStats| f64::from(s.second);
+        let rate = vec![
+            line(
+                "ok/s".into(),
+                0,
+                false,
+                c.series
+                    .iter()
+                    .map(|s| (second(s), s.throughput_rps as f64))
+                    .collect(),
+            ),
+            line(
+                "errors/s".into(),
+                2,
+                true,
+                c.series
+                    .iter()
+                    .map(|s| (second(s), s.errors as f64))
+                    .collect(),
+            ),
+        ];
+        let p99 = vec![line(
+            "p99".into(),
+            1,
+            false,
+            c.series
+                .iter()
+                .filter_map(|s| Some((second(s), s.p99_ms?)))
+                .collect(),
+        )];
+        small(&format!("#{} throughput", c.index), "req/s", &rate, out)?;
+        small(&format!("#{} p99 latency", c.index), "ms", &p99, out)?;
+        writeln!(out, "</div>")?;
+    }
+    writeln!(out, "</div></section>")
+}
+
+fn small(title: &str, y_label: &str, series: &[Series], out: &mut dyn Write) -> io::Result<()> {
+    let chart = Chart {
+        title,
+        x_label: "second",
+        y_label,
+        x_scale: XScale::Linear,
+        width: 290,
+        height: 170,
+        series,
+        rules: &[],
+        legend: false,
+    };
+    svg::line_chart(&chart, out)
+}
+
+/// Failed requests by class: totals as bars, and a table of the cells that had any.
+pub fn errors(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, r#"<section><h2>Errors by class</h2>"#)?;
+    let total = |k: &ErrorKind| {
+        summary
+            .cells
+            .iter()
+            .map(|c| c.errors_by_kind.get(k).copied().unwrap_or(0))
+            .sum::<u64>()
+    };
+    let kinds: Vec<ErrorKind> = ErrorKind::ALL
+        .into_iter()
+        .filter(|k| total(k) > 0)
+        .collect();
+    if kinds.is_empty() {
+        return writeln!(out, "<p>No failed requests.</p></section>");
+    }
+    let bars: Vec<Bar> = kinds
+        .iter()
+        .map(|k| Bar {
+            label: k.to_string(),
+            value: total(k) as f64,
+        })
+        .collect();
+    svg::bar_chart("Failed requests by class, all cells", &bars, 600, out)?;
+    write!(out, r#"<table><tr><th class="l">cell</th><th>errors</th>"#)?;
+    for k in &kinds {
+        write!(out, "<th>{k}</th>")?;
+    }
+    writeln!(out, "</tr>")?;
+    for c in summary.cells.iter().filter(|c| c.errors > 0) {
+        write!(
+            out,
+            r#"<tr><td class="l">{}</td><td>{}</td>"#,
+            Esc(&view::cell_label(c)),
+            c.errors
+        )?;
+        for k in &kinds {
+            write!(
+                out,
+                "<td>{}</td>",
+                c.errors_by_kind.get(k).copied().unwrap_or(0)
+            )?;
+        }
+        writeln!(out, "</tr>")?;
+    }
+    writeln!(out, "</table></section>")
+}
+
+/// A stable colour per (hosting, instance type) across charts.
+fn variant_colors(cells: &[CellSummary]) -> BTreeMap<String, usize> {
+    let mut colors = BTreeMap::new();
+    for c in cells {
+        let n = colors.len();
+        colors.entry(view::variant_label(c)).or_insert(n);
+    }
+    colors
+}
+
+fn line(name: String, color: usize, dashed: bool, points: Vec<(f64, f64)>) -> Series {
+    Series {
+        name,
+        color,
+        dashed,
+        markers: !dashed,
+        line: true,
+        points,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::test_support::summary;
+
+    fn render(f: fn(&Summary, &mut dyn Write) -> io::Result<()>) -> String {
+        let mut out = Vec::new();
+        f(&summary(true), &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn curves_come_from_the_histograms() {
+        let s = summary(true);
+        let h = view::response_histogram(&s.cells[0]).unwrap();
+        let points = curve(&h);
+        assert!(points.len() > 20, "{}", points.len());
+        assert!(
+            points
+                .windows(2)
+                .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1)
+        );
+        let mut out = Vec::new();
+        percentile_curves(&s, Sla::of(&s).as_ref(), &mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("SLA p99"));
+    }
+
+    #[test]
+    fn small_multiples_per_cell_and_error_bars() {
+        let over = render(over_time);
+        assert_eq!(over.matches("<svg").count(), 4);
+        let errors = render(errors);
+        assert!(errors.contains("timeout"));
+        assert_eq!(errors.matches("<svg").count(), 1);
+    }
+}

@@ -1,0 +1,430 @@
+//! Hand-written inline SVG charts for report.html: line/scatter charts on a linear or a
+//! percentile ("1/(1-p)", as HdrHistogram's plotter draws) x axis, and horizontal bar charts.
+//!
+//! Each chart is a `<figure>` holding one `<svg class="chart" data-points="N">` (N = points
+//! drawn, so tests and readers can tell an empty chart) and an HTML legend that wraps.
+//! Points carry `<title>` tooltips; no script is needed.
+
+use super::html::Esc;
+use std::io::{self, Write};
+
+/// Colours of series, in order (Tableau 10: distinct, print-safe).
+pub const PALETTE: [&str; 10] = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+    "#9c755f", "#7f7f7f",
+];
+
+const LEFT: f64 = 60.0;
+const RIGHT: f64 = 30.0;
+const TOP: f64 = 30.0;
+const BOTTOM: f64 = 42.0;
+
+/// How x values map to the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum XScale {
+    /// Linear from 0.
+    Linear,
+    /// x is a quantile in [0, 1), drawn at log10(1 / (1 - q)): 90%, 99%, 99.9% equally spaced.
+    Percentile,
+}
+
+/// One line (and/or set of markers) on a chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    /// Legend text.
+    pub name: String,
+    /// Index into [`PALETTE`] (wraps).
+    pub color: usize,
+    /// Dashed line (e.g. p50 beside a solid p99).
+    pub dashed: bool,
+    /// Draw a marker at each point.
+    pub markers: bool,
+    /// Join the points with a line.
+    pub line: bool,
+    /// (x, y) in data units; non-finite points are skipped.
+    pub points: Vec<(f64, f64)>,
+}
+
+/// A line or scatter chart.
+#[derive(Clone, Debug)]
+pub struct Chart<'a> {
+    /// Heading drawn above the plot.
+    pub title: &'a str,
+    /// Text under the x axis.
+    pub x_label: &'a str,
+    /// Text beside the y axis.
+    pub y_label: &'a str,
+    /// How x maps to the page.
+    pub x_scale: XScale,
+    /// Width in px.
+    pub width: u32,
+    /// Height in px.
+    pub height: u32,
+    /// The data.
+    pub series: &'a [Series],
+    /// Horizontal reference lines (y, label), e.g. the SLA limit.
+    pub rules: &'a [(f64, String)],
+    /// Whether to write the legend under the chart.
+    pub legend: bool,
+}
+
+/// A data range mapped onto a pixel range.
+#[derive(Clone, Copy, Debug)]
+struct Axis {
+    max: f64,
+    step: f64,
+    from_px: f64,
+    to_px: f64,
+}
+
+impl Axis {
+    /// 0..max rounded up to a "nice" step (1, 2 or 5 × 10^k), about five ticks.
+    fn nice(max: f64, from_px: f64, to_px: f64) -> Axis {
+        let max = if max.is_finite() && max > 0.0 {
+            max
+        } else {
+            1.0
+        };
+        let raw = max / 5.0;
+        let magnitude = 10f64.powf(raw.log10().floor());
+        let step = [1.0, 2.0, 5.0, 10.0]
+            .iter()
+            .map(|m| m * magnitude)
+            .find(|s| *s >= raw)
+            .unwrap_or(10.0 * magnitude);
+        Axis {
+            max: (max / step).ceil() * step,
+            step,
+            from_px,
+            to_px,
+        }
+    }
+
+    /// Whole decades for a percentile axis: 0%, 90%, 99%, ... up to the data.
+    fn decades(max: f64, from_px: f64, to_px: f64) -> Axis {
+        Axis {
+            max: max.ceil().max(1.0),
+            step: 1.0,
+            from_px,
+            to_px,
+        }
+    }
+
+    fn px(&self, v: f64) -> f64 {
+        self.from_px + (v / self.max).clamp(0.0, 1.05) * (self.to_px - self.from_px)
+    }
+
+    fn ticks(&self) -> impl Iterator<Item = f64> + '_ {
+        let n = (self.max / self.step).round() as u32;
+        (0..=n).map(move |i| f64::from(i) * self.step)
+    }
+}
+
+/// Where a quantile sits on a [`XScale::Percentile`] axis.
+pub fn percentile_x(q: f64) -> f64 {
+    (1.0 / (1.0 - q)).log10()
+}
+
+/// `12`, `2.5`, `0.125`, `1.2k`: short tick and tooltip numbers.
+pub fn short_number(v: f64) -> String {
+    let a = v.abs();
+    if a >= 10_000.0 {
+        format!("{:.0}k", v / 1000.0)
+    } else if a >= 1000.0 {
+        format!("{:.1}k", v / 1000.0).replace(".0k", "k")
+    } else if a >= 100.0 || v == v.trunc() {
+        format!("{v:.0}")
+    } else if a >= 1.0 {
+        trim(format!("{v:.2}"))
+    } else {
+        trim(format!("{v:.3}"))
+    }
+}
+
+fn trim(s: String) -> String {
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+fn percentile_tick(decade: f64) -> String {
+    let q = 1.0 - 10f64.powf(-decade);
+    trim(format!("{:.6}", q * 100.0)) + "%"
+}
+
+/// Writes a line or scatter chart.
+pub fn line_chart(chart: &Chart, out: &mut dyn Write) -> io::Result<()> {
+    let to_x = |x: f64| match chart.x_scale {
+        XScale::Linear => x,
+        XScale::Percentile => percentile_x(x),
+    };
+    let points: Vec<Vec<(f64, f64)>> = chart
+        .series
+        .iter()
+        .map(|s| {
+            let pts = s.points.iter().map(|&(x, y)| (to_x(x), y));
+            pts.filter(|(x, y)| x.is_finite() && y.is_finite())
+                .collect()
+        })
+        .collect();
+    let all = points.iter().flatten();
+    let x_max = all.clone().map(|p| p.0).fold(0.0, f64::max);
+    let y_max = all
+        .clone()
+        .map(|p| p.1)
+        .chain(chart.rules.iter().map(|r| r.0))
+        .fold(0.0, f64::max);
+    let (w, h) = (f64::from(chart.width), f64::from(chart.height));
+    let x = match chart.x_scale {
+        XScale::Linear => Axis::nice(x_max, LEFT, w - RIGHT),
+        XScale::Percentile => Axis::decades(x_max, LEFT, w - RIGHT),
+    };
+    let y = Axis::nice(y_max * 1.05, h - BOTTOM, TOP);
+    let count: usize = points.iter().map(Vec::len).sum();
+    open_svg(chart.title, chart.width, chart.height, count, out)?;
+    axes(chart, &x, &y, out)?;
+    for (s, pts) in chart.series.iter().zip(&points) {
+        draw_series(s, pts, &x, &y, chart.x_scale, out)?;
+    }
+    for (value, label) in chart.rules {
+        let py = y.px(*value);
+        writeln!(
+            out,
+            r##"<line class="rule" x1="{LEFT}" x2="{:.1}" y1="{py:.1}" y2="{py:.1}"/><text class="rule-label" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
+            w - RIGHT,
+            w - RIGHT - 2.0,
+            py - 4.0,
+            Esc(label)
+        )?;
+    }
+    if count == 0 {
+        writeln!(
+            out,
+            r#"<text class="empty" x="{:.1}" y="{:.1}" text-anchor="middle">no data</text>"#,
+            w / 2.0,
+            h / 2.0
+        )?;
+    }
+    writeln!(out, "</svg>")?;
+    if chart.legend {
+        legend(chart.series, out)?;
+    }
+    writeln!(out, "</figure>")
+}
+
+fn open_svg(
+    title: &str,
+    width: u32,
+    height: u32,
+    points: usize,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        r#"<figure><svg class="chart" role="img" aria-label="{t}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" data-points="{points}"><title>{t}</title>"#,
+        t = Esc(title)
+    )?;
+    writeln!(
+        out,
+        r#"<text class="title" x="{LEFT}" y="18">{}</text>"#,
+        Esc(title)
+    )
+}
+
+fn axes(chart: &Chart, x: &Axis, y: &Axis, out: &mut dyn Write) -> io::Result<()> {
+    let (w, h) = (f64::from(chart.width), f64::from(chart.height));
+    writeln!(out, r#"<g class="grid">"#)?;
+    for v in y.ticks() {
+        let py = y.px(v);
+        writeln!(
+            out,
+            r#"<line x1="{LEFT}" x2="{:.1}" y1="{py:.1}" y2="{py:.1}"/><text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
+            w - RIGHT,
+            LEFT - 4.0,
+            py + 4.0,
+            short_number(v)
+        )?;
+    }
+    for v in x.ticks() {
+        let px = x.px(v);
+        let label = match chart.x_scale {
+            XScale::Linear => short_number(v),
+            XScale::Percentile => percentile_tick(v),
+        };
+        writeln!(
+            out,
+            r#"<line x1="{px:.1}" x2="{px:.1}" y1="{TOP}" y2="{:.1}"/><text class="tick" x="{px:.1}" y="{:.1}" text-anchor="middle">{label}</text>"#,
+            h - BOTTOM,
+            h - BOTTOM + 14.0
+        )?;
+    }
+    writeln!(out, "</g>")?;
+    writeln!(
+        out,
+        r#"<text class="axis-label" x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
+        (LEFT + w - RIGHT) / 2.0,
+        h - 6.0,
+        Esc(chart.x_label)
+    )?;
+    writeln!(
+        out,
+        r#"<text class="axis-label" transform="translate(14 {:.1}) rotate(-90)" text-anchor="middle">{}</text>"#,
+        (TOP + h - BOTTOM) / 2.0,
+        Esc(chart.y_label)
+    )
+}
+
+fn draw_series(
+    s: &Series,
+    pts: &[(f64, f64)],
+    x: &Axis,
+    y: &Axis,
+    scale: XScale,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let color = PALETTE[s.color % PALETTE.len()];
+    if s.line && pts.len() > 1 {
+        write!(out, r#"<path class="series" fill="none" stroke="{color}""#)?;
+        if s.dashed {
+            write!(out, r#" stroke-dasharray="5 3""#)?;
+        }
+        write!(out, r#" d=""#)?;
+        for (i, (vx, vy)) in pts.iter().enumerate() {
+            write!(
+                out,
+                "{}{:.1} {:.1}",
+                if i == 0 { "M" } else { " L" },
+                x.px(*vx),
+                y.px(*vy)
+            )?;
+        }
+        writeln!(out, r#""><title>{}</title></path>"#, Esc(&s.name))?;
+    }
+    if s.markers || pts.len() == 1 {
+        for (vx, vy) in pts {
+            let shown_x = match scale {
+                XScale::Linear => short_number(*vx),
+                XScale::Percentile => percentile_tick(*vx),
+            };
+            writeln!(
+                out,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{color}"><title>{}: {shown_x}, {}</title></circle>"#,
+                x.px(*vx),
+                y.px(*vy),
+                Esc(&s.name),
+                short_number(*vy)
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn legend(series: &[Series], out: &mut dyn Write) -> io::Result<()> {
+    write!(out, r#"<figcaption class="legend">"#)?;
+    for s in series {
+        let style = if s.dashed { "dashed" } else { "solid" };
+        write!(
+            out,
+            r#"<span><i class="{style}" style="border-color:{}"></i>{}</span>"#,
+            PALETTE[s.color % PALETTE.len()],
+            Esc(&s.name)
+        )?;
+    }
+    writeln!(out, "</figcaption>")
+}
+
+/// One bar of a bar chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bar {
+    /// Text left of the bar.
+    pub label: String,
+    /// Length of the bar.
+    pub value: f64,
+}
+
+/// Writes a horizontal bar chart, one row per bar.
+pub fn bar_chart(title: &str, bars: &[Bar], width: u32, out: &mut dyn Write) -> io::Result<()> {
+    const ROW: f64 = 22.0;
+    const LABEL: f64 = 170.0;
+    let height = (TOP + ROW * bars.len() as f64 + 10.0).ceil() as u32;
+    let max = bars.iter().map(|b| b.value).fold(0.0, f64::max).max(1.0);
+    let room = f64::from(width) - LABEL - 70.0;
+    open_svg(title, width, height, bars.len(), out)?;
+    for (i, b) in bars.iter().enumerate() {
+        let top = TOP + ROW * i as f64;
+        let len = (b.value / max * room).max(1.0);
+        writeln!(
+            out,
+            r#"<text class="tick" x="{:.1}" y="{:.1}" text-anchor="end">{l}</text><rect x="{LABEL}" y="{:.1}" width="{len:.1}" height="{:.1}" fill="{}"><title>{l}: {v}</title></rect><text class="tick" x="{:.1}" y="{:.1}">{v}</text>"#,
+            LABEL - 6.0,
+            top + 15.0,
+            top + 3.0,
+            ROW - 6.0,
+            PALETTE[2],
+            LABEL + len + 4.0,
+            top + 15.0,
+            l = Esc(&b.label),
+            v = short_number(b.value),
+        )?;
+    }
+    writeln!(out, "</svg></figure>")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_axes_cover_the_data() {
+        let a = Axis::nice(87.0, 0.0, 100.0);
+        assert_eq!((a.step, a.max), (20.0, 100.0));
+        let a = Axis::nice(0.0, 0.0, 100.0);
+        assert_eq!(a.max, 1.0);
+        assert_eq!(Axis::nice(4.2, 0.0, 1.0).step, 1.0);
+    }
+
+    #[test]
+    fn percentile_ticks_read_as_nines() {
+        assert_eq!(percentile_tick(0.0), "0%");
+        assert_eq!(percentile_tick(2.0), "99%");
+        assert_eq!(percentile_tick(3.0), "99.9%");
+        assert!((percentile_x(0.99) - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn short_numbers() {
+        assert_eq!(short_number(12.0), "12");
+        assert_eq!(short_number(2.5), "2.5");
+        assert_eq!(short_number(0.125), "0.125");
+        assert_eq!(short_number(1200.0), "1.2k");
+        assert_eq!(short_number(25_000.0), "25k");
+    }
+
+    #[test]
+    fn chart_counts_its_points_and_propagates_write_errors() {
+        let series = [Series {
+            name: "a<b".into(),
+            color: 0,
+            dashed: false,
+            markers: true,
+            line: true,
+            points: vec![(1.0, 2.0), (2.0, f64::NAN), (3.0, 4.0)],
+        }];
+        let chart = Chart {
+            title: "t",
+            x_label: "x",
+            y_label: "y",
+            x_scale: XScale::Linear,
+            width: 300,
+            height: 200,
+            series: &series,
+            rules: &[],
+            legend: true,
+        };
+        let mut out = Vec::new();
+        line_chart(&chart, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains(r#"data-points="2""#), "{text}");
+        assert!(text.contains("a&lt;b"));
+        let mut full = [0u8; 64];
+        assert!(line_chart(&chart, &mut &mut full[..]).is_err());
+    }
+}

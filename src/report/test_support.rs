@@ -1,0 +1,97 @@
+//! Hand-built summaries for the reporters' unit tests.
+
+use crate::hosting::Hosting;
+use crate::plan::Load;
+use crate::results::json::{Environment, SCHEMA_VERSION, Summary, Tool};
+use crate::results::{CellSummary, Percentiles, SecondStats, histogram};
+use crate::sample::ErrorKind;
+
+/// A histogram of `n` latencies spread from `base_ms` up to about 3 × `base_ms` (µs).
+pub fn latencies(n: u64, base_ms: f64) -> hdrhistogram::Histogram<u64> {
+    let mut h = crate::recorder::latency_histogram();
+    let base = (base_ms * 1000.0) as u64;
+    for i in 0..n {
+        h.record(base + (i * i * 7919) % (2 * base)).unwrap();
+    }
+    h
+}
+
+/// A 4-second closed-loop cell with `errors` timeouts.
+pub fn cell(index: usize, concurrency: u32, base_ms: f64, errors: u64) -> CellSummary {
+    let h = latencies(400 * u64::from(concurrency), base_ms);
+    let ok = h.len();
+    let requests = ok + errors;
+    let mut errors_by_kind: std::collections::BTreeMap<ErrorKind, u64> =
+        ErrorKind::ALL.iter().map(|k| (*k, 0)).collect();
+    errors_by_kind.insert(ErrorKind::Timeout, errors);
+    let p = Percentiles::of(&h);
+    CellSummary {
+        index,
+        hosting: Some(Hosting::RealTime),
+        instance_type: Some("ml.c5.xlarge".into()),
+        payload_bytes: 1024,
+        load: Load::Closed { concurrency },
+        duration_s: 4.0,
+        requests,
+        ok,
+        errors,
+        error_rate: errors as f64 / requests as f64,
+        throughput_rps: ok as f64 / 4.0,
+        achieved_rps: requests as f64 / 4.0,
+        latency: p,
+        service: p,
+        errors_by_kind,
+        cancelled: 0,
+        dropped: 0,
+        late: 0,
+        mean_send_slip_ms: 0.0,
+        max_send_slip_ms: 0.0,
+        warmup_requests: 10,
+        bytes_out: requests * 1024,
+        bytes_in: ok * 10,
+        accounting_ok: true,
+        interrupted: false,
+        series: (0..4)
+            .map(|s| SecondStats {
+                second: s,
+                throughput_rps: ok / 4,
+                p50_ms: p.map(|p| p.p50_ms),
+                p99_ms: p.map(|p| p.p99_ms + f64::from(s)),
+                errors: errors / 4,
+            })
+            .collect(),
+        histogram: histogram::encode(&h),
+        service_histogram: histogram::encode(&h),
+    }
+}
+
+/// Two cells (c=1 fast, c=4 slower with errors); an SLA of p99 ≤ 50 ms, errors ≤ 1% if asked.
+pub fn summary(with_sla: bool) -> Summary {
+    let mut profile = serde_json::json!({
+        "name": "bert <launch>",
+        "description": "BERT & friends",
+        "target": { "kind": "emulator" },
+    });
+    if with_sla {
+        profile["sla"] =
+            serde_json::json!({ "percentile": 99.0, "latency_ms": 50.0, "max_error_rate": 0.01 });
+    }
+    Summary {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool::current(),
+        profile_path: "profiles/bert.toml".into(),
+        profile,
+        environment: Environment {
+            os: "linux".into(),
+            arch: "x86_64".into(),
+            cpus: 2,
+        },
+        started_at: "2026-11-28T12:00:00Z".into(),
+        ended_at: "2026-11-28T12:00:10Z".into(),
+        planned_cells: 2,
+        complete: true,
+        interrupted: false,
+        cells: vec![cell(0, 1, 5.0, 0), cell(1, 4, 30.0, 80)],
+        recommendation: None,
+    }
+}

@@ -1,0 +1,283 @@
+//! What every reporter reads off a [`Summary`]: the profile's facts and SLA, cell labels,
+//! per-cell file names and the decoded histograms. Reading only: nothing here computes stats.
+
+use crate::plan::Load;
+use crate::profile::units::format_size;
+use crate::results::CellSummary;
+use crate::results::histogram::{self, HistogramError};
+use crate::results::json::Summary;
+use crate::sla::SlaFailure;
+use hdrhistogram::Histogram;
+use serde::Deserialize;
+
+/// The profile's latency and error objective, as stored in summary.json.
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+pub struct Sla {
+    /// Which percentile must stay under the limit (e.g. 99).
+    pub percentile: f64,
+    /// The latency limit in milliseconds.
+    pub latency_ms: f64,
+    /// Largest acceptable fraction of failed requests.
+    pub max_error_rate: f64,
+}
+
+impl Sla {
+    /// The profile's `[sla]`, when it has one.
+    pub fn of(summary: &Summary) -> Option<Sla> {
+        let value = summary.profile.get("sla")?;
+        Sla::deserialize(value).ok()
+    }
+
+    /// The same limits as the profile type [`crate::sla::check`] takes.
+    pub fn profile_sla(&self) -> crate::profile::Sla {
+        crate::profile::Sla {
+            percentile: self.percentile,
+            latency_ms: self.latency_ms,
+            max_error_rate: self.max_error_rate,
+        }
+    }
+
+    /// `p99 ≤ 250 ms, errors ≤ 0.1%`.
+    pub fn describe(&self) -> String {
+        format!(
+            "p{} ≤ {} ms, errors ≤ {}%",
+            self.percentile,
+            self.latency_ms,
+            self.max_error_rate * 100.0
+        )
+    }
+}
+
+/// A string field of the stored profile (`name`, `description`), empty when absent.
+pub fn profile_text<'a>(summary: &'a Summary, key: &str) -> &'a str {
+    summary
+        .profile
+        .get(key)
+        .and_then(|v| v.as_str())
+        .unwrap_or("")
+}
+
+/// The target kind (`emulator`, `http`, `sagemaker`), `-` when absent.
+pub fn target_kind(summary: &Summary) -> &str {
+    summary
+        .profile
+        .get("target")
+        .and_then(|t| t.get("kind"))
+        .and_then(|k| k.as_str())
+        .unwrap_or("-")
+}
+
+/// The recommendation stored in summary.json, when the run made one.
+pub fn recommendation(summary: &Summary) -> Option<&serde_json::Value> {
+    summary.recommendation.as_ref().filter(|v| !v.is_null())
+}
+
+/// Hosting option of a cell, `-` when not known.
+pub fn hosting(c: &CellSummary) -> &'static str {
+    c.hosting.map_or("-", |h| h.as_str())
+}
+
+/// Instance type of a cell, `-` when not known.
+pub fn instance(c: &CellSummary) -> &str {
+    c.instance_type.as_deref().unwrap_or("-")
+}
+
+/// `real-time ml.c5.xlarge`: names a series of cells that differ only in load.
+pub fn variant_label(c: &CellSummary) -> String {
+    match (c.hosting, c.instance_type.as_deref()) {
+        (None, None) => "target".to_string(),
+        _ => format!("{} {}", hosting(c), instance(c)),
+    }
+}
+
+/// `#3 real-time ml.c5.xlarge 1KiB closed c=8`.
+pub fn cell_label(c: &CellSummary) -> String {
+    format!(
+        "#{} {} {} {}",
+        c.index,
+        variant_label(c),
+        format_size(c.payload_bytes),
+        c.load
+    )
+}
+
+/// The load level as a number for ordering a series: concurrency or rate.
+pub fn load_level(load: &Load) -> f64 {
+    match *load {
+        Load::Closed { concurrency } => f64::from(concurrency),
+        Load::Open { rate, .. } => rate,
+    }
+}
+
+/// `cell-03-real-time-ml.c5.xlarge-1KiB-closed-c8`: file stem of a cell's own files.
+///
+/// The index is zero-padded to the width of the largest index so files sort in plan order;
+/// parts a cell does not have (hosting, instance on a plain HTTP target) are left out.
+pub fn cell_file_stem(c: &CellSummary, index_width: usize) -> String {
+    let load = match c.load {
+        Load::Closed { concurrency } => format!("closed-c{concurrency}"),
+        Load::Open { rate, .. } => format!("open-{rate}rps"),
+    };
+    let mut parts = vec![format!("cell-{:0index_width$}", c.index)];
+    parts.extend(c.hosting.map(|h| h.as_str().to_string()));
+    parts.extend(c.instance_type.clone());
+    parts.push(format_size(c.payload_bytes));
+    parts.push(load);
+    parts
+        .join("-")
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || ".-_".contains(ch) {
+                ch
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+/// Digits of the largest cell index, for [`cell_file_stem`].
+pub fn index_width(summary: &Summary) -> usize {
+    let largest = summary.cells.iter().map(|c| c.index).max().unwrap_or(0);
+    largest
+        .max(summary.planned_cells.saturating_sub(1))
+        .to_string()
+        .len()
+}
+
+/// The cell's response-time histogram (µs).
+pub fn response_histogram(c: &CellSummary) -> Result<Histogram<u64>, HistogramError> {
+    histogram::decode(&c.histogram)
+}
+
+/// Microseconds as milliseconds.
+pub fn ms(us: u64) -> f64 {
+    us as f64 / 1000.0
+}
+
+/// Flags a reader must not miss: drops, late sends, cancellations, a broken invariant.
+pub fn notes(c: &CellSummary) -> Vec<String> {
+    let mut notes = Vec::new();
+    if c.dropped > 0 {
+        notes.push(format!("{} dropped (generator-bound)", c.dropped));
+    }
+    if c.late > 0 {
+        notes.push(format!("{} sent late", c.late));
+    }
+    if c.cancelled > 0 {
+        notes.push(format!("{} cancelled", c.cancelled));
+    }
+    if !c.accounting_ok {
+        notes.push("accounting mismatch".into());
+    }
+    if c.interrupted {
+        notes.push("interrupted".into());
+    }
+    notes
+}
+
+/// One pass/fail check of a cell, as JUnit and the tables show it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    /// `p99 latency`, `error rate`, `accounting`.
+    pub name: String,
+    /// What was measured, with units.
+    pub measured: String,
+    /// What was allowed, with units.
+    pub allowed: String,
+    /// Whether the measured value is within the allowed one.
+    pub passed: bool,
+}
+
+/// The SLA checks of a cell — the SLA percentile's latency, and the error rate — as
+/// [`crate::sla::check`] judges them (a generator-bound cell fails its latency check).
+pub fn sla_checks(sla: &Sla, c: &CellSummary) -> [Check; 2] {
+    let verdict = crate::sla::check(c, &sla.profile_sla());
+    let (latency_failures, error_failures): (Vec<&SlaFailure>, Vec<&SlaFailure>) = verdict
+        .failures
+        .iter()
+        .partition(|f| !matches!(f, SlaFailure::ErrorsOverLimit { .. }));
+    let mut measured = match verdict.latency_ms {
+        Some(ms) => format!("{ms} ms"),
+        None => "no latency".into(),
+    };
+    for f in &latency_failures {
+        if !matches!(f, SlaFailure::LatencyOverLimit { .. }) {
+            measured.push_str(&format!("; {f}"));
+        }
+    }
+    if verdict.low_confidence() {
+        measured.push_str(&format!(
+            " (low confidence: {} of the {} samples p{} needs)",
+            verdict.samples, verdict.min_samples, sla.percentile
+        ));
+    }
+    [
+        Check {
+            name: format!("p{} latency", sla.percentile),
+            measured,
+            allowed: format!("{} ms", sla.latency_ms),
+            passed: latency_failures.is_empty(),
+        },
+        Check {
+            name: "error rate".into(),
+            measured: format!("{:.4}% ({} of {})", c.error_rate * 100.0, c.errors, c.requests),
+            allowed: format!("{:.4}%", sla.max_error_rate * 100.0),
+            passed: error_failures.is_empty(),
+        },
+    ]
+}
+
+/// The accounting invariant of a cell: sent = ok + errors + cancelled.
+pub fn accounting_check(c: &CellSummary) -> Check {
+    Check {
+        name: "accounting".into(),
+        measured: format!(
+            "sent {} vs ok {} + errors {} + cancelled {}",
+            c.requests, c.ok, c.errors, c.cancelled
+        ),
+        allowed: "sent = ok + errors + cancelled".into(),
+        passed: c.accounting_ok,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hosting::Hosting;
+
+    fn cell(index: usize, load: Load) -> CellSummary {
+        let mut c = crate::report::test_support::cell(index, 4, 5.0, 0);
+        c.load = load;
+        c
+    }
+
+    #[test]
+    fn file_stems_sort_and_are_safe() {
+        let mut c = cell(3, Load::Closed { concurrency: 8 });
+        assert_eq!(
+            cell_file_stem(&c, 2),
+            "cell-03-real-time-ml.c5.xlarge-1KiB-closed-c8"
+        );
+        c.hosting = None;
+        c.instance_type = Some("a b/c".into());
+        assert_eq!(cell_file_stem(&c, 1), "cell-3-a-b-c-1KiB-closed-c8");
+        c.hosting = Some(Hosting::Serverless);
+        c.instance_type = None;
+        c.load = Load::Open {
+            rate: 12.5,
+            arrivals: crate::profile::Arrivals::Constant,
+            max_in_flight: 10,
+        };
+        assert_eq!(cell_file_stem(&c, 1), "cell-3-serverless-1KiB-open-12.5rps");
+    }
+
+    #[test]
+    fn sla_is_read_from_the_profile() {
+        let s = crate::report::test_support::summary(true);
+        let sla = Sla::of(&s).unwrap();
+        assert_eq!(sla.percentile, 99.0);
+        assert_eq!(sla.describe(), "p99 ≤ 50 ms, errors ≤ 1%");
+        assert!(Sla::of(&crate::report::test_support::summary(false)).is_none());
+    }
+}

@@ -1,0 +1,542 @@
+//! Reports from a run folder alone: report.html (self-contained, rendered by headless
+//! Chromium), .hgrm/.hlog round trips through the hdrhistogram crate, junit.xml shape, and
+//! `loadtest report` format selection and errors.
+
+use crate::support::{Behaviour, TestServer};
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::Deserializer;
+use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use loadtest::endpoint::http::{ClientSettings, HttpTarget, client};
+use loadtest::engine::run_cell;
+use loadtest::payload;
+use loadtest::plan::{Cell, Load, Variant};
+use loadtest::profile::PayloadSource;
+use loadtest::report::{Format, Formats, write_all};
+use loadtest::results::json::{Environment, SCHEMA_VERSION, Summary, Tool};
+use loadtest::results::{CellSummary, histogram};
+use loadtest::sample::ErrorKind;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+async fn measure(server: &TestServer, index: usize, concurrency: u32) -> CellSummary {
+    let cell = Cell {
+        index,
+        variant: Variant {
+            hosting: Some(loadtest::hosting::Hosting::RealTime),
+            instance: Some("ml.c5.xlarge".into()),
+        },
+        payload_bytes: 1024,
+        load: Load::Closed { concurrency },
+        duration: Duration::from_millis(400),
+        warmup: Duration::ZERO,
+        timeout: Duration::from_secs(2),
+    };
+    let http = client(&ClientSettings {
+        timeout: cell.timeout,
+        max_in_flight: 16,
+    })
+    .unwrap();
+    let target = HttpTarget::new(
+        http,
+        "POST",
+        &server.url("/ok"),
+        "application/octet-stream",
+        &BTreeMap::new(),
+    )
+    .unwrap();
+    let bodies = payload::build(&PayloadSource::Random, cell.payload_bytes, 1).unwrap();
+    let (_tx, cancel) = tokio::sync::watch::channel(false);
+    let result = run_cell(&cell, Arc::new(target), Arc::new(bodies), 7, cancel).await;
+    CellSummary::from_result(&result)
+}
+
+/// Two measured cells (c=1, c=4 against a 2 ms server) and a third, copied from the second
+/// as another instance type with 7 timeouts added; an SLA of p99 ≤ 3 ms, errors ≤ 0.5%.
+fn summary() -> &'static Summary {
+    static SUMMARY: OnceLock<Summary> = OnceLock::new();
+    SUMMARY.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let cells = rt.block_on(async {
+            let server = TestServer::start(Behaviour {
+                delay: Duration::from_millis(2),
+                ..Default::default()
+            })
+            .await;
+            vec![measure(&server, 0, 1).await, measure(&server, 1, 4).await]
+        });
+        let mut third = cells[1].clone();
+        third.index = 2;
+        third.instance_type = Some("ml.g4dn.xlarge".into());
+        third.errors += 7;
+        third.requests += 7;
+        third.error_rate = third.errors as f64 / third.requests as f64;
+        *third.errors_by_kind.entry(ErrorKind::Timeout).or_default() += 7;
+        let profile = serde_json::json!({
+            "name": "report-test",
+            "description": "reports <from> the run folder & nothing else",
+            "target": { "kind": "http" },
+            "sla": { "percentile": 99.0, "latency_ms": 3.0, "max_error_rate": 0.005 },
+        });
+        Summary {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::current(),
+            profile_path: "profile.toml".into(),
+            profile,
+            environment: Environment::current(),
+            started_at: "2026-11-28T12:00:00Z".into(),
+            ended_at: "2026-11-28T12:00:02Z".into(),
+            planned_cells: 3,
+            complete: true,
+            interrupted: false,
+            cells: vec![cells[0].clone(), cells[1].clone(), third],
+            recommendation: None,
+        }
+    })
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("loadtest-it-report-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn written(dir: &Path, formats: &[Format]) -> Vec<PathBuf> {
+    write_all(dir, summary(), &Formats::only(formats)).unwrap()
+}
+
+#[test]
+fn html_is_self_contained_and_well_formed() {
+    let dir = temp_dir("html");
+    written(&dir, &[Format::Html]);
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.trim_end().ends_with("</html>"));
+    for tag in ["svg", "figure", "section", "table", "tr", "header", "dl"] {
+        let open =
+            html.matches(&format!("<{tag}>")).count() + html.matches(&format!("<{tag} ")).count();
+        assert_eq!(
+            open,
+            html.matches(&format!("</{tag}>")).count(),
+            "<{tag}> not balanced"
+        );
+    }
+    for loader in [
+        "src=", "href=", "<script", "<link", "@import", "url(", "://",
+    ] {
+        assert!(
+            !html.contains(loader),
+            "report.html must not load anything: found {loader}"
+        );
+    }
+    assert!(html.contains("reports &lt;from&gt; the run folder &amp; nothing else"));
+    assert_eq!(
+        html.matches(r#"<svg class="chart""#).count(),
+        1 + 2 + 3 * 2 + 1,
+        "charts: throughput, 2 percentile groups, 3×2 over time, errors"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Renders `page` with headless Chromium: (DOM, stderr). `None` when the browser test is
+/// skipped with LOADTEST_SKIP_BROWSER=1; a failure telling how to install Chromium when absent.
+fn chromium(page: &Path, extra: &[&str], profile: &Path) -> Option<(String, String)> {
+    if std::env::var("LOADTEST_SKIP_BROWSER").is_ok_and(|v| v == "1") {
+        eprintln!("browser test skipped: LOADTEST_SKIP_BROWSER=1");
+        return None;
+    }
+    let bin = Path::new("/usr/bin/chromium");
+    assert!(
+        bin.exists(),
+        "headless Chromium is missing: run `.ci/install-chromium` (or set LOADTEST_SKIP_BROWSER=1)"
+    );
+    let out = Command::new(bin)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+        ])
+        .args([
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .args([
+            "--enable-logging=stderr",
+            "--v=0",
+            "--hide-scrollbars",
+            "--window-size=1280,2400",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some((
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}
+
+/// Chromium logs every console message of the page (`console.*`, uncaught exceptions,
+/// failed loads) on stderr as `...:CONSOLE(line)] "message", source: ...`.
+fn console_messages(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
+        .collect()
+}
+
+#[test]
+fn browser_renders_every_chart_without_console_errors() {
+    let dir = temp_dir("browser");
+    written(&dir, &[Format::Html]);
+    let page = dir.join("report.html");
+    let shot = dir.join("shot.png");
+    let shot_arg = format!("--screenshot={}", shot.display());
+    let Some((dom, stderr)) = chromium(&page, &["--dump-dom", &shot_arg], &dir.join("profile"))
+    else {
+        return;
+    };
+    let html = std::fs::read_to_string(&page).unwrap();
+    let charts: Vec<&str> = dom
+        .split(r#"<svg class="chart""#)
+        .skip(1)
+        .map(|rest| rest.split("</svg>").next().unwrap())
+        .collect();
+    assert_eq!(
+        charts.len(),
+        html.matches(r#"<svg class="chart""#).count(),
+        "every chart reaches the DOM"
+    );
+    for chart in &charts {
+        let points: usize = chart
+            .split(r#"data-points=""#)
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            points > 0,
+            "empty chart: {}",
+            &chart[..chart.len().min(300)]
+        );
+        assert!(
+            chart.contains("<path") || chart.contains("<circle") || chart.contains("<rect"),
+            "chart draws nothing"
+        );
+    }
+    assert!(
+        console_messages(&stderr).is_empty(),
+        "console: {:?}",
+        console_messages(&stderr)
+    );
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "screenshot of {} bytes",
+        png.len()
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn browser_console_check_catches_script_errors() {
+    let dir = temp_dir("console");
+    let page = dir.join("bad.html");
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html><p>x</p><script>console.error('boom'); missingFn();</script>",
+    )
+    .unwrap();
+    let Some((_, stderr)) = chromium(&page, &["--dump-dom"], &dir.join("profile")) else {
+        return;
+    };
+    let messages = console_messages(&stderr);
+    assert!(messages.iter().any(|m| m.contains("boom")), "{stderr}");
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("Uncaught ReferenceError")),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn stored(cell: &CellSummary) -> Histogram<u64> {
+    histogram::decode(&cell.histogram).unwrap()
+}
+
+#[test]
+fn hlog_merges_back_to_the_run_histogram() {
+    let dir = temp_dir("hlog");
+    let files = written(&dir, &[Format::Hgrm]);
+    assert_eq!(files.len(), 6);
+    for cell in &summary().cells {
+        let hlog = files
+            .iter()
+            .find(|p| {
+                p.extension().is_some_and(|e| e == "hlog")
+                    && p.to_string_lossy()
+                        .contains(&format!("cell-{}-", cell.index))
+            })
+            .unwrap();
+        let bytes = std::fs::read(hlog).unwrap();
+        let mut merged = loadtest::recorder::latency_histogram();
+        let mut intervals = 0;
+        for entry in IntervalLogIterator::new(&bytes) {
+            if let LogEntry::Interval(i) = entry.unwrap() {
+                let raw = base64::Engine::decode(
+                    &base64::engine::general_purpose::STANDARD,
+                    i.encoded_histogram(),
+                )
+                .unwrap();
+                let h: Histogram<u64> = Deserializer::new()
+                    .deserialize(&mut raw.as_slice())
+                    .unwrap();
+                merged.add(&h).unwrap();
+                intervals += 1;
+            }
+        }
+        assert_eq!(intervals, 1, "one whole-cell interval");
+        assert_eq!(merged, stored(cell));
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn hgrm_lines_match_value_at_quantile() {
+    let dir = temp_dir("hgrm");
+    written(&dir, &[Format::Hgrm]);
+    let cell = &summary().cells[1];
+    let h = stored(cell);
+    let text =
+        std::fs::read_to_string(dir.join("cell-1-real-time-ml.c5.xlarge-1KiB-closed-c4.hgrm"))
+            .unwrap();
+    assert!(text.starts_with("       Value   Percentile   TotalCount 1/(1-Percentile)\n\n"));
+    let rows: Vec<(f64, f64, u64)> = text
+        .lines()
+        .skip(2)
+        .take_while(|l| !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (
+                f[0].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+            )
+        })
+        .collect();
+    let at = |q: f64| rows.iter().find(|r| r.1 >= q).unwrap();
+    for q in [0.5, 0.99] {
+        let row = at(q);
+        let expected = h.value_at_quantile(row.1) as f64 / 1000.0;
+        assert!(
+            (row.0 - expected).abs() < 0.0005,
+            "{q}: hgrm {} vs {expected}",
+            row.0
+        );
+    }
+    assert_eq!(
+        rows.last().unwrap().2,
+        h.len(),
+        "total count on the 100% line"
+    );
+    assert!(text.contains(&format!("Total count    = {:>12}]", h.len())));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// Checks one element of junit.xml against its parents; returns a failure message if it has one.
+fn junit_element(e: &quick_xml::events::BytesStart, parents: &[String]) -> Option<String> {
+    let name = e.name().0.to_string();
+    let attr = |key: &str| {
+        e.try_get_attribute(key).unwrap().map(|a| {
+            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                .unwrap()
+                .into_owned()
+        })
+    };
+    let parent: Vec<&str> = parents.iter().map(String::as_str).collect();
+    match name.as_str() {
+        "testsuites" => assert!(parent.is_empty()),
+        "testsuite" => {
+            assert_eq!(parent, ["testsuites"]);
+            assert!(
+                attr("name").is_some()
+                    && attr("tests").is_some()
+                    && attr("failures").is_some()
+                    && attr("time").is_some()
+            );
+        }
+        "testcase" => {
+            assert_eq!(parent, ["testsuites", "testsuite"]);
+            assert!(
+                attr("classname").is_some() && attr("name").is_some() && attr("time").is_some()
+            );
+        }
+        "failure" => {
+            assert_eq!(parent, ["testsuites", "testsuite", "testcase"]);
+            return attr("message");
+        }
+        other => panic!("unexpected element <{other}>"),
+    }
+    None
+}
+
+#[test]
+fn junit_has_the_standard_shape() {
+    use quick_xml::events::Event;
+    let dir = temp_dir("junit");
+    written(&dir, &[Format::Junit]);
+    let xml = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let (mut parents, mut cases, mut failures) = (Vec::<String>::new(), 0, Vec::new());
+    loop {
+        match reader.read_event().unwrap() {
+            Event::Start(e) => {
+                failures.extend(junit_element(&e, &parents));
+                cases += usize::from(e.name().0 == "testcase");
+                parents.push(e.name().0.to_string());
+            }
+            Event::Empty(e) => {
+                failures.extend(junit_element(&e, &parents));
+                cases += usize::from(e.name().0 == "testcase");
+            }
+            Event::End(_) => {
+                parents.pop();
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    assert!(parents.is_empty());
+    // 3 cells × (latency, error rate) + 3 accounting checks.
+    assert_eq!(cases, 9);
+    let declared = format!(
+        r#"<testsuites name="loadtest report-test" tests="9" failures="{}""#,
+        failures.len()
+    );
+    assert!(xml.contains(&declared), "{xml}");
+    assert!(
+        failures
+            .iter()
+            .any(|m| m.starts_with("error rate: measured") && m.contains("allowed 0.5000%")),
+        "{failures:?}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn report_cmd(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_loadtest"))
+        .arg("report")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn run_folder(name: &str) -> PathBuf {
+    let dir = temp_dir(name);
+    written(&dir, &[Format::Json]);
+    dir
+}
+
+#[test]
+fn format_selects_the_outputs() {
+    let dir = run_folder("select");
+    let out = report_cmd(&dir, &["--format", "md,junit"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["junit.xml", "report.md", "summary.json"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("report.md"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn report_rebuilds_everything_from_summary_json() {
+    let dir = run_folder("all");
+    let out = report_cmd(&dir, &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in [
+        "report.html",
+        "report.md",
+        "junit.xml",
+        "results.csv",
+        "cell-2-real-time-ml.g4dn.xlarge-1KiB-closed-c4.hlog",
+    ] {
+        assert!(dir.join(name).exists(), "{name} missing");
+    }
+    let back = loadtest::report::read_summary(&dir).unwrap();
+    assert_eq!(
+        back.cells,
+        summary().cells,
+        "summary.json is rewritten as it was"
+    );
+    let rows = loadtest::results::csv::read(std::fs::File::open(dir.join("results.csv")).unwrap())
+        .unwrap();
+    assert_eq!(rows.len(), 3);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn unknown_format_is_a_usage_error() {
+    let dir = run_folder("unknown");
+    let out = report_cmd(&dir, &["--format", "html,pdf"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`pdf`") && err.contains("json, csv, hgrm, md, html, junit"),
+        "{err}"
+    );
+    assert!(
+        !dir.join("report.html").exists(),
+        "nothing is written on a usage error"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn missing_or_invalid_summary_names_the_path() {
+    let dir = temp_dir("missing");
+    let out = report_cmd(&dir, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let path = dir.join("summary.json");
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&path.display().to_string()));
+    std::fs::write(&path, "{\"schema_version\": 1}").unwrap();
+    let out = report_cmd(&dir, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&path.display().to_string()) && err.contains("missing field"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -52,6 +52,9 @@ pub enum AppError {
     /// The emulator could not start its endpoints.
     #[error(transparent)]
     Emulator(#[from] crate::emulator::EmulatorError),
+    /// Two runs could not be compared.
+    #[error(transparent)]
+    Compare(crate::compare::CompareError),
     /// Reports could not be made.
     #[error(transparent)]
     Report(crate::report::ReportError),
@@ -74,6 +77,7 @@ impl AppError {
         match self {
             AppError::Profile(_) | AppError::Payload(_) | AppError::Pricing(_) => exit::USAGE,
             AppError::Report(e) if e.is_usage() => exit::USAGE,
+            AppError::Compare(_) => exit::USAGE,
             AppError::Emulator(crate::emulator::EmulatorError::Deploy(_)) => exit::USAGE,
             _ => exit::TARGET,
         }
@@ -279,4 +283,10 @@ fn ignore_broken_pipe(result: std::io::Result<()>) -> Result<(), AppError> {
         }),
         _ => Ok(()),
     }
+}
+
+/// `loadtest compare`: judges a run against a baseline; exit 1 on a regression.
+pub fn compare(args: &crate::cli::CompareArgs) -> Result<ExitCode, AppError> {
+    let regressed = crate::compare::cli_compare(args).map_err(AppError::Compare)?;
+    Ok(ExitCode::from(if regressed { exit::FAILED_CHECK } else { exit::OK }))
 }

@@ -22,6 +22,9 @@ pub enum Command {
     /// Check a profile and print its plan, without sending anything.
     #[command(after_help = "Example:\n  loadtest validate profiles/quickstart.toml")]
     Validate(ValidateArgs),
+    /// Compare a run with a baseline; exit 1 when something got worse.
+    #[command(after_help = "Example:\n  loadtest compare reports/baseline-quickstart reports/quickstart-20261128T120000Z\n  loadtest compare base/summary.json new/summary.json --threshold p99=5%")]
+    Compare(CompareArgs),
     /// Rebuild a run folder's reports from its summary.json.
     #[command(after_help = "Example:\n  loadtest report reports/quickstart-20261128T120000Z\n  loadtest report reports/quickstart-20261128T120000Z --format html,md")]
     Report(ReportArgs),
@@ -47,6 +50,15 @@ pub struct RunArgs {
     /// Emulator only: multiplies every simulated duration (0.1 = ten times faster).
     #[arg(long, value_name = "FACTOR")]
     pub time_scale: Option<f64>,
+    /// After the run, compare it with this run folder (exit 1 on a regression).
+    #[arg(long, value_name = "RUN_DIR")]
+    pub baseline: Option<PathBuf>,
+    /// Also save this run as `<report dir>/baseline-<name>/`, replacing an older one.
+    #[arg(long)]
+    pub save_baseline: bool,
+    /// Print the plan (cells, estimated duration, load-seconds) and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `loadtest validate`.
@@ -89,4 +101,19 @@ pub struct PricesArgs {
     /// A CSV whose rows override or add to the embedded table.
     #[arg(long, value_name = "FILE")]
     pub file: Option<PathBuf>,
+}
+
+/// `loadtest compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline: a run folder or its summary.json.
+    pub baseline: PathBuf,
+    /// The run to judge: a run folder or its summary.json.
+    pub current: PathBuf,
+    /// Override a threshold, e.g. `p99=5%`, `throughput=-5%`, `error_rate=0.001` (repeatable).
+    #[arg(long = "threshold", value_name = "METRIC=LIMIT")]
+    pub thresholds: Vec<String>,
+    /// Folder for compare.md and compare-junit.xml (default: the current run's folder).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }

@@ -25,6 +25,7 @@ pub mod engine;
 pub mod results;
 pub mod app;
 pub mod cli;
+pub mod compare;
 pub mod emulator_target;
 pub mod progress;
 pub mod report;

@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => app::validate(args),
         Command::Emulate(args) => runtime.block_on(app::emulate(args)),
         Command::Report(args) => app::report(args),
+        Command::Compare(args) => app::compare(args),
         Command::Prices(args) => app::prices(args),
     };
     match result {

@@ -184,7 +184,7 @@ fn build_targets(profile: &Profile, plan: &Plan, routes: &BTreeMap<Variant, Rout
     let client = http::client(&ClientSettings { timeout: profile.timeout, max_in_flight: max_in_flight as usize })?;
     let (method, headers) = match &profile.target {
         TargetSpec::Http(h) => (h.method.as_str(), h.headers.clone()),
-        TargetSpec::Emulator(_) => ("POST", BTreeMap::new()),
+        TargetSpec::Emulator(_) | TargetSpec::Sagemaker(_) => ("POST", BTreeMap::new()),
     };
     let content_type = &profile.payload.content_type;
     let mut out = BTreeMap::new();

@@ -107,6 +107,8 @@ pub struct Recorder {
     pub bytes_out: u64,
     /// Response bytes received.
     pub bytes_in: u64,
+    /// Successful responses per production variant id.
+    pub variants: Vec<u64>,
 }
 
 fn micros(d: Duration) -> u64 {
@@ -126,6 +128,7 @@ impl Recorder {
             slip_max_us: 0,
             bytes_out: 0,
             bytes_in: 0,
+            variants: Vec::new(),
         }
     }
 
@@ -162,6 +165,13 @@ impl Recorder {
                 let _ = second.latency.record(response);
                 self.counts.ok += 1;
                 self.bytes_in += s.bytes_in;
+                if let Some(id) = s.variant {
+                    let id = usize::from(id);
+                    if self.variants.len() <= id {
+                        self.variants.resize(id + 1, 0);
+                    }
+                    self.variants[id] += 1;
+                }
                 // Values are clamped into the histogram's bounds, so recording cannot fail.
                 let _ = self.response.record(response);
                 let _ = self.service.record(micros(s.service_time()));
@@ -207,6 +217,12 @@ impl Recorder {
         self.slip_max_us = self.slip_max_us.max(other.slip_max_us);
         self.bytes_out += other.bytes_out;
         self.bytes_in += other.bytes_in;
+        if self.variants.len() < other.variants.len() {
+            self.variants.resize(other.variants.len(), 0);
+        }
+        for (mine, theirs) in self.variants.iter_mut().zip(&other.variants) {
+            *mine += theirs;
+        }
     }
 }
 
@@ -223,6 +239,7 @@ mod tests {
             outcome,
             bytes_out: 10,
             bytes_in: 5,
+            variant: None,
         }
     }
 

@@ -136,6 +136,8 @@ pub struct Sample {
     pub bytes_out: u64,
     /// Response body bytes received.
     pub bytes_in: u64,
+    /// Production variant that answered, as the target's variant id.
+    pub variant: Option<u16>,
 }
 
 impl Sample {

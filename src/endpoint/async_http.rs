@@ -97,7 +97,7 @@ fn finished(result: &AsyncResult, accepted: Duration) -> Result<Reply, Failure> 
     }
     let took_ms = result.completed_ms.unwrap_or(result.submitted_ms) - result.submitted_ms;
     let done_after = Duration::from_secs_f64(took_ms.max(0.0) / 1000.0) + accepted / 2;
-    Ok(Reply { bytes_in: 0, done_after: Some(done_after.max(accepted)) })
+    Ok(Reply { bytes_in: 0, done_after: Some(done_after.max(accepted)), variant: None })
 }
 
 impl Target for AsyncHttpTarget {

@@ -41,6 +41,7 @@ pub struct HttpTarget {
     method: Method,
     url: Url,
     headers: HeaderMap,
+    variants: std::sync::Arc<super::variants::VariantNames>,
 }
 
 impl HttpTarget {
@@ -75,10 +76,11 @@ impl HttpTarget {
             method,
             url,
             headers: map,
+            variants: Default::default(),
         })
     }
 
-    async fn exchange(&self, body: Bytes) -> Result<u64, Failure> {
+    async fn exchange(&self, body: Bytes) -> Result<Reply, Failure> {
         let response = self
             .client
             .request(self.method.clone(), self.url.clone())
@@ -86,7 +88,13 @@ impl HttpTarget {
             .body(body)
             .send()
             .await?;
-        read_answer(response).await.map(|(_, bytes)| bytes)
+        let variant = response
+            .headers()
+            .get("x-amzn-invoked-production-variant")
+            .and_then(|v| v.to_str().ok())
+            .map(|name| self.variants.id(name));
+        let (_, bytes_in) = read_answer(response).await?;
+        Ok(Reply { bytes_in, done_after: None, variant })
     }
 }
 
@@ -137,7 +145,7 @@ pub(crate) fn classify(failure: Failure) -> ErrorKind {
 
 impl Target for HttpTarget {
     async fn send(&self, body: Bytes) -> Result<Reply, ErrorKind> {
-        self.exchange(body).await.map(Reply::bytes).map_err(classify)
+        self.exchange(body).await.map_err(classify)
     }
 
     async fn probe(&self, body: Bytes) -> Result<(), EndpointError> {
@@ -152,6 +160,10 @@ impl Target for HttpTarget {
 
     fn describe(&self) -> String {
         format!("{} {}", self.method, self.url)
+    }
+
+    fn variant_names(&self) -> Vec<String> {
+        self.variants.names()
     }
 }
 

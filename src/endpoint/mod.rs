@@ -2,6 +2,7 @@
 
 pub mod async_http;
 pub mod http;
+pub mod variants;
 
 use crate::sample::ErrorKind;
 use bytes::Bytes;
@@ -20,6 +21,11 @@ pub trait Target: Send + Sync + 'static {
 
     /// Where requests go, for messages and reports.
     fn describe(&self) -> String;
+
+    /// Names of the production variants that answered, indexed by [`Reply::variant`].
+    fn variant_names(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A successful answer.
@@ -31,6 +37,8 @@ pub struct Reply {
     /// moment `send` returned: asynchronous inference reports its completion time, so
     /// polling granularity does not inflate latency.
     pub done_after: Option<std::time::Duration>,
+    /// Which production variant answered, as an id of the target's [`variants::VariantNames`].
+    pub variant: Option<u16>,
 }
 
 impl Reply {
@@ -39,6 +47,7 @@ impl Reply {
         Reply {
             bytes_in,
             done_after: None,
+            variant: None,
         }
     }
 }
@@ -70,6 +79,13 @@ impl Target for AnyTarget {
         match self {
             AnyTarget::Http(t) => t.describe(),
             AnyTarget::Async(t) => t.describe(),
+        }
+    }
+
+    fn variant_names(&self) -> Vec<String> {
+        match self {
+            AnyTarget::Http(t) => t.variant_names(),
+            AnyTarget::Async(t) => t.variant_names(),
         }
     }
 }

@@ -28,6 +28,8 @@ pub struct CellResult {
     pub elapsed: Duration,
     /// Whether Ctrl-C stopped the cell early.
     pub interrupted: bool,
+    /// Production variant names by id, as the target interned them.
+    pub variant_names: Vec<String>,
 }
 
 /// Shards per cell: enough to use every core, never more than the load needs.
@@ -95,6 +97,7 @@ pub async fn run_cell<T: Target>(
         recorder: merged,
         elapsed: stopped.saturating_duration_since(window.measure_from),
         interrupted,
+        variant_names: target.variant_names(),
     }
 }
 

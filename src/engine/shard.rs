@@ -185,6 +185,7 @@ fn dropped_sample(intended: Instant) -> Sample {
         outcome: Outcome::Dropped,
         bytes_out: 0,
         bytes_in: 0,
+        variant: None,
     }
 }
 
@@ -193,14 +194,14 @@ async fn one_request<T: Target>(target: &T, body: bytes::Bytes, intended: Instan
     let start = Instant::now();
     let result = target.send(body).await;
     let mut end = Instant::now();
-    let (outcome, bytes_in) = match result {
+    let (outcome, bytes_in, variant) = match result {
         Ok(reply) => {
             if let Some(done) = reply.done_after {
                 end = end.min(start + done);
             }
-            (Outcome::Ok, reply.bytes_in)
+            (Outcome::Ok, reply.bytes_in, reply.variant)
         }
-        Err(kind) => (Outcome::Error(kind), 0),
+        Err(kind) => (Outcome::Error(kind), 0, None),
     };
     Sample {
         intended_start: intended,
@@ -209,5 +210,6 @@ async fn one_request<T: Target>(target: &T, body: bytes::Bytes, intended: Instan
         outcome,
         bytes_out,
         bytes_in,
+        variant,
     }
 }

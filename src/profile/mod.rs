@@ -4,6 +4,7 @@
 //! [`validate::validate`] checks meaning and reports every problem at once.
 
 pub mod raw;
+mod sagemaker;
 pub mod units;
 pub mod validate;
 
@@ -53,6 +54,59 @@ pub enum Target {
     Http(HttpTarget),
     /// The built-in emulator of SageMaker hosting, started in-process.
     Emulator(EmulatorTarget),
+    /// Amazon SageMaker endpoints, through the AWS SDK.
+    Sagemaker(SageMakerTarget),
+}
+
+/// Settings of a SageMaker target.
+#[derive(Clone, Debug, Serialize)]
+pub struct SageMakerTarget {
+    /// AWS region, e.g. `us-east-1`.
+    pub region: String,
+    /// Another runtime API address (VPC endpoint, `loadtest emulate`), when set.
+    pub endpoint_url: Option<String>,
+    /// Endpoint name per instance label (`ml.c5.xlarge`, `serverless-2048`), or `-` for one.
+    pub endpoints: BTreeMap<String, String>,
+    /// Named profile of the shared AWS config, when set.
+    pub profile: Option<String>,
+    /// InvokeEndpoint or InvokeEndpointAsync.
+    pub mode: InvokeMode,
+    /// `X-Amzn-SageMaker-Custom-Attributes`.
+    pub custom_attributes: Option<String>,
+    /// `X-Amzn-SageMaker-Target-Variant`.
+    pub target_variant: Option<String>,
+    /// `X-Amzn-SageMaker-Target-Model`.
+    pub target_model: Option<String>,
+    /// `X-Amzn-SageMaker-Target-Container-Hostname`.
+    pub target_container_hostname: Option<String>,
+    /// `X-Amzn-SageMaker-Inference-Component`.
+    pub inference_component: Option<String>,
+    /// `Accept` header.
+    pub accept: Option<String>,
+    /// SDK retries per request; 0 unless asked (a retry hides throttling).
+    pub retries: u32,
+    /// Async: S3 URI of the input, `{bytes}` replaced by the payload size.
+    pub input_location: Option<String>,
+}
+
+impl SageMakerTarget {
+    /// The endpoint name serving cells of `instance` (a label, `-` when none).
+    pub fn endpoint_for(&self, instance: &str) -> Option<&str> {
+        self.endpoints
+            .get(instance)
+            .or_else(|| self.endpoints.get("-"))
+            .map(String::as_str)
+    }
+}
+
+/// Which SageMaker runtime call a request makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvokeMode {
+    /// InvokeEndpoint: request and answer.
+    Sync,
+    /// InvokeEndpointAsync: 202 at once, result later.
+    Async,
 }
 
 /// Settings of an HTTP target.

@@ -50,6 +50,34 @@ pub struct RawTarget {
     pub max_concurrency: Option<Spanned<u32>>,
     /// Emulator: fault injection knobs.
     pub faults: Option<Spanned<crate::emulator::Faults>>,
+    /// SageMaker: AWS region.
+    pub region: Option<SpannedStr>,
+    /// SageMaker: another runtime API address (VPC endpoint, the emulator).
+    pub endpoint_url: Option<SpannedStr>,
+    /// SageMaker: one endpoint name for every cell.
+    pub endpoint: Option<SpannedStr>,
+    /// SageMaker: one endpoint per instance type or `serverless-<MB>`.
+    pub endpoints: Option<Spanned<BTreeMap<String, SpannedStr>>>,
+    /// SageMaker: named profile of the shared AWS config.
+    pub profile: Option<String>,
+    /// SageMaker: `sync` (InvokeEndpoint) or `async` (InvokeEndpointAsync).
+    pub mode: Option<SpannedStr>,
+    /// SageMaker: `X-Amzn-SageMaker-Custom-Attributes`.
+    pub custom_attributes: Option<SpannedStr>,
+    /// SageMaker: `X-Amzn-SageMaker-Target-Variant`.
+    pub target_variant: Option<String>,
+    /// SageMaker: `X-Amzn-SageMaker-Target-Model`.
+    pub target_model: Option<String>,
+    /// SageMaker: `X-Amzn-SageMaker-Target-Container-Hostname`.
+    pub target_container_hostname: Option<String>,
+    /// SageMaker: `X-Amzn-SageMaker-Inference-Component`.
+    pub inference_component: Option<String>,
+    /// SageMaker: `Accept`.
+    pub accept: Option<String>,
+    /// SageMaker: SDK retries per request (default 0: a retry would hide throttling).
+    pub retries: Option<Spanned<u32>>,
+    /// SageMaker async: S3 URI of the input; `{bytes}` is replaced by the payload size.
+    pub input_location: Option<SpannedStr>,
 }
 
 /// `[sweep]`: the grid of cells.

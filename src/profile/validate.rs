@@ -86,13 +86,13 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Collects problems with their places in the source text.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     text: &'a str,
     problems: Vec<Problem>,
 }
 
 impl Checker<'_> {
-    fn at(&mut self, span: Option<Range<usize>>, key: &str, message: String, fix: Option<String>) {
+    pub(super) fn at(&mut self, span: Option<Range<usize>>, key: &str, message: String, fix: Option<String>) {
         self.problems.push(Problem {
             line_col: span.map(|s| line_col(self.text, s.start)),
             key: key.to_string(),
@@ -101,7 +101,7 @@ impl Checker<'_> {
         });
     }
 
-    fn on<T>(&mut self, value: &Spanned<T>, key: &str, message: String, fix: Option<String>) {
+    pub(super) fn on<T>(&mut self, value: &Spanned<T>, key: &str, message: String, fix: Option<String>) {
         self.at(Some(value.span()), key, message, fix);
     }
 
@@ -371,10 +371,7 @@ fn check_target(c: &mut Checker, raw: &RawProfile, sweep: &mut Sweep) -> Target 
     match t.kind.get_ref().as_str() {
         "http" => Target::Http(check_http(c, t, sweep)),
         "emulator" => Target::Emulator(check_emulator(c, raw, sweep)),
-        "sagemaker" => {
-            c.on(&t.kind, "target.kind", "the sagemaker target is not available in this version".into(), Some("use \"http\" or \"emulator\"".into()));
-            Target::Http(check_http(c, t, sweep))
-        }
+        "sagemaker" => Target::Sagemaker(super::sagemaker::check(c, t, sweep)),
         other => {
             let fix = closest(other, &["http", "emulator", "sagemaker"])
                 .map(|b| format!("did you mean `{b}`?"))
@@ -390,15 +387,7 @@ fn check_target(c: &mut Checker, raw: &RawProfile, sweep: &mut Sweep) -> Target 
 }
 
 fn check_http(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> HttpTarget {
-    for (field, present) in [
-        ("instance_count", t.instance_count.is_some()),
-        ("max_concurrency", t.max_concurrency.is_some()),
-        ("faults", t.faults.is_some()),
-    ] {
-        if present {
-            c.on(&t.kind, &format!("target.{field}"), "applies to the emulator only".into(), Some(format!("remove `{field}` or set kind = \"emulator\"")));
-        }
-    }
+    reject_foreign_fields(c, t, "http");
     let urls = match (&t.url, &t.urls) {
         (Some(url), None) => {
             check_url(c, url, "target.url");
@@ -428,7 +417,65 @@ fn check_http(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> HttpTarget {
     }
 }
 
-fn check_url(c: &mut Checker, url: &SpannedStr, key: &str) {
+/// Fields of `[target]` and the kinds they belong to.
+const TARGET_FIELDS: &[(&str, &[&str])] = &[
+    ("url", &["http"]),
+    ("urls", &["http"]),
+    ("method", &["http"]),
+    ("headers", &["http"]),
+    ("instance_count", &["emulator"]),
+    ("max_concurrency", &["emulator"]),
+    ("faults", &["emulator"]),
+    ("region", &["sagemaker"]),
+    ("endpoint_url", &["sagemaker"]),
+    ("endpoint", &["sagemaker"]),
+    ("endpoints", &["sagemaker"]),
+    ("profile", &["sagemaker"]),
+    ("mode", &["sagemaker"]),
+    ("custom_attributes", &["sagemaker"]),
+    ("target_variant", &["sagemaker"]),
+    ("target_model", &["sagemaker"]),
+    ("target_container_hostname", &["sagemaker"]),
+    ("inference_component", &["sagemaker"]),
+    ("accept", &["sagemaker"]),
+    ("retries", &["sagemaker"]),
+    ("input_location", &["sagemaker"]),
+];
+
+/// Reports `[target]` fields set for another kind of target.
+fn reject_foreign_fields(c: &mut Checker, t: &RawTarget, kind: &str) {
+    let present = |field: &str| match field {
+        "url" => t.url.is_some(),
+        "urls" => t.urls.is_some(),
+        "method" => t.method.is_some(),
+        "headers" => !t.headers.is_empty(),
+        "instance_count" => t.instance_count.is_some(),
+        "max_concurrency" => t.max_concurrency.is_some(),
+        "faults" => t.faults.is_some(),
+        "region" => t.region.is_some(),
+        "endpoint_url" => t.endpoint_url.is_some(),
+        "endpoint" => t.endpoint.is_some(),
+        "endpoints" => t.endpoints.is_some(),
+        "profile" => t.profile.is_some(),
+        "mode" => t.mode.is_some(),
+        "custom_attributes" => t.custom_attributes.is_some(),
+        "target_variant" => t.target_variant.is_some(),
+        "target_model" => t.target_model.is_some(),
+        "target_container_hostname" => t.target_container_hostname.is_some(),
+        "inference_component" => t.inference_component.is_some(),
+        "accept" => t.accept.is_some(),
+        "retries" => t.retries.is_some(),
+        "input_location" => t.input_location.is_some(),
+        _ => false,
+    };
+    for (field, kinds) in TARGET_FIELDS {
+        if !kinds.contains(&kind) && present(field) {
+            c.on(&t.kind, &format!("target.{field}"), format!("does not apply to kind = \"{kind}\""), Some(format!("remove `{field}`, or use kind = \"{}\"", kinds[0])));
+        }
+    }
+}
+
+pub(super) fn check_url(c: &mut Checker, url: &SpannedStr, key: &str) {
     match reqwest::Url::parse(url.get_ref()) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => {}
         _ => c.on(url, key, format!("`{}` is not an http(s) URL", url.get_ref()), Some("write e.g. \"http://127.0.0.1:8080/invocations\"".into())),
@@ -457,11 +504,7 @@ fn check_url_map(c: &mut Checker, map: &Spanned<BTreeMap<String, SpannedStr>>, s
 
 fn check_emulator(c: &mut Checker, raw: &RawProfile, sweep: &mut Sweep) -> EmulatorTarget {
     let t = &raw.target;
-    for (field, present) in [("url", t.url.is_some()), ("urls", t.urls.is_some()), ("method", t.method.is_some())] {
-        if present {
-            c.on(&t.kind, &format!("target.{field}"), "does not apply to the emulator".into(), Some(format!("remove `{field}`; the emulator starts on 127.0.0.1 by itself")));
-        }
-    }
+    reject_foreign_fields(c, t, "emulator");
     if sweep.hosting.is_empty() {
         sweep.hosting = vec![Hosting::RealTime];
     }

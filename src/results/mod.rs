@@ -127,6 +127,9 @@ pub struct CellSummary {
     pub histogram: String,
     /// Service-time histogram (µs), same encoding.
     pub service_histogram: String,
+    /// Successful responses per production variant (`x-Amzn-Invoked-Production-Variant`).
+    #[serde(default)]
+    pub invoked_variants: BTreeMap<String, u64>,
 }
 
 /// Rounds to 3 decimals (µs precision for ms figures).
@@ -170,6 +173,13 @@ impl CellSummary {
             series: series(rec, r.elapsed.as_secs_f64()),
             histogram: histogram::encode(&rec.response),
             service_histogram: histogram::encode(&rec.service),
+            invoked_variants: rec
+                .variants
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(id, n)| (r.variant_names.get(id).cloned().unwrap_or_else(|| format!("#{id}")), *n))
+                .collect(),
         }
     }
 

@@ -6,15 +6,15 @@ use crate::endpoint::http::{self, ClientSettings, HttpTarget};
 use crate::emulator_target::Route;
 use crate::endpoint::async_http::AsyncHttpTarget;
 use crate::endpoint::{AnyTarget, EndpointError, Target};
-use crate::engine;
 use crate::payload::{self, PayloadError};
 use crate::plan::{Plan, Variant};
 use crate::profile::{self, Profile, ProfileError, Target as TargetSpec, Urls};
 use crate::progress::Progress;
 use crate::report::table;
-use crate::results::files::{self, write_atomic};
+use crate::results::CellSummary;
+use crate::results::files;
 use crate::results::json::Summary;
-use crate::results::{CellSummary, csv as results_csv};
+use crate::runner::{self, Context, RunFolder};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -61,6 +61,9 @@ pub enum AppError {
     /// The price table could not be read.
     #[error(transparent)]
     Pricing(crate::pricing::PricingError),
+    /// The run could not go on.
+    #[error(transparent)]
+    Run(#[from] crate::runner::RunError),
     /// Results could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -76,6 +79,7 @@ impl AppError {
     pub fn exit_code(&self) -> u8 {
         match self {
             AppError::Profile(_) | AppError::Payload(_) | AppError::Pricing(_) => exit::USAGE,
+            AppError::Run(crate::runner::RunError::Payload(_)) => exit::USAGE,
             AppError::Report(e) if e.is_usage() => exit::USAGE,
             AppError::Compare(_) => exit::USAGE,
             AppError::Emulator(crate::emulator::EmulatorError::Deploy(_)) => exit::USAGE,
@@ -98,6 +102,40 @@ pub fn validate(args: &ValidateArgs) -> Result<ExitCode, AppError> {
 pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
     let profile = profile::load(&args.profile)?;
     let plan = Plan::from_profile(&profile)?;
+    crate::emulator_target::check(&profile, &plan)?;
+    if args.dry_run {
+        ignore_broken_pipe(print_plan(&mut std::io::stdout().lock(), &args.profile, &plan))?;
+        return Ok(ExitCode::from(exit::OK));
+    }
+    let cancel = cancel_on_ctrl_c();
+    let deployed = crate::emulator_target::start(&profile, &plan, args.time_scale).await?;
+    let routes = match &deployed {
+        Some(d) => d.routes.clone(),
+        None => http_routes(&profile, &plan),
+    };
+    let targets = build_targets(&profile, &plan, &routes)?;
+    probe_targets(&profile, &plan, &targets).await?;
+    let mut folder = open_run_folder(args, &profile, &plan)?;
+    let mut progress = Progress::new(&plan, args.quiet);
+    let ctx = Context { profile: &profile, targets: &targets, cancel: cancel.clone() };
+    let outcome = runner::run_plan(&plan, &ctx, &mut folder, &mut progress).await;
+    progress.finish();
+    if let Some(running) = deployed {
+        running.stop().await;
+    }
+    outcome?;
+    let summary = &folder.summary;
+    let mut stdout = std::io::stdout().lock();
+    ignore_broken_pipe(table::write(&summary.cells, &mut stdout).and_then(|()| writeln!(stdout, "\nResults: {}", folder.dir.display())))?;
+    if summary.interrupted || *cancel.borrow() {
+        eprintln!("Interrupted: {} cells measured and saved in {}.", summary.cells.len(), folder.dir.display());
+        return Ok(ExitCode::from(exit::INTERRUPTED));
+    }
+    Ok(ExitCode::from(accounting_exit(&summary.cells)))
+}
+
+/// A channel that turns true on Ctrl-C.
+fn cancel_on_ctrl_c() -> watch::Receiver<bool> {
     let (cancel_tx, cancel) = watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
@@ -106,50 +144,19 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
             std::future::pending::<()>().await;
         }
     });
-    crate::emulator_target::check(&profile, &plan)?;
-    let deployed = crate::emulator_target::start(&profile, &plan, args.time_scale).await?;
-    let routes = match &deployed {
-        Some(d) => d.routes.clone(),
-        None => http_routes(&profile, &plan),
-    };
-    let targets = build_targets(&profile, &plan, &routes)?;
-    probe_targets(&profile, &plan, &targets).await?;
+    cancel
+}
+
+/// Creates `<report dir>/<name>-<UTC>/` and writes an empty summary into it.
+fn open_run_folder(args: &RunArgs, profile: &Profile, plan: &Plan) -> Result<RunFolder, AppError> {
     let out_root = args.out.clone().unwrap_or_else(|| profile.report_dir.clone());
     let started = SystemTime::now();
-    let run_dir = files::create_run_dir(&out_root, &profile.name, started)
+    let dir = files::create_run_dir(&out_root, &profile.name, started)
         .map_err(|source| AppError::Write { path: out_root.clone(), source })?;
-    let mut summary = Summary::start(&profile, &args.profile.display().to_string(), plan.cells.len(), files::rfc3339(started));
-    write_outputs(&run_dir, &summary)?;
-    let mut progress = Progress::new(&plan, args.quiet);
-    for cell in &plan.cells {
-        if *cancel.borrow() {
-            break;
-        }
-        progress.start_cell(cell);
-        let bodies = Arc::new(payload::build(&profile.payload.source, cell.payload_bytes, profile.sweep.seed ^ cell.index as u64)?);
-        let target = targets[&cell.variant].clone();
-        let result = engine::run_cell(cell, target, bodies, profile.sweep.seed ^ cell.index as u64, cancel.clone()).await;
-        let cell_summary = CellSummary::from_result(&result);
-        progress.finish_cell(&cell_summary);
-        summary.cells.push(cell_summary);
-        summary.ended_at = files::rfc3339(SystemTime::now());
-        summary.interrupted = result.interrupted;
-        write_outputs(&run_dir, &summary)?;
-    }
-    summary.complete = summary.cells.len() == plan.cells.len() && !summary.interrupted;
-    write_outputs(&run_dir, &summary)?;
-    progress.finish();
-    if let Some(running) = deployed {
-        running.stop().await;
-    }
-    let mut stdout = std::io::stdout().lock();
-    ignore_broken_pipe(table::write(&summary.cells, &mut stdout).and_then(|()| writeln!(stdout, "\nResults: {}", run_dir.display())))?;
-    let interrupted = summary.interrupted || *cancel.borrow();
-    if interrupted {
-        eprintln!("Interrupted: {} of {} cells measured and saved.", summary.cells.len(), plan.cells.len());
-        return Ok(ExitCode::from(exit::INTERRUPTED));
-    }
-    Ok(ExitCode::from(accounting_exit(&summary.cells)))
+    let summary = Summary::start(profile, &args.profile.display().to_string(), plan.cells.len(), files::rfc3339(started));
+    let mut folder = RunFolder { dir, summary };
+    folder.write()?;
+    Ok(folder)
 }
 
 /// A cell whose accounting does not balance means lost measurements: report it as aborted.
@@ -207,17 +214,6 @@ async fn probe_targets(profile: &Profile, plan: &Plan, targets: &BTreeMap<Varian
         target.probe(body.clone()).await?;
     }
     Ok(())
-}
-
-fn write_outputs(run_dir: &Path, summary: &Summary) -> Result<(), AppError> {
-    let csv_path = run_dir.join("results.csv");
-    let json_path = run_dir.join("summary.json");
-    if !summary.cells.is_empty() {
-        write_atomic(&csv_path, |w| results_csv::write(&summary.cells, w).map_err(std::io::Error::other))
-            .map_err(|source| AppError::Write { path: csv_path.clone(), source })?;
-    }
-    write_atomic(&json_path, |w| serde_json::to_writer_pretty(&mut *w, summary).map_err(std::io::Error::other))
-        .map_err(|source| AppError::Write { path: json_path.clone(), source })
 }
 
 /// `loadtest emulate`: serves emulated endpoints until Ctrl-C.

@@ -23,6 +23,8 @@ pub mod recommend;
 pub mod endpoint;
 pub mod engine;
 pub mod results;
+pub mod runner;
+pub mod search;
 pub mod app;
 pub mod cli;
 pub mod compare;

@@ -2,7 +2,8 @@
 
 use crate::hosting::Hosting;
 use crate::payload::{self, PayloadError};
-use crate::profile::{Arrivals, LoadSweep, Profile};
+use crate::profile::{Arrivals, LoadSweep, Profile, SearchSpace};
+use crate::search::Search;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
@@ -97,11 +98,81 @@ pub struct Cell {
     pub timeout: Duration,
 }
 
-/// Every cell of a run, in order.
+/// One SLA search: the load levels of one variant and payload size are probed in turn.
+#[derive(Clone, Debug, Serialize)]
+pub struct SearchTask {
+    /// Hosting option and instance.
+    pub variant: Variant,
+    /// Request body size in bytes.
+    pub payload_bytes: u64,
+    /// The levels that may be probed.
+    pub space: SearchSpace,
+    /// Longest measured time per probe (a clearly failing probe stops sooner).
+    #[serde(with = "crate::profile::units::serde_duration")]
+    pub duration: Duration,
+    /// Unrecorded time before each probe.
+    #[serde(with = "crate::profile::units::serde_duration")]
+    pub warmup: Duration,
+    /// Per-request timeout.
+    #[serde(with = "crate::profile::units::serde_duration")]
+    pub timeout: Duration,
+}
+
+impl SearchTask {
+    /// The cell that probes `level` (a rate, or a concurrency).
+    pub fn probe(&self, index: usize, level: f64) -> Cell {
+        let load = match self.space {
+            SearchSpace::Rate {
+                arrivals,
+                max_in_flight,
+                ..
+            } => Load::Open {
+                rate: level,
+                arrivals,
+                max_in_flight,
+            },
+            SearchSpace::Concurrency { .. } => Load::Closed {
+                concurrency: level.round().max(1.0) as u32,
+            },
+        };
+        Cell {
+            index,
+            variant: self.variant.clone(),
+            payload_bytes: self.payload_bytes,
+            load,
+            duration: self.duration,
+            warmup: self.warmup,
+            timeout: self.timeout,
+        }
+    }
+
+    /// A fresh search over this task's levels.
+    pub fn search(&self) -> Search {
+        match self.space {
+            SearchSpace::Rate { min, max, .. } => Search::new(min, max, false),
+            SearchSpace::Concurrency { min, max } => Search::new(f64::from(min), f64::from(max), true),
+        }
+    }
+
+    /// Probes a search needs at most: ramp doublings plus bisections to the tolerance.
+    pub fn max_probes(&self) -> u32 {
+        let (min, max) = match self.space {
+            SearchSpace::Rate { min, max, .. } => (min, max),
+            SearchSpace::Concurrency { min, max } => (f64::from(min), f64::from(max)),
+        };
+        let ramp = (max / min).log2().ceil().max(0.0) as u32 + 1;
+        let bisect = (1.0 / crate::search::BRACKET_TOLERANCE).log2().ceil() as u32;
+        ramp + bisect
+    }
+}
+
+/// Every cell of a run, in order, or the searches that will choose their cells.
 #[derive(Clone, Debug, Serialize)]
 pub struct Plan {
-    /// The cells.
+    /// The cells of a grid sweep.
     pub cells: Vec<Cell>,
+    /// The searches of a search sweep (then `cells` is empty).
+    pub searches: Vec<SearchTask>,
 }
 
 impl Plan {
@@ -109,8 +180,19 @@ impl Plan {
     pub fn from_profile(profile: &Profile) -> Result<Plan, PayloadError> {
         let sizes = payload::effective_sizes(&profile.payload.source, &profile.sweep.payload_sizes)?;
         let mut cells = Vec::new();
+        let mut searches = Vec::new();
         for variant in variants(profile) {
             for &payload_bytes in &sizes {
+                if let LoadSweep::Search { space } = profile.sweep.load {
+                    searches.push(SearchTask {
+                        variant: variant.clone(),
+                        payload_bytes,
+                        space,
+                        duration: profile.sweep.duration,
+                        warmup: profile.sweep.warmup,
+                        timeout: profile.timeout,
+                    });
+                }
                 for load in loads(&profile.sweep.load) {
                     cells.push(Cell {
                         index: cells.len(),
@@ -124,20 +206,33 @@ impl Plan {
                 }
             }
         }
-        Ok(Plan { cells })
+        Ok(Plan { cells, searches })
     }
 
-    /// Wall time the plan needs, not counting drains.
+    /// Wall time the plan needs at most, not counting drains (searches: every probe at
+    /// full length, though clearly failing probes stop sooner).
     pub fn estimated_duration(&self) -> Duration {
-        self.cells.iter().map(|c| c.warmup + c.duration).sum()
+        let grid: Duration = self.cells.iter().map(|c| c.warmup + c.duration).sum();
+        let search: Duration = self
+            .searches
+            .iter()
+            .map(|s| (s.warmup + s.duration) * s.max_probes())
+            .sum();
+        grid + search
+    }
+
+    /// Load-seconds the plan applies at most: measured plus warmup time of every cell.
+    pub fn load_seconds(&self) -> f64 {
+        self.estimated_duration().as_secs_f64()
     }
 
     /// The distinct variants, in plan order.
     pub fn variants(&self) -> Vec<Variant> {
         let mut out: Vec<Variant> = Vec::new();
-        for c in &self.cells {
-            if !out.contains(&c.variant) {
-                out.push(c.variant.clone());
+        let all = self.cells.iter().map(|c| &c.variant).chain(self.searches.iter().map(|s| &s.variant));
+        for v in all {
+            if !out.contains(v) {
+                out.push(v.clone());
             }
         }
         out
@@ -195,5 +290,6 @@ fn loads(sweep: &LoadSweep) -> Vec<Load> {
                 max_in_flight: *max_in_flight,
             })
             .collect(),
+        LoadSweep::Search { .. } => Vec::new(),
     }
 }

@@ -16,7 +16,7 @@ pub struct Progress {
 impl Progress {
     /// A bar when stderr is a terminal and not `quiet`; plain lines otherwise.
     pub fn new(plan: &Plan, quiet: bool) -> Progress {
-        let total = plan.cells.len();
+        let total = plan.cells.len() + plan.searches.iter().map(|s| s.max_probes() as usize).sum::<usize>();
         let tty = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let bar = (tty && !quiet).then(|| {
             let bar = ProgressBar::new(plan.estimated_duration().as_secs().max(1));

@@ -215,6 +215,9 @@ pub(crate) mod tests {
             series: Vec::new(),
             histogram: histogram::encode(&h),
             service_histogram: histogram::encode(&h),
+            invoked_variants: Default::default(),
+            phase: Default::default(),
+            stopped_early: false,
         }
     }
 

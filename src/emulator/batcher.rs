@@ -13,6 +13,10 @@ use std::time::Duration;
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::time::Instant;
 
+/// Largest channel between an endpoint and its accelerator workers; a larger queue
+/// capacity makes senders wait for room instead.
+const MAX_CHANNEL: usize = 1 << 20;
+
 /// One request waiting for an accelerator.
 pub(crate) struct BatchJob {
     pub(crate) payload_bytes: u64,
@@ -34,7 +38,7 @@ pub(crate) struct Config {
 
 /// Starts one worker task per accelerator; they end when the returned sender is dropped.
 pub(crate) fn start(config: Config) -> mpsc::Sender<BatchJob> {
-    let (tx, rx) = mpsc::channel(config.channel_capacity.max(1));
+    let (tx, rx) = mpsc::channel(config.channel_capacity.clamp(1, MAX_CHANNEL));
     let queue = Arc::new(Mutex::new(rx));
     for worker in 0..config.workers.max(1) {
         let batcher = Batcher {
@@ -88,7 +92,11 @@ impl Batcher {
     }
 
     async fn process(&mut self, batch: Vec<BatchJob>) {
-        let oldest = batch.iter().map(|j| j.arrived).min().unwrap_or_else(Instant::now);
+        let oldest = batch
+            .iter()
+            .map(|j| j.arrived)
+            .min()
+            .unwrap_or_else(Instant::now);
         let started = self.gate.serving_from(oldest.max(self.free_at));
         let cost = self.batch_cost(&batch);
         let timed_out = cost > self.limit;
@@ -102,7 +110,11 @@ impl Batcher {
                 completed,
                 cold_start: Duration::ZERO,
             };
-            let answer = if timed_out { Err(ServeError::TimedOut(timing)) } else { Ok(timing) };
+            let answer = if timed_out {
+                Err(ServeError::TimedOut(timing))
+            } else {
+                Ok(timing)
+            };
             // A client that went away no longer waits for its answer.
             let _ = job.reply.send(answer);
         }

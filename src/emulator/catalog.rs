@@ -88,14 +88,22 @@ pub fn lookup(name: &str) -> Option<&'static Instance> {
 /// Catalog names closest to a mistyped one, best first (at most three).
 pub fn close_matches(name: &str) -> Vec<&'static str> {
     let wanted = name.trim().to_ascii_lowercase();
-    let wanted = if wanted.starts_with("ml.") { wanted } else { format!("ml.{wanted}") };
+    let wanted = if wanted.starts_with("ml.") {
+        wanted
+    } else {
+        format!("ml.{wanted}")
+    };
     let mut scored: Vec<(f64, &'static str)> = CATALOG
         .iter()
         .map(|i| (strsim::jaro_winkler(&wanted, &i.name), i.name.as_str()))
         .filter(|(score, _)| *score >= 0.85)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    scored.into_iter().take(MAX_SUGGESTIONS).map(|(_, n)| n).collect()
+    scored
+        .into_iter()
+        .take(MAX_SUGGESTIONS)
+        .map(|(_, n)| n)
+        .collect()
 }
 
 #[cfg(test)]
@@ -131,7 +139,12 @@ mod tests {
         for i in all() {
             assert!(i.vcpu > 0 && i.memory_gib > 0.0 && i.speed > 0.0, "{i:?}");
             assert!(!i.source.is_empty(), "{} has no source", i.name);
-            assert_eq!(i.has_accelerator(), i.accelerator_memory_gib > 0.0, "{}", i.name);
+            assert_eq!(
+                i.has_accelerator(),
+                i.accelerator_memory_gib > 0.0,
+                "{}",
+                i.name
+            );
         }
     }
 

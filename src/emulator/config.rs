@@ -109,6 +109,7 @@ impl Faults {
 
 /// Serverless settings of an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerlessSpec {
     /// Memory size in MB: 1024–6144 in 1024 steps.
     pub memory_mb: u32,
@@ -191,7 +192,9 @@ pub(crate) mod humantime_serde {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(d)?;
         humantime::parse_duration(&text).map_err(|e| {
-            D::Error::custom(format!("`{text}` is not a duration ({e}); write e.g. \"2s\""))
+            D::Error::custom(format!(
+                "`{text}` is not a duration ({e}); write e.g. \"2s\""
+            ))
         })
     }
 }

@@ -11,6 +11,7 @@ use super::error::DeployError;
 use super::faults::Stall;
 use super::model::Jitter;
 use super::modes::serverless::{self, SlotTracker};
+use super::pool::CorePool;
 use crate::hosting::Hosting;
 use axum::http::HeaderValue;
 use rand::rngs::SmallRng;
@@ -18,7 +19,6 @@ use rand::{RngExt, SeedableRng};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
-use super::pool::CorePool;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
@@ -142,7 +142,8 @@ impl Gate {
     }
 
     fn note_done(&self, now: Instant) {
-        self.last_activity_us.fetch_max(self.clock.micros(now), Ordering::AcqRel);
+        self.last_activity_us
+            .fetch_max(self.clock.micros(now), Ordering::AcqRel);
     }
 
     /// Nothing is served until `cold` from now (scale from zero).
@@ -157,9 +158,9 @@ impl Gate {
         let ready = t.max(self.clock.instant(self.ready_at_us.load(Ordering::Acquire)));
         let first = self.first_request_us.load(Ordering::Acquire);
         match &self.stall {
-            Some(stall) if first != NOT_YET => {
-                stall.blocked_until(self.clock.instant(first), ready).unwrap_or(ready)
-            }
+            Some(stall) if first != NOT_YET => stall
+                .blocked_until(self.clock.instant(first), ready)
+                .unwrap_or(ready),
             _ => ready,
         }
     }
@@ -210,9 +211,19 @@ impl Endpoint {
         let gate = Arc::new(Gate::new(clock, stall));
         let limit_wall = model.wall_duration(spec.hosting.max_processing_time());
         let (queue_capacity, workers_total) = capacity_of(&spec, instance);
-        let replicas = build_replicas(&spec, instance, &gate, limit_wall, queue_capacity + workers_total);
+        let replicas = build_replicas(
+            &spec,
+            instance,
+            &gate,
+            limit_wall,
+            queue_capacity.saturating_add(workers_total),
+        );
         let slots = spec.serverless.map(|_| SlotTracker::default());
-        let capacity = if slots.is_some() { usize::MAX } else { queue_capacity + workers_total };
+        let capacity = if slots.is_some() {
+            usize::MAX
+        } else {
+            queue_capacity.saturating_add(workers_total)
+        };
         Ok(Arc::new(Endpoint {
             variant_header,
             instance,
@@ -323,7 +334,11 @@ impl Endpoint {
 
 impl Ticket {
     /// Waits for a worker, then holds it for the request's service time.
-    pub(crate) async fn serve(mut self, payload_bytes: u64, spike_ms: f64) -> Result<Timing, ServeError> {
+    pub(crate) async fn serve(
+        mut self,
+        payload_bytes: u64,
+        spike_ms: f64,
+    ) -> Result<Timing, ServeError> {
         let ep = Arc::clone(&self.endpoint);
         match &ep.replicas[self.replica].workers {
             Workers::Cores(pool) => {
@@ -332,7 +347,8 @@ impl Ticket {
                     None => pool.acquire().await.map_err(|_| ServeError::ShuttingDown)?,
                 };
                 let jitter = ep.jitter.sample(&mut self.rng);
-                let model_ms = ep.spec.model.single_ms(payload_bytes, pool.speed) * jitter + spike_ms;
+                let model_ms =
+                    ep.spec.model.single_ms(payload_bytes, pool.speed) * jitter + spike_ms;
                 let cost = ep.spec.model.wall(model_ms) + self.cold_start;
                 let arrived = self.arrived;
                 let started = pool.book(|free| ep.gate.serving_from(arrived.max(free)), cost);
@@ -387,7 +403,9 @@ async fn occupy(
 }
 
 /// The catalog instance an endpoint runs on (`None` for serverless).
-pub(crate) fn deployed_instance(spec: &EndpointSpec) -> Result<Option<&'static Instance>, DeployError> {
+pub(crate) fn deployed_instance(
+    spec: &EndpointSpec,
+) -> Result<Option<&'static Instance>, DeployError> {
     if spec.hosting == Hosting::Serverless {
         return Ok(None);
     }
@@ -404,7 +422,9 @@ pub(crate) fn deployed_instance(spec: &EndpointSpec) -> Result<Option<&'static I
 fn capacity_of(spec: &EndpointSpec, instance: Option<&Instance>) -> (usize, usize) {
     let count = spec.instance_count.max(1) as usize;
     let per_instance = match instance {
-        Some(i) if i.has_accelerator() => i.accelerator_count as usize * spec.model.max_batch as usize,
+        Some(i) if i.has_accelerator() => {
+            i.accelerator_count as usize * spec.model.max_batch as usize
+        }
         Some(i) => i.vcpu as usize,
         None => spec.serverless.map_or(1, |s| s.max_concurrency as usize),
     };
@@ -413,7 +433,10 @@ fn capacity_of(spec: &EndpointSpec, instance: Option<&Instance>) -> (usize, usiz
         Hosting::Serverless => 0,
         Hosting::RealTime | Hosting::Batch => REALTIME_QUEUE_PER_INSTANCE * count,
     };
-    (spec.queue_capacity.unwrap_or(default_queue), per_instance * count)
+    (
+        spec.queue_capacity.unwrap_or(default_queue),
+        per_instance * count,
+    )
 }
 
 fn build_replicas(
@@ -442,7 +465,11 @@ fn build_replicas(
             serverless_spec.map_or(1.0, |s| serverless::slot_speed(s.memory_mb)),
         )),
     };
-    let count = if spec.hosting == Hosting::Serverless { 1 } else { spec.instance_count.max(1) };
+    let count = if spec.hosting == Hosting::Serverless {
+        1
+    } else {
+        spec.instance_count.max(1)
+    };
     (0..u64::from(count))
         .map(|r| Replica {
             outstanding: AtomicUsize::new(0),

@@ -27,7 +27,9 @@ pub enum DeployError {
         name: String,
     },
     /// The variant name is empty or too long.
-    #[error("endpoint `{endpoint}`: variant name `{variant}` is invalid; use 1-63 letters, digits and hyphens")]
+    #[error(
+        "endpoint `{endpoint}`: variant name `{variant}` is invalid; use 1-63 letters, digits and hyphens"
+    )]
     InvalidVariant {
         /// Endpoint name.
         endpoint: String,
@@ -80,7 +82,9 @@ pub enum DeployError {
         memory_mb: u32,
     },
     /// MaxConcurrency outside SageMaker's bounds.
-    #[error("endpoint `{endpoint}`: max_concurrency {value} is outside 1..=200; pick a value in that range")]
+    #[error(
+        "endpoint `{endpoint}`: max_concurrency {value} is outside 1..=200; pick a value in that range"
+    )]
     MaxConcurrency {
         /// Endpoint name.
         endpoint: String,
@@ -214,6 +218,9 @@ mod tests {
             suggestions: vec!["ml.c5.xlarge", "ml.c5.large"],
         };
         let text = err.to_string();
-        assert!(text.contains("did you mean ml.c5.xlarge, ml.c5.large?"), "{text}");
+        assert!(
+            text.contains("did you mean ml.c5.xlarge, ml.c5.large?"),
+            "{text}"
+        );
     }
 }

@@ -26,7 +26,11 @@ pub(crate) fn draw<R: Rng + ?Sized>(faults: &Faults, rng: &mut R) -> Draw {
     Draw {
         reset: hit(faults.reset_rate),
         error: hit(faults.error_rate).then_some(faults.error_type),
-        spike_ms: if hit(faults.spike_rate) { faults.spike_ms } else { 0.0 },
+        spike_ms: if hit(faults.spike_rate) {
+            faults.spike_ms
+        } else {
+            0.0
+        },
     }
 }
 
@@ -73,9 +77,14 @@ mod tests {
     #[test]
     fn error_rate_is_honoured_on_average() {
         let mut rng = SmallRng::seed_from_u64(2);
-        let faults = Faults { error_rate: 0.2, ..Faults::default() };
+        let faults = Faults {
+            error_rate: 0.2,
+            ..Faults::default()
+        };
         let n = 20_000;
-        let errors = (0..n).filter(|_| draw(&faults, &mut rng).error.is_some()).count();
+        let errors = (0..n)
+            .filter(|_| draw(&faults, &mut rng).error.is_some())
+            .count();
         let rate = errors as f64 / f64::from(n);
         assert!((rate - 0.2).abs() < 0.01, "{rate}");
     }
@@ -83,10 +92,16 @@ mod tests {
     #[test]
     fn stall_window_is_half_open() {
         let first = Instant::now();
-        let stall = Stall { at: Duration::from_secs(1), length: Duration::from_secs(2) };
+        let stall = Stall {
+            at: Duration::from_secs(1),
+            length: Duration::from_secs(2),
+        };
         assert_eq!(stall.blocked_until(first, first), None);
         let end = first + Duration::from_secs(3);
-        assert_eq!(stall.blocked_until(first, first + Duration::from_secs(1)), Some(end));
+        assert_eq!(
+            stall.blocked_until(first, first + Duration::from_secs(1)),
+            Some(end)
+        );
         assert_eq!(stall.blocked_until(first, end), None);
     }
 }

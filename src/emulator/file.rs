@@ -110,7 +110,12 @@ impl EmulatorFile {
         let bert = Model::preset(DEFAULT_PRESET).unwrap_or_else(|| Model::custom(120.0));
         vec![
             EndpointSpec::new("bert-c5", Hosting::RealTime, "ml.c5.xlarge", bert.clone()),
-            EndpointSpec::new("bert-g4dn", Hosting::RealTime, "ml.g4dn.xlarge", bert.clone()),
+            EndpointSpec::new(
+                "bert-g4dn",
+                Hosting::RealTime,
+                "ml.g4dn.xlarge",
+                bert.clone(),
+            ),
             EndpointSpec::serverless(
                 "bert-serverless",
                 DEFAULT_SERVERLESS_MEMORY_MB,
@@ -137,7 +142,9 @@ impl EndpointEntry {
         let model = model_cfg.resolve().map_err(|e| problem(e.to_string()))?;
         let idle_timeout = match &self.idle_timeout {
             Some(text) => Some(humantime::parse_duration(text).map_err(|e| {
-                problem(format!("idle_timeout `{text}` is not a duration ({e}); write e.g. \"5m\""))
+                problem(format!(
+                    "idle_timeout `{text}` is not a duration ({e}); write e.g. \"5m\""
+                ))
             })?),
             None => None,
         };
@@ -154,12 +161,17 @@ impl EndpointEntry {
         };
         Ok(EndpointSpec {
             name: self.name.clone(),
-            variant: self.variant.clone().unwrap_or_else(|| DEFAULT_VARIANT.into()),
+            variant: self
+                .variant
+                .clone()
+                .unwrap_or_else(|| DEFAULT_VARIANT.into()),
             hosting: self.hosting,
             instance_type,
             instance_count: self.instance_count.unwrap_or(1),
             serverless: serverless.then(|| ServerlessSpec {
-                memory_mb: self.serverless_memory_mb.unwrap_or(DEFAULT_SERVERLESS_MEMORY_MB),
+                memory_mb: self
+                    .serverless_memory_mb
+                    .unwrap_or(DEFAULT_SERVERLESS_MEMORY_MB),
                 max_concurrency: self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY),
             }),
             model,
@@ -211,7 +223,13 @@ mod tests {
         assert_eq!(specs[0].model.time_scale, 0.1);
         assert_eq!(specs[0].variant, "AllTraffic");
         assert_eq!(specs[1].model.time_scale, 0.5);
-        assert_eq!(specs[1].serverless, Some(ServerlessSpec { memory_mb: 4096, max_concurrency: 20 }));
+        assert_eq!(
+            specs[1].serverless,
+            Some(ServerlessSpec {
+                memory_mb: 4096,
+                max_concurrency: 20
+            })
+        );
         assert_eq!(specs[1].idle_timeout, Some(Duration::from_secs(120)));
         assert_eq!(specs[1].faults.error_rate, 0.5);
     }
@@ -219,12 +237,26 @@ mod tests {
     #[test]
     fn problems_name_the_endpoint_and_the_fix() {
         let missing = parse("[[endpoint]]\nname = \"a\"\nhosting = \"async\"").unwrap_err();
-        assert!(missing.to_string().contains("endpoint `a`: async hosting needs an instance_type"), "{missing}");
-        let unknown = parse("[[endpoint]]\nname = \"a\"\nhosting = \"async\"\ncolour = 1").unwrap_err();
-        assert!(unknown.to_string().contains("unknown field `colour`"), "{unknown}");
-        let preset = parse("[[endpoint]]\nname = \"a\"\nhosting = \"serverless\"\nmodel = { preset = \"gpt\" }")
-            .unwrap_err();
-        assert!(preset.to_string().contains("unknown model preset `gpt`"), "{preset}");
+        assert!(
+            missing
+                .to_string()
+                .contains("endpoint `a`: async hosting needs an instance_type"),
+            "{missing}"
+        );
+        let unknown =
+            parse("[[endpoint]]\nname = \"a\"\nhosting = \"async\"\ncolour = 1").unwrap_err();
+        assert!(
+            unknown.to_string().contains("unknown field `colour`"),
+            "{unknown}"
+        );
+        let preset = parse(
+            "[[endpoint]]\nname = \"a\"\nhosting = \"serverless\"\nmodel = { preset = \"gpt\" }",
+        )
+        .unwrap_err();
+        assert!(
+            preset.to_string().contains("unknown model preset `gpt`"),
+            "{preset}"
+        );
         assert!(parse("time_scale = 1.0").is_err());
     }
 

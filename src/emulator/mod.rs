@@ -14,8 +14,8 @@
 //! async result times) are wall-clock milliseconds; with a model `time_scale` of 0.1 they
 //! are a tenth of the model times they stand for.
 
-pub mod catalog;
 mod batcher;
+pub mod catalog;
 mod clock;
 pub mod config;
 mod endpoint;
@@ -25,6 +25,7 @@ mod file;
 pub mod model;
 mod modes;
 mod pool;
+mod presets;
 pub mod queueing;
 mod routes;
 mod server;
@@ -149,7 +150,10 @@ fn print_endpoints(
             let (instance, path) = match spec.hosting {
                 Hosting::Serverless => {
                     let mb = spec.serverless.map_or(0, |s| s.memory_mb);
-                    (format!("{mb} MB"), format!("endpoints/{}/invocations", spec.name))
+                    (
+                        format!("{mb} MB"),
+                        format!("endpoints/{}/invocations", spec.name),
+                    )
                 }
                 Hosting::Async => (
                     format!("{} x{}", spec.instance_type, spec.instance_count),

@@ -3,6 +3,7 @@
 
 use super::catalog::Instance;
 use super::config::{ModelConfig, ServiceDistribution};
+pub use super::presets::{PRESETS, Preset};
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
 use std::time::Duration;
@@ -13,84 +14,6 @@ pub const BATCH_MARGINAL_COST: f64 = 0.15;
 
 /// Seed used when a model sets none, so runs are reproducible by default.
 pub const DEFAULT_SEED: u64 = 0x5EED_1234;
-
-/// A named model preset. Figures are per-request costs on one `ml.m5` core and one NVIDIA
-/// T4; they are modelling assumptions of the right order of magnitude, not measurements.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Preset {
-    /// Name used in `preset = "..."`.
-    pub name: &'static str,
-    /// What the preset stands for.
-    pub summary: &'static str,
-    /// Fixed cost per request on one m5 core (ms).
-    pub base_ms: f64,
-    /// Cost per KiB of payload on one m5 core (ms).
-    pub per_kib_ms: f64,
-    /// Single-request speed-up of one T4 over one m5 core.
-    pub gpu_speedup: f64,
-    /// Largest accelerator batch.
-    pub max_batch: u32,
-    /// Model load time of a fresh container (ms).
-    pub cold_start_ms: u64,
-    /// Memory of the loaded model (MB).
-    pub memory_mb: u32,
-    /// Jitter distribution.
-    pub service: ServiceDistribution,
-    /// Coefficient of variation of the lognormal jitter.
-    pub jitter: f64,
-}
-
-/// The built-in presets.
-pub const PRESETS: [Preset; 4] = [
-    Preset {
-        name: "tiny-mlp",
-        summary: "a few dense layers on tabular features; overhead-bound, GPUs barely help",
-        base_ms: 0.2,
-        per_kib_ms: 0.002,
-        gpu_speedup: 1.0,
-        max_batch: 64,
-        cold_start_ms: 500,
-        memory_mb: 128,
-        service: ServiceDistribution::Lognormal,
-        jitter: 0.1,
-    },
-    Preset {
-        name: "resnet50",
-        summary: "ResNet-50 image classification, 224x224 input (~4 GFLOPs per image)",
-        base_ms: 90.0,
-        per_kib_ms: 0.02,
-        gpu_speedup: 18.0,
-        max_batch: 32,
-        cold_start_ms: 8_000,
-        memory_mb: 1024,
-        service: ServiceDistribution::Lognormal,
-        jitter: 0.15,
-    },
-    Preset {
-        name: "bert-base",
-        summary: "BERT-base encoder (110M parameters), cost grows with text length",
-        base_ms: 120.0,
-        per_kib_ms: 1.0,
-        gpu_speedup: 20.0,
-        max_batch: 16,
-        cold_start_ms: 6_000,
-        memory_mb: 1536,
-        service: ServiceDistribution::Lognormal,
-        jitter: 0.2,
-    },
-    Preset {
-        name: "llm-small",
-        summary: "small decoder LM (~125M parameters) generating ~32 tokens",
-        base_ms: 1_000.0,
-        per_kib_ms: 4.0,
-        gpu_speedup: 8.0,
-        max_batch: 8,
-        cold_start_ms: 30_000,
-        memory_mb: 3072,
-        service: ServiceDistribution::Lognormal,
-        jitter: 0.3,
-    },
-];
 
 /// A model with every parameter fixed: what an emulated endpoint runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -129,7 +52,10 @@ pub enum ModelConfigError {
         name: String,
     },
     /// Neither a preset nor `base_ms` was given.
-    #[error("`model` needs a `preset` ({}) or an explicit `base_ms`", preset_names())]
+    #[error(
+        "`model` needs a `preset` ({}) or an explicit `base_ms`",
+        preset_names()
+    )]
     MissingBase,
     /// `cold_start` is not a humantime duration.
     #[error("`model.cold_start` = {value:?} is not a duration ({reason}); write e.g. \"2s\"")]
@@ -171,9 +97,8 @@ impl ModelConfig {
     /// Resolves the preset (if any) and applies every explicit field on top of it.
     pub fn resolve(&self) -> Result<Model, ModelConfigError> {
         let mut model = match &self.preset {
-            Some(name) => Model::preset(name).ok_or_else(|| ModelConfigError::UnknownPreset {
-                name: name.clone(),
-            })?,
+            Some(name) => Model::preset(name)
+                .ok_or_else(|| ModelConfigError::UnknownPreset { name: name.clone() })?,
             None => Model::custom(self.base_ms.ok_or(ModelConfigError::MissingBase)?),
         };
         self.apply_overrides(&mut model)?;
@@ -199,25 +124,6 @@ impl ModelConfig {
                 })?;
         }
         Ok(())
-    }
-}
-
-impl Preset {
-    /// The preset as a model at real time (`time_scale` 1) with the default seed.
-    pub fn model(&self) -> Model {
-        Model {
-            name: self.name.to_string(),
-            base_ms: self.base_ms,
-            per_kib_ms: self.per_kib_ms,
-            gpu_speedup: self.gpu_speedup,
-            max_batch: self.max_batch,
-            cold_start: Duration::from_millis(self.cold_start_ms),
-            memory_mb: self.memory_mb,
-            service: self.service,
-            jitter: self.jitter,
-            time_scale: 1.0,
-            seed: DEFAULT_SEED,
-        }
     }
 }
 
@@ -280,7 +186,11 @@ impl Model {
             return Err(invalid("base_ms", self.base_ms, "use a number of ms >= 0"));
         }
         if !non_negative(self.per_kib_ms) {
-            return Err(invalid("per_kib_ms", self.per_kib_ms, "use a number of ms >= 0"));
+            return Err(invalid(
+                "per_kib_ms",
+                self.per_kib_ms,
+                "use a number of ms >= 0",
+            ));
         }
         if !positive(self.gpu_speedup) {
             return Err(invalid("gpu_speedup", self.gpu_speedup, "use a factor > 0"));
@@ -290,13 +200,25 @@ impl Model {
             return Err(invalid("max_batch", f64::from(self.max_batch), fix));
         }
         if !(0.0..=10.0).contains(&self.jitter) {
-            return Err(invalid("jitter", self.jitter, "use a coefficient of variation 0..=10"));
+            return Err(invalid(
+                "jitter",
+                self.jitter,
+                "use a coefficient of variation 0..=10",
+            ));
         }
         if !positive(self.time_scale) {
-            return Err(invalid("time_scale", self.time_scale, "use a factor > 0, e.g. 0.1"));
+            return Err(invalid(
+                "time_scale",
+                self.time_scale,
+                "use a factor > 0, e.g. 0.1",
+            ));
         }
         if self.memory_mb == 0 {
-            return Err(invalid("memory_mb", 0.0, "use the model's memory in MB, > 0"));
+            return Err(invalid(
+                "memory_mb",
+                0.0,
+                "use the model's memory in MB, > 0",
+            ));
         }
         Ok(())
     }
@@ -348,7 +270,9 @@ impl Jitter {
     pub(crate) fn of(model: &Model) -> Jitter {
         match model.service {
             ServiceDistribution::Fixed => Jitter::Fixed,
-            ServiceDistribution::Exponential => Exp::new(1.0).map_or(Jitter::Fixed, Jitter::Exponential),
+            ServiceDistribution::Exponential => {
+                Exp::new(1.0).map_or(Jitter::Fixed, Jitter::Exponential)
+            }
             ServiceDistribution::Lognormal if model.jitter <= 0.0 => Jitter::Fixed,
             ServiceDistribution::Lognormal => {
                 LogNormal::from_mean_cv(1.0, model.jitter).map_or(Jitter::Fixed, Jitter::LogNormal)
@@ -400,27 +324,61 @@ mod tests {
         assert_eq!(m.cold_start, Duration::from_millis(250));
         assert_eq!(m.service, ServiceDistribution::Fixed);
         assert_eq!(m.time_scale, 0.5);
-        assert_eq!(ModelConfig { preset: None, ..m.to_config() }.resolve(), Ok(Model { name: "custom".into(), ..m }));
+        assert_eq!(
+            ModelConfig {
+                preset: None,
+                ..m.to_config()
+            }
+            .resolve(),
+            Ok(Model {
+                name: "custom".into(),
+                ..m
+            })
+        );
     }
 
     #[test]
     fn bad_configs_name_the_field_and_list_presets() {
-        let unknown = ModelConfig { preset: Some("bert".into()), ..ModelConfig::default() };
+        let unknown = ModelConfig {
+            preset: Some("bert".into()),
+            ..ModelConfig::default()
+        };
         let err = unknown.resolve().unwrap_err();
         assert_eq!(err.field(), "preset");
-        assert!(err.to_string().contains("tiny-mlp, resnet50, bert-base, llm-small"), "{err}");
-        assert_eq!(ModelConfig::default().resolve().unwrap_err(), ModelConfigError::MissingBase);
-        let negative = ModelConfig { base_ms: Some(-1.0), ..ModelConfig::default() };
+        assert!(
+            err.to_string()
+                .contains("tiny-mlp, resnet50, bert-base, llm-small"),
+            "{err}"
+        );
+        assert_eq!(
+            ModelConfig::default().resolve().unwrap_err(),
+            ModelConfigError::MissingBase
+        );
+        let negative = ModelConfig {
+            base_ms: Some(-1.0),
+            ..ModelConfig::default()
+        };
         assert_eq!(negative.resolve().unwrap_err().field(), "base_ms");
-        let scale = ModelConfig { base_ms: Some(1.0), time_scale: Some(0.0), ..ModelConfig::default() };
+        let scale = ModelConfig {
+            base_ms: Some(1.0),
+            time_scale: Some(0.0),
+            ..ModelConfig::default()
+        };
         assert_eq!(scale.resolve().unwrap_err().field(), "time_scale");
-        let cold = ModelConfig { base_ms: Some(1.0), cold_start: Some("soon".into()), ..ModelConfig::default() };
+        let cold = ModelConfig {
+            base_ms: Some(1.0),
+            cold_start: Some("soon".into()),
+            ..ModelConfig::default()
+        };
         assert_eq!(cold.resolve().unwrap_err().field(), "cold_start");
     }
 
     #[test]
     fn service_time_divides_payload_cost_by_speed() {
-        let m = Model { per_kib_ms: 2.0, ..Model::custom(10.0) };
+        let m = Model {
+            per_kib_ms: 2.0,
+            ..Model::custom(10.0)
+        };
         assert_eq!(m.single_ms(0, 1.0), 10.0);
         assert_eq!(m.single_ms(4096, 1.0), 18.0);
         assert_eq!(m.single_ms(4096, 2.0), 9.0);
@@ -429,7 +387,10 @@ mod tests {
         let bert = Model::preset("bert-base").expect("bert");
         assert_eq!(bert.worker_speed(c5), 1.15);
         assert_eq!(bert.worker_speed(g4), 20.0);
-        assert_eq!(bert.with_time_scale(0.1).wall(100.0), Duration::from_millis(10));
+        assert_eq!(
+            bert.with_time_scale(0.1).wall(100.0),
+            Duration::from_millis(10)
+        );
     }
 
     #[test]
@@ -445,14 +406,24 @@ mod tests {
     #[test]
     fn jitter_has_mean_one_for_each_distribution() {
         let mut rng = SmallRng::seed_from_u64(7);
-        for service in [ServiceDistribution::Lognormal, ServiceDistribution::Exponential] {
-            let model = Model { service, jitter: 0.5, ..Model::custom(1.0) };
+        for service in [
+            ServiceDistribution::Lognormal,
+            ServiceDistribution::Exponential,
+        ] {
+            let model = Model {
+                service,
+                jitter: 0.5,
+                ..Model::custom(1.0)
+            };
             let jitter = Jitter::of(&model);
             let n = 200_000;
             let mean = (0..n).map(|_| jitter.sample(&mut rng)).sum::<f64>() / f64::from(n);
             assert!((mean - 1.0).abs() < 0.01, "{service:?}: {mean}");
         }
-        let fixed = Model { service: ServiceDistribution::Fixed, ..Model::custom(1.0) };
+        let fixed = Model {
+            service: ServiceDistribution::Fixed,
+            ..Model::custom(1.0)
+        };
         assert_eq!(Jitter::of(&fixed).sample(&mut rng), 1.0);
     }
 }

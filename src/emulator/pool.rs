@@ -42,7 +42,11 @@ impl CorePool {
 
     /// Books the worker that frees up first for `cost`, starting at `start_at(free)` (the
     /// caller applies its arrival time, cold starts and stalls). Returns the start.
-    pub(crate) fn book(&self, start_at: impl FnOnce(Instant) -> Instant, cost: Duration) -> Instant {
+    pub(crate) fn book(
+        &self,
+        start_at: impl FnOnce(Instant) -> Instant,
+        cost: Duration,
+    ) -> Instant {
         let mut free_at = self.free_at.lock().unwrap_or_else(PoisonError::into_inner);
         let free = free_at.pop().map_or_else(Instant::now, |Reverse(t)| t);
         let start = start_at(free);
@@ -61,7 +65,9 @@ mod tests {
         let t0 = Instant::now();
         let ms = Duration::from_millis;
         // Three arrivals at t0 needing 10 ms each on 2 workers: starts 0, 0, 10 ms.
-        let starts: Vec<_> = (0..3).map(|_| pool.book(|free| free.max(t0), ms(10))).collect();
+        let starts: Vec<_> = (0..3)
+            .map(|_| pool.book(|free| free.max(t0), ms(10)))
+            .collect();
         assert_eq!(starts[0], starts[1]);
         assert_eq!(starts[2], starts[0] + ms(10));
         // A late arrival starts on arrival when a worker is already free.

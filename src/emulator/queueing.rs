@@ -6,7 +6,7 @@
 /// the inputs are not positive.
 pub fn erlang_c(servers: u32, offered_load: f64) -> Option<f64> {
     let c = f64::from(servers);
-    if servers == 0 || !(offered_load > 0.0) || offered_load >= c {
+    if servers == 0 || offered_load.is_nan() || offered_load <= 0.0 || offered_load >= c {
         return None;
     }
     // Erlang B by its stable recursion, then C from B.

@@ -94,7 +94,10 @@ pub(crate) fn router(app: App) -> Router {
     Router::new()
         .route("/endpoints", get(list_endpoints))
         .route("/endpoints/{name}/invocations", post(invoke))
-        .route("/endpoints/{name}/async-invocations", post(async_inference::submit))
+        .route(
+            "/endpoints/{name}/async-invocations",
+            post(async_inference::submit),
+        )
         .route("/async-results/{id}", get(async_inference::result))
         .route("/transform-jobs", post(batch::transform))
         .route("/ping", get(ping))
@@ -177,7 +180,11 @@ pub(crate) enum ApiError {
     /// 400 ThrottlingException.
     Throttling(String),
     /// 424 ModelError.
-    Model { endpoint: String, original_status: u16, original_message: String },
+    Model {
+        endpoint: String,
+        original_status: u16,
+        original_message: String,
+    },
     /// 429 ModelNotReadyException.
     ModelNotReady(String),
     /// 500 InternalFailure.
@@ -202,7 +209,9 @@ impl ApiError {
             ApiError::InternalFailure(_) | ApiError::Reset => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure")
             }
-            ApiError::ServiceUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable"),
+            ApiError::ServiceUnavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable")
+            }
             ApiError::InternalDependency(_) => {
                 let status = StatusCode::from_u16(530).unwrap_or(StatusCode::BAD_GATEWAY);
                 (status, "InternalDependencyException")
@@ -213,7 +222,11 @@ impl ApiError {
 
     fn body(&self, code: &str) -> serde_json::Value {
         match self {
-            ApiError::Model { endpoint, original_status, original_message } => json!({
+            ApiError::Model {
+                endpoint,
+                original_status,
+                original_message,
+            } => json!({
                 "message": format!(
                     "Received server error ({original_status}) from primary with message \
                      \"{original_message}\". See the log stream for more information."
@@ -288,7 +301,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
         let mut response = json_response(status, &self.body(code));
-        let error_type = format!("{code}:http://internal.amazon.com/coral/com.amazon.coral.service/");
+        let error_type =
+            format!("{code}:http://internal.amazon.com/coral/com.amazon.coral.service/");
         if let Ok(value) = HeaderValue::from_str(&error_type) {
             response.headers_mut().insert(ERROR_TYPE, value);
         }
@@ -326,7 +340,11 @@ pub(crate) fn check_runtime_headers(ep: &Endpoint, headers: &HeaderMap) -> Resul
 
 /// Reads and discards a request body, returning its length; over `limit` is a
 /// ValidationError (the body is drained first so the client can read the answer).
-pub(crate) async fn read_payload(mut body: Body, limit: u64, option: &str) -> Result<u64, ApiError> {
+pub(crate) async fn read_payload(
+    mut body: Body,
+    limit: u64,
+    option: &str,
+) -> Result<u64, ApiError> {
     let mut total = 0u64;
     while let Some(frame) = body.frame().await {
         let frame = frame
@@ -352,9 +370,10 @@ pub(crate) fn json_response(status: StatusCode, value: &impl serde::Serialize) -
         Ok(bytes) => {
             let mut response = Response::new(Body::from(bytes));
             *response.status_mut() = status;
-            response
-                .headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             response
         }
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
@@ -366,13 +385,19 @@ pub(crate) fn invoked(ep: &Endpoint, timing: &Timing, input_bytes: u64) -> Respo
     let (queue_ms, service_ms) = reported_ms(timing);
     let mut response = Response::new(Body::from(format!("{{\"input_bytes\":{input_bytes}}}")));
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     headers.insert(INVOKED_VARIANT, ep.variant_header.clone());
     headers.insert(ARRIVAL_MS, ms_header(ep.clock().ms(timing.arrived)));
     headers.insert(QUEUE_MS, ms_header(queue_ms));
     headers.insert(SERVICE_MS, ms_header(service_ms));
     if !timing.cold_start.is_zero() {
-        headers.insert(COLD_START_MS, ms_header(super::clock::ms(timing.cold_start)));
+        headers.insert(
+            COLD_START_MS,
+            ms_header(super::clock::ms(timing.cold_start)),
+        );
     }
     response
 }

@@ -63,7 +63,10 @@ async fn serve_connection(stream: TcpStream, router: Router, mut stop: watch::Re
     let service = hyper::service::service_fn(move |request: Request<Incoming>| {
         let mut router = router.clone();
         async move {
-            let response = router.call(request).await.unwrap_or_else(|e: Infallible| match e {});
+            let response = router
+                .call(request)
+                .await
+                .unwrap_or_else(|e: Infallible| match e {});
             if response.extensions().get::<ResetConnection>().is_some() {
                 Err(InjectedReset)
             } else {
@@ -71,8 +74,8 @@ async fn serve_connection(stream: TcpStream, router: Router, mut stop: watch::Re
             }
         }
     });
-    let connection = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(stream), service);
+    let connection =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     let mut connection = std::pin::pin!(connection);
     // Errors here are a client's broken or reset connection: nothing to report to anyone.
     tokio::select! {

@@ -60,7 +60,9 @@ pub(crate) fn validate_all(specs: &[EndpointSpec]) -> Result<(), DeployError> {
 fn is_sagemaker_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     (1..=63).contains(&bytes.len())
-        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
         && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
         && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
 }
@@ -69,9 +71,24 @@ fn check_faults(spec: &EndpointSpec) -> Result<(), DeployError> {
     let f = &spec.faults;
     let rate_fix = "use a fraction from 0 to 1";
     let checks = [
-        ("error_rate", f.error_rate, (0.0..=1.0).contains(&f.error_rate), rate_fix),
-        ("spike_rate", f.spike_rate, (0.0..=1.0).contains(&f.spike_rate), rate_fix),
-        ("reset_rate", f.reset_rate, (0.0..=1.0).contains(&f.reset_rate), rate_fix),
+        (
+            "error_rate",
+            f.error_rate,
+            (0.0..=1.0).contains(&f.error_rate),
+            rate_fix,
+        ),
+        (
+            "spike_rate",
+            f.spike_rate,
+            (0.0..=1.0).contains(&f.spike_rate),
+            rate_fix,
+        ),
+        (
+            "reset_rate",
+            f.reset_rate,
+            (0.0..=1.0).contains(&f.reset_rate),
+            rate_fix,
+        ),
         (
             "spike_ms",
             f.spike_ms,
@@ -98,9 +115,11 @@ fn check_serverless(spec: &EndpointSpec) -> Result<(), DeployError> {
             instance_type: spec.instance_type.clone(),
         });
     }
-    let serverless = spec.serverless.ok_or_else(|| DeployError::MissingServerless {
-        endpoint: endpoint(),
-    })?;
+    let serverless = spec
+        .serverless
+        .ok_or_else(|| DeployError::MissingServerless {
+            endpoint: endpoint(),
+        })?;
     if !SERVERLESS_MEMORY_MB.contains(&serverless.memory_mb) {
         return Err(DeployError::ServerlessMemory {
             endpoint: endpoint(),
@@ -130,10 +149,24 @@ fn check_instances(spec: &EndpointSpec) -> Result<(), DeployError> {
     let Some(instance) = deployed_instance(spec)? else {
         return Ok(());
     };
-    fits(spec, instance.name.clone(), instance.memory_mb(), "instance type")?;
-    if let Some(accelerator) = instance.accelerator.as_deref().filter(|_| instance.has_accelerator()) {
+    fits(
+        spec,
+        instance.name.clone(),
+        instance.memory_mb(),
+        "instance type",
+    )?;
+    if let Some(accelerator) = instance
+        .accelerator
+        .as_deref()
+        .filter(|_| instance.has_accelerator())
+    {
         let target = format!("the {accelerator} of {}", instance.name);
-        fits(spec, target, instance.accelerator_memory_mb(), "instance type")?;
+        fits(
+            spec,
+            target,
+            instance.accelerator_memory_mb(),
+            "instance type",
+        )?;
     }
     Ok(())
 }
@@ -178,22 +211,46 @@ mod tests {
     fn names_follow_sagemaker_rules() {
         for bad in ["", "-a", "a-", "a_b", "a/b", &"x".repeat(64)] {
             let spec = EndpointSpec::new(bad, Hosting::RealTime, "ml.c5.xlarge", bert());
-            assert!(matches!(validate(&spec), Err(DeployError::InvalidName { .. })), "{bad}");
+            assert!(
+                matches!(validate(&spec), Err(DeployError::InvalidName { .. })),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn serverless_limits_are_enforced() {
         let mut spec = EndpointSpec::serverless("s", 1500, 20, bert());
-        assert!(matches!(validate(&spec), Err(DeployError::ServerlessMemory { .. })));
+        assert!(matches!(
+            validate(&spec),
+            Err(DeployError::ServerlessMemory { .. })
+        ));
         spec = EndpointSpec::serverless("s", 2048, 201, bert());
-        assert!(matches!(validate(&spec), Err(DeployError::MaxConcurrency { value: 201, .. })));
+        assert!(matches!(
+            validate(&spec),
+            Err(DeployError::MaxConcurrency { value: 201, .. })
+        ));
         spec = EndpointSpec::serverless("s", 2048, 0, bert());
-        assert!(matches!(validate(&spec), Err(DeployError::MaxConcurrency { value: 0, .. })));
-        spec = EndpointSpec { serverless: None, ..EndpointSpec::serverless("s", 2048, 1, bert()) };
-        assert!(matches!(validate(&spec), Err(DeployError::MissingServerless { .. })));
-        spec = EndpointSpec { instance_type: "ml.g5.xlarge".into(), ..EndpointSpec::serverless("s", 2048, 1, bert()) };
-        assert!(matches!(validate(&spec), Err(DeployError::AcceleratorOnServerless { .. })));
+        assert!(matches!(
+            validate(&spec),
+            Err(DeployError::MaxConcurrency { value: 0, .. })
+        ));
+        spec = EndpointSpec {
+            serverless: None,
+            ..EndpointSpec::serverless("s", 2048, 1, bert())
+        };
+        assert!(matches!(
+            validate(&spec),
+            Err(DeployError::MissingServerless { .. })
+        ));
+        spec = EndpointSpec {
+            instance_type: "ml.g5.xlarge".into(),
+            ..EndpointSpec::serverless("s", 2048, 1, bert())
+        };
+        assert!(matches!(
+            validate(&spec),
+            Err(DeployError::AcceleratorOnServerless { .. })
+        ));
     }
 
     #[test]
@@ -201,24 +258,47 @@ mod tests {
         let llm = Model::preset("llm-small").expect("preset");
         let spec = EndpointSpec::serverless("s", 2048, 5, llm.clone());
         let err = validate(&spec).unwrap_err();
-        assert!(err.to_string().contains("needs 3072 MB but serverless memory of 2048 MB"), "{err}");
-        let big = Model { memory_mb: 20_000, ..llm };
+        assert!(
+            err.to_string()
+                .contains("needs 3072 MB but serverless memory of 2048 MB"),
+            "{err}"
+        );
+        let big = Model {
+            memory_mb: 20_000,
+            ..llm
+        };
         let gpu = EndpointSpec::new("g", Hosting::RealTime, "ml.g4dn.xlarge", big.clone());
         let err = validate(&gpu).unwrap_err();
-        assert!(err.to_string().contains("ml.g4dn.xlarge has 16384 MB"), "{err}");
+        assert!(
+            err.to_string().contains("ml.g4dn.xlarge has 16384 MB"),
+            "{err}"
+        );
         let gpu_mem = EndpointSpec::new("g", Hosting::RealTime, "ml.g4dn.2xlarge", big);
         let err = validate(&gpu_mem).unwrap_err();
-        assert!(err.to_string().contains("the NVIDIA T4 of ml.g4dn.2xlarge has 16384 MB"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("the NVIDIA T4 of ml.g4dn.2xlarge has 16384 MB"),
+            "{err}"
+        );
     }
 
     #[test]
     fn faults_and_counts_are_checked() {
         let mut spec = EndpointSpec::new("e", Hosting::RealTime, "ml.c5.xlarge", bert());
         spec.faults.error_rate = 1.5;
-        assert!(matches!(validate(&spec), Err(DeployError::Fault { field: "error_rate", .. })));
+        assert!(matches!(
+            validate(&spec),
+            Err(DeployError::Fault {
+                field: "error_rate",
+                ..
+            })
+        ));
         spec.faults.error_rate = 0.0;
         spec.instance_count = 0;
-        assert!(matches!(validate(&spec), Err(DeployError::NoInstances { .. })));
+        assert!(matches!(
+            validate(&spec),
+            Err(DeployError::NoInstances { .. })
+        ));
     }
 
     #[test]
@@ -226,6 +306,9 @@ mod tests {
         let spec = EndpointSpec::new("e", Hosting::RealTime, "ml.c5.xlarge", bert());
         assert!(matches!(validate_all(&[]), Err(DeployError::NoEndpoints)));
         let twice = [spec.clone(), spec];
-        assert!(matches!(validate_all(&twice), Err(DeployError::DuplicateName { .. })));
+        assert!(matches!(
+            validate_all(&twice),
+            Err(DeployError::DuplicateName { .. })
+        ));
     }
 }

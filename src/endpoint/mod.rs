@@ -2,6 +2,7 @@
 
 pub mod async_http;
 pub mod http;
+pub mod sagemaker;
 pub mod variants;
 
 use crate::sample::ErrorKind;
@@ -58,6 +59,8 @@ pub enum AnyTarget {
     Http(http::HttpTarget),
     /// Asynchronous inference on the emulator: submit, then poll the result.
     Async(async_http::AsyncHttpTarget),
+    /// An Amazon SageMaker endpoint (or `loadtest emulate`) through the AWS SDK.
+    SageMaker(sagemaker::SageMakerEndpoint),
 }
 
 impl Target for AnyTarget {
@@ -65,6 +68,7 @@ impl Target for AnyTarget {
         match self {
             AnyTarget::Http(t) => t.send(body).await,
             AnyTarget::Async(t) => t.send(body).await,
+            AnyTarget::SageMaker(t) => t.send(body).await,
         }
     }
 
@@ -72,6 +76,7 @@ impl Target for AnyTarget {
         match self {
             AnyTarget::Http(t) => t.probe(body).await,
             AnyTarget::Async(t) => t.probe(body).await,
+            AnyTarget::SageMaker(t) => t.probe(body).await,
         }
     }
 
@@ -79,6 +84,7 @@ impl Target for AnyTarget {
         match self {
             AnyTarget::Http(t) => t.describe(),
             AnyTarget::Async(t) => t.describe(),
+            AnyTarget::SageMaker(t) => t.describe(),
         }
     }
 
@@ -86,6 +92,7 @@ impl Target for AnyTarget {
         match self {
             AnyTarget::Http(t) => t.variant_names(),
             AnyTarget::Async(t) => t.variant_names(),
+            AnyTarget::SageMaker(t) => t.variant_names(),
         }
     }
 }
@@ -107,6 +114,12 @@ pub enum EndpointError {
         /// Where requests were going.
         target: String,
         /// What went wrong; names the setting to fix.
+        reason: String,
+    },
+    /// AWS credentials are missing, expired or refused; found before any load is sent.
+    #[error("AWS credentials: {reason}")]
+    Credentials {
+        /// What is wrong and what to do; never a key, token or signature.
         reason: String,
     },
 }

@@ -3,6 +3,7 @@
 //! The load is split over a few shards (tasks); each owns its recorder, and the recorders
 //! are merged when the cell ends.
 
+pub mod live;
 pub mod pacer;
 pub mod shard;
 
@@ -10,6 +11,7 @@ use crate::endpoint::Target;
 use crate::payload::Bodies;
 use crate::plan::{Cell, Load};
 use crate::recorder::Recorder;
+use live::{EarlyStop, LiveStats};
 use pacer::Pacer;
 use shard::{Issue, Window};
 use std::sync::Arc;
@@ -28,6 +30,8 @@ pub struct CellResult {
     pub elapsed: Duration,
     /// Whether Ctrl-C stopped the cell early.
     pub interrupted: bool,
+    /// Whether the cell stopped before its duration because its SLA was clearly broken.
+    pub stopped_early: bool,
     /// Production variant names by id, as the target interned them.
     pub variant_names: Vec<String>,
 }
@@ -46,12 +50,33 @@ fn share(total: u32, parts: u32, index: u32) -> u32 {
     total / parts + u32::from(index < total % parts)
 }
 
+/// How a cell runs, beyond the cell itself.
+#[derive(Clone, Debug, Default)]
+pub struct CellOptions {
+    /// Seed of Poisson arrivals.
+    pub seed: u64,
+    /// Live counters for progress and early stops (fresh per cell).
+    pub live: Arc<LiveStats>,
+    /// Stop as soon as the SLA is clearly broken (search probes).
+    pub early_stop: Option<EarlyStop>,
+}
+
+impl CellOptions {
+    /// Options with this seed, fresh live counters and no early stop.
+    pub fn seeded(seed: u64) -> CellOptions {
+        CellOptions {
+            seed,
+            ..CellOptions::default()
+        }
+    }
+}
+
 /// Runs `cell` against `target`; `cancel` turning true stops it early (Ctrl-C).
 pub async fn run_cell<T: Target>(
     cell: &Cell,
     target: Arc<T>,
     bodies: Arc<Bodies>,
-    seed: u64,
+    options: &CellOptions,
     cancel: watch::Receiver<bool>,
 ) -> CellResult {
     let shards = shard_count(&cell.load);
@@ -62,42 +87,73 @@ pub async fn run_cell<T: Target>(
         end: start + cell.warmup + cell.duration,
         drain: cell.timeout + Duration::from_millis(100),
     };
+    let (stop_tx, stop) = watch::channel(*cancel.borrow());
+    let monitor = tokio::spawn(watch_for_stop(cancel.clone(), stop_tx, options.clone()));
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..shards {
-        let issue = match cell.load {
-            Load::Closed { concurrency } => Issue::Closed {
-                workers: share(concurrency, shards, index),
-            },
-            Load::Open {
-                rate,
-                arrivals,
-                max_in_flight,
-            } => Issue::Open {
-                pacer: Pacer::new(arrivals, rate, index, shards, seed),
-                max_in_flight: share(max_in_flight, shards, index) as usize,
-                give_up_after: cell.timeout,
-            },
-        };
-        let (target, bodies, cancel) = (target.clone(), bodies.clone(), cancel.clone());
+        let issue = issue_for(cell, shards, index, options.seed);
+        let (target, bodies, stop, live) = (target.clone(), bodies.clone(), stop.clone(), options.live.clone());
         tasks.spawn(async move {
-            shard::run(&*target, &bodies, issue, window, index as usize, cancel).await
+            shard::run(&*target, &bodies, issue, window, index as usize, stop, &live).await
         });
     }
     let mut merged = Recorder::new(window.measure_from);
     while let Some(joined) = tasks.join_next().await {
-        // A shard only panics on a bug; its measurements are lost but the run goes on.
+        // A shard only panics on a bug; its measurements are lost and the accounting shows it.
         if let Ok(recorder) = joined {
             merged.merge(&recorder);
         }
     }
+    monitor.abort();
     let interrupted = *cancel.borrow();
+    let stopped_early = !interrupted && *stop.borrow();
     let stopped = Instant::now().min(window.end);
     CellResult {
         cell: cell.clone(),
         recorder: merged,
         elapsed: stopped.saturating_duration_since(window.measure_from),
         interrupted,
+        stopped_early,
         variant_names: target.variant_names(),
+    }
+}
+
+/// What shard `index` of `shards` sends.
+fn issue_for(cell: &Cell, shards: u32, index: u32, seed: u64) -> Issue {
+    match cell.load {
+        Load::Closed { concurrency } => Issue::Closed {
+            workers: share(concurrency, shards, index),
+        },
+        Load::Open {
+            rate,
+            arrivals,
+            max_in_flight,
+        } => Issue::Open {
+            pacer: Pacer::new(arrivals, rate, index, shards, seed),
+            max_in_flight: share(max_in_flight, shards, index) as usize,
+            give_up_after: cell.timeout,
+        },
+    }
+}
+
+/// Tells the shards to stop on Ctrl-C, or when the SLA is clearly broken.
+async fn watch_for_stop(mut cancel: watch::Receiver<bool>, stop: watch::Sender<bool>, options: CellOptions) {
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        tokio::select! {
+            changed = cancel.changed() => {
+                if changed.is_err() || *cancel.borrow() {
+                    let _ = stop.send(true);
+                    return;
+                }
+            }
+            _ = tick.tick() => {
+                if options.early_stop.is_some_and(|e| e.broken(&options.live)) {
+                    let _ = stop.send(true);
+                    return;
+                }
+            }
+        }
     }
 }
 

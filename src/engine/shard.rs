@@ -3,6 +3,7 @@
 //! Closed and open loops share this loop; they differ only in *when* the next request is
 //! due ([`Issue`]). The shard owns its recorder, so nothing mutable is shared across threads.
 
+use super::live::LiveStats;
 use super::pacer::Pacer;
 use crate::endpoint::Target;
 use crate::payload::Bodies;
@@ -115,6 +116,7 @@ pub async fn run<T: Target>(
     window: Window,
     mut next_body: usize,
     mut cancel: watch::Receiver<bool>,
+    live: &LiveStats,
 ) -> Recorder {
     let mut rec = Recorder::new(window.measure_from);
     let mut in_flight = FuturesUnordered::new();
@@ -155,7 +157,13 @@ pub async fn run<T: Target>(
             biased;
             _ = cancel.changed() => break,
             Some(sample) = in_flight.next(), if !in_flight.is_empty() => {
-                measured_in_flight -= u64::from(rec.measures(sample.intended_start));
+                if rec.measures(sample.intended_start) {
+                    measured_in_flight -= 1;
+                    match sample.outcome {
+                        Outcome::Ok => live.ok(sample.response_time()),
+                        _ => live.error(),
+                    }
+                }
                 rec.record(&sample);
             }
             _ = pause(spin, sleep_to) => {

@@ -68,7 +68,13 @@ pub fn write_table(
         writeln!(
             out,
             "{:<11} {:<11} {:<24} {:<10} {:>12}{mark} {:<10}  {}",
-            r.region, r.hosting, r.item, r.unit, r.usd.0, confidence, r.source
+            r.region,
+            r.hosting.as_str(),
+            r.item,
+            r.unit.as_str(),
+            r.usd.0,
+            confidence,
+            r.source
         )?;
     }
     if rows.iter().any(|r| r.confidence == Confidence::Low) {

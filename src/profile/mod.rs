@@ -39,6 +39,8 @@ pub struct Profile {
     pub traffic: Option<Traffic>,
     /// Price table region and overrides.
     pub pricing: Pricing,
+    /// Regression thresholds for `loadtest compare` (`[regression]`), when given.
+    pub regression: Option<crate::compare::Thresholds>,
     /// Folder that receives run folders.
     pub report_dir: PathBuf,
     /// Folder of the profile file; relative paths in it resolve from here.
@@ -182,8 +184,37 @@ pub enum LoadSweep {
         rates: Vec<f64>,
         /// How arrivals are spaced.
         arrivals: Arrivals,
-        /// Most requests in flight at once; arrivals past it are dropped and counted.
+        /// Most requests in flight at once; arrivals past it wait, then are dropped.
         max_in_flight: u32,
+    },
+    /// The highest load that meets the SLA, searched per variant and payload size.
+    Search {
+        /// What is searched.
+        space: SearchSpace,
+    },
+}
+
+/// The load levels a search may probe.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "over", rename_all = "snake_case")]
+pub enum SearchSpace {
+    /// Open-loop rates, requests per second.
+    Rate {
+        /// Lowest rate probed.
+        min: f64,
+        /// Highest rate probed.
+        max: f64,
+        /// Spacing of arrivals.
+        arrivals: Arrivals,
+        /// Most requests in flight.
+        max_in_flight: u32,
+    },
+    /// Closed-loop concurrency.
+    Concurrency {
+        /// Lowest concurrency probed.
+        min: u32,
+        /// Highest concurrency probed.
+        max: u32,
     },
 }
 

@@ -31,6 +31,8 @@ pub struct RawProfile {
     pub pricing: Option<RawPricing>,
     #[serde(default)]
     pub report: Option<RawReport>,
+    #[serde(default)]
+    pub regression: Option<toml::Spanned<crate::compare::RawRegression>>,
 }
 
 /// `[target]`: where requests go.
@@ -103,6 +105,10 @@ pub struct RawLoad {
     pub rates: Option<Spanned<Vec<Spanned<f64>>>>,
     pub arrivals: Option<SpannedStr>,
     pub max_in_flight: Option<Spanned<i64>>,
+    pub min_rps: Option<Spanned<f64>>,
+    pub max_rps: Option<Spanned<f64>>,
+    pub min_concurrency: Option<Spanned<i64>>,
+    pub max_concurrency: Option<Spanned<i64>>,
 }
 
 /// `[payload]`: request bodies.

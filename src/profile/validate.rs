@@ -137,6 +137,9 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
     let target = check_target(&mut c, &raw, &mut sweep);
     let payload = check_payload(&mut c, raw.payload.as_ref(), &base_dir);
     let sla = raw.sla.as_ref().map(|s| check_sla(&mut c, s));
+    if matches!(sweep.load, LoadSweep::Search { .. }) && sla.is_none() {
+        c.on(&raw.sweep.load, "sla", "search mode looks for the highest load that meets the SLA, and there is no [sla]".into(), Some("add `[sla]` with `percentile` and `latency_ms`".into()));
+    }
     let traffic = raw.traffic.as_ref().map(|t| check_traffic(&mut c, t));
     let pricing = Pricing {
         region: raw
@@ -150,6 +153,7 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
             .and_then(|p| p.file.as_ref())
             .map(|f| base_dir.join(f.get_ref())),
     };
+    let regression = raw.regression.as_ref().map(|r| check_regression(&mut c, r));
     let report_dir = raw
         .report
         .and_then(|r| r.dir)
@@ -169,8 +173,18 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
         sla,
         traffic,
         pricing,
+        regression,
         report_dir,
         base_dir,
+    })
+}
+
+fn check_regression(c: &mut Checker, raw: &Spanned<crate::compare::RawRegression>) -> crate::compare::Thresholds {
+    raw.get_ref().thresholds().unwrap_or_else(|problems| {
+        for (key, message) in problems {
+            c.on(raw, &key, message, None);
+        }
+        crate::compare::Thresholds::default()
     })
 }
 
@@ -291,10 +305,7 @@ fn check_load(c: &mut Checker, load: &Spanned<RawLoad>) -> LoadSweep {
             }
         }
         "open" => check_open_load(c, load).unwrap_or(fallback),
-        "search" => {
-            c.on(&raw.mode, "sweep.load.mode", "search mode is not available in this version".into(), Some("use \"closed\" or \"open\"".into()));
-            fallback
-        }
+        "search" => check_search_load(c, load).unwrap_or(fallback),
         other => {
             let fix = closest(other, &["closed", "open", "search"])
                 .map(|b| format!("did you mean `{b}`?"))
@@ -307,12 +318,18 @@ fn check_load(c: &mut Checker, load: &Spanned<RawLoad>) -> LoadSweep {
 
 fn check_open_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSweep> {
     let raw = load.get_ref();
-    if let Some(conc) = &raw.concurrency {
+    if let (Some(conc), false) = (&raw.concurrency, raw.mode.get_ref() == "search") {
         c.on(conc, "sweep.load.concurrency", "applies to closed loops only".into(), Some("use `rates = [...]` with mode = \"open\"".into()));
     }
-    let Some(rates) = &raw.rates else {
-        c.on(load, "sweep.load.rates", "is missing".into(), Some("add e.g. `rates = [50, 100, 200]` (requests per second)".into()));
-        return None;
+    let searching = raw.mode.get_ref() == "search";
+    let no_rates = Spanned::new(0..0, Vec::new());
+    let rates = match &raw.rates {
+        Some(rates) => rates,
+        None if searching => &no_rates,
+        None => {
+            c.on(load, "sweep.load.rates", "is missing".into(), Some("add e.g. `rates = [50, 100, 200]` (requests per second)".into()));
+            return None;
+        }
     };
     let mut out = Vec::new();
     for (i, r) in rates.get_ref().iter().enumerate() {
@@ -323,7 +340,7 @@ fn check_open_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSweep
             c.on(r, &format!("sweep.load.rates[{i}]"), format!("{rate} is not a rate"), Some("use a number of requests per second above 0".into()));
         }
     }
-    if out.is_empty() && c.problems.is_empty() {
+    if out.is_empty() && c.problems.is_empty() && !searching {
         c.on(rates, "sweep.load.rates", "is empty".into(), Some("list at least one rate".into()));
     }
     let arrivals = match raw.arrivals.as_ref().map(|a| a.get_ref().as_str()) {
@@ -350,6 +367,41 @@ fn check_open_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSweep
         arrivals,
         max_in_flight,
     })
+}
+
+fn check_search_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSweep> {
+    let raw = load.get_ref();
+    for (field, present) in [("concurrency", raw.concurrency.is_some()), ("rates", raw.rates.is_some())] {
+        if present {
+            c.on(load, &format!("sweep.load.{field}"), "does not apply to mode = \"search\"".into(), Some("give `min_rps`/`max_rps` (open loop) or `min_concurrency`/`max_concurrency` (closed loop)".into()));
+        }
+    }
+    let space = match (&raw.min_rps, &raw.max_rps, &raw.min_concurrency, &raw.max_concurrency) {
+        (Some(lo), Some(hi), None, None) => {
+            let (min, max) = (*lo.get_ref(), *hi.get_ref());
+            if !(min > 0.0 && max > min && max.is_finite()) {
+                c.on(hi, "sweep.load.max_rps", format!("the range {min}..{max} is empty"), Some("use 0 < min_rps < max_rps".into()));
+            }
+            let open = check_open_load(c, load);
+            let (arrivals, max_in_flight) = match open {
+                Some(LoadSweep::Open { arrivals, max_in_flight, .. }) => (arrivals, max_in_flight),
+                _ => (Arrivals::Constant, 1000),
+            };
+            SearchSpace::Rate { min, max, arrivals, max_in_flight }
+        }
+        (None, None, Some(lo), Some(hi)) => {
+            let (min, max) = (*lo.get_ref(), *hi.get_ref());
+            if !(1 <= min && min < max && max <= 100_000) {
+                c.on(hi, "sweep.load.max_concurrency", format!("the range {min}..{max} is empty"), Some("use 1 <= min_concurrency < max_concurrency <= 100000".into()));
+            }
+            SearchSpace::Concurrency { min: min.max(1) as u32, max: max.clamp(1, 100_000) as u32 }
+        }
+        _ => {
+            c.on(load, "sweep.load", "search needs a range".into(), Some("give `min_rps` and `max_rps` (open loop), or `min_concurrency` and `max_concurrency` (closed loop)".into()));
+            return None;
+        }
+    };
+    Some(LoadSweep::Search { space })
 }
 
 fn positive_list(c: &mut Checker, list: &Spanned<Vec<Spanned<i64>>>, key: &str, max: u32) -> Vec<u32> {

@@ -26,10 +26,10 @@ use reason::{latency, limit_reasons, serverless_memory_mb, sla_reasons};
 
 use crate::hosting::Hosting;
 use crate::plan::Load;
-use crate::pricing::{MissingPrice, PriceTable};
+use crate::pricing::PriceTable;
 use crate::profile::{Sla, Traffic};
 use crate::results::CellSummary;
-use crate::sla::{self, SlaFailure, SlaTerms, SlaVerdict};
+use crate::sla::{self, SlaTerms, SlaVerdict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 

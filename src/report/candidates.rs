@@ -38,10 +38,20 @@ pub fn read(rec: &Value) -> Advice {
 
 fn from_typed(rec: Recommendation) -> Advice {
     let candidates = rec.candidates.iter().map(typed_candidate).collect();
-    let choice = rec.choice.and_then(|i| rec.candidates.get(i)).map(|c| c.label());
-    let mut notes = vec![format!("Prices: {} as of {}.", rec.region, rec.prices_as_of.join(", "))];
+    let choice = rec
+        .choice
+        .and_then(|i| rec.candidates.get(i))
+        .map(|c| c.label());
+    let mut notes = vec![format!(
+        "Prices: {} as of {}.",
+        rec.region,
+        rec.prices_as_of.join(", ")
+    )];
     if let Some(miss) = &rec.nearest_miss {
-        notes.push(format!("Nothing meets the SLA; nearest: {}", miss.explanation));
+        notes.push(format!(
+            "Nothing meets the SLA; nearest: {}",
+            miss.explanation
+        ));
     }
     Advice {
         choice,
@@ -59,16 +69,36 @@ fn typed_candidate(c: &crate::recommend::Candidate) -> Candidate {
     let fields = [
         ("rank", c.rank.map_or_else(dash, |r| r.to_string())),
         ("best load", op.map_or_else(dash, |o| o.load.to_string())),
-        ("req/s per instance", op.map_or_else(dash, |o| format!("{:.1}", o.per_instance_rps))),
-        ("latency ms", op.map_or_else(dash, |o| format!("{:.1}", o.latency_ms))),
-        ("USD per million", cost.map_or_else(dash, |k| k.per_million.to_string())),
-        ("USD per hour", cost.and_then(|k| k.per_hour).map_or_else(dash, |u| u.to_string())),
-        ("USD per day", cost.and_then(|k| k.per_day).map_or_else(dash, |u| u.to_string())),
+        (
+            "req/s per instance",
+            op.map_or_else(dash, |o| format!("{:.1}", o.per_instance_rps)),
+        ),
+        (
+            "latency ms",
+            op.map_or_else(dash, |o| format!("{:.1}", o.latency_ms)),
+        ),
+        (
+            "USD per million",
+            cost.map_or_else(dash, |k| k.per_million.to_string()),
+        ),
+        (
+            "USD per hour",
+            cost.and_then(|k| k.per_hour)
+                .map_or_else(dash, |u| u.to_string()),
+        ),
+        (
+            "USD per day",
+            cost.and_then(|k| k.per_day)
+                .map_or_else(dash, |u| u.to_string()),
+        ),
         ("why not", reasons.join("; ")),
     ];
     Candidate {
         label: c.label(),
-        fields: fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        fields: fields
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
         cost_per_million: cost.map(|k| k.per_million.0),
         latency_ms: op.map(|o| o.latency_ms),
         feasible: c.feasible(),
@@ -289,6 +319,30 @@ mod tests {
         assert_eq!(c[3].cost_per_million, Some(0.9));
         assert_eq!(c[3].reason.as_deref(), Some("p99 400 ms > 250 ms"));
         assert_eq!(choice(&rec()).unwrap().label, "real-time ml.c5.xlarge");
+    }
+
+    #[test]
+    fn reads_a_typed_recommendation() {
+        let s = crate::report::test_support::summary(true);
+        let sla = crate::report::view::Sla::of(&s).unwrap().profile_sla();
+        let table = crate::pricing::PriceTable::embedded();
+        let prices = crate::recommend::Prices {
+            table: &table,
+            region: "us-east-1",
+        };
+        let rec = crate::recommend::recommend(&s.cells, &sla, None, prices, &Default::default());
+        let advice = read(&serde_json::to_value(&rec).unwrap());
+        assert_eq!(advice.typed.as_ref(), Some(&rec));
+        assert_eq!(
+            advice.choice.as_deref(),
+            Some("real-time ml.c5.xlarge 1KiB")
+        );
+        let c = &advice.candidates[0];
+        assert!(
+            c.feasible && c.cost_per_million.is_some() && c.latency_ms.is_some(),
+            "{c:?}"
+        );
+        assert_eq!(frontier(&advice.candidates).len(), 1);
     }
 
     #[test]

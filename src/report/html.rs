@@ -191,9 +191,10 @@ fn results_table(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> i
     writeln!(out, "</table></section>")
 }
 
-/// The recommendation section: the cheapest feasible choice, the ranked candidates and the
-/// cost-per-million vs latency chart with its Pareto frontier — or a marked placeholder when
-/// the run made no recommendation (`summary.json` has no `"recommendation"`).
+/// The recommendation section: the cheapest configuration that meets the SLA, the ranked
+/// candidates and the cost-per-million vs latency chart with its Pareto frontier — or a
+/// marked placeholder when the run made no recommendation (`summary.json` has no
+/// `"recommendation"`).
 pub fn recommendation(rec: Option<&serde_json::Value>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
@@ -205,16 +206,20 @@ pub fn recommendation(rec: Option<&serde_json::Value>, out: &mut dyn Write) -> i
             r#"<p class="placeholder">No recommendation in this run: it needs <code>[sla]</code> and <code>[traffic]</code> in the profile.</p></section>"#
         );
     };
-    if let Some(choice) = candidates::choice(rec) {
-        writeln!(
+    let advice = candidates::read(rec);
+    match &advice.choice {
+        Some(choice) => writeln!(
             out,
             r#"<p class="callout">Cheapest configuration that meets the SLA: <strong>{}</strong></p>"#,
-            Esc(&choice.label)
-        )?;
+            Esc(choice)
+        )?,
+        None => writeln!(out, r#"<p class="fail">No candidate meets the SLA.</p>"#)?,
     }
-    let cands = candidates::candidates(rec);
-    candidate_table(&cands, out)?;
-    cost_chart(&cands, out)?;
+    for note in &advice.notes {
+        writeln!(out, "<p>{}</p>", Esc(note))?;
+    }
+    candidate_table(&advice.candidates, out)?;
+    cost_chart(&advice.candidates, out)?;
     writeln!(out, "</section>")
 }
 
@@ -260,47 +265,39 @@ fn candidate_table(cands: &[Candidate], out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn cost_chart(cands: &[Candidate], out: &mut dyn Write) -> io::Result<()> {
-    let point = |c: &Candidate| Some((c.latency_ms?, c.cost_per_million?));
-    let mut series = vec![
-        marker_series(
-            "meets the SLA",
-            0,
-            cands
-                .iter()
-                .filter(|c| c.feasible)
-                .filter_map(point)
-                .collect(),
-        ),
-        marker_series(
-            "rejected",
-            9,
-            cands
-                .iter()
-                .filter(|c| !c.feasible)
-                .filter_map(point)
-                .collect(),
-        ),
+    let frontier = Series {
+        name: "Pareto frontier".into(),
+        color: 2,
+        dashed: true,
+        markers: false,
+        line: true,
+        points: candidates::frontier(cands),
+        labels: Vec::new(),
+    };
+    let series = [
+        frontier,
+        scatter("meets the SLA", 0, cands.iter().filter(|c| c.feasible)),
+        scatter("rejected", 9, cands.iter().filter(|c| !c.feasible)),
     ];
-    let mut frontier = marker_series("Pareto frontier", 2, candidates::frontier(cands));
-    frontier.line = true;
-    series.push(frontier);
-    svg::line_chart(
-        &Chart {
-            title: "Cost per million requests vs latency",
-            x_label: "latency at the SLA percentile (ms)",
-            y_label: "USD per million requests",
-            x_scale: XScale::Linear,
-            width: 640,
-            height: 360,
-            series: &series,
-            rules: &[],
-            legend: true,
-        },
-        out,
-    )
+    let chart = Chart {
+        title: "Cost per million requests vs latency",
+        x_label: "latency at the SLA percentile (ms)",
+        y_label: "USD per million requests",
+        x_scale: XScale::Linear,
+        width: 640,
+        height: 360,
+        series: &series,
+        rules: &[],
+        legend: true,
+    };
+    svg::line_chart(&chart, out)
 }
 
-fn marker_series(name: &str, color: usize, points: Vec<(f64, f64)>) -> Series {
+/// Candidates with both figures as labelled markers.
+fn scatter<'a>(name: &str, color: usize, cands: impl Iterator<Item = &'a Candidate>) -> Series {
+    let (points, labels) = cands
+        .filter_map(|c| Some(((c.latency_ms?, c.cost_per_million?), c.label.clone())))
+        .unzip();
     Series {
         name: name.into(),
         color,
@@ -308,6 +305,7 @@ fn marker_series(name: &str, color: usize, points: Vec<(f64, f64)>) -> Series {
         markers: true,
         line: false,
         points,
+        labels,
     }
 }
 

@@ -265,6 +265,7 @@ fn line(name: String, color: usize, dashed: bool, points: Vec<(f64, f64)>) -> Se
         markers: !dashed,
         line: true,
         points,
+        labels: Vec::new(),
     }
 }
 

@@ -99,28 +99,32 @@ fn state(summary: &Summary) -> &'static str {
     }
 }
 
-/// The recommendation as tables, or a note that the run made none.
+/// The recommendation as tables (the recommendation's own Markdown when it is of this
+/// version's type), or a note that the run made none.
 pub fn recommendation(rec: Option<&serde_json::Value>, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(out, "## Recommendation\n")?;
     let Some(rec) = rec else {
         return writeln!(
             out,
-            "No recommendation in this run: it needs `[sla]` and `[traffic]` in the profile.\n"
+            "## Recommendation\n\nNo recommendation in this run: it needs `[sla]` and `[traffic]` in the profile.\n"
         );
     };
-    if let Some(choice) = candidates::choice(rec) {
+    let advice = candidates::read(rec);
+    if let Some(typed) = &advice.typed {
+        return nested(|w| super::recommendation::write_markdown(typed, w), out);
+    }
+    writeln!(out, "## Recommendation\n")?;
+    if let Some(choice) = &advice.choice {
         writeln!(
             out,
             "Cheapest configuration that meets the SLA: **{}**\n",
-            Md(&choice.label)
+            Md(choice)
         )?;
     }
-    let cands = candidates::candidates(rec);
     writeln!(
         out,
         "| candidate | meets SLA | USD per million | latency ms | why not |\n|---|---|---:|---:|---|"
     )?;
-    for c in &cands {
+    for c in &advice.candidates {
         let num = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v}"));
         writeln!(
             out,
@@ -131,6 +135,22 @@ pub fn recommendation(rec: Option<&serde_json::Value>, out: &mut dyn Write) -> i
             num(c.latency_ms),
             Md(c.reason.as_deref().unwrap_or(""))
         )?;
+    }
+    writeln!(out)
+}
+
+/// Writes a Markdown document one heading level down (`#` → `##`), to sit inside this one.
+fn nested(
+    render: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let mut doc = Vec::new();
+    render(&mut doc)?;
+    for line in String::from_utf8_lossy(&doc).lines() {
+        if line.starts_with('#') {
+            write!(out, "#")?;
+        }
+        writeln!(out, "{line}")?;
     }
     writeln!(out)
 }

@@ -43,6 +43,8 @@ pub struct Series {
     pub line: bool,
     /// (x, y) in data units; non-finite points are skipped.
     pub points: Vec<(f64, f64)>,
+    /// Tooltip names of the points, by position; may be shorter (or empty).
+    pub labels: Vec<String>,
 }
 
 /// A line or scatter chart.
@@ -150,26 +152,36 @@ fn percentile_tick(decade: f64) -> String {
     trim(format!("{:.6}", q * 100.0)) + "%"
 }
 
+/// A point on the page's data axes (x already mapped through the scale).
+struct Point<'a> {
+    x: f64,
+    y: f64,
+    label: Option<&'a str>,
+}
+
 /// Writes a line or scatter chart.
 pub fn line_chart(chart: &Chart, out: &mut dyn Write) -> io::Result<()> {
     let to_x = |x: f64| match chart.x_scale {
         XScale::Linear => x,
         XScale::Percentile => percentile_x(x),
     };
-    let points: Vec<Vec<(f64, f64)>> = chart
+    let points: Vec<Vec<Point>> = chart
         .series
         .iter()
         .map(|s| {
-            let pts = s.points.iter().map(|&(x, y)| (to_x(x), y));
-            pts.filter(|(x, y)| x.is_finite() && y.is_finite())
-                .collect()
+            let pts = s.points.iter().enumerate().map(|(i, &(x, y))| Point {
+                x: to_x(x),
+                y,
+                label: s.labels.get(i).map(String::as_str),
+            });
+            pts.filter(|p| p.x.is_finite() && p.y.is_finite()).collect()
         })
         .collect();
     let all = points.iter().flatten();
-    let x_max = all.clone().map(|p| p.0).fold(0.0, f64::max);
+    let x_max = all.clone().map(|p| p.x).fold(0.0, f64::max);
     let y_max = all
         .clone()
-        .map(|p| p.1)
+        .map(|p| p.y)
         .chain(chart.rules.iter().map(|r| r.0))
         .fold(0.0, f64::max);
     let (w, h) = (f64::from(chart.width), f64::from(chart.height));
@@ -274,7 +286,7 @@ fn axes(chart: &Chart, x: &Axis, y: &Axis, out: &mut dyn Write) -> io::Result<()
 
 fn draw_series(
     s: &Series,
-    pts: &[(f64, f64)],
+    pts: &[Point],
     x: &Axis,
     y: &Axis,
     scale: XScale,
@@ -287,30 +299,25 @@ fn draw_series(
             write!(out, r#" stroke-dasharray="5 3""#)?;
         }
         write!(out, r#" d=""#)?;
-        for (i, (vx, vy)) in pts.iter().enumerate() {
-            write!(
-                out,
-                "{}{:.1} {:.1}",
-                if i == 0 { "M" } else { " L" },
-                x.px(*vx),
-                y.px(*vy)
-            )?;
+        for (i, p) in pts.iter().enumerate() {
+            let command = if i == 0 { "M" } else { " L" };
+            write!(out, "{command}{:.1} {:.1}", x.px(p.x), y.px(p.y))?;
         }
         writeln!(out, r#""><title>{}</title></path>"#, Esc(&s.name))?;
     }
     if s.markers || pts.len() == 1 {
-        for (vx, vy) in pts {
+        for p in pts {
             let shown_x = match scale {
-                XScale::Linear => short_number(*vx),
-                XScale::Percentile => percentile_tick(*vx),
+                XScale::Linear => short_number(p.x),
+                XScale::Percentile => percentile_tick(p.x),
             };
             writeln!(
                 out,
-                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{color}"><title>{}: {shown_x}, {}</title></circle>"#,
-                x.px(*vx),
-                y.px(*vy),
-                Esc(&s.name),
-                short_number(*vy)
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="{color}"><title>{}: {shown_x}, {}</title></circle>"#,
+                x.px(p.x),
+                y.px(p.y),
+                Esc(p.label.unwrap_or(&s.name)),
+                short_number(p.y)
             )?;
         }
     }
@@ -407,6 +414,7 @@ mod tests {
             markers: true,
             line: true,
             points: vec![(1.0, 2.0), (2.0, f64::NAN), (3.0, 4.0)],
+            labels: vec!["one".into(), "two".into()],
         }];
         let chart = Chart {
             title: "t",
@@ -424,6 +432,11 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         assert!(text.contains(r#"data-points="2""#), "{text}");
         assert!(text.contains("a&lt;b"));
+        assert!(
+            text.contains("<title>one: 1, 2</title>")
+                && text.contains("<title>a&lt;b: 3, 4</title>"),
+            "{text}"
+        );
         let mut full = [0u8; 64];
         assert!(line_chart(&chart, &mut &mut full[..]).is_err());
     }

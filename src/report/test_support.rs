@@ -62,6 +62,9 @@ pub fn cell(index: usize, concurrency: u32, base_ms: f64, errors: u64) -> CellSu
             .collect(),
         histogram: histogram::encode(&h),
         service_histogram: histogram::encode(&h),
+        invoked_variants: Default::default(),
+        phase: Default::default(),
+        stopped_early: false,
     }
 }
 
@@ -93,5 +96,6 @@ pub fn summary(with_sla: bool) -> Summary {
         interrupted: false,
         cells: vec![cell(0, 1, 5.0, 0), cell(1, 4, 30.0, 80)],
         recommendation: None,
+        searches: Vec::new(),
     }
 }

@@ -221,7 +221,12 @@ pub fn sla_checks(sla: &Sla, c: &CellSummary) -> [Check; 2] {
         },
         Check {
             name: "error rate".into(),
-            measured: format!("{:.4}% ({} of {})", c.error_rate * 100.0, c.errors, c.requests),
+            measured: format!(
+                "{:.4}% ({} of {})",
+                c.error_rate * 100.0,
+                c.errors,
+                c.requests
+            ),
             allowed: format!("{:.4}%", sla.max_error_rate * 100.0),
             passed: error_failures.is_empty(),
         },

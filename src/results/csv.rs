@@ -47,6 +47,8 @@ pub struct Row {
     pub err_io: u64,
     pub accounting_ok: bool,
     pub interrupted: bool,
+    pub phase: String,
+    pub stopped_early: bool,
 }
 
 impl Row {
@@ -98,6 +100,8 @@ impl Row {
             err_io: err(ErrorKind::Io),
             accounting_ok: s.accounting_ok,
             interrupted: s.interrupted,
+            phase: s.phase.as_str().to_string(),
+            stopped_early: s.stopped_early,
         }
     }
 }

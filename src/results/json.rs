@@ -36,6 +36,26 @@ pub struct Summary {
     /// The recommendation made from the cells, when the run made one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recommendation: Option<serde_json::Value>,
+    /// What each SLA search found (search mode only).
+    #[serde(default)]
+    pub searches: Vec<SearchSummary>,
+}
+
+/// The outcome of one SLA search.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchSummary {
+    /// Hosting option, when known.
+    pub hosting: Option<crate::hosting::Hosting>,
+    /// Instance type or `serverless-<MB>`, when known.
+    pub instance_type: Option<String>,
+    /// Request body size.
+    pub payload_bytes: u64,
+    /// The sustainable load level found.
+    pub found: crate::search::Found,
+    /// Probes run.
+    pub probes: u32,
+    /// Seconds of load the search applied (warmup + measured, early stops included).
+    pub load_seconds: f64,
 }
 
 /// Which tool wrote the file.
@@ -95,6 +115,7 @@ impl Summary {
             interrupted: false,
             cells: Vec::new(),
             recommendation: None,
+            searches: Vec::new(),
         }
     }
 }

@@ -68,6 +68,27 @@ pub struct SecondStats {
     pub errors: u64,
 }
 
+/// Why a cell ran: part of the grid, or a probe of an SLA search.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// A point of the profile's grid.
+    #[default]
+    Grid,
+    /// A probe chosen by an SLA search.
+    Search,
+}
+
+impl Phase {
+    /// `grid` or `search`, as in the CSV.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Grid => "grid",
+            Phase::Search => "search",
+        }
+    }
+}
+
 /// Everything reported about one cell.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CellSummary {
@@ -130,6 +151,12 @@ pub struct CellSummary {
     /// Successful responses per production variant (`x-Amzn-Invoked-Production-Variant`).
     #[serde(default)]
     pub invoked_variants: BTreeMap<String, u64>,
+    /// Grid cell or search probe.
+    #[serde(default)]
+    pub phase: Phase,
+    /// Whether the cell stopped before its duration because its SLA was clearly broken.
+    #[serde(default)]
+    pub stopped_early: bool,
 }
 
 /// Rounds to 3 decimals (µs precision for ms figures).
@@ -180,6 +207,8 @@ impl CellSummary {
                 .filter(|(_, n)| **n > 0)
                 .map(|(id, n)| (r.variant_names.get(id).cloned().unwrap_or_else(|| format!("#{id}")), *n))
                 .collect(),
+            phase: Phase::Grid,
+            stopped_early: r.stopped_early,
         }
     }
 

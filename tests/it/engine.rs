@@ -3,7 +3,7 @@
 
 use crate::support::{Behaviour, TestServer};
 use loadtest::endpoint::http::{ClientSettings, HttpTarget, client};
-use loadtest::engine::run_cell;
+use loadtest::engine::{CellOptions, run_cell};
 use loadtest::payload::{self};
 use loadtest::plan::{Cell, Load, Variant};
 use loadtest::profile::{Arrivals, PayloadSource};
@@ -30,7 +30,7 @@ async fn run(server: &TestServer, path: &str, cell: &Cell) -> CellSummary {
     let target = HttpTarget::new(http, "POST", &server.url(path), "application/octet-stream", &BTreeMap::new()).unwrap();
     let bodies = payload::build(&PayloadSource::Random, cell.payload_bytes, 1).unwrap();
     let (_tx, cancel) = tokio::sync::watch::channel(false);
-    let result = run_cell(cell, Arc::new(target), Arc::new(bodies), 7, cancel).await;
+    let result = run_cell(cell, Arc::new(target), Arc::new(bodies), &CellOptions::seeded(7), cancel).await;
     CellSummary::from_result(&result)
 }
 
@@ -117,7 +117,7 @@ async fn connection_refused_is_a_connect_error() {
     let bodies = payload::build(&PayloadSource::Random, 16, 1).unwrap();
     let (_tx, cancel) = tokio::sync::watch::channel(false);
     let c = cell(Load::Closed { concurrency: 1 }, 200, 0);
-    let s = CellSummary::from_result(&run_cell(&c, Arc::new(target), Arc::new(bodies), 1, cancel).await);
+    let s = CellSummary::from_result(&run_cell(&c, Arc::new(target), Arc::new(bodies), &CellOptions::seeded(1), cancel).await);
     assert!(s.errors > 0);
     assert_eq!(s.errors_by_kind[&ErrorKind::Connect], s.errors);
 }
@@ -143,7 +143,7 @@ async fn cancel_stops_a_cell_and_keeps_its_accounting() {
         tx
     });
     let started = std::time::Instant::now();
-    let result = run_cell(&c, Arc::new(target), Arc::new(bodies), 1, cancel).await;
+    let result = run_cell(&c, Arc::new(target), Arc::new(bodies), &CellOptions::seeded(1), cancel).await;
     let _tx = stopper.await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(2), "cancel must stop the cell promptly");
     assert!(result.interrupted);

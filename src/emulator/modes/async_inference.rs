@@ -122,7 +122,12 @@ pub(crate) async fn submit(
         .unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn accept(app: &App, name: &str, headers: &HeaderMap, body: Body) -> Result<Response, ApiError> {
+async fn accept(
+    app: &App,
+    name: &str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
     // Parse.
     let ep = app.endpoint(name)?;
     if ep.spec.hosting != Hosting::Async {
@@ -140,7 +145,9 @@ async fn accept(app: &App, name: &str, headers: &HeaderMap, body: Body) -> Resul
         return Err(ApiError::Reset);
     }
     let id = requested_id(headers).unwrap_or_else(|| inference_id(&mut rng));
-    let ticket = ep.admit(rng).map_err(|r| ApiError::from_rejection(r, &ep))?;
+    let ticket = ep
+        .admit(rng)
+        .map_err(|r| ApiError::from_rejection(r, &ep))?;
     let output_location = format!("s3://{OUTPUT_BUCKET}/{name}/{id}.out");
     app.results().insert(Record {
         id: id.clone(),
@@ -174,7 +181,10 @@ type Failure = (String, Option<Timing>);
 fn failure(err: ServeError) -> Failure {
     match err {
         ServeError::TimedOut(t) => ("ModelError: invocation timed out".to_string(), Some(t)),
-        ServeError::ShuttingDown => ("ServiceUnavailable: emulator shutting down".to_string(), None),
+        ServeError::ShuttingDown => (
+            "ServiceUnavailable: emulator shutting down".to_string(),
+            None,
+        ),
     }
 }
 
@@ -184,7 +194,11 @@ impl Record {
             Ok(t) => (Some(t), None),
             Err((message, t)) => (t, Some(message)),
         };
-        self.status = if error.is_some() { Status::Failed } else { Status::Completed };
+        self.status = if error.is_some() {
+            Status::Failed
+        } else {
+            Status::Completed
+        };
         self.error = error;
         self.completed_ms = Some(clock.ms(Instant::now()));
         if let Some(t) = timing {
@@ -323,7 +337,9 @@ mod tests {
         let results = AsyncResults::default();
         results.insert(pending("a"));
         assert_eq!(results.get("a").map(|r| r.status), Some(Status::InProgress));
-        results.update("a", |r| r.finish(Clock::start(), Err(("boom".into(), None))));
+        results.update("a", |r| {
+            r.finish(Clock::start(), Err(("boom".into(), None)))
+        });
         let done = results.get("a").expect("record");
         assert_eq!(done.status, Status::Failed);
         assert_eq!(done.error.as_deref(), Some("boom"));

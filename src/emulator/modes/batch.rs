@@ -54,13 +54,17 @@ pub enum TransformError {
     #[error("record_bytes is 0; give the size of one record in bytes")]
     EmptyRecords,
     /// Mini-batch size over the 100 MB limit (or zero).
-    #[error("a mini-batch of {max_payload_bytes} bytes is outside 1 B..=100 MB; set max_payload_mb between 1 and 100")]
+    #[error(
+        "a mini-batch of {max_payload_bytes} bytes is outside 1 B..=100 MB; set max_payload_mb between 1 and 100"
+    )]
     PayloadLimit {
         /// The size asked for.
         max_payload_bytes: u64,
     },
     /// One record does not fit a mini-batch.
-    #[error("a record of {record_bytes} bytes does not fit a mini-batch of {max_payload_bytes} bytes; raise max_payload_mb (up to 100) or split the records")]
+    #[error(
+        "a record of {record_bytes} bytes does not fit a mini-batch of {max_payload_bytes} bytes; raise max_payload_mb (up to 100) or split the records"
+    )]
     RecordTooLarge {
         /// Size of one record.
         record_bytes: u64,
@@ -68,7 +72,9 @@ pub enum TransformError {
         max_payload_bytes: u64,
     },
     /// A mini-batch runs past the invocation timeout.
-    #[error("one mini-batch takes {seconds:.0} s, over the {limit_seconds} s invocation timeout; lower max_payload_mb or use a faster instance")]
+    #[error(
+        "one mini-batch takes {seconds:.0} s, over the {limit_seconds} s invocation timeout; lower max_payload_mb or use a faster instance"
+    )]
     InvocationTimeout {
         /// Model seconds of one mini-batch.
         seconds: f64,
@@ -90,12 +96,18 @@ pub fn simulate_transform(
     let per_batch = check_shape(instance_count, record_bytes, max_payload_bytes)?;
     let full_batches = records / per_batch;
     let remainder = records % per_batch;
-    let workers = if instance.has_accelerator() { instance.accelerator_count } else { instance.vcpu };
+    let workers = if instance.has_accelerator() {
+        instance.accelerator_count
+    } else {
+        instance.vcpu
+    };
     let parallel = u64::from(instance_count) * u64::from(workers.max(1));
     let full_ms = mini_batch_ms(model, instance, per_batch, record_bytes);
     let rest_ms = mini_batch_ms(model, instance, remainder, record_bytes);
     let limit = Hosting::Batch.max_processing_time();
-    if full_batches > 0 && full_ms / 1000.0 > limit.as_secs_f64() || rest_ms / 1000.0 > limit.as_secs_f64() {
+    if full_batches > 0 && full_ms / 1000.0 > limit.as_secs_f64()
+        || rest_ms / 1000.0 > limit.as_secs_f64()
+    {
         return Err(TransformError::InvocationTimeout {
             seconds: full_ms.max(rest_ms) / 1000.0,
             limit_seconds: limit.as_secs(),
@@ -117,13 +129,21 @@ pub fn simulate_transform(
         startup_seconds,
         processing_seconds,
         duration_seconds,
-        records_per_second: if processing_seconds > 0.0 { records as f64 / processing_seconds } else { 0.0 },
+        records_per_second: if processing_seconds > 0.0 {
+            records as f64 / processing_seconds
+        } else {
+            0.0
+        },
         instance_hours: duration_seconds * f64::from(instance_count) / 3600.0,
     })
 }
 
 /// Records per mini-batch, after checking the job's shape.
-fn check_shape(instance_count: u32, record_bytes: u64, max_payload_bytes: u64) -> Result<u64, TransformError> {
+fn check_shape(
+    instance_count: u32,
+    record_bytes: u64,
+    max_payload_bytes: u64,
+) -> Result<u64, TransformError> {
     if instance_count == 0 {
         return Err(TransformError::NoInstances);
     }
@@ -134,7 +154,10 @@ fn check_shape(instance_count: u32, record_bytes: u64, max_payload_bytes: u64) -
         return Err(TransformError::PayloadLimit { max_payload_bytes });
     }
     if record_bytes > max_payload_bytes {
-        return Err(TransformError::RecordTooLarge { record_bytes, max_payload_bytes });
+        return Err(TransformError::RecordTooLarge {
+            record_bytes,
+            max_payload_bytes,
+        });
     }
     Ok(max_payload_bytes / record_bytes)
 }
@@ -148,7 +171,11 @@ fn mini_batch_ms(model: &Model, instance: &Instance, records: u64, record_bytes:
     let max_batch = u64::from(model.max_batch.max(1));
     let full = records / max_batch;
     let rest = u32::try_from(records % max_batch).unwrap_or(u32::MAX);
-    let rest_ms = if rest > 0 { batch_ms(single, rest) } else { 0.0 };
+    let rest_ms = if rest > 0 {
+        batch_ms(single, rest)
+    } else {
+        0.0
+    };
     full as f64 * batch_ms(single, model.max_batch.max(1)) + rest_ms
 }
 
@@ -170,7 +197,9 @@ struct TransformRequest {
 
 /// `POST /transform-jobs`: runs an emulated transform job and reports its duration.
 pub(crate) async fn transform(State(app): State<App>, body: Bytes) -> Response {
-    run_job(&app, &body).await.unwrap_or_else(IntoResponse::into_response)
+    run_job(&app, &body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn run_job(app: &App, body: &[u8]) -> Result<Response, ApiError> {
@@ -182,8 +211,15 @@ async fn run_job(app: &App, body: &[u8]) -> Result<Response, ApiError> {
     let max_payload_mb = request.max_payload_mb.unwrap_or(DEFAULT_MAX_PAYLOAD_MB);
     let max_payload = u64::from(max_payload_mb) * 1024 * 1024;
     // Admit and simulate.
-    let estimate = simulate_transform(&model, instance, count, request.records, request.record_bytes, max_payload)
-        .map_err(|e| ApiError::Validation(e.to_string()))?;
+    let estimate = simulate_transform(
+        &model,
+        instance,
+        count,
+        request.records,
+        request.record_bytes,
+        max_payload,
+    )
+    .map_err(|e| ApiError::Validation(e.to_string()))?;
     let started = Instant::now();
     if request.wait.unwrap_or(true) {
         let wall = model.wall(estimate.duration_seconds * 1000.0);
@@ -193,7 +229,10 @@ async fn run_job(app: &App, body: &[u8]) -> Result<Response, ApiError> {
     let mut json = serde_json::to_value(&estimate)
         .map_err(|e| ApiError::InternalFailure(format!("Could not encode the estimate: {e}.")))?;
     if let Some(fields) = json.as_object_mut() {
-        fields.insert("wall_seconds".into(), started.elapsed().as_secs_f64().into());
+        fields.insert(
+            "wall_seconds".into(),
+            started.elapsed().as_secs_f64().into(),
+        );
         fields.insert("time_scale".into(), model.time_scale.into());
         fields.insert("instance_type".into(), instance.name.clone().into());
     }
@@ -201,15 +240,21 @@ async fn run_job(app: &App, body: &[u8]) -> Result<Response, ApiError> {
 }
 
 /// The model, instance type and default instance count a job runs with.
-fn job_target(app: &App, req: &TransformRequest) -> Result<(Model, &'static Instance, u32), ApiError> {
+fn job_target(
+    app: &App,
+    req: &TransformRequest,
+) -> Result<(Model, &'static Instance, u32), ApiError> {
     if let Some(name) = &req.endpoint {
         let ep = app.endpoint(name)?;
         let instance = ep.instance.ok_or_else(|| {
-            ApiError::Validation(format!("Endpoint {name} is serverless; batch transform needs instances."))
+            ApiError::Validation(format!(
+                "Endpoint {name} is serverless; batch transform needs instances."
+            ))
         })?;
         return Ok((ep.spec.model.clone(), instance, ep.spec.instance_count));
     }
-    let missing = || ApiError::Validation("Give an `endpoint`, or an `instance_type` and a `model`.".into());
+    let missing =
+        || ApiError::Validation("Give an `endpoint`, or an `instance_type` and a `model`.".into());
     let name = req.instance_type.as_deref().ok_or_else(missing)?;
     let instance = catalog::lookup(name).ok_or_else(|| {
         ApiError::Validation(format!(
@@ -237,9 +282,13 @@ mod tests {
 
     #[test]
     fn cpu_job_spreads_mini_batches_over_cores() {
-        let model = Model { cold_start: Duration::from_secs(10), ..Model::custom(10.0) };
+        let model = Model {
+            cold_start: Duration::from_secs(10),
+            ..Model::custom(10.0)
+        };
         // 4 vCPU at speed 1.0: 10 ms per record; 1 KiB records, 10 per mini-batch.
-        let est = simulate_transform(&model, instance("ml.m5.xlarge"), 2, 1000, 1024, 10 * 1024).expect("job");
+        let est = simulate_transform(&model, instance("ml.m5.xlarge"), 2, 1000, 1024, 10 * 1024)
+            .expect("job");
         assert_eq!(est.records_per_mini_batch, 10);
         assert_eq!(est.mini_batches, 100);
         assert_eq!(est.parallel_invocations, 8);
@@ -254,14 +303,19 @@ mod tests {
     fn a_smaller_last_batch_goes_to_the_least_loaded_worker() {
         let model = Model::custom(10.0);
         // 2 workers, 3 full batches of 10 records (100 ms) and one of 5 (50 ms): 200 ms.
-        let est = simulate_transform(&model, instance("ml.m5.large"), 1, 35, 1024, 10 * 1024).expect("job");
+        let est = simulate_transform(&model, instance("ml.m5.large"), 1, 35, 1024, 10 * 1024)
+            .expect("job");
         assert_eq!(est.mini_batches, 4);
         assert!((est.processing_seconds - 0.2).abs() < 1e-9, "{est:?}");
     }
 
     #[test]
     fn accelerators_batch_records_within_a_mini_batch() {
-        let model = Model { gpu_speedup: 10.0, max_batch: 8, ..Model::custom(10.0) };
+        let model = Model {
+            gpu_speedup: 10.0,
+            max_batch: 8,
+            ..Model::custom(10.0)
+        };
         let g4 = instance("ml.g4dn.xlarge");
         let est = simulate_transform(&model, g4, 1, 16, 1024, 16 * 1024).expect("job");
         // One mini-batch of 16 = two model batches of 8 at 1 ms × (1 + 7 × 0.15).
@@ -274,11 +328,23 @@ mod tests {
         let m = Model::custom(1.0);
         let i = instance("ml.m5.large");
         let mb = 1024 * 1024;
-        assert_eq!(simulate_transform(&m, i, 0, 1, 1, mb), Err(TransformError::NoInstances));
-        assert!(matches!(simulate_transform(&m, i, 1, 1, 2 * mb, mb), Err(TransformError::RecordTooLarge { .. })));
-        assert!(matches!(simulate_transform(&m, i, 1, 1, 1, 101 * mb), Err(TransformError::PayloadLimit { .. })));
+        assert_eq!(
+            simulate_transform(&m, i, 0, 1, 1, mb),
+            Err(TransformError::NoInstances)
+        );
+        assert!(matches!(
+            simulate_transform(&m, i, 1, 1, 2 * mb, mb),
+            Err(TransformError::RecordTooLarge { .. })
+        ));
+        assert!(matches!(
+            simulate_transform(&m, i, 1, 1, 1, 101 * mb),
+            Err(TransformError::PayloadLimit { .. })
+        ));
         let slow = Model::custom(4_000_000.0);
-        assert!(matches!(simulate_transform(&slow, i, 1, 1, 1, mb), Err(TransformError::InvocationTimeout { .. })));
+        assert!(matches!(
+            simulate_transform(&slow, i, 1, 1, 1, mb),
+            Err(TransformError::InvocationTimeout { .. })
+        ));
         let empty = simulate_transform(&m, i, 1, 0, 1, mb).expect("empty job");
         assert_eq!((empty.mini_batches, empty.records_per_second), (0, 0.0));
     }

@@ -1,0 +1,278 @@
+//! Which runs can be compared, and which cells match.
+//!
+//! Cells match on (hosting, instance type, payload size, load level). Two runs are
+//! *comparable* when everything that shapes their cells is equal: the tool (name, and version
+//! within semver compatibility), the summary layout, the target kind, the sweep grid (every
+//! `sweep` key but `seed`), the payload, the timeout and the SLA. Their canonical JSON is
+//! hashed into the *comparability hash* printed with any mismatch. Everything else — the
+//! emulated `[model]` (the system under test), target address and headers, faults, seeds,
+//! traffic, prices, name, and the machine — may differ and is reported as a warning.
+
+use crate::results::CellSummary;
+use crate::results::json::Summary;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// The identity of a cell across runs.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CellKey {
+    /// Hosting label (`-` when none).
+    pub hosting: String,
+    /// Instance label (`-` when none).
+    pub instance: String,
+    /// Request body size.
+    pub payload_bytes: u64,
+    /// The load, as displayed (`closed c=4`, `open 50 rps poisson`).
+    pub load: String,
+}
+
+impl CellKey {
+    /// The key of a measured cell.
+    pub fn of(cell: &CellSummary) -> CellKey {
+        CellKey {
+            hosting: cell.hosting.map_or("-", |h| h.as_str()).to_string(),
+            instance: cell.instance_type.clone().unwrap_or_else(|| "-".into()),
+            payload_bytes: cell.payload_bytes,
+            load: cell.load.to_string(),
+        }
+    }
+
+    /// `real-time ml.c5.xlarge 1KiB closed c=4`.
+    pub fn label(&self) -> String {
+        let size = crate::profile::units::format_size(self.payload_bytes);
+        format!("{} {} {size} {}", self.hosting, self.instance, self.load)
+    }
+}
+
+/// A summary's cells by key; cells measured more than once (repeats) are kept together.
+pub fn group(cells: &[CellSummary]) -> BTreeMap<CellKey, Vec<&CellSummary>> {
+    let mut out: BTreeMap<CellKey, Vec<&CellSummary>> = BTreeMap::new();
+    for cell in cells {
+        out.entry(CellKey::of(cell)).or_default().push(cell);
+    }
+    out
+}
+
+/// One key of the union of two runs' cells, with what each side measured.
+pub struct Pair<'a> {
+    /// The cell.
+    pub key: CellKey,
+    /// Baseline measurements (empty when the baseline lacks the cell).
+    pub baseline: Vec<&'a CellSummary>,
+    /// Current measurements (empty when the current run lacks the cell).
+    pub current: Vec<&'a CellSummary>,
+}
+
+/// Every cell of either run, in key order.
+pub fn pair<'a>(baseline: &'a [CellSummary], current: &'a [CellSummary]) -> Vec<Pair<'a>> {
+    let mut base = group(baseline);
+    let mut cur = group(current);
+    let mut keys: Vec<CellKey> = base.keys().chain(cur.keys()).cloned().collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .map(|key| Pair {
+            baseline: base.remove(&key).unwrap_or_default(),
+            current: cur.remove(&key).unwrap_or_default(),
+            key,
+        })
+        .collect()
+}
+
+/// Profile keys that must be equal for cells to be comparable (dotted paths).
+const COMPARABLE_KEYS: [&str; 5] = ["target.kind", "sweep", "payload", "timeout", "sla"];
+
+/// Profile keys ignored inside [`COMPARABLE_KEYS`] subtrees: they do not shape a cell.
+const IGNORED_KEYS: [&str; 1] = ["sweep.seed"];
+
+/// What two runs' comparison found about their compatibility.
+#[derive(Debug, Default, PartialEq)]
+pub struct Compatibility {
+    /// Differences that make cells incomparable (non-empty = usage error).
+    pub errors: Vec<String>,
+    /// Differences worth knowing that do not prevent comparing.
+    pub warnings: Vec<String>,
+}
+
+/// Checks whether `current` can be judged against `baseline`.
+pub fn compatibility(baseline: &Summary, current: &Summary) -> Compatibility {
+    let mut out = Compatibility::default();
+    if baseline.schema_version != current.schema_version {
+        out.errors.push(format!(
+            "summary.json schema version {} vs {}",
+            baseline.schema_version, current.schema_version
+        ));
+    }
+    check_tool(baseline, current, &mut out);
+    let (hb, hc) = (comparable_hash(&baseline.profile), comparable_hash(&current.profile));
+    let mut hard = Vec::new();
+    let mut soft = Vec::new();
+    diff("", &baseline.profile, &current.profile, &mut |path, b, c| {
+        let line = format!("{path}: {} vs {}", short(b), short(c));
+        if is_comparable_key(path) { hard.push(line) } else { soft.push(line) }
+    });
+    if hb != hc || !hard.is_empty() {
+        out.errors.push(format!("profile hash {hb:016x} vs {hc:016x}"));
+        out.errors.extend(hard);
+    }
+    out.warnings.extend(soft.into_iter().map(|s| format!("profile differs: {s}")));
+    check_environment(baseline, current, &mut out);
+    for (side, s) in [("baseline", baseline), ("current", current)] {
+        if !s.complete {
+            out.warnings.push(format!(
+                "the {side} run is incomplete: {} of {} cells{}",
+                s.cells.len(),
+                s.planned_cells,
+                if s.interrupted { " (interrupted)" } else { "" }
+            ));
+        }
+    }
+    out
+}
+
+fn check_tool(baseline: &Summary, current: &Summary, out: &mut Compatibility) {
+    let (b, c) = (&baseline.tool, &current.tool);
+    if b.name != c.name {
+        out.errors.push(format!("tool {} vs {}", b.name, c.name));
+    } else if semver_line(&b.version) != semver_line(&c.version) {
+        out.errors.push(format!("tool version {} vs {} (measurements may differ between release lines)", b.version, c.version));
+    } else if b.version != c.version {
+        out.warnings.push(format!("tool version {} vs {}", b.version, c.version));
+    }
+}
+
+/// The compatible release line: `1` for 1.4.2, `0.3` for 0.3.1.
+fn semver_line(version: &str) -> String {
+    let mut parts = version.split('.');
+    let major = parts.next().unwrap_or("");
+    match major {
+        "0" => format!("0.{}", parts.next().unwrap_or("")),
+        _ => major.to_string(),
+    }
+}
+
+fn check_environment(baseline: &Summary, current: &Summary, out: &mut Compatibility) {
+    let (b, c) = (&baseline.environment, &current.environment);
+    if (b.os.as_str(), b.arch.as_str(), b.cpus) != (c.os.as_str(), c.arch.as_str(), c.cpus) {
+        out.warnings.push(format!(
+            "load generated on different machines: {}/{} {} CPUs vs {}/{} {} CPUs",
+            b.os, b.arch, b.cpus, c.os, c.arch, c.cpus
+        ));
+    }
+}
+
+fn is_comparable_key(path: &str) -> bool {
+    let under = |k: &str| path == k || path.starts_with(&format!("{k}.")) || path.starts_with(&format!("{k}["));
+    COMPARABLE_KEYS.iter().any(|k| under(k)) && !IGNORED_KEYS.iter().any(|k| under(k))
+}
+
+/// FNV-1a of the canonical JSON (sorted keys) of the comparable parts of a profile.
+pub fn comparable_hash(profile: &Value) -> u64 {
+    let mut text = String::new();
+    for key in COMPARABLE_KEYS {
+        let mut node = Some(profile);
+        for part in key.split('.') {
+            node = node.and_then(|n| n.get(part));
+        }
+        let mut value = node.cloned().unwrap_or(Value::Null);
+        for ignored in IGNORED_KEYS {
+            if let Some(rest) = ignored.strip_prefix(&format!("{key}.")) {
+                if let Some(obj) = value.as_object_mut() {
+                    obj.remove(rest);
+                }
+            }
+        }
+        let _ = write!(text, "{key}=");
+        canonical(&value, &mut text);
+        text.push('\n');
+    }
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+fn canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for k in keys {
+                let _ = write!(out, "{k:?}:");
+                canonical(&map[k], out);
+                out.push(',');
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for item in items {
+                canonical(item, out);
+                out.push(',');
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// Calls `found(path, baseline, current)` for every leaf (or shape change) that differs.
+fn diff(path: &str, b: &Value, c: &Value, found: &mut dyn FnMut(&str, &Value, &Value)) {
+    match (b, c) {
+        (Value::Object(mb), Value::Object(mc)) => {
+            let mut keys: Vec<&String> = mb.keys().chain(mc.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                let (vb, vc) = (mb.get(k).unwrap_or(&Value::Null), mc.get(k).unwrap_or(&Value::Null));
+                diff(&child, vb, vc, found);
+            }
+        }
+        _ if b != c => found(path, b, c),
+        _ => {}
+    }
+}
+
+fn short(v: &Value) -> String {
+    let text = v.to_string();
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn comparable_keys_cover_subtrees_but_not_seeds_or_models() {
+        assert!(is_comparable_key("sweep.load.concurrency"));
+        assert!(is_comparable_key("target.kind"));
+        assert!(is_comparable_key("sla"));
+        assert!(!is_comparable_key("sweep.seed"));
+        assert!(!is_comparable_key("target.model.base_ms"));
+        assert!(!is_comparable_key("traffic.peak_rps"));
+        assert!(!is_comparable_key("sweepstake"));
+    }
+
+    #[test]
+    fn hash_ignores_key_order_seed_and_model() {
+        let a = json!({"target": {"kind": "emulator", "model": {"base_ms": 1}}, "sweep": {"seed": 1, "duration": "5s", "load": {"mode": "closed", "concurrency": [4]}}});
+        let b = json!({"sweep": {"load": {"concurrency": [4], "mode": "closed"}, "duration": "5s", "seed": 9}, "target": {"model": {"base_ms": 2}, "kind": "emulator"}});
+        assert_eq!(comparable_hash(&a), comparable_hash(&b));
+        let c = json!({"target": {"kind": "http"}, "sweep": {"duration": "5s", "load": {"mode": "closed", "concurrency": [4]}}});
+        assert_ne!(comparable_hash(&a), comparable_hash(&c));
+    }
+
+    #[test]
+    fn diff_names_leaf_paths() {
+        let mut found = Vec::new();
+        diff("", &json!({"a": {"b": [1], "c": 2}}), &json!({"a": {"b": [2], "c": 2, "d": 1}}), &mut |p, _, _| found.push(p.to_string()));
+        assert_eq!(found, ["a.b", "a.d"]);
+        assert_eq!(semver_line("0.3.1"), "0.3");
+        assert_eq!(semver_line("1.4.2"), "1");
+    }
+}

@@ -1,0 +1,287 @@
+//! Baseline vs current: match the cells of two runs, judge each metric with a threshold and a
+//! statistical test, and report better / same / worse / missing (`loadtest compare`, and
+//! `loadtest run --baseline`).
+//!
+//! - [`matching`]: which runs are comparable, which cells match;
+//! - [`stats`]: Mann–Whitney U, two-proportion z-test, bootstrap interval;
+//! - [`judge`]: the verdict rules;
+//! - [`thresholds`]: `[regression]` in profiles and `--threshold` overrides;
+//! - [`render`]: the printed table, `compare.md` and `compare-junit.xml`.
+
+pub mod judge;
+pub mod matching;
+pub mod render;
+pub mod stats;
+pub mod thresholds;
+
+pub use judge::{Row, Verdict};
+pub use thresholds::{Metric, RawRegression, ThresholdError, Thresholds};
+
+use crate::recommend::Recommendation;
+use crate::results::files::write_atomic;
+use crate::results::json::{self, Summary};
+use serde::Deserialize;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// File name of the Markdown comparison written to the output folder.
+pub const MARKDOWN_FILE: &str = "compare.md";
+/// File name of the JUnit comparison written to the output folder.
+pub const JUNIT_FILE: &str = "compare-junit.xml";
+
+/// Why two runs could not be compared (every variant is a usage error: exit 2).
+#[derive(Debug, thiserror::Error)]
+pub enum CompareError {
+    /// A run folder or summary.json could not be read.
+    #[error("cannot read {path}: {source}; give a run folder holding summary.json, or the summary.json itself")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a summary.json of this tool.
+    #[error("{path} is not a loadtest summary.json: {source}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What serde found.
+        source: serde_json::Error,
+    },
+    /// The runs measured different things.
+    #[error(
+        "the runs cannot be compared; they differ in:\n  {}\nCompare runs of the same profile grid (the emulated model, seeds and target address may differ).",
+        .differences.join("\n  ")
+    )]
+    Incompatible {
+        /// Each difference, naming what differs and both values.
+        differences: Vec<String>,
+    },
+    /// A `--threshold` could not be read.
+    #[error(transparent)]
+    Threshold(#[from] ThresholdError),
+    /// The runs share no cell.
+    #[error("no cell of the current run matches a cell of the baseline; compare runs of the same profile")]
+    NothingInCommon,
+    /// compare.md, compare-junit.xml or a baseline copy could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// The whole comparison of two runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    /// Where the baseline came from.
+    pub baseline: String,
+    /// Where the current run came from.
+    pub current: String,
+    /// The thresholds applied.
+    pub thresholds: Thresholds,
+    /// Differences between the runs that did not prevent comparing.
+    pub warnings: Vec<String>,
+    /// One row per metric per cell (then per recommendation candidate).
+    pub rows: Vec<Row>,
+}
+
+impl Comparison {
+    /// Whether any metric got worse.
+    pub fn regressed(&self) -> bool {
+        self.rows.iter().any(|r| r.verdict == Verdict::Worse)
+    }
+
+    /// Rows with this verdict.
+    pub fn count(&self, verdict: Verdict) -> usize {
+        self.rows.iter().filter(|r| r.verdict == verdict).count()
+    }
+}
+
+/// Judges `current` against `baseline` (pure: no files).
+pub fn compare(baseline: &Summary, current: &Summary, thresholds: Thresholds) -> Result<Comparison, CompareError> {
+    let compat = matching::compatibility(baseline, current);
+    if !compat.errors.is_empty() {
+        return Err(CompareError::Incompatible { differences: compat.errors });
+    }
+    let mut warnings = compat.warnings;
+    let pairs = matching::pair(&baseline.cells, &current.cells);
+    if !pairs.iter().any(|p| !p.baseline.is_empty() && !p.current.is_empty()) {
+        return Err(CompareError::NothingInCommon);
+    }
+    let mut rows: Vec<Row> = pairs.iter().flat_map(|p| judge::cell_rows(p, &thresholds)).collect();
+    match (recommendation(baseline), recommendation(current)) {
+        (Some(Ok(b)), Some(Ok(c))) => rows.extend(judge::recommendation_rows(&b, &c, &thresholds)),
+        (None, None) => {}
+        (b, c) => warnings.push(format!(
+            "sustainable rate and cost not compared: recommendation {} in the baseline, {} in the current run",
+            describe_recommendation(&b),
+            describe_recommendation(&c)
+        )),
+    }
+    Ok(Comparison {
+        baseline: String::new(),
+        current: String::new(),
+        thresholds,
+        warnings,
+        rows,
+    })
+}
+
+fn recommendation(summary: &Summary) -> Option<Result<Recommendation, serde_json::Error>> {
+    let value = summary.recommendation.as_ref().filter(|v| !v.is_null())?;
+    Some(Recommendation::deserialize(value))
+}
+
+fn describe_recommendation(r: &Option<Result<Recommendation, serde_json::Error>>) -> &'static str {
+    match r {
+        None => "absent",
+        Some(Ok(_)) => "present",
+        Some(Err(_)) => "in an unknown layout",
+    }
+}
+
+/// The thresholds a run's profile sets (`[regression]`), or the defaults.
+pub fn profile_thresholds(summary: &Summary) -> Option<Result<Thresholds, serde_json::Error>> {
+    let value = summary.profile.get("regression").filter(|v| !v.is_null())?;
+    Some(Thresholds::deserialize(value))
+}
+
+/// Reads a run folder's summary.json, or the given summary.json.
+pub fn read_summary(path: &Path) -> Result<(Summary, PathBuf), CompareError> {
+    let file = if path.is_dir() { path.join("summary.json") } else { path.to_path_buf() };
+    let reader = std::fs::File::open(&file).map_err(|source| CompareError::Read { path: file.clone(), source })?;
+    let summary = json::read(std::io::BufReader::new(reader)).map_err(|source| CompareError::Parse { path: file.clone(), source })?;
+    Ok((summary, file))
+}
+
+/// Compares two runs (folders or summary.json files), prints the table, writes compare.md and
+/// compare-junit.xml to `out` (default: the current run's folder); `Ok(true)` on a regression.
+///
+/// Thresholds: the current run's `[regression]` (else the baseline's, else the defaults),
+/// then `overrides` (`METRIC=LIMIT`) in order.
+pub fn compare_runs(baseline: &Path, current: &Path, overrides: &[String], out: Option<&Path>) -> Result<bool, CompareError> {
+    Thresholds::default().with_overrides(overrides)?;
+    let (base, _) = read_summary(baseline)?;
+    let (cur, cur_file) = read_summary(current)?;
+    let mut warnings = Vec::new();
+    let from_profile = match profile_thresholds(&cur).or_else(|| profile_thresholds(&base)) {
+        Some(Ok(t)) => t,
+        Some(Err(e)) => {
+            warnings.push(format!("[regression] in summary.json unreadable ({e}); using the defaults"));
+            Thresholds::default()
+        }
+        None => Thresholds::default(),
+    };
+    let thresholds = from_profile.with_overrides(overrides)?;
+    let mut comparison = compare(&base, &cur, thresholds)?;
+    comparison.baseline = baseline.display().to_string();
+    comparison.current = current.display().to_string();
+    comparison.warnings.splice(0..0, warnings);
+    let out_dir = match out {
+        Some(dir) => dir.to_path_buf(),
+        None => cur_file.parent().map(Path::to_path_buf).unwrap_or_default(),
+    };
+    let written = write_reports(&comparison, &out_dir)?;
+    print(&comparison, &written);
+    Ok(comparison.regressed())
+}
+
+/// Writes compare.md and compare-junit.xml into `dir`; returns their paths.
+pub fn write_reports(comparison: &Comparison, dir: &Path) -> Result<Vec<PathBuf>, CompareError> {
+    std::fs::create_dir_all(dir).map_err(|source| CompareError::Write { path: dir.to_path_buf(), source })?;
+    let md = dir.join(MARKDOWN_FILE);
+    write_atomic(&md, |w| render::markdown(comparison, w)).map_err(|source| CompareError::Write { path: md.clone(), source })?;
+    let junit = dir.join(JUNIT_FILE);
+    write_atomic(&junit, |w| render::junit(comparison, w)).map_err(|source| CompareError::Write { path: junit.clone(), source })?;
+    Ok(vec![md, junit])
+}
+
+/// Warnings to stderr; the table and the verdict to stdout (a closed stdout is not an error).
+fn print(comparison: &Comparison, written: &[PathBuf]) {
+    for w in &comparison.warnings {
+        eprintln!("warning: {w}");
+    }
+    let mut stdout = std::io::stdout().lock();
+    let result = render::table(comparison, &mut stdout).and_then(|()| {
+        let files: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+        writeln!(stdout, "Written: {}", files.join(", "))
+    });
+    if let Err(e) = result
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("warning: cannot print the comparison: {e}");
+    }
+}
+
+/// `loadtest compare`: `Ok(true)` when a regression was found.
+pub fn cli_compare(args: &crate::cli::CompareArgs) -> Result<bool, CompareError> {
+    compare_runs(&args.baseline, &args.current, &args.thresholds, args.out.as_deref())
+}
+
+/// Files of a run folder that belong to a comparison, not to the run: not copied to baselines.
+const NOT_BASELINE: [&str; 2] = [MARKDOWN_FILE, JUNIT_FILE];
+
+/// Copies `run_dir` to `<report_dir>/baseline-<name>/`, replacing an older copy: the copy is
+/// made in a hidden sibling, then renamed into place, so a reader sees the old or the new
+/// baseline whole, never a half-copied one. Returns the baseline folder.
+pub fn save_baseline(run_dir: &Path, report_dir: &Path, name: &str) -> Result<PathBuf, CompareError> {
+    read_summary(run_dir)?;
+    let target = report_dir.join(format!("baseline-{name}"));
+    let write_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| CompareError::Write { path, source }
+    };
+    if same_dir(run_dir, &target) {
+        return Ok(target);
+    }
+    std::fs::create_dir_all(report_dir).map_err(write_err(report_dir))?;
+    let tmp = report_dir.join(format!(".baseline-{name}.tmp-{}", std::process::id()));
+    let old = report_dir.join(format!(".baseline-{name}.old-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    copy_dir(run_dir, &tmp).map_err(write_err(&tmp))?;
+    let had_old = target.exists();
+    if had_old {
+        std::fs::rename(&target, &old).map_err(write_err(&target))?;
+    }
+    if let Err(source) = std::fs::rename(&tmp, &target) {
+        if had_old {
+            let _ = std::fs::rename(&old, &target);
+        }
+        return Err(CompareError::Write { path: target, source });
+    }
+    if had_old {
+        let _ = std::fs::remove_dir_all(&old);
+    }
+    Ok(target)
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if NOT_BASELINE.iter().any(|n| name == *n) {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if entry.file_type()?.is_dir() {
+            copy_dir(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,212 @@
+//! Amazon SageMaker endpoints through the official SDK (`aws-sdk-sagemakerruntime`):
+//! `InvokeEndpoint` per request, or `InvokeEndpointAsync` with an S3 input location.
+//!
+//! ```text
+//! client (once per run: config, credentials, pool) ─► SageMakerEndpoint (one per endpoint name)
+//!     send ─► InvokeEndpoint | InvokeEndpointAsync ─► classify (SDK error → ErrorKind)
+//!                                   └► async_result (emulator only: poll the completion)
+//! ```
+//!
+//! The body of a cell is built once and shared: each request wraps the same `Bytes` in a
+//! `Blob` without copying it.
+
+mod async_result;
+mod classify;
+mod client;
+
+pub use client::{client, client_with_credentials};
+
+use super::variants::VariantNames;
+use super::{EndpointError, Reply, Target};
+use crate::profile::{InvokeMode, SageMakerTarget};
+use crate::sample::ErrorKind;
+use async_result::EmulatorResults;
+use aws_sdk_sagemakerruntime::Client;
+use aws_sdk_sagemakerruntime::error::SdkError;
+use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError;
+use aws_sdk_sagemakerruntime::operation::invoke_endpoint_async::{
+    InvokeEndpointAsyncError, InvokeEndpointAsyncOutput,
+};
+use aws_sdk_sagemakerruntime::primitives::Blob;
+use bytes::Bytes;
+use classify::{classify, probe_error};
+use client::{AttemptCounter, CountAttempts};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Optional runtime headers sent with every request.
+#[derive(Clone, Debug, Default)]
+struct Headers {
+    accept: Option<String>,
+    custom_attributes: Option<String>,
+    target_model: Option<String>,
+    target_variant: Option<String>,
+    target_container_hostname: Option<String>,
+    inference_component: Option<String>,
+}
+
+/// One SageMaker endpoint, invoked synchronously or asynchronously.
+pub struct SageMakerEndpoint {
+    client: Client,
+    endpoint_name: String,
+    mode: InvokeMode,
+    content_type: String,
+    headers: Headers,
+    /// Async: S3 URI of the input, `{bytes}` replaced by the payload size.
+    input_location: Option<String>,
+    timeout: Duration,
+    variants: VariantNames,
+    /// Present when the SDK may retry (`retries` > 0).
+    attempts: Option<Arc<AttemptCounter>>,
+    /// Async on the emulator: where completions are observed.
+    results: Option<EmulatorResults>,
+    /// For messages: the endpoint and where the runtime API is.
+    name: String,
+    /// What to do about rejected credentials.
+    remedy: String,
+}
+
+impl SageMakerEndpoint {
+    /// The endpoint `endpoint_name` called through `client` (from [`client`]) with the
+    /// settings of the profile's `[target]`; `timeout` bounds an async request until its
+    /// completion is seen.
+    pub fn new(
+        client: Client,
+        endpoint_name: &str,
+        settings: &SageMakerTarget,
+        content_type: &str,
+        timeout: Duration,
+    ) -> SageMakerEndpoint {
+        let attempts = (settings.retries > 0).then(|| Arc::new(AttemptCounter::default()));
+        let client = match &attempts {
+            Some(counter) => {
+                let config = client.config().to_builder().interceptor(CountAttempts(Arc::clone(counter)));
+                Client::from_conf(config.build())
+            }
+            None => client,
+        };
+        let results = match settings.mode {
+            InvokeMode::Async => EmulatorResults::for_endpoint_url(settings.endpoint_url.as_deref(), timeout),
+            InvokeMode::Sync => None,
+        };
+        SageMakerEndpoint {
+            client,
+            endpoint_name: endpoint_name.to_string(),
+            mode: settings.mode,
+            content_type: content_type.to_string(),
+            headers: Headers {
+                accept: settings.accept.clone(),
+                custom_attributes: settings.custom_attributes.clone(),
+                target_model: settings.target_model.clone(),
+                target_variant: settings.target_variant.clone(),
+                target_container_hostname: settings.target_container_hostname.clone(),
+                inference_component: settings.inference_component.clone(),
+            },
+            input_location: settings.input_location.clone(),
+            timeout,
+            variants: VariantNames::default(),
+            attempts,
+            results,
+            name: display_name(endpoint_name, settings),
+            remedy: client::remedy(settings),
+        }
+    }
+
+    /// Requests the SDK retried (attempts beyond the first); always 0 when `retries` is 0.
+    pub fn retries(&self) -> u64 {
+        self.attempts.as_ref().map_or(0, |a| a.retries())
+    }
+
+    /// One `InvokeEndpoint` with every configured header; the body is shared, not copied.
+    async fn invoke(&self, body: Bytes) -> Result<Reply, SdkError<InvokeEndpointError>> {
+        let h = &self.headers;
+        let output = self
+            .client
+            .invoke_endpoint()
+            .endpoint_name(&self.endpoint_name)
+            .content_type(&self.content_type)
+            .set_accept(h.accept.clone())
+            .set_custom_attributes(h.custom_attributes.clone())
+            .set_target_model(h.target_model.clone())
+            .set_target_variant(h.target_variant.clone())
+            .set_target_container_hostname(h.target_container_hostname.clone())
+            .set_inference_component_name(h.inference_component.clone())
+            .body(Blob::from_maybe_shared(body))
+            .send()
+            .await?;
+        Ok(Reply {
+            bytes_in: output.body().map_or(0, |b| b.as_ref().len() as u64),
+            done_after: None,
+            variant: output.invoked_production_variant().map(|v| self.variants.id(v)),
+        })
+    }
+
+    /// One `InvokeEndpointAsync` for an input of `size` bytes at the input location.
+    async fn submit(&self, size: usize) -> Result<InvokeEndpointAsyncOutput, SdkError<InvokeEndpointAsyncError>> {
+        let location = self.input_location.as_deref().map(|l| l.replace("{bytes}", &size.to_string()));
+        self.client
+            .invoke_endpoint_async()
+            .endpoint_name(&self.endpoint_name)
+            .content_type(&self.content_type)
+            .set_accept(self.headers.accept.clone())
+            .set_custom_attributes(self.headers.custom_attributes.clone())
+            .set_input_location(location)
+            .send()
+            .await
+    }
+
+    /// Async: acceptance, then — on the emulator — the completion, measured from the send.
+    async fn send_async(&self, body: Bytes) -> Result<Reply, ErrorKind> {
+        let sent = Instant::now();
+        let output = self.submit(body.len()).await.map_err(|e| classify(&e))?;
+        let accepted = sent.elapsed();
+        let (Some(results), Some(id)) = (&self.results, output.inference_id()) else {
+            return Ok(Reply::bytes(0));
+        };
+        let done = results
+            .wait(id, sent, accepted, self.timeout)
+            .await
+            .map_err(crate::endpoint::http::classify)?;
+        Ok(Reply { bytes_in: 0, done_after: Some(done), variant: None })
+    }
+}
+
+/// `InvokeEndpoint bert-c5 (us-east-1, via http://127.0.0.1:8080)`.
+fn display_name(endpoint_name: &str, settings: &SageMakerTarget) -> String {
+    let operation = match settings.mode {
+        InvokeMode::Sync => "InvokeEndpoint",
+        InvokeMode::Async => "InvokeEndpointAsync",
+    };
+    match &settings.endpoint_url {
+        Some(url) => format!("SageMaker {operation} {endpoint_name} ({}, via {url})", settings.region),
+        None => format!("SageMaker {operation} {endpoint_name} ({})", settings.region),
+    }
+}
+
+impl Target for SageMakerEndpoint {
+    async fn send(&self, body: Bytes) -> Result<Reply, ErrorKind> {
+        match self.mode {
+            InvokeMode::Sync => self.invoke(body).await.map_err(|e| classify(&e)),
+            InvokeMode::Async => self.send_async(body).await,
+        }
+    }
+
+    async fn probe(&self, body: Bytes) -> Result<(), EndpointError> {
+        let failure = match self.mode {
+            InvokeMode::Sync => self.invoke(body).await.err().and_then(|e| probe_error(&e, &self.name, &self.remedy)),
+            InvokeMode::Async => {
+                self.submit(body.len()).await.err().and_then(|e| probe_error(&e, &self.name, &self.remedy))
+            }
+        };
+        failure.map_or(Ok(()), Err)
+    }
+
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+
+    fn variant_names(&self) -> Vec<String> {
+        self.variants.names()
+    }
+}

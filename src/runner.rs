@@ -1,0 +1,191 @@
+//! Drives a plan: the grid's cells in order, or an SLA search per variant and payload size,
+//! saving the run folder after every cell so an interrupted run keeps what it measured.
+
+use crate::endpoint::AnyTarget;
+use crate::engine::live::EarlyStop;
+use crate::engine::{self, CellOptions};
+use crate::payload::{self, PayloadError};
+use crate::plan::{Cell, Plan, SearchTask, Variant};
+use crate::profile::{Profile, Sla};
+use crate::progress::Progress;
+use crate::results::files::{self, write_atomic};
+use crate::results::json::{SearchSummary, Summary};
+use crate::results::{CellSummary, Phase, csv as results_csv};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+use tokio::sync::watch;
+
+/// Why a run could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Request bodies could not be built.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// The run folder could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// What every cell of a run shares: read-only.
+pub struct Context<'a> {
+    /// The validated profile.
+    pub profile: &'a Profile,
+    /// The target of each variant.
+    pub targets: &'a BTreeMap<Variant, Arc<AnyTarget>>,
+    /// Turns true on Ctrl-C.
+    pub cancel: watch::Receiver<bool>,
+}
+
+impl Context<'_> {
+    fn cancelled(&self) -> bool {
+        *self.cancel.borrow()
+    }
+}
+
+/// The run folder and the summary it holds.
+pub struct RunFolder {
+    /// The folder.
+    pub dir: PathBuf,
+    /// Everything measured so far.
+    pub summary: Summary,
+}
+
+impl RunFolder {
+    /// Adds a measured cell and rewrites results.csv and summary.json.
+    pub fn save(&mut self, cell: CellSummary) -> Result<(), RunError> {
+        self.summary.interrupted |= cell.interrupted;
+        self.summary.cells.push(cell);
+        self.write()
+    }
+
+    /// Rewrites results.csv and summary.json atomically.
+    pub fn write(&mut self) -> Result<(), RunError> {
+        self.summary.ended_at = files::rfc3339(SystemTime::now());
+        write_files(&self.dir, &self.summary)
+    }
+}
+
+fn write_files(dir: &Path, summary: &Summary) -> Result<(), RunError> {
+    let csv_path = dir.join("results.csv");
+    let json_path = dir.join("summary.json");
+    let fail = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| RunError::Write { path, source }
+    };
+    if !summary.cells.is_empty() {
+        write_atomic(&csv_path, |w| {
+            results_csv::write(&summary.cells, w).map_err(std::io::Error::other)
+        })
+        .map_err(fail(&csv_path))?;
+    }
+    write_atomic(&json_path, |w| {
+        serde_json::to_writer_pretty(&mut *w, summary).map_err(std::io::Error::other)
+    })
+    .map_err(fail(&json_path))
+}
+
+/// Runs every cell and search of `plan`, saving after each cell. Stops early on Ctrl-C.
+pub async fn run_plan(
+    plan: &Plan,
+    ctx: &Context<'_>,
+    folder: &mut RunFolder,
+    progress: &mut Progress,
+) -> Result<(), RunError> {
+    for cell in &plan.cells {
+        if ctx.cancelled() {
+            break;
+        }
+        progress.start_cell(cell);
+        let summary = measure(cell, Phase::Grid, None, ctx).await?;
+        progress.finish_cell(&summary);
+        folder.save(summary)?;
+    }
+    for task in &plan.searches {
+        if ctx.cancelled() {
+            break;
+        }
+        let found = run_search(task, ctx, folder, progress).await?;
+        folder.summary.searches.push(found);
+        folder.write()?;
+    }
+    folder.summary.complete = !ctx.cancelled() && !folder.summary.interrupted;
+    folder.write()
+}
+
+/// Runs one cell and summarises it.
+async fn measure(
+    cell: &Cell,
+    phase: Phase,
+    early_stop: Option<EarlyStop>,
+    ctx: &Context<'_>,
+) -> Result<CellSummary, RunError> {
+    let seed = ctx.profile.sweep.seed ^ cell.index as u64;
+    let bodies = Arc::new(payload::build(&ctx.profile.payload.source, cell.payload_bytes, seed)?);
+    let target = ctx.targets[&cell.variant].clone();
+    let options = CellOptions {
+        seed,
+        early_stop,
+        ..CellOptions::default()
+    };
+    let result = engine::run_cell(cell, target, bodies, &options, ctx.cancel.clone()).await;
+    let mut summary = CellSummary::from_result(&result);
+    summary.phase = phase;
+    Ok(summary)
+}
+
+/// Stops a search probe once its SLA is clearly broken: the percentile at twice the limit,
+/// or ten times the allowed error rate (at least 1 %), after enough responses to tell.
+pub fn early_stop_for(sla: &Sla) -> EarlyStop {
+    EarlyStop {
+        quantile: sla.percentile / 100.0,
+        latency_ms: sla.latency_ms * 2.0,
+        error_rate: (sla.max_error_rate * 10.0).max(0.01),
+        min_requests: 100,
+    }
+}
+
+/// Probes one variant and payload size until the search brackets its sustainable load.
+async fn run_search(
+    task: &SearchTask,
+    ctx: &Context<'_>,
+    folder: &mut RunFolder,
+    progress: &mut Progress,
+) -> Result<SearchSummary, RunError> {
+    let sla = ctx.profile.sla.unwrap_or(Sla {
+        percentile: 99.0,
+        latency_ms: f64::INFINITY,
+        max_error_rate: 1.0,
+    });
+    let mut search = task.search();
+    let mut load_seconds = 0.0;
+    while let Some(level) = search.next() {
+        if ctx.cancelled() {
+            break;
+        }
+        let cell = task.probe(folder.summary.cells.len(), level);
+        progress.start_cell(&cell);
+        let summary = measure(&cell, Phase::Search, Some(early_stop_for(&sla)), ctx).await?;
+        progress.finish_cell(&summary);
+        load_seconds += cell.warmup.as_secs_f64() + summary.duration_s;
+        let passed = crate::sla::check(&summary, &sla).passed() && !summary.stopped_early;
+        if !summary.interrupted {
+            search.record(level, passed);
+        }
+        folder.save(summary)?;
+    }
+    Ok(SearchSummary {
+        hosting: task.variant.hosting,
+        instance_type: task.variant.instance.clone(),
+        payload_bytes: task.payload_bytes,
+        found: search.found(),
+        probes: search.probes,
+        load_seconds: crate::results::round3(load_seconds),
+    })
+}

@@ -10,7 +10,7 @@ use crate::payload::{self, PayloadError};
 use crate::plan::{Plan, Variant};
 use crate::profile::{self, Profile, ProfileError, Target as TargetSpec, Urls};
 use crate::progress::Progress;
-use crate::report::table;
+use crate::report::{Format, table};
 use crate::results::CellSummary;
 use crate::results::files;
 use crate::results::json::Summary;
@@ -93,6 +93,7 @@ pub fn validate(args: &ValidateArgs) -> Result<ExitCode, AppError> {
     let profile = profile::load(&args.profile)?;
     let plan = Plan::from_profile(&profile)?;
     crate::emulator_target::check(&profile, &plan)?;
+    crate::advise::prices_for(&profile, &plan).map_err(AppError::Pricing)?;
     let mut out = std::io::stdout().lock();
     ignore_broken_pipe(print_plan(&mut out, &args.profile, &plan))?;
     Ok(ExitCode::from(exit::OK))
@@ -103,6 +104,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
     let profile = profile::load(&args.profile)?;
     let plan = Plan::from_profile(&profile)?;
     crate::emulator_target::check(&profile, &plan)?;
+    let prices = crate::advise::prices_for(&profile, &plan).map_err(AppError::Pricing)?;
     if args.dry_run {
         ignore_broken_pipe(print_plan(&mut std::io::stdout().lock(), &args.profile, &plan))?;
         return Ok(ExitCode::from(exit::OK));
@@ -124,14 +126,53 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         running.stop().await;
     }
     outcome?;
+    let recommendation = crate::advise::advise(&profile, &prices, &folder.summary.cells);
+    if let Some(rec) = &recommendation {
+        folder.summary.recommendation = serde_json::to_value(rec).ok();
+        folder.write()?;
+        write_recommendation(&folder.dir, rec)?;
+    }
+    let formats = crate::report::Formats::only(&[Format::Hgrm, Format::Md, Format::Html, Format::Junit]);
+    crate::report::write_all(&folder.dir, &folder.summary, &formats).map_err(AppError::Report)?;
     let summary = &folder.summary;
     let mut stdout = std::io::stdout().lock();
-    ignore_broken_pipe(table::write(&summary.cells, &mut stdout).and_then(|()| writeln!(stdout, "\nResults: {}", folder.dir.display())))?;
+    let printed = table::write(&summary.cells, &mut stdout).and_then(|()| match &recommendation {
+        Some(rec) => writeln!(stdout).and_then(|()| crate::report::recommendation::write_text(rec, &mut stdout)),
+        None => Ok(()),
+    });
+    ignore_broken_pipe(printed.and_then(|()| writeln!(stdout, "\nResults: {}", folder.dir.display())))?;
     if summary.interrupted || *cancel.borrow() {
         eprintln!("Interrupted: {} cells measured and saved in {}.", summary.cells.len(), folder.dir.display());
         return Ok(ExitCode::from(exit::INTERRUPTED));
     }
-    Ok(ExitCode::from(accounting_exit(&summary.cells)))
+    let accounting = accounting_exit(&summary.cells);
+    if accounting != exit::OK {
+        return Ok(ExitCode::from(accounting));
+    }
+    drop(stdout);
+    let regressed = match &args.baseline {
+        Some(baseline) => crate::compare::compare_runs(baseline, &folder.dir, &[], None).map_err(AppError::Compare)?,
+        None => false,
+    };
+    let sla_missed = recommendation.as_ref().is_some_and(|r| r.choice.is_none());
+    if sla_missed {
+        eprintln!("No candidate meets the SLA; see the nearest miss above.");
+    }
+    if args.save_baseline && !regressed {
+        let out_root = args.out.clone().unwrap_or_else(|| profile.report_dir.clone());
+        let saved = crate::compare::save_baseline(&folder.dir, &out_root, &profile.name).map_err(AppError::Compare)?;
+        eprintln!("Saved as the baseline: {}", saved.display());
+    } else if args.save_baseline {
+        eprintln!("Not saved as the baseline: this run regressed against {}.", args.baseline.as_deref().unwrap_or(Path::new("-")).display());
+    }
+    Ok(ExitCode::from(if regressed || sla_missed { exit::FAILED_CHECK } else { exit::OK }))
+}
+
+/// Writes recommendation.md into the run folder.
+fn write_recommendation(dir: &Path, rec: &crate::recommend::Recommendation) -> Result<(), AppError> {
+    let path = dir.join("recommendation.md");
+    files::write_atomic(&path, |w| crate::report::recommendation::write_markdown(rec, w))
+        .map_err(|source| AppError::Write { path, source })
 }
 
 /// A channel that turns true on Ctrl-C.

@@ -25,6 +25,7 @@ pub mod engine;
 pub mod results;
 pub mod runner;
 pub mod search;
+pub mod advise;
 pub mod app;
 pub mod cli;
 pub mod compare;

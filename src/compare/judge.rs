@@ -86,17 +86,50 @@ pub struct Row {
 /// Judges one pair of cells on p50, p99, throughput and error rate.
 pub fn cell_rows(pair: &Pair<'_>, thresholds: &Thresholds) -> Vec<Row> {
     let label = pair.key.label();
-    let metrics = [Metric::P50, Metric::P99, Metric::Throughput, Metric::ErrorRate];
+    let metrics = [
+        Metric::P50,
+        Metric::P99,
+        Metric::Throughput,
+        Metric::ErrorRate,
+    ];
     if pair.baseline.is_empty() || pair.current.is_empty() {
-        let side = if pair.current.is_empty() { "not measured in the current run" } else { "not in the baseline" };
+        let side = if pair.current.is_empty() {
+            "not measured in the current run"
+        } else {
+            "not in the baseline"
+        };
         return metrics.iter().map(|&m| missing(&label, m, side)).collect();
     }
     let (b, c) = (Side(&pair.baseline), Side(&pair.current));
     let seed = fnv(&label);
     vec![
-        series_row(&label, Metric::P50, thresholds, (b.latency(0.5), c.latency(0.5)), (b.series(|s| s.p50_ms), c.series(|s| s.p50_ms)), seed),
-        series_row(&label, Metric::P99, thresholds, (b.latency(0.99), c.latency(0.99)), (b.series(|s| s.p99_ms), c.series(|s| s.p99_ms)), seed ^ 1),
-        series_row(&label, Metric::Throughput, thresholds, (Some(b.throughput()), Some(c.throughput())), (b.series(|s| Some(s.throughput_rps as f64)), c.series(|s| Some(s.throughput_rps as f64))), seed ^ 2),
+        series_row(
+            &label,
+            Metric::P50,
+            thresholds,
+            (b.latency(0.5), c.latency(0.5)),
+            (b.series(|s| s.p50_ms), c.series(|s| s.p50_ms)),
+            seed,
+        ),
+        series_row(
+            &label,
+            Metric::P99,
+            thresholds,
+            (b.latency(0.99), c.latency(0.99)),
+            (b.series(|s| s.p99_ms), c.series(|s| s.p99_ms)),
+            seed ^ 1,
+        ),
+        series_row(
+            &label,
+            Metric::Throughput,
+            thresholds,
+            (Some(b.throughput()), Some(c.throughput())),
+            (
+                b.series(|s| Some(s.throughput_rps as f64)),
+                c.series(|s| Some(s.throughput_rps as f64)),
+            ),
+            seed ^ 2,
+        ),
         error_row(&label, thresholds, &b, &c),
     ]
 }
@@ -141,7 +174,9 @@ impl Side<'_> {
             }
         }
         let h = merged.filter(|h| !h.is_empty())?;
-        Some(crate::results::round3(h.value_at_quantile(q) as f64 / 1000.0))
+        Some(crate::results::round3(
+            h.value_at_quantile(q) as f64 / 1000.0,
+        ))
     }
 
     fn throughput(&self) -> f64 {
@@ -151,14 +186,21 @@ impl Side<'_> {
     }
 
     fn errors(&self) -> (u64, u64) {
-        (self.0.iter().map(|c| c.errors).sum(), self.0.iter().map(|c| c.requests).sum())
+        (
+            self.0.iter().map(|c| c.errors).sum(),
+            self.0.iter().map(|c| c.requests).sum(),
+        )
     }
 }
 
 /// The relative change of `cur` from `base`.
 fn relative(base: f64, cur: f64) -> f64 {
     if base == 0.0 {
-        return if cur == 0.0 { 0.0 } else { f64::INFINITY.copysign(cur) };
+        return if cur == 0.0 {
+            0.0
+        } else {
+            f64::INFINITY.copysign(cur)
+        };
     }
     cur / base - 1.0
 }
@@ -171,7 +213,14 @@ fn badness(metric: Metric, change: f64) -> f64 {
     }
 }
 
-fn series_row(label: &str, metric: Metric, t: &Thresholds, figures: (Option<f64>, Option<f64>), samples: (Vec<f64>, Vec<f64>), seed: u64) -> Row {
+fn series_row(
+    label: &str,
+    metric: Metric,
+    t: &Thresholds,
+    figures: (Option<f64>, Option<f64>),
+    samples: (Vec<f64>, Vec<f64>),
+    seed: u64,
+) -> Row {
     let (base, cur) = figures;
     let mut row = Row {
         cell: label.to_string(),
@@ -205,7 +254,10 @@ fn series_row(label: &str, metric: Metric, t: &Thresholds, figures: (Option<f64>
     let Some(test) = stats::mann_whitney(&sc, &sb) else {
         return row;
     };
-    let shift = badness(metric, stats::median(&sc).unwrap_or(0.0) - stats::median(&sb).unwrap_or(0.0));
+    let shift = badness(
+        metric,
+        stats::median(&sc).unwrap_or(0.0) - stats::median(&sb).unwrap_or(0.0),
+    );
     let significant = test.p < ALPHA;
     row.verdict = match by_threshold(bad, limit) {
         Verdict::Worse if significant && shift > 0.0 => Verdict::Worse,
@@ -216,7 +268,11 @@ fn series_row(label: &str, metric: Metric, t: &Thresholds, figures: (Option<f64>
         "Mann–Whitney U={} p={} ({}, {} vs {} s){}",
         test.u,
         format_p(test.p),
-        if test.exact { "exact" } else { "normal approx." },
+        if test.exact {
+            "exact"
+        } else {
+            "normal approx."
+        },
         sb.len(),
         sc.len(),
         interval(&sb, &sc, seed)
@@ -227,7 +283,12 @@ fn series_row(label: &str, metric: Metric, t: &Thresholds, figures: (Option<f64>
 fn interval(base: &[f64], cur: &[f64], seed: u64) -> String {
     let level = 1.0 - ALPHA;
     match stats::bootstrap_change(base, cur, level, seed) {
-        Some((lo, hi)) => format!("; {:.0}% CI of median change [{}, {}]", level * 100.0, pct(lo), pct(hi)),
+        Some((lo, hi)) => format!(
+            "; {:.0}% CI of median change [{}, {}]",
+            level * 100.0,
+            pct(lo),
+            pct(hi)
+        ),
         None => String::new(),
     }
 }
@@ -260,14 +321,27 @@ fn error_row(label: &str, t: &Thresholds, b: &Side<'_>, c: &Side<'_>) -> Row {
         current: Some(rc),
         change: Some(diff),
         verdict,
-        evidence: format!("two-proportion z-test p={} ({eb}/{nb} vs {ec}/{nc} failed)", format_p(p)),
+        evidence: format!(
+            "two-proportion z-test p={} ({eb}/{nb} vs {ec}/{nc} failed)",
+            format_p(p)
+        ),
         low_confidence: false,
     }
 }
 
 /// Sustainable rate and cost per candidate, and the cost of the recommended choice.
-pub fn recommendation_rows(base: &Recommendation, cur: &Recommendation, t: &Thresholds) -> Vec<Row> {
-    let key = |c: &Candidate| (c.hosting.as_str().to_string(), c.instance_type.clone(), c.payload_bytes);
+pub fn recommendation_rows(
+    base: &Recommendation,
+    cur: &Recommendation,
+    t: &Thresholds,
+) -> Vec<Row> {
+    let key = |c: &Candidate| {
+        (
+            c.hosting.as_str().to_string(),
+            c.instance_type.clone(),
+            c.payload_bytes,
+        )
+    };
     let mut union: BTreeMap<_, (Option<&Candidate>, Option<&Candidate>)> = BTreeMap::new();
     for c in &base.candidates {
         union.entry(key(c)).or_default().0 = Some(c);
@@ -279,28 +353,50 @@ pub fn recommendation_rows(base: &Recommendation, cur: &Recommendation, t: &Thre
     for (b, c) in union.values() {
         let label = b.or(*c).map(Candidate::label).unwrap_or_default();
         let (Some(b), Some(c)) = (b, c) else {
-            let why = if c.is_none() { "not a candidate in the current run" } else { "not a candidate in the baseline" };
+            let why = if c.is_none() {
+                "not a candidate in the current run"
+            } else {
+                "not a candidate in the baseline"
+            };
             rows.push(missing(&label, Metric::SustainableRate, why));
             continue;
         };
         let rate = |x: &Candidate| Some(x.operating.as_ref().map_or(0.0, |o| o.per_instance_rps));
         let cost = |x: &Candidate| x.cost.as_ref().map(|k| k.per_million.value());
-        rows.push(single_row(&label, Metric::SustainableRate, t, rate(b), rate(c)));
+        rows.push(single_row(
+            &label,
+            Metric::SustainableRate,
+            t,
+            rate(b),
+            rate(c),
+        ));
         rows.push(single_row(&label, Metric::Cost, t, cost(b), cost(c)));
     }
     if let (Some(b), Some(c)) = (chosen(base), chosen(cur)) {
-        let label = format!("recommended: {} → {}", b.label(), c.label());
+        let label = match (b.label(), c.label()) {
+            (lb, lc) if lb == lc => format!("recommended: {lb}"),
+            (lb, lc) => format!("recommended: {lb} → {lc}"),
+        };
         let cost = |x: &Candidate| x.cost.as_ref().map(|k| k.per_million.value());
         rows.push(single_row(&label, Metric::Cost, t, cost(b), cost(c)));
     }
     rows
 }
 
-fn single_row(label: &str, metric: Metric, t: &Thresholds, base: Option<f64>, cur: Option<f64>) -> Row {
+fn single_row(
+    label: &str,
+    metric: Metric,
+    t: &Thresholds,
+    base: Option<f64>,
+    cur: Option<f64>,
+) -> Row {
     let (verdict, change) = match (base, cur) {
         (Some(b), Some(c)) => {
             let change = relative(b, c);
-            (by_threshold(badness(metric, change), t.get(metric)), Some(change))
+            (
+                by_threshold(badness(metric, change), t.get(metric)),
+                Some(change),
+            )
         }
         _ => (Verdict::Missing, None),
     };
@@ -323,11 +419,17 @@ pub fn pct(fraction: f64) -> String {
 
 /// A p-value with enough digits to read near [`ALPHA`].
 pub fn format_p(p: f64) -> String {
-    if p < 1e-4 { format!("{p:.1e}") } else { format!("{p:.4}") }
+    if p < 1e-4 {
+        format!("{p:.1e}")
+    } else {
+        format!("{p:.4}")
+    }
 }
 
 fn fnv(text: &str) -> u64 {
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn chosen(r: &Recommendation) -> Option<&Candidate> {

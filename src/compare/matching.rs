@@ -105,18 +105,32 @@ pub fn compatibility(baseline: &Summary, current: &Summary) -> Compatibility {
         ));
     }
     check_tool(baseline, current, &mut out);
-    let (hb, hc) = (comparable_hash(&baseline.profile), comparable_hash(&current.profile));
+    let (hb, hc) = (
+        comparable_hash(&baseline.profile),
+        comparable_hash(&current.profile),
+    );
     let mut hard = Vec::new();
     let mut soft = Vec::new();
-    diff("", &baseline.profile, &current.profile, &mut |path, b, c| {
-        let line = format!("{path}: {} vs {}", short(b), short(c));
-        if is_comparable_key(path) { hard.push(line) } else { soft.push(line) }
-    });
+    diff(
+        "",
+        &baseline.profile,
+        &current.profile,
+        &mut |path, b, c| {
+            let line = format!("{path}: {} vs {}", short(b), short(c));
+            if is_comparable_key(path) {
+                hard.push(line)
+            } else {
+                soft.push(line)
+            }
+        },
+    );
     if hb != hc || !hard.is_empty() {
-        out.errors.push(format!("profile hash {hb:016x} vs {hc:016x}"));
+        out.errors
+            .push(format!("profile hash {hb:016x} vs {hc:016x}"));
         out.errors.extend(hard);
     }
-    out.warnings.extend(soft.into_iter().map(|s| format!("profile differs: {s}")));
+    out.warnings
+        .extend(soft.into_iter().map(|s| format!("profile differs: {s}")));
     check_environment(baseline, current, &mut out);
     for (side, s) in [("baseline", baseline), ("current", current)] {
         if !s.complete {
@@ -136,9 +150,13 @@ fn check_tool(baseline: &Summary, current: &Summary, out: &mut Compatibility) {
     if b.name != c.name {
         out.errors.push(format!("tool {} vs {}", b.name, c.name));
     } else if semver_line(&b.version) != semver_line(&c.version) {
-        out.errors.push(format!("tool version {} vs {} (measurements may differ between release lines)", b.version, c.version));
+        out.errors.push(format!(
+            "tool version {} vs {} (measurements may differ between release lines)",
+            b.version, c.version
+        ));
     } else if b.version != c.version {
-        out.warnings.push(format!("tool version {} vs {}", b.version, c.version));
+        out.warnings
+            .push(format!("tool version {} vs {}", b.version, c.version));
     }
 }
 
@@ -163,7 +181,9 @@ fn check_environment(baseline: &Summary, current: &Summary, out: &mut Compatibil
 }
 
 fn is_comparable_key(path: &str) -> bool {
-    let under = |k: &str| path == k || path.starts_with(&format!("{k}.")) || path.starts_with(&format!("{k}["));
+    let under = |k: &str| {
+        path == k || path.starts_with(&format!("{k}.")) || path.starts_with(&format!("{k}["))
+    };
     COMPARABLE_KEYS.iter().any(|k| under(k)) && !IGNORED_KEYS.iter().any(|k| under(k))
 }
 
@@ -177,17 +197,19 @@ pub fn comparable_hash(profile: &Value) -> u64 {
         }
         let mut value = node.cloned().unwrap_or(Value::Null);
         for ignored in IGNORED_KEYS {
-            if let Some(rest) = ignored.strip_prefix(&format!("{key}.")) {
-                if let Some(obj) = value.as_object_mut() {
-                    obj.remove(rest);
-                }
+            if let Some(rest) = ignored.strip_prefix(&format!("{key}."))
+                && let Some(obj) = value.as_object_mut()
+            {
+                obj.remove(rest);
             }
         }
         let _ = write!(text, "{key}=");
         canonical(&value, &mut text);
         text.push('\n');
     }
-    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn canonical(v: &Value, out: &mut String) {
@@ -223,8 +245,15 @@ fn diff(path: &str, b: &Value, c: &Value, found: &mut dyn FnMut(&str, &Value, &V
             keys.sort();
             keys.dedup();
             for k in keys {
-                let child = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
-                let (vb, vc) = (mb.get(k).unwrap_or(&Value::Null), mc.get(k).unwrap_or(&Value::Null));
+                let child = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                let (vb, vc) = (
+                    mb.get(k).unwrap_or(&Value::Null),
+                    mc.get(k).unwrap_or(&Value::Null),
+                );
                 diff(&child, vb, vc, found);
             }
         }
@@ -270,7 +299,12 @@ mod tests {
     #[test]
     fn diff_names_leaf_paths() {
         let mut found = Vec::new();
-        diff("", &json!({"a": {"b": [1], "c": 2}}), &json!({"a": {"b": [2], "c": 2, "d": 1}}), &mut |p, _, _| found.push(p.to_string()));
+        diff(
+            "",
+            &json!({"a": {"b": [1], "c": 2}}),
+            &json!({"a": {"b": [2], "c": 2, "d": 1}}),
+            &mut |p, _, _| found.push(p.to_string()),
+        );
         assert_eq!(found, ["a.b", "a.d"]);
         assert_eq!(semver_line("0.3.1"), "0.3");
         assert_eq!(semver_line("1.4.2"), "1");

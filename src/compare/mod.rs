@@ -33,7 +33,9 @@ pub const JUNIT_FILE: &str = "compare-junit.xml";
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
     /// A run folder or summary.json could not be read.
-    #[error("cannot read {path}: {source}; give a run folder holding summary.json, or the summary.json itself")]
+    #[error(
+        "cannot read {path}: {source}; give a run folder holding summary.json, or the summary.json itself"
+    )]
     Read {
         /// The file.
         path: PathBuf,
@@ -61,7 +63,9 @@ pub enum CompareError {
     #[error(transparent)]
     Threshold(#[from] ThresholdError),
     /// The runs share no cell.
-    #[error("no cell of the current run matches a cell of the baseline; compare runs of the same profile")]
+    #[error(
+        "no cell of the current run matches a cell of the baseline; compare runs of the same profile"
+    )]
     NothingInCommon,
     /// compare.md, compare-junit.xml or a baseline copy could not be written.
     #[error("cannot write {path}: {source}")]
@@ -101,17 +105,29 @@ impl Comparison {
 }
 
 /// Judges `current` against `baseline` (pure: no files).
-pub fn compare(baseline: &Summary, current: &Summary, thresholds: Thresholds) -> Result<Comparison, CompareError> {
+pub fn compare(
+    baseline: &Summary,
+    current: &Summary,
+    thresholds: Thresholds,
+) -> Result<Comparison, CompareError> {
     let compat = matching::compatibility(baseline, current);
     if !compat.errors.is_empty() {
-        return Err(CompareError::Incompatible { differences: compat.errors });
+        return Err(CompareError::Incompatible {
+            differences: compat.errors,
+        });
     }
     let mut warnings = compat.warnings;
     let pairs = matching::pair(&baseline.cells, &current.cells);
-    if !pairs.iter().any(|p| !p.baseline.is_empty() && !p.current.is_empty()) {
+    if !pairs
+        .iter()
+        .any(|p| !p.baseline.is_empty() && !p.current.is_empty())
+    {
         return Err(CompareError::NothingInCommon);
     }
-    let mut rows: Vec<Row> = pairs.iter().flat_map(|p| judge::cell_rows(p, &thresholds)).collect();
+    let mut rows: Vec<Row> = pairs
+        .iter()
+        .flat_map(|p| judge::cell_rows(p, &thresholds))
+        .collect();
     match (recommendation(baseline), recommendation(current)) {
         (Some(Ok(b)), Some(Ok(c))) => rows.extend(judge::recommendation_rows(&b, &c, &thresholds)),
         (None, None) => {}
@@ -151,9 +167,20 @@ pub fn profile_thresholds(summary: &Summary) -> Option<Result<Thresholds, serde_
 
 /// Reads a run folder's summary.json, or the given summary.json.
 pub fn read_summary(path: &Path) -> Result<(Summary, PathBuf), CompareError> {
-    let file = if path.is_dir() { path.join("summary.json") } else { path.to_path_buf() };
-    let reader = std::fs::File::open(&file).map_err(|source| CompareError::Read { path: file.clone(), source })?;
-    let summary = json::read(std::io::BufReader::new(reader)).map_err(|source| CompareError::Parse { path: file.clone(), source })?;
+    let file = if path.is_dir() {
+        path.join("summary.json")
+    } else {
+        path.to_path_buf()
+    };
+    let reader = std::fs::File::open(&file).map_err(|source| CompareError::Read {
+        path: file.clone(),
+        source,
+    })?;
+    let summary =
+        json::read(std::io::BufReader::new(reader)).map_err(|source| CompareError::Parse {
+            path: file.clone(),
+            source,
+        })?;
     Ok((summary, file))
 }
 
@@ -162,7 +189,12 @@ pub fn read_summary(path: &Path) -> Result<(Summary, PathBuf), CompareError> {
 ///
 /// Thresholds: the current run's `[regression]` (else the baseline's, else the defaults),
 /// then `overrides` (`METRIC=LIMIT`) in order.
-pub fn compare_runs(baseline: &Path, current: &Path, overrides: &[String], out: Option<&Path>) -> Result<bool, CompareError> {
+pub fn compare_runs(
+    baseline: &Path,
+    current: &Path,
+    overrides: &[String],
+    out: Option<&Path>,
+) -> Result<bool, CompareError> {
     Thresholds::default().with_overrides(overrides)?;
     let (base, _) = read_summary(baseline)?;
     let (cur, cur_file) = read_summary(current)?;
@@ -170,7 +202,9 @@ pub fn compare_runs(baseline: &Path, current: &Path, overrides: &[String], out: 
     let from_profile = match profile_thresholds(&cur).or_else(|| profile_thresholds(&base)) {
         Some(Ok(t)) => t,
         Some(Err(e)) => {
-            warnings.push(format!("[regression] in summary.json unreadable ({e}); using the defaults"));
+            warnings.push(format!(
+                "[regression] in summary.json unreadable ({e}); using the defaults"
+            ));
             Thresholds::default()
         }
         None => Thresholds::default(),
@@ -191,11 +225,24 @@ pub fn compare_runs(baseline: &Path, current: &Path, overrides: &[String], out: 
 
 /// Writes compare.md and compare-junit.xml into `dir`; returns their paths.
 pub fn write_reports(comparison: &Comparison, dir: &Path) -> Result<Vec<PathBuf>, CompareError> {
-    std::fs::create_dir_all(dir).map_err(|source| CompareError::Write { path: dir.to_path_buf(), source })?;
+    std::fs::create_dir_all(dir).map_err(|source| CompareError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     let md = dir.join(MARKDOWN_FILE);
-    write_atomic(&md, |w| render::markdown(comparison, w)).map_err(|source| CompareError::Write { path: md.clone(), source })?;
+    write_atomic(&md, |w| render::markdown(comparison, w)).map_err(|source| {
+        CompareError::Write {
+            path: md.clone(),
+            source,
+        }
+    })?;
     let junit = dir.join(JUNIT_FILE);
-    write_atomic(&junit, |w| render::junit(comparison, w)).map_err(|source| CompareError::Write { path: junit.clone(), source })?;
+    write_atomic(&junit, |w| render::junit(comparison, w)).map_err(|source| {
+        CompareError::Write {
+            path: junit.clone(),
+            source,
+        }
+    })?;
     Ok(vec![md, junit])
 }
 
@@ -218,7 +265,12 @@ fn print(comparison: &Comparison, written: &[PathBuf]) {
 
 /// `loadtest compare`: `Ok(true)` when a regression was found.
 pub fn cli_compare(args: &crate::cli::CompareArgs) -> Result<bool, CompareError> {
-    compare_runs(&args.baseline, &args.current, &args.thresholds, args.out.as_deref())
+    compare_runs(
+        &args.baseline,
+        &args.current,
+        &args.thresholds,
+        args.out.as_deref(),
+    )
 }
 
 /// Files of a run folder that belong to a comparison, not to the run: not copied to baselines.
@@ -227,7 +279,11 @@ const NOT_BASELINE: [&str; 2] = [MARKDOWN_FILE, JUNIT_FILE];
 /// Copies `run_dir` to `<report_dir>/baseline-<name>/`, replacing an older copy: the copy is
 /// made in a hidden sibling, then renamed into place, so a reader sees the old or the new
 /// baseline whole, never a half-copied one. Returns the baseline folder.
-pub fn save_baseline(run_dir: &Path, report_dir: &Path, name: &str) -> Result<PathBuf, CompareError> {
+pub fn save_baseline(
+    run_dir: &Path,
+    report_dir: &Path,
+    name: &str,
+) -> Result<PathBuf, CompareError> {
     read_summary(run_dir)?;
     let target = report_dir.join(format!("baseline-{name}"));
     let write_err = |path: &Path| {
@@ -250,7 +306,10 @@ pub fn save_baseline(run_dir: &Path, report_dir: &Path, name: &str) -> Result<Pa
         if had_old {
             let _ = std::fs::rename(&old, &target);
         }
-        return Err(CompareError::Write { path: target, source });
+        return Err(CompareError::Write {
+            path: target,
+            source,
+        });
     }
     if had_old {
         let _ = std::fs::remove_dir_all(&old);

@@ -1,9 +1,9 @@
 //! The comparison as a printed table, `compare.md` and `compare-junit.xml`. Render only: every
 //! figure comes from [`Comparison`]; every write error is returned.
 
+use super::Comparison;
 use super::judge::{self, ALPHA, LOW_CONFIDENCE_MARGIN, MIN_SAMPLES, Row, Verdict};
 use super::thresholds::Metric;
-use super::Comparison;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -48,7 +48,9 @@ fn cells(row: &Row) -> [String; 7] {
     ]
 }
 
-const HEADER: [&str; 7] = ["cell", "metric", "baseline", "current", "change", "verdict", "test"];
+const HEADER: [&str; 7] = [
+    "cell", "metric", "baseline", "current", "change", "verdict", "test",
+];
 
 /// The aligned table and a one-line verdict.
 pub fn table(c: &Comparison, out: &mut dyn Write) -> io::Result<()> {
@@ -90,15 +92,26 @@ pub fn headline(c: &Comparison) -> String {
         c.count(Verdict::Better),
         c.count(Verdict::Missing)
     );
-    if c.regressed() { format!("REGRESSION: {counts}") } else { format!("No regression: {counts}") }
+    if c.regressed() {
+        format!("REGRESSION: {counts}")
+    } else {
+        format!("No regression: {counts}")
+    }
 }
 
 /// `compare.md`: the runs, thresholds, rules, warnings and the table.
 pub fn markdown(c: &Comparison, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "# Comparison\n")?;
-    writeln!(out, "- Baseline: `{}`\n- Current: `{}`", c.baseline, c.current)?;
+    writeln!(
+        out,
+        "- Baseline: `{}`\n- Current: `{}`",
+        c.baseline, c.current
+    )?;
     writeln!(out, "- Result: **{}**\n", headline(c))?;
-    let limits: Vec<String> = Metric::ALL.iter().map(|m| format!("{m} {}", c.thresholds.describe(*m))).collect();
+    let limits: Vec<String> = Metric::ALL
+        .iter()
+        .map(|m| format!("{m} {}", c.thresholds.describe(*m)))
+        .collect();
     writeln!(out, "Thresholds: {}.\n", limits.join(", "))?;
     writeln!(
         out,
@@ -154,7 +167,10 @@ pub fn junit(c: &Comparison, out: &mut dyn Write) -> io::Result<()> {
     )?;
     for (cell, rows) in &suites {
         let failures = rows.iter().filter(|r| r.verdict == Verdict::Worse).count();
-        let skipped = rows.iter().filter(|r| r.verdict == Verdict::Missing).count();
+        let skipped = rows
+            .iter()
+            .filter(|r| r.verdict == Verdict::Missing)
+            .count();
         writeln!(
             out,
             r#"  <testsuite name="{}" tests="{}" failures="{failures}" errors="0" skipped="{skipped}">"#,
@@ -180,9 +196,18 @@ fn case(c: &Comparison, row: &Row, out: &mut dyn Write) -> io::Result<()> {
         verdict(row),
         row.evidence
     );
-    writeln!(out, r#"    <testcase classname="{}" name="{}" time="0">"#, Xml(&row.cell), row.metric)?;
+    writeln!(
+        out,
+        r#"    <testcase classname="{}" name="{}" time="0">"#,
+        Xml(&row.cell),
+        row.metric
+    )?;
     match row.verdict {
-        Verdict::Worse => writeln!(out, r#"      <failure message="{}" type="regression"/>"#, Xml(&detail))?,
+        Verdict::Worse => writeln!(
+            out,
+            r#"      <failure message="{}" type="regression"/>"#,
+            Xml(&detail)
+        )?,
         Verdict::Missing => writeln!(out, r#"      <skipped message="{}"/>"#, Xml(&detail))?,
         Verdict::Same | Verdict::Better => {}
     }

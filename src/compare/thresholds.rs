@@ -105,7 +105,11 @@ impl Metric {
     }
 
     fn parse(name: &str) -> Option<Metric> {
-        let name = if name == "recommended_cost" { "cost" } else { name };
+        let name = if name == "recommended_cost" {
+            "cost"
+        } else {
+            name
+        };
         Metric::ALL.into_iter().find(|m| m.name() == name)
     }
 }
@@ -147,7 +151,11 @@ impl Thresholds {
         if metric.is_absolute() {
             return format!("{limit}");
         }
-        let sign = if metric.worse() == Worse::Up { '+' } else { '-' };
+        let sign = if metric.worse() == Worse::Up {
+            '+'
+        } else {
+            '-'
+        };
         format!("{sign}{}%", round_pct(limit * 100.0))
     }
 
@@ -231,7 +239,11 @@ impl RawRegression {
                 Err(msg) => problems.push((format!("regression.{}", metric.name()), msg)),
             }
         }
-        if problems.is_empty() { Ok(out) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(out)
+        } else {
+            Err(problems)
+        }
     }
 }
 
@@ -267,21 +279,34 @@ pub fn parse_limit(metric: Metric, raw: &RawLimit) -> Result<f64, String> {
         };
     }
     if !pct {
-        return Err(format!("write a percentage of the baseline; {}", example(metric)));
+        return Err(format!(
+            "write a percentage of the baseline; {}",
+            example(metric)
+        ));
     }
     let contradicts = match metric.worse() {
         Worse::Up => text.starts_with('-'),
         Worse::Down => text.starts_with('+'),
     };
     if contradicts {
-        return Err(format!("{metric} regresses the other way; {}", example(metric)));
+        return Err(format!(
+            "{metric} regresses the other way; {}",
+            example(metric)
+        ));
     }
     Ok(value.abs() / 100.0)
 }
 
 fn example(metric: Metric) -> String {
     let default = Thresholds::default();
-    format!("e.g. `{metric}={}`", default.describe(metric).trim_start_matches('+'))
+    let limit = default.describe(metric);
+    let limit = limit.trim_start_matches('+');
+    let quoted = if metric.is_absolute() {
+        limit.to_string()
+    } else {
+        format!("\"{limit}\"")
+    };
+    format!("e.g. `{metric}={limit}` (flag) or `{metric} = {quoted}` (profile)")
 }
 
 #[cfg(test)]
@@ -295,37 +320,80 @@ mod tests {
 
     #[test]
     fn overrides_parse_percentages_and_fractions() {
-        let t = over(&["p99=5%", "throughput=-2%", "error_rate=0.01", "p50=+20%", "cost=1.5%"]).unwrap();
+        let t = over(&[
+            "p99=5%",
+            "throughput=-2%",
+            "error_rate=0.01",
+            "p50=+20%",
+            "cost=1.5%",
+        ])
+        .unwrap();
         assert_eq!((t.p99, t.throughput, t.error_rate), (0.05, 0.02, 0.01));
         assert!((t.p50 - 0.2).abs() < 1e-12 && (t.cost - 0.015).abs() < 1e-12);
         assert_eq!(over(&["error_rate=0.5%"]).unwrap().error_rate, 0.005);
-        assert_eq!(over(&["throughput=5%"]).unwrap().throughput, 0.05, "sign optional");
+        assert_eq!(
+            over(&["throughput=5%"]).unwrap().throughput,
+            0.05,
+            "sign optional"
+        );
         assert_eq!(over(&["recommended_cost=7%"]).unwrap().cost, 0.07);
     }
 
     #[test]
     fn bad_overrides_say_how_to_write_them() {
         let e = over(&["p99=5"]).unwrap_err();
-        assert!(e.message.contains("percentage") && e.message.contains("p99=10%"), "{e}");
-        assert!(over(&["p9=5%"]).unwrap_err().message.contains("did you mean `p99`"));
+        assert!(
+            e.message.contains("percentage") && e.message.contains("p99=10%"),
+            "{e}"
+        );
+        assert!(
+            over(&["p9=5%"])
+                .unwrap_err()
+                .message
+                .contains("did you mean `p99`")
+        );
         assert!(over(&["p99"]).unwrap_err().message.contains("METRIC=LIMIT"));
-        assert!(over(&["p99=-5%"]).unwrap_err().message.contains("other way"));
-        assert!(over(&["throughput=+5%"]).unwrap_err().message.contains("other way"));
-        assert!(over(&["error_rate=2"]).unwrap_err().message.contains("0..1"));
-        assert!(over(&["p99=abc%"]).unwrap_err().message.contains("not a number"));
+        assert!(
+            over(&["p99=-5%"])
+                .unwrap_err()
+                .message
+                .contains("other way")
+        );
+        assert!(
+            over(&["throughput=+5%"])
+                .unwrap_err()
+                .message
+                .contains("other way")
+        );
+        assert!(
+            over(&["error_rate=2"])
+                .unwrap_err()
+                .message
+                .contains("0..1")
+        );
+        assert!(
+            over(&["p99=abc%"])
+                .unwrap_err()
+                .message
+                .contains("not a number")
+        );
     }
 
     #[test]
     fn profile_table_reads_numbers_and_strings() {
         let raw: RawRegression =
-            toml::from_str("p99 = \"10%\"\nthroughput = \"-5%\"\nerror_rate = 0.001\np50 = 5").unwrap();
+            toml::from_str("p99 = \"10%\"\nthroughput = \"-5%\"\nerror_rate = 0.001\np50 = 5")
+                .unwrap();
         let problems = raw.thresholds().unwrap_err();
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].0, "regression.p50");
         let raw: RawRegression = toml::from_str("p99 = \"12%\"\nerror_rate = 0").unwrap();
         let t = raw.thresholds().unwrap();
         assert_eq!((t.p99, t.error_rate, t.p50), (0.12, 0.0, 0.10));
-        assert!(toml::from_str::<RawRegression>("p98 = \"1%\"").is_err(), "unknown keys rejected");
+        assert!(
+            toml::from_str::<RawRegression>("p98 = \"1%\"").is_err(),
+            "unknown keys rejected"
+        );
     }
 
     #[test]

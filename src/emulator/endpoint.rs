@@ -166,12 +166,29 @@ impl Gate {
     }
 }
 
+/// What a request asks of the model.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Work {
+    /// Payload size.
+    pub(crate) payload_bytes: u64,
+    /// Injected extra service time (model ms).
+    pub(crate) spike_ms: f64,
+}
+
+/// A CPU worker booked at admission: when the request starts and how long it holds it.
+#[derive(Clone, Copy, Debug)]
+struct Booking {
+    started: Instant,
+    cost: Duration,
+}
+
 /// An admitted request: holds its place in the queue until dropped.
 pub(crate) struct Ticket {
     endpoint: Arc<Endpoint>,
     replica: usize,
     arrived: Instant,
-    rng: SmallRng,
+    work: Work,
+    booking: Option<Booking>,
     slot: Option<OwnedSemaphorePermit>,
     cold_start: Duration,
 }
@@ -260,7 +277,11 @@ impl Endpoint {
     }
 
     /// Admits a request into the bounded queue of the least busy instance.
-    pub(crate) fn admit(self: &Arc<Self>, mut rng: SmallRng) -> Result<Ticket, Rejection> {
+    pub(crate) fn admit(
+        self: &Arc<Self>,
+        mut rng: SmallRng,
+        work: Work,
+    ) -> Result<Ticket, Rejection> {
         let now = Instant::now();
         let before = self.in_system.fetch_add(1, Ordering::AcqRel);
         if before >= self.capacity {
@@ -275,45 +296,63 @@ impl Endpoint {
             self.gate.start_cold(now, cold);
         }
         let replica = self.least_outstanding(rng.random());
-        Ok(self.ticket(replica, now, rng, None, Duration::ZERO))
+        Ok(self.ticket(replica, now, &mut rng, work, None, Duration::ZERO))
     }
 
     /// Admits a serverless request into a concurrency slot, or throttles it.
-    pub(crate) fn admit_slot(self: &Arc<Self>, rng: SmallRng) -> Result<Ticket, Rejection> {
+    pub(crate) fn admit_slot(
+        self: &Arc<Self>,
+        mut rng: SmallRng,
+        work: Work,
+    ) -> Result<Ticket, Rejection> {
         let max_concurrency = self.spec.serverless.map_or(0, |s| s.max_concurrency);
         let throttled = Rejection::Throttled { max_concurrency };
         let (Workers::Cores(pool), Some(slots)) = (&self.replicas[0].workers, &self.slots) else {
             return Err(throttled);
         };
-        let worker = pool.try_acquire().map_err(|_| throttled)?;
+        let slot = pool.try_acquire().map_err(|_| throttled)?;
         let now = Instant::now();
         self.in_system.fetch_add(1, Ordering::AcqRel);
         let idle = self.gate.note_arrival(now);
-        let cold = slots.acquire(idle > self.idle_wall);
-        let cold_start = if cold {
+        let cold_start = if slots.acquire(idle > self.idle_wall) {
             self.spec.model.wall_duration(self.spec.model.cold_start)
         } else {
             Duration::ZERO
         };
-        Ok(self.ticket(0, now, rng, Some(worker), cold_start))
+        Ok(self.ticket(0, now, &mut rng, work, Some(slot), cold_start))
     }
 
+    /// Counts the request on its instance and, for CPU workers, books one.
     fn ticket(
         self: &Arc<Self>,
         replica: usize,
-        arrived: Instant,
-        rng: SmallRng,
+        now: Instant,
+        rng: &mut SmallRng,
+        work: Work,
         slot: Option<OwnedSemaphorePermit>,
         cold_start: Duration,
     ) -> Ticket {
-        self.replicas[replica]
-            .outstanding
-            .fetch_add(1, Ordering::AcqRel);
+        let target = &self.replicas[replica];
+        target.outstanding.fetch_add(1, Ordering::AcqRel);
+        let (arrived, booking) = match &target.workers {
+            Workers::Cores(pool) => {
+                let jitter = self.jitter.sample(rng);
+                let model_ms = self.spec.model.single_ms(work.payload_bytes, pool.speed) * jitter
+                    + work.spike_ms;
+                let cost = self.spec.model.wall(model_ms) + cold_start;
+                let gate = &self.gate;
+                let (arrived, started) =
+                    pool.book(|arrived, free| gate.serving_from(arrived.max(free)), cost);
+                (arrived, Some(Booking { started, cost }))
+            }
+            Workers::Accelerators { .. } => (now, None),
+        };
         Ticket {
             endpoint: Arc::clone(self),
             replica,
             arrived,
-            rng,
+            work,
+            booking,
             slot,
             cold_start,
         }
@@ -334,26 +373,16 @@ impl Endpoint {
 
 impl Ticket {
     /// Waits for a worker, then holds it for the request's service time.
-    pub(crate) async fn serve(
-        mut self,
-        payload_bytes: u64,
-        spike_ms: f64,
-    ) -> Result<Timing, ServeError> {
+    pub(crate) async fn serve(mut self) -> Result<Timing, ServeError> {
         let ep = Arc::clone(&self.endpoint);
-        match &ep.replicas[self.replica].workers {
-            Workers::Cores(pool) => {
+        match (&ep.replicas[self.replica].workers, self.booking) {
+            (Workers::Cores(pool), Some(Booking { started, cost })) => {
                 let permit = match self.slot.take() {
                     Some(permit) => permit,
                     None => pool.acquire().await.map_err(|_| ServeError::ShuttingDown)?,
                 };
-                let jitter = ep.jitter.sample(&mut self.rng);
-                let model_ms =
-                    ep.spec.model.single_ms(payload_bytes, pool.speed) * jitter + spike_ms;
-                let cost = ep.spec.model.wall(model_ms) + self.cold_start;
-                let arrived = self.arrived;
-                let started = pool.book(|free| ep.gate.serving_from(arrived.max(free)), cost);
                 let timing = |completed| Timing {
-                    arrived,
+                    arrived: self.arrived,
                     started,
                     completed,
                     cold_start: self.cold_start,
@@ -363,17 +392,18 @@ impl Ticket {
                     .map(timing)
                     .map_err(|end| ServeError::TimedOut(timing(end)))
             }
-            Workers::Accelerators { jobs } => {
+            (Workers::Accelerators { jobs }, _) => {
                 let (reply, answer) = oneshot::channel();
                 let job = BatchJob {
-                    payload_bytes,
-                    spike_ms,
+                    payload_bytes: self.work.payload_bytes,
+                    spike_ms: self.work.spike_ms,
                     arrived: self.arrived,
                     reply,
                 };
                 jobs.send(job).await.map_err(|_| ServeError::ShuttingDown)?;
                 answer.await.map_err(|_| ServeError::ShuttingDown)?
             }
+            (Workers::Cores(_), None) => Err(ServeError::ShuttingDown),
         }
     }
 }

@@ -40,18 +40,21 @@ impl CorePool {
         Arc::clone(&self.permits).try_acquire_owned()
     }
 
-    /// Books the worker that frees up first for `cost`, starting at `start_at(free)` (the
-    /// caller applies its arrival time, cold starts and stalls). Returns the start.
+    /// Books the worker that frees up first for `cost`. The arrival is stamped under the
+    /// ledger's lock, so bookings follow arrival order exactly; the request starts at
+    /// `start_at(arrival, free)` (the caller applies cold starts and stalls). Returns
+    /// (arrival, start).
     pub(crate) fn book(
         &self,
-        start_at: impl FnOnce(Instant) -> Instant,
+        start_at: impl FnOnce(Instant, Instant) -> Instant,
         cost: Duration,
-    ) -> Instant {
+    ) -> (Instant, Instant) {
         let mut free_at = self.free_at.lock().unwrap_or_else(PoisonError::into_inner);
-        let free = free_at.pop().map_or_else(Instant::now, |Reverse(t)| t);
-        let start = start_at(free);
+        let arrived = Instant::now();
+        let free = free_at.pop().map_or(arrived, |Reverse(t)| t);
+        let start = start_at(arrived, free);
         free_at.push(Reverse(start + cost));
-        start
+        (arrived, start)
     }
 }
 
@@ -65,14 +68,16 @@ mod tests {
         let t0 = Instant::now();
         let ms = Duration::from_millis;
         // Three arrivals at t0 needing 10 ms each on 2 workers: starts 0, 0, 10 ms.
-        let starts: Vec<_> = (0..3)
-            .map(|_| pool.book(|free| free.max(t0), ms(10)))
-            .collect();
+        let at_t0 = |_, free: Instant| free.max(t0);
+        let starts: Vec<_> = (0..3).map(|_| pool.book(at_t0, ms(10)).1).collect();
         assert_eq!(starts[0], starts[1]);
         assert_eq!(starts[2], starts[0] + ms(10));
         // A late arrival starts on arrival when a worker is already free.
         let late = t0 + ms(50);
-        assert_eq!(pool.book(|free| free.max(late), ms(1)), late);
+        assert_eq!(pool.book(|_, free| free.max(late), ms(1)).1, late);
+        // The arrival is stamped at booking time.
+        let (arrived, start) = pool.book(|arrived, free| arrived.max(free), ms(1));
+        assert!(start >= arrived);
     }
 
     #[tokio::test]

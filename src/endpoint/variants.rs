@@ -13,10 +13,10 @@ impl VariantNames {
     /// The id of `name`, adding it on first sight. Reads are shared; a write happens once
     /// per distinct name.
     pub fn id(&self, name: &str) -> u16 {
-        if let Ok(names) = self.names.read() {
-            if let Some(i) = names.iter().position(|n| n == name) {
-                return i as u16;
-            }
+        if let Ok(names) = self.names.read()
+            && let Some(i) = names.iter().position(|n| n == name)
+        {
+            return i as u16;
         }
         let Ok(mut names) = self.names.write() else {
             return u16::MAX;

@@ -28,10 +28,10 @@ pub(super) fn check(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> SageMa
             InvokeMode::Sync
         }
     };
-    if let Some(attrs) = &t.custom_attributes {
-        if attrs.get_ref().len() > 1024 {
-            c.on(attrs, "target.custom_attributes", format!("is {} characters; SageMaker accepts at most 1024", attrs.get_ref().len()), Some("shorten it".into()));
-        }
+    if let Some(attrs) = &t.custom_attributes
+        && attrs.get_ref().len() > 1024
+    {
+        c.on(attrs, "target.custom_attributes", format!("is {} characters; SageMaker accepts at most 1024", attrs.get_ref().len()), Some("shorten it".into()));
     }
     let endpoints = endpoints(c, t, sweep, mode);
     let input_location = t.input_location.as_ref().map(|l| l.get_ref().clone());

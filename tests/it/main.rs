@@ -2,6 +2,9 @@
 
 mod emulator;
 mod cli;
+mod compare;
 mod engine;
 mod report;
+mod sagemaker;
+mod search;
 mod support;

@@ -9,7 +9,7 @@
 //! waits for a cold start.
 
 use crate::emulator::clock::{self, Clock};
-use crate::emulator::endpoint::{ServeError, Timing};
+use crate::emulator::endpoint::{ServeError, Timing, Work};
 use crate::emulator::faults;
 use crate::emulator::routes::{self, ApiError, App};
 use crate::hosting::{ASYNC_INLINE_BODY_BYTES, Hosting};
@@ -145,11 +145,20 @@ async fn accept(
         return Err(ApiError::Reset);
     }
     let id = requested_id(headers).unwrap_or_else(|| inference_id(&mut rng));
-    let ticket = ep
-        .admit(rng)
-        .map_err(|r| ApiError::from_rejection(r, &ep))?;
+    let work = Work {
+        payload_bytes: bytes,
+        spike_ms: fault.spike_ms,
+    };
+    // An injected failure never reaches a worker; it fails as soon as it is accepted.
+    let ticket = match fault.error {
+        Some(_) => None,
+        None => Some(
+            ep.admit(rng, work)
+                .map_err(|r| ApiError::from_rejection(r, &ep))?,
+        ),
+    };
     let output_location = format!("s3://{OUTPUT_BUCKET}/{name}/{id}.out");
-    app.results().insert(Record {
+    let mut record = Record {
         id: id.clone(),
         output_location: output_location.clone(),
         status: Status::InProgress,
@@ -159,18 +168,23 @@ async fn accept(
         queue_ms: None,
         service_ms: None,
         error: None,
-    });
+    };
     // Simulate, in the background.
-    let results = app.results().clone();
-    let clock = app.clock();
-    let job_id = id.clone();
-    tokio::spawn(async move {
-        let outcome = match fault.error {
-            Some(kind) => Err((format!("{kind:?}: injected fault"), None)),
-            None => ticket.serve(bytes, fault.spike_ms).await.map_err(failure),
-        };
-        results.update(&job_id, |r| r.finish(clock, outcome));
-    });
+    match ticket {
+        Some(ticket) => {
+            app.results().insert(record);
+            let (results, clock, job_id) = (app.results().clone(), app.clock(), id.clone());
+            tokio::spawn(async move {
+                let outcome = ticket.serve().await.map_err(failure);
+                results.update(&job_id, |r| r.finish(clock, outcome));
+            });
+        }
+        None => {
+            let message = format!("{:?}: injected fault", fault.error.unwrap_or_default());
+            record.finish(app.clock(), Err((message, None)));
+            app.results().insert(record);
+        }
+    }
     // Respond.
     Ok(accepted(&id, &output_location))
 }

@@ -7,7 +7,7 @@ pub mod batch;
 pub(crate) mod realtime;
 pub mod serverless;
 
-use super::endpoint::{Endpoint, Rejection, Ticket};
+use super::endpoint::{Endpoint, Rejection, Ticket, Work};
 use super::faults;
 use super::routes::{self, ApiError};
 use crate::hosting::Hosting;
@@ -18,7 +18,7 @@ use rand::rngs::SmallRng;
 use std::sync::Arc;
 
 /// How a synchronous option admits a request: queue for a worker, or take a slot.
-type Admit = fn(&Arc<Endpoint>, SmallRng) -> Result<Ticket, Rejection>;
+type Admit = fn(&Arc<Endpoint>, SmallRng, Work) -> Result<Ticket, Rejection>;
 
 /// `InvokeEndpoint` for a synchronous hosting option.
 async fn invoke_sync(
@@ -35,10 +35,14 @@ async fn invoke_sync(
     // Admit.
     let mut rng = ep.next_rng();
     let spike_ms = apply_faults(&ep, &mut rng)?;
-    let ticket = admit(&ep, rng).map_err(|r| ApiError::from_rejection(r, &ep))?;
+    let work = Work {
+        payload_bytes: bytes,
+        spike_ms,
+    };
+    let ticket = admit(&ep, rng, work).map_err(|r| ApiError::from_rejection(r, &ep))?;
     // Simulate.
     let timing = ticket
-        .serve(bytes, spike_ms)
+        .serve()
         .await
         .map_err(|e| ApiError::from_serve(e, &ep))?;
     // Respond.

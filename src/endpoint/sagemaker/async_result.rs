@@ -34,14 +34,26 @@ struct AsyncResult {
 impl EmulatorResults {
     /// The result path of `endpoint_url` when it is on this machine; `None` otherwise (or if
     /// no HTTP client can be built, in which case replies end at acceptance).
-    pub(super) fn for_endpoint_url(endpoint_url: Option<&str>, timeout: Duration) -> Option<EmulatorResults> {
+    pub(super) fn for_endpoint_url(
+        endpoint_url: Option<&str>,
+        timeout: Duration,
+    ) -> Option<EmulatorResults> {
         let base = Url::parse(endpoint_url?).ok()?;
-        let host = base.host_str()?.trim_start_matches('[').trim_end_matches(']');
+        let host = base
+            .host_str()?
+            .trim_start_matches('[')
+            .trim_end_matches(']');
         let local = host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
         if !local {
             return None;
         }
-        let client = Client::builder().timeout(timeout).no_proxy().http1_only().tcp_nodelay(true).build().ok()?;
+        let client = Client::builder()
+            .timeout(timeout)
+            .no_proxy()
+            .http1_only()
+            .tcp_nodelay(true)
+            .build()
+            .ok()?;
         Some(EmulatorResults { client, base })
     }
 
@@ -63,8 +75,8 @@ impl EmulatorResults {
             let response = self.client.get(url.clone()).send().await?;
             if response.status() == StatusCode::OK {
                 let body = response.bytes().await?;
-                let result: AsyncResult =
-                    serde_json::from_slice(&body).map_err(|_| Failure::Status(ErrorKind::Http5xx))?;
+                let result: AsyncResult = serde_json::from_slice(&body)
+                    .map_err(|_| Failure::Status(ErrorKind::Http5xx))?;
                 return finished(&result, accepted);
             }
             read_answer(response).await?;
@@ -102,13 +114,24 @@ mod tests {
         assert!(EmulatorResults::for_endpoint_url(Some("http://127.0.0.1:8080"), t).is_some());
         assert!(EmulatorResults::for_endpoint_url(Some("http://localhost:8080"), t).is_some());
         assert!(EmulatorResults::for_endpoint_url(Some("http://[::1]:8080"), t).is_some());
-        assert!(EmulatorResults::for_endpoint_url(Some("https://runtime.sagemaker.us-east-1.amazonaws.com"), t).is_none());
+        assert!(
+            EmulatorResults::for_endpoint_url(
+                Some("https://runtime.sagemaker.us-east-1.amazonaws.com"),
+                t
+            )
+            .is_none()
+        );
         assert!(EmulatorResults::for_endpoint_url(None, t).is_none());
     }
 
     #[test]
     fn completion_counts_from_the_send() {
-        let result = AsyncResult { status: "Completed".into(), submitted_ms: 100.0, completed_ms: Some(150.0), error: None };
+        let result = AsyncResult {
+            status: "Completed".into(),
+            submitted_ms: 100.0,
+            completed_ms: Some(150.0),
+            error: None,
+        };
         let done = finished(&result, Duration::from_millis(4)).expect("completed");
         assert_eq!(done, Duration::from_millis(52));
     }
@@ -125,7 +148,10 @@ mod tests {
             Err(Failure::Status(k)) => Some(k),
             _ => None,
         };
-        assert_eq!(kind(&failed("ServiceUnavailable: shutting down")), Some(ErrorKind::ServiceUnavailable));
+        assert_eq!(
+            kind(&failed("ServiceUnavailable: shutting down")),
+            Some(ErrorKind::ServiceUnavailable)
+        );
         assert_eq!(kind(&failed("something odd")), Some(ErrorKind::ModelError));
     }
 }

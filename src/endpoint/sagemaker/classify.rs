@@ -59,9 +59,10 @@ impl Typed for InvokeEndpointAsyncError {
 /// failures (timeout, connect, I/O).
 pub(super) fn classify<E: Typed>(err: &SdkError<E>) -> ErrorKind {
     match err {
-        SdkError::ServiceError(ctx) => ctx.err().typed_kind().unwrap_or_else(|| {
-            ErrorKind::from_http(ctx.raw().status().as_u16(), ctx.err().code())
-        }),
+        SdkError::ServiceError(ctx) => ctx
+            .err()
+            .typed_kind()
+            .unwrap_or_else(|| ErrorKind::from_http(ctx.raw().status().as_u16(), ctx.err().code())),
         SdkError::TimeoutError(_) => ErrorKind::Timeout,
         SdkError::DispatchFailure(d) if d.is_timeout() => ErrorKind::Timeout,
         SdkError::DispatchFailure(_) if is_connect(err) => ErrorKind::Connect,
@@ -97,7 +98,9 @@ pub(super) fn probe_error<E: Typed>(
         SdkError::ServiceError(ctx) => {
             let code = ctx.err().code().filter(|c| AUTH_CODES.contains(c))?;
             Some(EndpointError::Credentials {
-                reason: format!("SageMaker refused the credentials for {target} ({code}); {remedy}"),
+                reason: format!(
+                    "SageMaker refused the credentials for {target} ({code}); {remedy}"
+                ),
             })
         }
         SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {

@@ -106,17 +106,22 @@ fn timeout_config(timeout: Duration) -> TimeoutConfig {
 
 /// Resolves credentials once; missing or expired ones become a message saying what to do,
 /// which never includes a key, token or signature.
-async fn check_credentials(sdk: &SdkConfig, settings: &SageMakerTarget) -> Result<(), EndpointError> {
+async fn check_credentials(
+    sdk: &SdkConfig,
+    settings: &SageMakerTarget,
+) -> Result<(), EndpointError> {
     let failed = |reason: String| EndpointError::Credentials {
         reason: format!("{reason}; {}", remedy(settings)),
     };
     let provider = sdk
         .credentials_provider()
         .ok_or_else(|| failed("no AWS credential provider is configured".into()))?;
-    let credentials = provider
-        .provide_credentials()
-        .await
-        .map_err(|e| failed(format!("no AWS credentials could be loaded ({})", error_chain(&e))))?;
+    let credentials = provider.provide_credentials().await.map_err(|e| {
+        failed(format!(
+            "no AWS credentials could be loaded ({})",
+            error_chain(&e)
+        ))
+    })?;
     match credentials.expiry() {
         Some(expiry) if expiry <= SystemTime::now() => {
             Err(failed("the AWS credentials found have expired".into()))

@@ -52,7 +52,8 @@ pub struct SageMakerEndpoint {
     endpoint_name: String,
     mode: InvokeMode,
     content_type: String,
-    headers: Headers,
+    /// Boxed: large and read once per request.
+    headers: Box<Headers>,
     /// Async: S3 URI of the input, `{bytes}` replaced by the payload size.
     input_location: Option<String>,
     timeout: Duration,
@@ -81,13 +82,18 @@ impl SageMakerEndpoint {
         let attempts = (settings.retries > 0).then(|| Arc::new(AttemptCounter::default()));
         let client = match &attempts {
             Some(counter) => {
-                let config = client.config().to_builder().interceptor(CountAttempts(Arc::clone(counter)));
+                let config = client
+                    .config()
+                    .to_builder()
+                    .interceptor(CountAttempts(Arc::clone(counter)));
                 Client::from_conf(config.build())
             }
             None => client,
         };
         let results = match settings.mode {
-            InvokeMode::Async => EmulatorResults::for_endpoint_url(settings.endpoint_url.as_deref(), timeout),
+            InvokeMode::Async => {
+                EmulatorResults::for_endpoint_url(settings.endpoint_url.as_deref(), timeout)
+            }
             InvokeMode::Sync => None,
         };
         SageMakerEndpoint {
@@ -95,14 +101,14 @@ impl SageMakerEndpoint {
             endpoint_name: endpoint_name.to_string(),
             mode: settings.mode,
             content_type: content_type.to_string(),
-            headers: Headers {
+            headers: Box::new(Headers {
                 accept: settings.accept.clone(),
                 custom_attributes: settings.custom_attributes.clone(),
                 target_model: settings.target_model.clone(),
                 target_variant: settings.target_variant.clone(),
                 target_container_hostname: settings.target_container_hostname.clone(),
                 inference_component: settings.inference_component.clone(),
-            },
+            }),
             input_location: settings.input_location.clone(),
             timeout,
             variants: VariantNames::default(),
@@ -138,13 +144,21 @@ impl SageMakerEndpoint {
         Ok(Reply {
             bytes_in: output.body().map_or(0, |b| b.as_ref().len() as u64),
             done_after: None,
-            variant: output.invoked_production_variant().map(|v| self.variants.id(v)),
+            variant: output
+                .invoked_production_variant()
+                .map(|v| self.variants.id(v)),
         })
     }
 
     /// One `InvokeEndpointAsync` for an input of `size` bytes at the input location.
-    async fn submit(&self, size: usize) -> Result<InvokeEndpointAsyncOutput, SdkError<InvokeEndpointAsyncError>> {
-        let location = self.input_location.as_deref().map(|l| l.replace("{bytes}", &size.to_string()));
+    async fn submit(
+        &self,
+        size: usize,
+    ) -> Result<InvokeEndpointAsyncOutput, SdkError<InvokeEndpointAsyncError>> {
+        let location = self
+            .input_location
+            .as_deref()
+            .map(|l| l.replace("{bytes}", &size.to_string()));
         self.client
             .invoke_endpoint_async()
             .endpoint_name(&self.endpoint_name)
@@ -168,7 +182,11 @@ impl SageMakerEndpoint {
             .wait(id, sent, accepted, self.timeout)
             .await
             .map_err(crate::endpoint::http::classify)?;
-        Ok(Reply { bytes_in: 0, done_after: Some(done), variant: None })
+        Ok(Reply {
+            bytes_in: 0,
+            done_after: Some(done),
+            variant: None,
+        })
     }
 }
 
@@ -179,8 +197,14 @@ fn display_name(endpoint_name: &str, settings: &SageMakerTarget) -> String {
         InvokeMode::Async => "InvokeEndpointAsync",
     };
     match &settings.endpoint_url {
-        Some(url) => format!("SageMaker {operation} {endpoint_name} ({}, via {url})", settings.region),
-        None => format!("SageMaker {operation} {endpoint_name} ({})", settings.region),
+        Some(url) => format!(
+            "SageMaker {operation} {endpoint_name} ({}, via {url})",
+            settings.region
+        ),
+        None => format!(
+            "SageMaker {operation} {endpoint_name} ({})",
+            settings.region
+        ),
     }
 }
 
@@ -194,10 +218,16 @@ impl Target for SageMakerEndpoint {
 
     async fn probe(&self, body: Bytes) -> Result<(), EndpointError> {
         let failure = match self.mode {
-            InvokeMode::Sync => self.invoke(body).await.err().and_then(|e| probe_error(&e, &self.name, &self.remedy)),
-            InvokeMode::Async => {
-                self.submit(body.len()).await.err().and_then(|e| probe_error(&e, &self.name, &self.remedy))
-            }
+            InvokeMode::Sync => self
+                .invoke(body)
+                .await
+                .err()
+                .and_then(|e| probe_error(&e, &self.name, &self.remedy)),
+            InvokeMode::Async => self
+                .submit(body.len())
+                .await
+                .err()
+                .and_then(|e| probe_error(&e, &self.name, &self.remedy)),
         };
         failure.map_or(Ok(()), Err)
     }

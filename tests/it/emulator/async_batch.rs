@@ -27,22 +27,40 @@ async fn async_invocations_answer_202_and_results_appear() {
             "az",
             Hosting::Async,
             "ml.m5.large",
-            Model { cold_start: Duration::from_secs(3), ..fixed(100.0, 0.5) },
+            Model {
+                cold_start: Duration::from_secs(3),
+                ..fixed(100.0, 0.5)
+            },
         )
     };
     let emu = start(vec![spec]).await;
     let http = client();
     let submitted = http
         .post(emu.async_url("az"))
-        .header("X-Amzn-SageMaker-InputLocation", "emulator://bytes/500000000")
+        .header(
+            "X-Amzn-SageMaker-InputLocation",
+            "emulator://bytes/500000000",
+        )
         .send()
         .await
         .expect("submit");
     assert_eq!(submitted.status(), 202);
-    let id = submitted.headers()["x-amzn-sagemaker-inferenceid"].to_str().expect("id").to_string();
-    let location = submitted.headers()["x-amzn-sagemaker-outputlocation"].to_str().expect("loc").to_string();
-    assert!(location.starts_with("s3://") && location.ends_with(&format!("{id}.out")), "{location}");
-    let path = submitted.headers()["x-emulator-result-path"].to_str().expect("path").to_string();
+    let id = submitted.headers()["x-amzn-sagemaker-inferenceid"]
+        .to_str()
+        .expect("id")
+        .to_string();
+    let location = submitted.headers()["x-amzn-sagemaker-outputlocation"]
+        .to_str()
+        .expect("loc")
+        .to_string();
+    assert!(
+        location.starts_with("s3://") && location.ends_with(&format!("{id}.out")),
+        "{location}"
+    );
+    let path = submitted.headers()["x-emulator-result-path"]
+        .to_str()
+        .expect("path")
+        .to_string();
     let body = json(submitted).await;
     assert_eq!(body["InferenceId"], id.as_str());
     assert_eq!(body["OutputLocation"], location.as_str());
@@ -50,30 +68,58 @@ async fn async_invocations_answer_202_and_results_appear() {
     let result = wait_for_result(&http, &format!("{}{path}", emu.base_url())).await;
     assert_eq!(result["status"], "Completed", "{result}");
     let f = |k: &str| result[k].as_f64().unwrap_or(f64::NAN);
-    assert!(f("submitted_ms") <= f("started_ms") && f("started_ms") <= f("completed_ms"), "{result}");
+    assert!(
+        f("submitted_ms") <= f("started_ms") && f("started_ms") <= f("completed_ms"),
+        "{result}"
+    );
     assert!((f("completed_ms") - f("submitted_ms") - f("queue_ms") - f("service_ms")).abs() < 0.01);
     assert!((49.0..70.0).contains(&f("service_ms")), "{result}");
     assert!(f("queue_ms") < 20.0, "a fresh endpoint is warm: {result}");
 
     // Idle past 2 s of model time (1 s wall): the endpoint scaled to zero, 1.5 s cold start.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let again = http.post(emu.async_url("az")).body("inline").send().await.expect("submit");
+    let again = http
+        .post(emu.async_url("az"))
+        .body("inline")
+        .send()
+        .await
+        .expect("submit");
     assert_eq!(again.status(), 202);
-    let path = again.headers()["x-emulator-result-path"].to_str().expect("path").to_string();
+    let path = again.headers()["x-emulator-result-path"]
+        .to_str()
+        .expect("path")
+        .to_string();
     let result = wait_for_result(&http, &format!("{}{path}", emu.base_url())).await;
-    assert!(result["queue_ms"].as_f64().unwrap_or(0.0) >= 1490.0, "cold start queued: {result}");
+    assert!(
+        result["queue_ms"].as_f64().unwrap_or(0.0) >= 1490.0,
+        "cold start queued: {result}"
+    );
     emu.stop().await;
 }
 
 #[tokio::test]
 async fn async_inputs_are_checked() {
-    let emu = start(vec![EndpointSpec::new("az", Hosting::Async, "ml.m5.large", fixed(1.0, 1.0))]).await;
+    let emu = start(vec![EndpointSpec::new(
+        "az",
+        Hosting::Async,
+        "ml.m5.large",
+        fixed(1.0, 1.0),
+    )])
+    .await;
     let http = client();
-    let inline = http.post(emu.async_url("az")).body(vec![0u8; 128_001]).send().await.expect("send");
+    let inline = http
+        .post(emu.async_url("az"))
+        .body(vec![0u8; 128_001])
+        .send()
+        .await
+        .expect("send");
     assert_eq!(classify(&inline), ErrorKind::Validation);
     let huge = http
         .post(emu.async_url("az"))
-        .header("X-Amzn-SageMaker-InputLocation", "emulator://bytes/1073741825")
+        .header(
+            "X-Amzn-SageMaker-InputLocation",
+            "emulator://bytes/1073741825",
+        )
         .send()
         .await
         .expect("send");
@@ -85,18 +131,33 @@ async fn async_inputs_are_checked() {
         .await
         .expect("send");
     assert_eq!(classify(&s3), ErrorKind::Validation);
-    let missing = http.get(format!("{}/async-results/none", emu.base_url())).send().await.expect("get");
+    let missing = http
+        .get(format!("{}/async-results/none", emu.base_url()))
+        .send()
+        .await
+        .expect("get");
     assert_eq!(missing.status(), 404);
     emu.stop().await;
 }
 
 #[tokio::test]
 async fn transform_jobs_report_duration_and_throughput() {
-    let emu = start(vec![EndpointSpec::new("bt", Hosting::Batch, "ml.m5.xlarge", fixed(10.0, 0.01))]).await;
+    let emu = start(vec![EndpointSpec::new(
+        "bt",
+        Hosting::Batch,
+        "ml.m5.xlarge",
+        fixed(10.0, 0.01),
+    )])
+    .await;
     let http = client();
     let url = format!("{}/transform-jobs", emu.base_url());
     let job = serde_json::json!({ "endpoint": "bt", "records": 4000, "record_bytes": 1024, "max_payload_mb": 1 });
-    let r = http.post(&url).body(job.to_string()).send().await.expect("job");
+    let r = http
+        .post(&url)
+        .body(job.to_string())
+        .send()
+        .await
+        .expect("job");
     assert_eq!(r.status(), 200);
     let estimate = json(r).await;
     // 1 MiB mini-batches of 1024 records at 10 ms each: 4 mini-batches on 4 workers, 10.24 s.
@@ -107,13 +168,23 @@ async fn transform_jobs_report_duration_and_throughput() {
     let wall = estimate["wall_seconds"].as_f64().expect("wall");
     assert!((0.09..0.3).contains(&wall), "time-scaled job took {wall} s");
     let bad = serde_json::json!({ "endpoint": "bt", "records": 1, "record_bytes": 1024, "max_payload_mb": 101 });
-    let r = http.post(&url).body(bad.to_string()).send().await.expect("job");
+    let r = http
+        .post(&url)
+        .body(bad.to_string())
+        .send()
+        .await
+        .expect("job");
     assert_eq!(classify(&r), ErrorKind::Validation);
     let by_type = serde_json::json!({
         "instance_type": "ml.g4dn.xlarge", "model": { "preset": "resnet50" },
         "records": 100, "record_bytes": 100000, "wait": false
     });
-    let r = http.post(&url).body(by_type.to_string()).send().await.expect("job");
+    let r = http
+        .post(&url)
+        .body(by_type.to_string())
+        .send()
+        .await
+        .expect("job");
     assert_eq!(r.status(), 200);
     assert_eq!(json(r).await["instance_type"], "ml.g4dn.xlarge");
     emu.stop().await;

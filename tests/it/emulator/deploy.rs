@@ -21,17 +21,43 @@ async fn gpu_instances_cannot_host_serverless() {
         ..EndpointSpec::serverless("sl", 2048, 5, Model::preset("bert-base").expect("preset"))
     };
     let err = deploy(spec).await;
-    assert!(matches!(err, EmulatorError::Deploy(DeployError::AcceleratorOnServerless { .. })), "{err}");
-    assert!(err.to_string().contains("host it real-time or async"), "{err}");
+    assert!(
+        matches!(
+            err,
+            EmulatorError::Deploy(DeployError::AcceleratorOnServerless { .. })
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("host it real-time or async"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn a_model_too_big_for_its_memory_is_refused() {
     let llm = Model::preset("llm-small").expect("preset");
-    let err = deploy(EndpointSpec::new("llm", Hosting::RealTime, "ml.c5.large", Model { memory_mb: 8192, ..llm.clone() })).await;
-    assert!(err.to_string().contains("needs 8192 MB but ml.c5.large has 4096 MB"), "{err}");
+    let err = deploy(EndpointSpec::new(
+        "llm",
+        Hosting::RealTime,
+        "ml.c5.large",
+        Model {
+            memory_mb: 8192,
+            ..llm.clone()
+        },
+    ))
+    .await;
+    assert!(
+        err.to_string()
+            .contains("needs 8192 MB but ml.c5.large has 4096 MB"),
+        "{err}"
+    );
     let err = deploy(EndpointSpec::serverless("llm", 1024, 5, llm)).await;
-    assert!(err.to_string().contains("pick a larger serverless memory size"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("pick a larger serverless memory size"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -39,7 +65,10 @@ async fn unknown_instance_types_list_close_matches() {
     let spec = EndpointSpec::new("e", Hosting::RealTime, "ml.g4dn.xlrage", Model::custom(1.0));
     let err = deploy(spec).await;
     let text = err.to_string();
-    assert!(text.contains("unknown instance type `ml.g4dn.xlrage`"), "{text}");
+    assert!(
+        text.contains("unknown instance type `ml.g4dn.xlrage`"),
+        "{text}"
+    );
     assert!(text.contains("did you mean ml.g4dn.xlarge"), "{text}");
 }
 
@@ -69,6 +98,10 @@ async fn emulator_files_load_and_validate() {
     assert_eq!(specs[1].model.time_scale, 0.1);
     let emu = super::start(specs).await;
     emu.stop().await;
-    let missing = EmulatorFile::load(std::path::Path::new("/nonexistent/emulator.toml")).unwrap_err();
-    assert!(missing.to_string().contains("cannot read emulator file"), "{missing}");
+    let missing =
+        EmulatorFile::load(std::path::Path::new("/nonexistent/emulator.toml")).unwrap_err();
+    assert!(
+        missing.to_string().contains("cannot read emulator file"),
+        "{missing}"
+    );
 }

@@ -15,7 +15,9 @@ use std::net::SocketAddr;
 /// Starts an emulator with these endpoints on an ephemeral loopback port.
 pub async fn start(endpoints: Vec<EndpointSpec>) -> Running {
     let any: SocketAddr = "127.0.0.1:0".parse().expect("address");
-    Running::start(any, endpoints).await.expect("emulator starts")
+    Running::start(any, endpoints)
+        .await
+        .expect("emulator starts")
 }
 
 /// A client with a bounded timeout, so no test can hang on a request.

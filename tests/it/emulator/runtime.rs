@@ -18,25 +18,52 @@ async fn payload_limits_answer_validation_errors() {
     let cases = [("rt", 6_291_456usize), ("sl", 4_194_304)];
     for (name, limit) in cases {
         let url = emu.invocations_url(name);
-        let at_limit = http.post(&url).body(vec![0u8; limit]).send().await.expect("send");
+        let at_limit = http
+            .post(&url)
+            .body(vec![0u8; limit])
+            .send()
+            .await
+            .expect("send");
         assert_eq!(at_limit.status(), 200, "{name} at its limit");
-        let over = http.post(&url).body(vec![0u8; limit + 1]).send().await.expect("send");
+        let over = http
+            .post(&url)
+            .body(vec![0u8; limit + 1])
+            .send()
+            .await
+            .expect("send");
         assert_eq!(over.status(), 400, "{name} over its limit");
         assert_eq!(classify(&over), ErrorKind::Validation);
         let body = json(over).await;
-        assert!(body["message"].as_str().unwrap_or("").contains("exceeds"), "{body}");
+        assert!(
+            body["message"].as_str().unwrap_or("").contains("exceeds"),
+            "{body}"
+        );
     }
     emu.stop().await;
 }
 
 #[tokio::test]
 async fn unknown_endpoint_is_a_validation_error() {
-    let emu = start(vec![EndpointSpec::new("known", Hosting::RealTime, "ml.m5.large", fixed(0.0, 1.0))]).await;
-    let response = client().post(emu.invocations_url("nope")).body("x").send().await.expect("send");
+    let emu = start(vec![EndpointSpec::new(
+        "known",
+        Hosting::RealTime,
+        "ml.m5.large",
+        fixed(0.0, 1.0),
+    )])
+    .await;
+    let response = client()
+        .post(emu.invocations_url("nope"))
+        .body("x")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(response.status(), 400);
     assert_eq!(classify(&response), ErrorKind::Validation);
     let body = json(response).await;
-    assert_eq!(body["message"], "Endpoint nope of account 123456789012 not found.");
+    assert_eq!(
+        body["message"],
+        "Endpoint nope of account 123456789012 not found."
+    );
     emu.stop().await;
 }
 
@@ -59,7 +86,10 @@ async fn target_variant_is_honoured_and_echoed() {
         .await
         .expect("send");
     assert_eq!(targeted.status(), 200);
-    assert_eq!(targeted.headers()["x-amzn-invoked-production-variant"], "Blue");
+    assert_eq!(
+        targeted.headers()["x-amzn-invoked-production-variant"],
+        "Blue"
+    );
     let unknown = http
         .post(&url)
         .header("X-Amzn-SageMaker-Target-Variant", "Green")
@@ -83,13 +113,29 @@ async fn target_variant_is_honoured_and_echoed() {
 #[tokio::test]
 async fn processing_past_sixty_seconds_is_a_model_error() {
     // 61 s of model time at time_scale 0.001 = 61 ms; the 60 s limit becomes 60 ms.
-    let emu = start(vec![EndpointSpec::new("slow", Hosting::RealTime, "ml.m5.large", fixed(61_000.0, 0.001))]).await;
-    let response = client().post(emu.invocations_url("slow")).body("x").send().await.expect("send");
+    let emu = start(vec![EndpointSpec::new(
+        "slow",
+        Hosting::RealTime,
+        "ml.m5.large",
+        fixed(61_000.0, 0.001),
+    )])
+    .await;
+    let response = client()
+        .post(emu.invocations_url("slow"))
+        .body("x")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(response.status(), 424);
     assert_eq!(classify(&response), ErrorKind::ModelError);
     let body = json(response).await;
     assert_eq!(body["OriginalStatusCode"], 0);
-    assert!(body["LogStreamArn"].as_str().unwrap_or("").contains("/aws/sagemaker/Endpoints/slow"));
+    assert!(
+        body["LogStreamArn"]
+            .as_str()
+            .unwrap_or("")
+            .contains("/aws/sagemaker/Endpoints/slow")
+    );
     emu.stop().await;
 }
 
@@ -106,8 +152,17 @@ async fn a_full_queue_answers_service_unavailable() {
     let sends = (0..5).map(|_| http.post(&url).body("x").send());
     let answers = send_all(sends).await;
     let refused: Vec<_> = answers.iter().filter(|r| r.status() == 503).collect();
-    assert_eq!(refused.len(), 2, "{:?}", answers.iter().map(|r| r.status()).collect::<Vec<_>>());
-    assert!(refused.iter().all(|r| classify(r) == ErrorKind::ServiceUnavailable));
+    assert_eq!(
+        refused.len(),
+        2,
+        "{:?}",
+        answers.iter().map(|r| r.status()).collect::<Vec<_>>()
+    );
+    assert!(
+        refused
+            .iter()
+            .all(|r| classify(r) == ErrorKind::ServiceUnavailable)
+    );
     emu.stop().await;
 }
 
@@ -127,7 +182,10 @@ async fn least_outstanding_routing_uses_every_instance() {
         let queue = header_f64(answer, "x-emulator-queue-ms").expect("queue header");
         assert!(queue < 20.0, "queued {queue} ms");
         let service = header_f64(answer, "x-emulator-service-ms").expect("service header");
-        assert!((100.0 / 0.8 - 5.0..100.0 / 0.8 + 30.0).contains(&service), "service {service} ms");
+        assert!(
+            (100.0 / 0.8 - 5.0..100.0 / 0.8 + 30.0).contains(&service),
+            "service {service} ms"
+        );
     }
     emu.stop().await;
 }
@@ -136,19 +194,52 @@ async fn least_outstanding_routing_uses_every_instance() {
 async fn container_contract_and_listing() {
     let emu = start(vec![
         EndpointSpec::new("first", Hosting::RealTime, "ml.m5.large", fixed(0.0, 1.0)),
-        EndpointSpec::new("second", Hosting::Async, "ml.m5.large", Model::preset("tiny-mlp").expect("preset")),
+        EndpointSpec::new(
+            "second",
+            Hosting::Async,
+            "ml.m5.large",
+            Model::preset("tiny-mlp").expect("preset"),
+        ),
     ])
     .await;
     let http = client();
     let base = emu.base_url();
-    assert_eq!(http.get(format!("{base}/ping")).send().await.expect("ping").status(), 200);
-    let invoked = http.post(format!("{base}/invocations")).body("abc").send().await.expect("send");
+    assert_eq!(
+        http.get(format!("{base}/ping"))
+            .send()
+            .await
+            .expect("ping")
+            .status(),
+        200
+    );
+    let invoked = http
+        .post(format!("{base}/invocations"))
+        .body("abc")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(invoked.status(), 200);
     assert_eq!(json(invoked).await["input_bytes"], 3);
-    let list = json(http.get(format!("{base}/endpoints")).send().await.expect("list")).await;
-    let names: Vec<_> = list.as_array().expect("array").iter().map(|e| e["name"].clone()).collect();
+    let list = json(
+        http.get(format!("{base}/endpoints"))
+            .send()
+            .await
+            .expect("list"),
+    )
+    .await;
+    let names: Vec<_> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|e| e["name"].clone())
+        .collect();
     assert_eq!(names, ["first", "second"]);
-    let wrong_api = http.post(emu.invocations_url("second")).body("x").send().await.expect("send");
+    let wrong_api = http
+        .post(emu.invocations_url("second"))
+        .body("x")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(classify(&wrong_api), ErrorKind::Validation);
     emu.stop().await;
 }

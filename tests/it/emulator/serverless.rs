@@ -31,36 +31,64 @@ async fn cold_start_after_idle_and_on_scale_out_only() {
     assert!(header_f64(&first, "x-emulator-service-ms").expect("service") >= 100.0);
 
     let warm = invoke().await.expect("second");
-    assert_eq!(header_f64(&warm, COLD), None, "a warm slot has no cold start");
+    assert_eq!(
+        header_f64(&warm, COLD),
+        None,
+        "a warm slot has no cold start"
+    );
     assert!(header_f64(&warm, "x-emulator-service-ms").expect("service") < 50.0);
 
     // Two at once: one slot is warm, the second is a scale-out and starts cold.
     let pair = send_all((0..2).map(|_| http.post(&url).body("x").send())).await;
-    let colds = pair.iter().filter(|r| header_f64(r, COLD).is_some()).count();
+    let colds = pair
+        .iter()
+        .filter(|r| header_f64(r, COLD).is_some())
+        .count();
     assert_eq!(colds, 1, "only the new slot is cold");
     let pair = send_all((0..2).map(|_| http.post(&url).body("x").send())).await;
-    assert!(pair.iter().all(|r| header_f64(r, COLD).is_none()), "both slots warm now");
+    assert!(
+        pair.iter().all(|r| header_f64(r, COLD).is_none()),
+        "both slots warm now"
+    );
 
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after_idle = invoke().await.expect("after idle");
-    assert!(header_f64(&after_idle, COLD).is_some(), "idle endpoint scaled to zero");
+    assert!(
+        header_f64(&after_idle, COLD).is_some(),
+        "idle endpoint scaled to zero"
+    );
     emu.stop().await;
 }
 
 #[tokio::test]
 async fn requests_above_max_concurrency_are_throttled() {
-    let emu = start(vec![EndpointSpec::serverless("sl", 2048, 2, fixed(300.0, 1.0))]).await;
+    let emu = start(vec![EndpointSpec::serverless(
+        "sl",
+        2048,
+        2,
+        fixed(300.0, 1.0),
+    )])
+    .await;
     let http = client();
     let url = emu.invocations_url("sl");
     let answers = send_all((0..5).map(|_| http.post(&url).body("x").send())).await;
     let throttled: Vec<_> = answers.iter().filter(|r| r.status() == 400).collect();
-    assert_eq!(throttled.len(), 3, "{:?}", answers.iter().map(|r| r.status()).collect::<Vec<_>>());
-    assert!(throttled.iter().all(|r| classify(r) == ErrorKind::Throttled));
-    assert!(
-        throttled.iter().all(|r| r.headers()["x-amzn-errortype"]
-            .to_str()
-            .is_ok_and(|t| t.starts_with("ThrottlingException:")))
+    assert_eq!(
+        throttled.len(),
+        3,
+        "{:?}",
+        answers.iter().map(|r| r.status()).collect::<Vec<_>>()
     );
+    assert!(
+        throttled
+            .iter()
+            .all(|r| classify(r) == ErrorKind::Throttled)
+    );
+    assert!(throttled.iter().all(|r| {
+        r.headers()["x-amzn-errortype"]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("ThrottlingException:"))
+    }));
     assert_eq!(answers.iter().filter(|r| r.status() == 200).count(), 2);
     emu.stop().await;
 }
@@ -77,7 +105,12 @@ async fn more_memory_serves_faster() {
     let mut service = Vec::new();
     for name in ["small", "large"] {
         // The first request pays no cold start (cold_start is 0 for this model).
-        let r = http.post(emu.invocations_url(name)).body("x").send().await.expect("send");
+        let r = http
+            .post(emu.invocations_url(name))
+            .body("x")
+            .send()
+            .await
+            .expect("send");
         service.push(header_f64(&r, "x-emulator-service-ms").expect("service"));
     }
     // 1 GB = 0.5× an m5 core (100 ms → 200 ms, × 0.5 scale); 6 GB = 2× (25 ms).

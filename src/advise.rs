@@ -35,11 +35,21 @@ fn options(profile: &Profile) -> Options {
 }
 
 /// The recommendation for the profile's SLA, when it has one.
-pub fn advise(profile: &Profile, table: &PriceTable, cells: &[CellSummary]) -> Option<Recommendation> {
+pub fn advise(
+    profile: &Profile,
+    table: &PriceTable,
+    cells: &[CellSummary],
+) -> Option<Recommendation> {
     let sla = profile.sla.as_ref()?;
     let prices = Prices {
         table,
         region: &profile.pricing.region,
     };
-    Some(recommend(cells, sla, profile.traffic.as_ref(), prices, &options(profile)))
+    Some(recommend(
+        cells,
+        sla,
+        profile.traffic.as_ref(),
+        prices,
+        &options(profile),
+    ))
 }

@@ -2,9 +2,9 @@
 //! results → report. Returns the exit code of DESIGN.md §8.
 
 use crate::cli::{RunArgs, ValidateArgs};
-use crate::endpoint::http::{self, ClientSettings, HttpTarget};
 use crate::emulator_target::Route;
 use crate::endpoint::async_http::AsyncHttpTarget;
+use crate::endpoint::http::{self, ClientSettings, HttpTarget};
 use crate::endpoint::{AnyTarget, EndpointError, Target};
 use crate::payload::{self, PayloadError};
 use crate::plan::{Plan, Variant};
@@ -106,7 +106,11 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
     crate::emulator_target::check(&profile, &plan)?;
     let prices = crate::advise::prices_for(&profile, &plan).map_err(AppError::Pricing)?;
     if args.dry_run {
-        ignore_broken_pipe(print_plan(&mut std::io::stdout().lock(), &args.profile, &plan))?;
+        ignore_broken_pipe(print_plan(
+            &mut std::io::stdout().lock(),
+            &args.profile,
+            &plan,
+        ))?;
         return Ok(ExitCode::from(exit::OK));
     }
     let cancel = cancel_on_ctrl_c();
@@ -119,7 +123,11 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
     probe_targets(&profile, &plan, &targets).await?;
     let mut folder = open_run_folder(args, &profile, &plan)?;
     let mut progress = Progress::new(&plan, args.quiet);
-    let ctx = Context { profile: &profile, targets: &targets, cancel: cancel.clone() };
+    let ctx = Context {
+        profile: &profile,
+        targets: &targets,
+        cancel: cancel.clone(),
+    };
     let outcome = runner::run_plan(&plan, &ctx, &mut folder, &mut progress).await;
     progress.finish();
     if let Some(running) = deployed {
@@ -132,17 +140,25 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         folder.write()?;
         write_recommendation(&folder.dir, rec)?;
     }
-    let formats = crate::report::Formats::only(&[Format::Hgrm, Format::Md, Format::Html, Format::Junit]);
+    let formats =
+        crate::report::Formats::only(&[Format::Hgrm, Format::Md, Format::Html, Format::Junit]);
     crate::report::write_all(&folder.dir, &folder.summary, &formats).map_err(AppError::Report)?;
     let summary = &folder.summary;
     let mut stdout = std::io::stdout().lock();
     let printed = table::write(&summary.cells, &mut stdout).and_then(|()| match &recommendation {
-        Some(rec) => writeln!(stdout).and_then(|()| crate::report::recommendation::write_text(rec, &mut stdout)),
+        Some(rec) => writeln!(stdout)
+            .and_then(|()| crate::report::recommendation::write_text(rec, &mut stdout)),
         None => Ok(()),
     });
-    ignore_broken_pipe(printed.and_then(|()| writeln!(stdout, "\nResults: {}", folder.dir.display())))?;
+    ignore_broken_pipe(
+        printed.and_then(|()| writeln!(stdout, "\nResults: {}", folder.dir.display())),
+    )?;
     if summary.interrupted || *cancel.borrow() {
-        eprintln!("Interrupted: {} cells measured and saved in {}.", summary.cells.len(), folder.dir.display());
+        eprintln!(
+            "Interrupted: {} cells measured and saved in {}.",
+            summary.cells.len(),
+            folder.dir.display()
+        );
         return Ok(ExitCode::from(exit::INTERRUPTED));
     }
     let accounting = accounting_exit(&summary.cells);
@@ -151,7 +167,8 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
     }
     drop(stdout);
     let regressed = match &args.baseline {
-        Some(baseline) => crate::compare::compare_runs(baseline, &folder.dir, &[], None).map_err(AppError::Compare)?,
+        Some(baseline) => crate::compare::compare_runs(baseline, &folder.dir, &[], None)
+            .map_err(AppError::Compare)?,
         None => false,
     };
     let sla_missed = recommendation.as_ref().is_some_and(|r| r.choice.is_none());
@@ -159,20 +176,36 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         eprintln!("No candidate meets the SLA; see the nearest miss above.");
     }
     if args.save_baseline && !regressed {
-        let out_root = args.out.clone().unwrap_or_else(|| profile.report_dir.clone());
-        let saved = crate::compare::save_baseline(&folder.dir, &out_root, &profile.name).map_err(AppError::Compare)?;
+        let out_root = args
+            .out
+            .clone()
+            .unwrap_or_else(|| profile.report_dir.clone());
+        let saved = crate::compare::save_baseline(&folder.dir, &out_root, &profile.name)
+            .map_err(AppError::Compare)?;
         eprintln!("Saved as the baseline: {}", saved.display());
     } else if args.save_baseline {
-        eprintln!("Not saved as the baseline: this run regressed against {}.", args.baseline.as_deref().unwrap_or(Path::new("-")).display());
+        eprintln!(
+            "Not saved as the baseline: this run regressed against {}.",
+            args.baseline.as_deref().unwrap_or(Path::new("-")).display()
+        );
     }
-    Ok(ExitCode::from(if regressed || sla_missed { exit::FAILED_CHECK } else { exit::OK }))
+    Ok(ExitCode::from(if regressed || sla_missed {
+        exit::FAILED_CHECK
+    } else {
+        exit::OK
+    }))
 }
 
 /// Writes recommendation.md into the run folder.
-fn write_recommendation(dir: &Path, rec: &crate::recommend::Recommendation) -> Result<(), AppError> {
+fn write_recommendation(
+    dir: &Path,
+    rec: &crate::recommend::Recommendation,
+) -> Result<(), AppError> {
     let path = dir.join("recommendation.md");
-    files::write_atomic(&path, |w| crate::report::recommendation::write_markdown(rec, w))
-        .map_err(|source| AppError::Write { path, source })
+    files::write_atomic(&path, |w| {
+        crate::report::recommendation::write_markdown(rec, w)
+    })
+    .map_err(|source| AppError::Write { path, source })
 }
 
 /// A channel that turns true on Ctrl-C.
@@ -190,11 +223,23 @@ fn cancel_on_ctrl_c() -> watch::Receiver<bool> {
 
 /// Creates `<report dir>/<name>-<UTC>/` and writes an empty summary into it.
 fn open_run_folder(args: &RunArgs, profile: &Profile, plan: &Plan) -> Result<RunFolder, AppError> {
-    let out_root = args.out.clone().unwrap_or_else(|| profile.report_dir.clone());
+    let out_root = args
+        .out
+        .clone()
+        .unwrap_or_else(|| profile.report_dir.clone());
     let started = SystemTime::now();
-    let dir = files::create_run_dir(&out_root, &profile.name, started)
-        .map_err(|source| AppError::Write { path: out_root.clone(), source })?;
-    let summary = Summary::start(profile, &args.profile.display().to_string(), plan.cells.len(), files::rfc3339(started));
+    let dir = files::create_run_dir(&out_root, &profile.name, started).map_err(|source| {
+        AppError::Write {
+            path: out_root.clone(),
+            source,
+        }
+    })?;
+    let summary = Summary::start(
+        profile,
+        &args.profile.display().to_string(),
+        plan.cells.len(),
+        files::rfc3339(started),
+    );
     let mut folder = RunFolder { dir, summary };
     folder.write()?;
     Ok(folder)
@@ -202,11 +247,17 @@ fn open_run_folder(args: &RunArgs, profile: &Profile, plan: &Plan) -> Result<Run
 
 /// A cell whose accounting does not balance means lost measurements: report it as aborted.
 fn accounting_exit(cells: &[CellSummary]) -> u8 {
-    let broken: Vec<usize> = cells.iter().filter(|c| !c.accounting_ok).map(|c| c.index).collect();
+    let broken: Vec<usize> = cells
+        .iter()
+        .filter(|c| !c.accounting_ok)
+        .map(|c| c.index)
+        .collect();
     if broken.is_empty() {
         return exit::OK;
     }
-    eprintln!("error: accounting does not balance (sent ≠ ok + errors + cancelled) in cells {broken:?}");
+    eprintln!(
+        "error: accounting does not balance (sent ≠ ok + errors + cancelled) in cells {broken:?}"
+    );
     exit::TARGET
 }
 
@@ -227,9 +278,21 @@ fn http_routes(profile: &Profile, plan: &Plan) -> BTreeMap<Variant, Route> {
         .collect()
 }
 
-fn build_targets(profile: &Profile, plan: &Plan, routes: &BTreeMap<Variant, Route>) -> Result<BTreeMap<Variant, Arc<AnyTarget>>, AppError> {
-    let max_in_flight = plan.cells.iter().map(|c| c.load.max_in_flight()).max().unwrap_or(1);
-    let client = http::client(&ClientSettings { timeout: profile.timeout, max_in_flight: max_in_flight as usize })?;
+fn build_targets(
+    profile: &Profile,
+    plan: &Plan,
+    routes: &BTreeMap<Variant, Route>,
+) -> Result<BTreeMap<Variant, Arc<AnyTarget>>, AppError> {
+    let max_in_flight = plan
+        .cells
+        .iter()
+        .map(|c| c.load.max_in_flight())
+        .max()
+        .unwrap_or(1);
+    let client = http::client(&ClientSettings {
+        timeout: profile.timeout,
+        max_in_flight: max_in_flight as usize,
+    })?;
     let (method, headers) = match &profile.target {
         TargetSpec::Http(h) => (h.method.as_str(), h.headers.clone()),
         TargetSpec::Emulator(_) | TargetSpec::Sagemaker(_) => ("POST", BTreeMap::new()),
@@ -238,8 +301,19 @@ fn build_targets(profile: &Profile, plan: &Plan, routes: &BTreeMap<Variant, Rout
     let mut out = BTreeMap::new();
     for (variant, route) in routes {
         let target = match route {
-            Route::Sync(url) => AnyTarget::Http(HttpTarget::new(client.clone(), method, url, content_type, &headers)?),
-            Route::Async(url) => AnyTarget::Async(AsyncHttpTarget::new(client.clone(), url, content_type, profile.timeout)?),
+            Route::Sync(url) => AnyTarget::Http(HttpTarget::new(
+                client.clone(),
+                method,
+                url,
+                content_type,
+                &headers,
+            )?),
+            Route::Async(url) => AnyTarget::Async(AsyncHttpTarget::new(
+                client.clone(),
+                url,
+                content_type,
+                profile.timeout,
+            )?),
         };
         out.insert(variant.clone(), Arc::new(target));
     }
@@ -248,7 +322,11 @@ fn build_targets(profile: &Profile, plan: &Plan, routes: &BTreeMap<Variant, Rout
 
 /// Sends one request to each target before any load: an unreachable target fails the run
 /// at once (exit 3) instead of as thousands of connect errors.
-async fn probe_targets(profile: &Profile, plan: &Plan, targets: &BTreeMap<Variant, Arc<AnyTarget>>) -> Result<(), AppError> {
+async fn probe_targets(
+    profile: &Profile,
+    plan: &Plan,
+    targets: &BTreeMap<Variant, Arc<AnyTarget>>,
+) -> Result<(), AppError> {
     let size = plan.cells.first().map_or(0, |c| c.payload_bytes);
     let body = payload::build(&profile.payload.source, size, profile.sweep.seed)?.get(0);
     for target in targets.values() {
@@ -325,5 +403,9 @@ fn ignore_broken_pipe(result: std::io::Result<()>) -> Result<(), AppError> {
 /// `loadtest compare`: judges a run against a baseline; exit 1 on a regression.
 pub fn compare(args: &crate::cli::CompareArgs) -> Result<ExitCode, AppError> {
     let regressed = crate::compare::cli_compare(args).map_err(AppError::Compare)?;
-    Ok(ExitCode::from(if regressed { exit::FAILED_CHECK } else { exit::OK }))
+    Ok(ExitCode::from(if regressed {
+        exit::FAILED_CHECK
+    } else {
+        exit::OK
+    }))
 }

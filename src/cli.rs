@@ -17,22 +17,32 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a profile's sweep and write results.csv and summary.json.
-    #[command(after_help = "Example:\n  loadtest run profiles/quickstart.toml\n  loadtest run profiles/http-example.toml --out /tmp/runs --quiet")]
+    #[command(
+        after_help = "Example:\n  loadtest run profiles/quickstart.toml\n  loadtest run profiles/http-example.toml --out /tmp/runs --quiet"
+    )]
     Run(RunArgs),
     /// Check a profile and print its plan, without sending anything.
     #[command(after_help = "Example:\n  loadtest validate profiles/quickstart.toml")]
     Validate(ValidateArgs),
     /// Compare a run with a baseline; exit 1 when something got worse.
-    #[command(after_help = "Example:\n  loadtest compare reports/baseline-quickstart reports/quickstart-20261128T120000Z\n  loadtest compare base/summary.json new/summary.json --threshold p99=5%")]
+    #[command(
+        after_help = "Example:\n  loadtest compare reports/baseline-quickstart reports/quickstart-20261128T120000Z\n  loadtest compare base/summary.json new/summary.json --threshold p99=5%"
+    )]
     Compare(CompareArgs),
     /// Rebuild a run folder's reports from its summary.json.
-    #[command(after_help = "Example:\n  loadtest report reports/quickstart-20261128T120000Z\n  loadtest report reports/quickstart-20261128T120000Z --format html,md")]
+    #[command(
+        after_help = "Example:\n  loadtest report reports/quickstart-20261128T120000Z\n  loadtest report reports/quickstart-20261128T120000Z --format html,md"
+    )]
     Report(ReportArgs),
     /// Print the price table (embedded, or with your overrides) and its date.
-    #[command(after_help = "Example:\n  loadtest prices\n  loadtest prices --region us-east-1 --file my-prices.csv")]
+    #[command(
+        after_help = "Example:\n  loadtest prices\n  loadtest prices --region us-east-1 --file my-prices.csv"
+    )]
     Prices(PricesArgs),
     /// Serve the emulator of SageMaker hosting until Ctrl-C.
-    #[command(after_help = "Example:\n  loadtest emulate --listen 127.0.0.1:8080\n  curl -X POST --data-binary @body.bin http://127.0.0.1:8080/endpoints/<name>/invocations")]
+    #[command(
+        after_help = "Example:\n  loadtest emulate --listen 127.0.0.1:8080\n  curl -X POST --data-binary @body.bin http://127.0.0.1:8080/endpoints/<name>/invocations"
+    )]
     Emulate(EmulateArgs),
 }
 

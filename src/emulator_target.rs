@@ -50,7 +50,10 @@ fn spec(emu: &EmulatorTarget, variant: &Variant, time_scale: Option<f64>) -> End
     let name = endpoint_name(variant);
     let hosting = variant.hosting.unwrap_or(Hosting::RealTime);
     let instance = variant.instance.as_deref().unwrap_or_default();
-    let mut spec = match instance.strip_prefix("serverless-").and_then(|mb| mb.parse().ok()) {
+    let mut spec = match instance
+        .strip_prefix("serverless-")
+        .and_then(|mb| mb.parse().ok())
+    {
         Some(mb) if hosting == Hosting::Serverless => {
             EndpointSpec::serverless(&name, mb, emu.max_concurrency, model)
         }
@@ -61,14 +64,23 @@ fn spec(emu: &EmulatorTarget, variant: &Variant, time_scale: Option<f64>) -> End
     spec
 }
 
-fn specs(profile: &Profile, plan: &Plan, time_scale: Option<f64>) -> Option<Vec<(Variant, EndpointSpec)>> {
+fn specs(
+    profile: &Profile,
+    plan: &Plan,
+    time_scale: Option<f64>,
+) -> Option<Vec<(Variant, EndpointSpec)>> {
     let Target::Emulator(emu) = &profile.target else {
         return None;
     };
-    Some(plan.variants().into_iter().map(|v| {
-        let s = spec(emu, &v, time_scale);
-        (v, s)
-    }).collect())
+    Some(
+        plan.variants()
+            .into_iter()
+            .map(|v| {
+                let s = spec(emu, &v, time_scale);
+                (v, s)
+            })
+            .collect(),
+    )
 }
 
 /// Checks that every endpoint of the plan can be deployed (exit 2 otherwise).
@@ -80,7 +92,11 @@ pub fn check(profile: &Profile, plan: &Plan) -> Result<(), EmulatorError> {
 }
 
 /// Starts the emulator when the profile targets it; `None` for other targets.
-pub async fn start(profile: &Profile, plan: &Plan, time_scale: Option<f64>) -> Result<Option<Deployed>, EmulatorError> {
+pub async fn start(
+    profile: &Profile,
+    plan: &Plan,
+    time_scale: Option<f64>,
+) -> Result<Option<Deployed>, EmulatorError> {
     let Some(specs) = specs(profile, plan, time_scale) else {
         return Ok(None);
     };

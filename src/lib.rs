@@ -10,25 +10,25 @@
 //!                                  results (csv, json) ──► report
 //! ```
 
-pub mod emulator;
-pub mod hosting;
-pub mod sample;
-pub mod payload;
-pub mod profile;
-pub mod recorder;
-pub mod plan;
-pub mod pricing;
-pub mod sla;
-pub mod recommend;
-pub mod endpoint;
-pub mod engine;
-pub mod results;
-pub mod runner;
-pub mod search;
 pub mod advise;
 pub mod app;
 pub mod cli;
 pub mod compare;
+pub mod emulator;
 pub mod emulator_target;
+pub mod endpoint;
+pub mod engine;
+pub mod hosting;
+pub mod payload;
+pub mod plan;
+pub mod pricing;
+pub mod profile;
 pub mod progress;
+pub mod recommend;
+pub mod recorder;
 pub mod report;
+pub mod results;
+pub mod runner;
+pub mod sample;
+pub mod search;
+pub mod sla;

@@ -41,7 +41,9 @@ pub enum PayloadError {
     #[error("payload folder {0} has no files; put request bodies in it or use source = \"random\"")]
     EmptyDir(PathBuf),
     /// A swept size is smaller than the JSON template around its filler.
-    #[error("payload size {size} B is smaller than the JSON template ({template} B without filler); raise sweep.payload_sizes or shorten the template")]
+    #[error(
+        "payload size {size} B is smaller than the JSON template ({template} B without filler); raise sweep.payload_sizes or shorten the template"
+    )]
     TemplateTooLarge {
         /// The swept size.
         size: u64,
@@ -59,7 +61,9 @@ pub fn check_template(text: &str) -> Result<(), String> {
         return Err("has more than one `{{bytes}}` placeholder; keep one".into());
     }
     if let Some(n) = fixed_fill(text) {
-        n.map_err(|_| "`{{bytes:N}}` needs a whole number of bytes, e.g. `{{bytes:1024}}`".to_string())?;
+        n.map_err(|_| {
+            "`{{bytes:N}}` needs a whole number of bytes, e.g. `{{bytes:1024}}`".to_string()
+        })?;
     }
     Ok(())
 }
@@ -71,7 +75,12 @@ fn fixed_fill(text: &str) -> Option<Result<(usize, std::ops::Range<usize>), ()>>
         return Some(Err(()));
     };
     let digits = &text[start + 8..start + len];
-    Some(digits.parse().map(|n| (n, start..start + len + 2)).map_err(|_| ()))
+    Some(
+        digits
+            .parse()
+            .map(|n| (n, start..start + len + 2))
+            .map_err(|_| ()),
+    )
 }
 
 /// The sizes a source really sends: a file or folder replaces the swept sizes.
@@ -108,10 +117,12 @@ fn random_bytes(size: usize, seed: u64) -> Bytes {
 }
 
 fn read(path: &Path) -> Result<Bytes, PayloadError> {
-    std::fs::read(path).map(Bytes::from).map_err(|source| PayloadError::Read {
-        path: path.to_path_buf(),
-        source,
-    })
+    std::fs::read(path)
+        .map(Bytes::from)
+        .map_err(|source| PayloadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 fn read_dir(dir: &Path) -> Result<Vec<Bytes>, PayloadError> {
@@ -138,7 +149,10 @@ fn fill_template(template: &str, size: u64, seed: u64) -> Result<Bytes, PayloadE
             Some(at) => {
                 let own = (template.len() - FILL.len()) as u64;
                 if size < own {
-                    return Err(PayloadError::TemplateTooLarge { size, template: own });
+                    return Err(PayloadError::TemplateTooLarge {
+                        size,
+                        template: own,
+                    });
                 }
                 ((size - own) as usize, at..at + FILL.len())
             }
@@ -194,7 +208,10 @@ mod tests {
         let source = json(r#"{"x":"{{bytes:10}}"}"#);
         let body = build(&source, 999, 1).unwrap().get(0);
         assert_eq!(body.len(), r#"{"x":""}"#.len() + 10);
-        assert_eq!(effective_sizes(&source, &[1, 2]).unwrap(), vec![body.len() as u64]);
+        assert_eq!(
+            effective_sizes(&source, &[1, 2]).unwrap(),
+            vec![body.len() as u64]
+        );
     }
 
     #[test]

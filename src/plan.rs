@@ -150,7 +150,9 @@ impl SearchTask {
     pub fn search(&self) -> Search {
         match self.space {
             SearchSpace::Rate { min, max, .. } => Search::new(min, max, false),
-            SearchSpace::Concurrency { min, max } => Search::new(f64::from(min), f64::from(max), true),
+            SearchSpace::Concurrency { min, max } => {
+                Search::new(f64::from(min), f64::from(max), true)
+            }
         }
     }
 
@@ -178,7 +180,8 @@ pub struct Plan {
 impl Plan {
     /// Expands a profile: variants × payload sizes × load steps.
     pub fn from_profile(profile: &Profile) -> Result<Plan, PayloadError> {
-        let sizes = payload::effective_sizes(&profile.payload.source, &profile.sweep.payload_sizes)?;
+        let sizes =
+            payload::effective_sizes(&profile.payload.source, &profile.sweep.payload_sizes)?;
         let mut cells = Vec::new();
         let mut searches = Vec::new();
         for variant in variants(profile) {
@@ -229,7 +232,11 @@ impl Plan {
     /// The distinct variants, in plan order.
     pub fn variants(&self) -> Vec<Variant> {
         let mut out: Vec<Variant> = Vec::new();
-        let all = self.cells.iter().map(|c| &c.variant).chain(self.searches.iter().map(|s| &s.variant));
+        let all = self
+            .cells
+            .iter()
+            .map(|c| &c.variant)
+            .chain(self.searches.iter().map(|s| &s.variant));
         for v in all {
             if !out.contains(v) {
                 out.push(v.clone());
@@ -251,7 +258,10 @@ fn variants(profile: &Profile) -> Vec<Variant> {
     if sweep.hosting.is_empty() {
         return instances(&sweep.instance_types)
             .into_iter()
-            .map(|instance| Variant { hosting: None, instance })
+            .map(|instance| Variant {
+                hosting: None,
+                instance,
+            })
             .collect();
     }
     let mut out = Vec::new();

@@ -16,7 +16,12 @@ pub struct Progress {
 impl Progress {
     /// A bar when stderr is a terminal and not `quiet`; plain lines otherwise.
     pub fn new(plan: &Plan, quiet: bool) -> Progress {
-        let total = plan.cells.len() + plan.searches.iter().map(|s| s.max_probes() as usize).sum::<usize>();
+        let total = plan.cells.len()
+            + plan
+                .searches
+                .iter()
+                .map(|s| s.max_probes() as usize)
+                .sum::<usize>();
         let tty = std::io::stderr().is_terminal() && std::env::var_os("CI").is_none();
         let bar = (tty && !quiet).then(|| {
             let bar = ProgressBar::new(plan.estimated_duration().as_secs().max(1));
@@ -50,7 +55,9 @@ impl Progress {
     /// Reports a finished cell.
     pub fn finish_cell(&mut self, s: &CellSummary) {
         let p = |f: fn(&crate::results::Percentiles) -> f64| {
-            s.latency.as_ref().map_or("-".to_string(), |l| format!("{:.1}", f(l)))
+            s.latency
+                .as_ref()
+                .map_or("-".to_string(), |l| format!("{:.1}", f(l)))
         };
         let line = format!(
             "cell {}/{} done: {:.1} req/s, p50 {} ms, p99 {} ms, errors {:.2}%",

@@ -127,7 +127,11 @@ async fn measure(
     ctx: &Context<'_>,
 ) -> Result<CellSummary, RunError> {
     let seed = ctx.profile.sweep.seed ^ cell.index as u64;
-    let bodies = Arc::new(payload::build(&ctx.profile.payload.source, cell.payload_bytes, seed)?);
+    let bodies = Arc::new(payload::build(
+        &ctx.profile.payload.source,
+        cell.payload_bytes,
+        seed,
+    )?);
     let target = ctx.targets[&cell.variant].clone();
     let options = CellOptions {
         seed,

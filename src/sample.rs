@@ -167,8 +167,14 @@ mod tests {
             ErrorKind::from_http(400, Some("ThrottlingException:http://internal.amazon.com/")),
             ErrorKind::Throttled
         );
-        assert_eq!(ErrorKind::from_http(400, Some("ValidationError")), ErrorKind::Validation);
-        assert_eq!(ErrorKind::from_http(424, Some("ModelError")), ErrorKind::ModelError);
+        assert_eq!(
+            ErrorKind::from_http(400, Some("ValidationError")),
+            ErrorKind::Validation
+        );
+        assert_eq!(
+            ErrorKind::from_http(424, Some("ModelError")),
+            ErrorKind::ModelError
+        );
         assert_eq!(ErrorKind::from_http(429, None), ErrorKind::Throttled);
         assert_eq!(ErrorKind::from_http(404, None), ErrorKind::Http4xx);
         assert_eq!(ErrorKind::from_http(502, None), ErrorKind::Http5xx);

@@ -112,7 +112,9 @@ mod tests {
     fn ramps_then_bisects_to_within_five_percent() {
         let (s, probes) = run(10.0, 5000.0, false, 437.0);
         assert_eq!(&probes[..7], &[10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0]);
-        let Found::Between { passed, failed } = s.found() else { panic!("{:?}", s.found()) };
+        let Found::Between { passed, failed } = s.found() else {
+            panic!("{:?}", s.found())
+        };
         assert!(passed <= 437.0 && failed > 437.0);
         assert!((failed - passed) / passed <= BRACKET_TOLERANCE);
         assert!(probes.len() <= 12, "{probes:?}");
@@ -122,7 +124,13 @@ mod tests {
     fn concurrency_search_stays_whole_and_ends_at_adjacent_levels() {
         let (s, probes) = run(1.0, 64.0, true, 11.0);
         assert!(probes.iter().all(|p| p.fract() == 0.0), "{probes:?}");
-        assert_eq!(s.found(), Found::Between { passed: 11.0, failed: 12.0 });
+        assert_eq!(
+            s.found(),
+            Found::Between {
+                passed: 11.0,
+                failed: 12.0
+            }
+        );
     }
 
     #[test]

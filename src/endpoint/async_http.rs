@@ -41,17 +41,39 @@ struct AsyncResult {
 
 impl AsyncHttpTarget {
     /// A target submitting to `submit_url` (`…/endpoints/<name>/async-invocations`).
-    pub fn new(client: Client, submit_url: &str, content_type: &str, timeout: Duration) -> Result<AsyncHttpTarget, EndpointError> {
-        let setup = |reason: String| EndpointError::Setup { target: submit_url.to_string(), reason };
+    pub fn new(
+        client: Client,
+        submit_url: &str,
+        content_type: &str,
+        timeout: Duration,
+    ) -> Result<AsyncHttpTarget, EndpointError> {
+        let setup = |reason: String| EndpointError::Setup {
+            target: submit_url.to_string(),
+            reason,
+        };
         let submit_url = Url::parse(submit_url).map_err(|e| setup(format!("bad URL: {e}")))?;
-        let base_url = submit_url.join("/").map_err(|e| setup(format!("bad URL: {e}")))?;
-        Ok(AsyncHttpTarget { client, submit_url, base_url, content_type: content_type.into(), timeout })
+        let base_url = submit_url
+            .join("/")
+            .map_err(|e| setup(format!("bad URL: {e}")))?;
+        Ok(AsyncHttpTarget {
+            client,
+            submit_url,
+            base_url,
+            content_type: content_type.into(),
+            timeout,
+        })
     }
 
     async fn submit(&self, body: Bytes) -> Result<String, Failure> {
-        let mut request = self.client.post(self.submit_url.clone()).header("content-type", &self.content_type);
+        let mut request = self
+            .client
+            .post(self.submit_url.clone())
+            .header("content-type", &self.content_type);
         request = if body.len() as u64 > ASYNC_INLINE_BODY_BYTES {
-            request.header("x-amzn-sagemaker-inputlocation", format!("emulator://bytes/{}", body.len()))
+            request.header(
+                "x-amzn-sagemaker-inputlocation",
+                format!("emulator://bytes/{}", body.len()),
+            )
         } else {
             request.body(body)
         };
@@ -65,13 +87,22 @@ impl AsyncHttpTarget {
         id.ok_or(Failure::Status(ErrorKind::Http5xx))
     }
 
-    async fn wait_for(&self, id: &str, sent: Instant, accepted: Duration) -> Result<Reply, Failure> {
-        let url = self.base_url.join(&format!("async-results/{id}")).map_err(|_| Failure::Status(ErrorKind::Http4xx))?;
+    async fn wait_for(
+        &self,
+        id: &str,
+        sent: Instant,
+        accepted: Duration,
+    ) -> Result<Reply, Failure> {
+        let url = self
+            .base_url
+            .join(&format!("async-results/{id}"))
+            .map_err(|_| Failure::Status(ErrorKind::Http4xx))?;
         loop {
             let response = self.client.get(url.clone()).send().await?;
             if response.status() == StatusCode::OK {
                 let body = response.bytes().await?;
-                let result: AsyncResult = serde_json::from_slice(&body).map_err(|_| Failure::Status(ErrorKind::Http5xx))?;
+                let result: AsyncResult = serde_json::from_slice(&body)
+                    .map_err(|_| Failure::Status(ErrorKind::Http5xx))?;
                 return finished(&result, accepted);
             }
             read_answer(response).await?;
@@ -97,7 +128,11 @@ fn finished(result: &AsyncResult, accepted: Duration) -> Result<Reply, Failure> 
     }
     let took_ms = result.completed_ms.unwrap_or(result.submitted_ms) - result.submitted_ms;
     let done_after = Duration::from_secs_f64(took_ms.max(0.0) / 1000.0) + accepted / 2;
-    Ok(Reply { bytes_in: 0, done_after: Some(done_after.max(accepted)), variant: None })
+    Ok(Reply {
+        bytes_in: 0,
+        done_after: Some(done_after.max(accepted)),
+        variant: None,
+    })
 }
 
 impl Target for AsyncHttpTarget {
@@ -110,10 +145,12 @@ impl Target for AsyncHttpTarget {
 
     async fn probe(&self, body: Bytes) -> Result<(), EndpointError> {
         match self.submit(body).await {
-            Err(Failure::Client(e)) if e.is_connect() || e.is_timeout() => Err(EndpointError::Unreachable {
-                target: self.submit_url.to_string(),
-                reason: error_chain(&e),
-            }),
+            Err(Failure::Client(e)) if e.is_connect() || e.is_timeout() => {
+                Err(EndpointError::Unreachable {
+                    target: self.submit_url.to_string(),
+                    reason: error_chain(&e),
+                })
+            }
             _ => Ok(()),
         }
     }

@@ -61,8 +61,11 @@ impl HttpTarget {
         let method = Method::from_bytes(method.as_bytes())
             .map_err(|_| setup(format!("bad method `{method}`")))?;
         let mut map = HeaderMap::new();
-        let value = HeaderValue::from_str(content_type)
-            .map_err(|_| setup(format!("payload.content_type `{content_type}` is not a header value")))?;
+        let value = HeaderValue::from_str(content_type).map_err(|_| {
+            setup(format!(
+                "payload.content_type `{content_type}` is not a header value"
+            ))
+        })?;
         map.insert(CONTENT_TYPE, value);
         for (name, value) in headers {
             let n = HeaderName::from_bytes(name.as_bytes())
@@ -94,7 +97,11 @@ impl HttpTarget {
             .and_then(|v| v.to_str().ok())
             .map(|name| self.variants.id(name));
         let (_, bytes_in) = read_answer(response).await?;
-        Ok(Reply { bytes_in, done_after: None, variant })
+        Ok(Reply {
+            bytes_in,
+            done_after: None,
+            variant,
+        })
     }
 }
 
@@ -115,7 +122,10 @@ pub(crate) async fn read_answer(
         .headers()
         .get("x-amzn-errortype")
         .and_then(|v| v.to_str().ok());
-    Err(Failure::Status(ErrorKind::from_http(status.as_u16(), error_type)))
+    Err(Failure::Status(ErrorKind::from_http(
+        status.as_u16(),
+        error_type,
+    )))
 }
 
 /// How one exchange failed: an error answer, or no answer.
@@ -150,10 +160,12 @@ impl Target for HttpTarget {
 
     async fn probe(&self, body: Bytes) -> Result<(), EndpointError> {
         match self.exchange(body).await {
-            Err(Failure::Client(e)) if e.is_connect() || e.is_timeout() => Err(EndpointError::Unreachable {
-                target: self.url.to_string(),
-                reason: error_chain(&e),
-            }),
+            Err(Failure::Client(e)) if e.is_connect() || e.is_timeout() => {
+                Err(EndpointError::Unreachable {
+                    target: self.url.to_string(),
+                    reason: error_chain(&e),
+                })
+            }
             _ => Ok(()),
         }
     }

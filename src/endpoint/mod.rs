@@ -101,7 +101,9 @@ impl Target for AnyTarget {
 #[derive(Debug, thiserror::Error)]
 pub enum EndpointError {
     /// Nothing answered at the address.
-    #[error("cannot reach {target}: {reason}; check that the server is running and the URL is right")]
+    #[error(
+        "cannot reach {target}: {reason}; check that the server is running and the URL is right"
+    )]
     Unreachable {
         /// Where requests were going.
         target: String,

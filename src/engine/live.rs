@@ -141,7 +141,12 @@ mod tests {
     #[test]
     fn early_stop_waits_for_enough_requests_then_judges() {
         let live = LiveStats::default();
-        let stop = EarlyStop { quantile: 0.99, latency_ms: 100.0, error_rate: 0.1, min_requests: 10 };
+        let stop = EarlyStop {
+            quantile: 0.99,
+            latency_ms: 100.0,
+            error_rate: 0.1,
+            min_requests: 10,
+        };
         for _ in 0..5 {
             live.ok(Duration::from_millis(500));
         }

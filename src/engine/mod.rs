@@ -92,9 +92,23 @@ pub async fn run_cell<T: Target>(
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..shards {
         let issue = issue_for(cell, shards, index, options.seed);
-        let (target, bodies, stop, live) = (target.clone(), bodies.clone(), stop.clone(), options.live.clone());
+        let (target, bodies, stop, live) = (
+            target.clone(),
+            bodies.clone(),
+            stop.clone(),
+            options.live.clone(),
+        );
         tasks.spawn(async move {
-            shard::run(&*target, &bodies, issue, window, index as usize, stop, &live).await
+            shard::run(
+                &*target,
+                &bodies,
+                issue,
+                window,
+                index as usize,
+                stop,
+                &live,
+            )
+            .await
         });
     }
     let mut merged = Recorder::new(window.measure_from);
@@ -137,7 +151,11 @@ fn issue_for(cell: &Cell, shards: u32, index: u32, seed: u64) -> Issue {
 }
 
 /// Tells the shards to stop on Ctrl-C, or when the SLA is clearly broken.
-async fn watch_for_stop(mut cancel: watch::Receiver<bool>, stop: watch::Sender<bool>, options: CellOptions) {
+async fn watch_for_stop(
+    mut cancel: watch::Receiver<bool>,
+    stop: watch::Sender<bool>,
+    options: CellOptions,
+) {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {
         tokio::select! {

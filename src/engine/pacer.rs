@@ -58,7 +58,11 @@ impl Pacer {
     /// Moves to the following arrival.
     pub fn advance(&mut self) {
         self.next = match &mut self.kind {
-            Kind::Constant { rate, index, stride } => {
+            Kind::Constant {
+                rate,
+                index,
+                stride,
+            } => {
                 *index += *stride;
                 constant_offset(*index, *rate)
             }

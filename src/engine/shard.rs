@@ -152,7 +152,11 @@ pub async fn run<T: Target>(
             break;
         }
         let spin = !stopping && wake.saturating_duration_since(now) < SPIN_BELOW;
-        let sleep_to = if stopping { drain_until } else { wake.checked_sub(SPIN_BELOW).unwrap_or(wake) };
+        let sleep_to = if stopping {
+            drain_until
+        } else {
+            wake.checked_sub(SPIN_BELOW).unwrap_or(wake)
+        };
         tokio::select! {
             biased;
             _ = cancel.changed() => break,

@@ -356,6 +356,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Profile, ProfileError> {
 }
 
 /// Writes a resolved model as the explicit `[model]` table it amounts to.
-fn serialize_model<S: serde::Serializer>(model: &crate::emulator::Model, s: S) -> Result<S::Ok, S::Error> {
+fn serialize_model<S: serde::Serializer>(
+    model: &crate::emulator::Model,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     model.to_config().serialize(s)
 }

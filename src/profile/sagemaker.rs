@@ -11,7 +11,12 @@ pub(super) fn check(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> SageMa
     let region = match &t.region {
         Some(r) if !r.get_ref().trim().is_empty() => r.get_ref().clone(),
         _ => {
-            c.on(&t.kind, "target.region", "a sagemaker target needs a region".into(), Some("add e.g. `region = \"us-east-1\"`".into()));
+            c.on(
+                &t.kind,
+                "target.region",
+                "a sagemaker target needs a region".into(),
+                Some("add e.g. `region = \"us-east-1\"`".into()),
+            );
             String::new()
         }
     };
@@ -23,7 +28,12 @@ pub(super) fn check(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> SageMa
         Some("async") => InvokeMode::Async,
         Some(other) => {
             if let Some(m) = &t.mode {
-                c.on(m, "target.mode", format!("unknown mode `{other}`"), Some("use \"sync\" or \"async\"".into()));
+                c.on(
+                    m,
+                    "target.mode",
+                    format!("unknown mode `{other}`"),
+                    Some("use \"sync\" or \"async\"".into()),
+                );
             }
             InvokeMode::Sync
         }
@@ -31,7 +41,15 @@ pub(super) fn check(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> SageMa
     if let Some(attrs) = &t.custom_attributes
         && attrs.get_ref().len() > 1024
     {
-        c.on(attrs, "target.custom_attributes", format!("is {} characters; SageMaker accepts at most 1024", attrs.get_ref().len()), Some("shorten it".into()));
+        c.on(
+            attrs,
+            "target.custom_attributes",
+            format!(
+                "is {} characters; SageMaker accepts at most 1024",
+                attrs.get_ref().len()
+            ),
+            Some("shorten it".into()),
+        );
     }
     let endpoints = endpoints(c, t, sweep, mode);
     let input_location = t.input_location.as_ref().map(|l| l.get_ref().clone());
@@ -56,12 +74,29 @@ pub(super) fn check(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> SageMa
 }
 
 /// `endpoint` (one for every cell) or `endpoints` (one per instance label); fills the sweep.
-fn endpoints(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep, mode: InvokeMode) -> BTreeMap<String, String> {
+fn endpoints(
+    c: &mut Checker,
+    t: &RawTarget,
+    sweep: &mut Sweep,
+    mode: InvokeMode,
+) -> BTreeMap<String, String> {
     let map: BTreeMap<String, String> = match (&t.endpoint, &t.endpoints) {
         (Some(one), None) => [("-".to_string(), one.get_ref().clone())].into(),
-        (None, Some(map)) => map.get_ref().iter().map(|(k, v)| (k.clone(), v.get_ref().clone())).collect(),
+        (None, Some(map)) => map
+            .get_ref()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.get_ref().clone()))
+            .collect(),
         (Some(one), Some(_)) => {
-            c.on(one, "target.endpoint", "both `endpoint` and `endpoints` are set".into(), Some("keep `endpoint` for one endpoint, or `endpoints` for one per instance type".into()));
+            c.on(
+                one,
+                "target.endpoint",
+                "both `endpoint` and `endpoints` are set".into(),
+                Some(
+                    "keep `endpoint` for one endpoint, or `endpoints` for one per instance type"
+                        .into(),
+                ),
+            );
             BTreeMap::new()
         }
         (None, None) => {
@@ -76,13 +111,24 @@ fn endpoints(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep, mode: InvokeMode
 }
 
 /// With `endpoints`, the sweep's variants are the map's keys.
-fn fill_sweep(c: &mut Checker, spanned: &toml::Spanned<BTreeMap<String, super::raw::SpannedStr>>, map: &BTreeMap<String, String>, sweep: &mut Sweep, mode: InvokeMode) {
+fn fill_sweep(
+    c: &mut Checker,
+    spanned: &toml::Spanned<BTreeMap<String, super::raw::SpannedStr>>,
+    map: &BTreeMap<String, String>,
+    sweep: &mut Sweep,
+    mode: InvokeMode,
+) {
     let mut memory = Vec::new();
     let mut instances = Vec::new();
     for key in map.keys() {
         match key.strip_prefix("serverless-").map(str::parse::<u32>) {
             Some(Ok(mb)) if crate::hosting::SERVERLESS_MEMORY_MB.contains(&mb) => memory.push(mb),
-            Some(_) => c.on(spanned, &format!("target.endpoints.\"{key}\""), "is not a serverless memory size".into(), Some("write serverless-1024 … serverless-6144 in 1024 steps".into())),
+            Some(_) => c.on(
+                spanned,
+                &format!("target.endpoints.\"{key}\""),
+                "is not a serverless memory size".into(),
+                Some("write serverless-1024 … serverless-6144 in 1024 steps".into()),
+            ),
             None => instances.push(key.clone()),
         }
     }
@@ -94,13 +140,26 @@ fn fill_sweep(c: &mut Checker, spanned: &toml::Spanned<BTreeMap<String, super::r
     }
     if sweep.hosting.is_empty() {
         if !instances.is_empty() {
-            sweep.hosting.push(if mode == InvokeMode::Async { Hosting::Async } else { Hosting::RealTime });
+            sweep.hosting.push(if mode == InvokeMode::Async {
+                Hosting::Async
+            } else {
+                Hosting::RealTime
+            });
         }
         if !memory.is_empty() {
             sweep.hosting.push(Hosting::Serverless);
         }
     }
-    for name in sweep.instance_types.iter().filter(|n| !map.contains_key(*n)) {
-        c.on(spanned, "target.endpoints", format!("no endpoint for instance type `{name}` of sweep.instance_types"), Some(format!("add `\"{name}\" = \"<endpoint name>\"`")));
+    for name in sweep
+        .instance_types
+        .iter()
+        .filter(|n| !map.contains_key(*n))
+    {
+        c.on(
+            spanned,
+            "target.endpoints",
+            format!("no endpoint for instance type `{name}` of sweep.instance_types"),
+            Some(format!("add `\"{name}\" = \"<endpoint name>\"`")),
+        );
     }
 }

@@ -4,8 +4,9 @@ use std::time::Duration;
 
 /// Parses a humantime duration such as `15s`, `500ms` or `2m`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim())
-        .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. \"15s\", \"500ms\", \"2m\""))
+    humantime::parse_duration(text.trim()).map_err(|e| {
+        format!("`{text}` is not a duration ({e}); write e.g. \"15s\", \"500ms\", \"2m\"")
+    })
 }
 
 /// Parses a size such as `512B`, `64KiB`, `1MiB`, `2GiB`, `10KB` or a bare byte count.

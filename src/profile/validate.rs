@@ -92,7 +92,13 @@ pub(super) struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    pub(super) fn at(&mut self, span: Option<Range<usize>>, key: &str, message: String, fix: Option<String>) {
+    pub(super) fn at(
+        &mut self,
+        span: Option<Range<usize>>,
+        key: &str,
+        message: String,
+        fix: Option<String>,
+    ) {
         self.problems.push(Problem {
             line_col: span.map(|s| line_col(self.text, s.start)),
             key: key.to_string(),
@@ -101,7 +107,13 @@ impl Checker<'_> {
         });
     }
 
-    pub(super) fn on<T>(&mut self, value: &Spanned<T>, key: &str, message: String, fix: Option<String>) {
+    pub(super) fn on<T>(
+        &mut self,
+        value: &Spanned<T>,
+        key: &str,
+        message: String,
+        fix: Option<String>,
+    ) {
         self.at(Some(value.span()), key, message, fix);
     }
 
@@ -138,7 +150,13 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
     let payload = check_payload(&mut c, raw.payload.as_ref(), &base_dir);
     let sla = raw.sla.as_ref().map(|s| check_sla(&mut c, s));
     if matches!(sweep.load, LoadSweep::Search { .. }) && sla.is_none() {
-        c.on(&raw.sweep.load, "sla", "search mode looks for the highest load that meets the SLA, and there is no [sla]".into(), Some("add `[sla]` with `percentile` and `latency_ms`".into()));
+        c.on(
+            &raw.sweep.load,
+            "sla",
+            "search mode looks for the highest load that meets the SLA, and there is no [sla]"
+                .into(),
+            Some("add `[sla]` with `percentile` and `latency_ms`".into()),
+        );
     }
     let traffic = raw.traffic.as_ref().map(|t| check_traffic(&mut c, t));
     let pricing = Pricing {
@@ -160,7 +178,8 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("reports"));
     if !c.problems.is_empty() {
-        c.problems.sort_by_key(|p| p.line_col.unwrap_or((usize::MAX, 0)));
+        c.problems
+            .sort_by_key(|p| p.line_col.unwrap_or((usize::MAX, 0)));
         return Err(c.problems);
     }
     Ok(Profile {
@@ -179,7 +198,10 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
     })
 }
 
-fn check_regression(c: &mut Checker, raw: &Spanned<crate::compare::RawRegression>) -> crate::compare::Thresholds {
+fn check_regression(
+    c: &mut Checker,
+    raw: &Spanned<crate::compare::RawRegression>,
+) -> crate::compare::Thresholds {
     raw.get_ref().thresholds().unwrap_or_else(|problems| {
         for (key, message) in problems {
             c.on(raw, &key, message, None);
@@ -217,7 +239,12 @@ fn check_sweep(c: &mut Checker, raw: &RawSweep) -> Sweep {
                         .map(|b| format!("did you mean `{b}`?"))
                         .unwrap_or_else(|| format!("use one of {}", names.join(", ")));
                     let key = format!("sweep.hosting[{i}]");
-                    c.on(h, &key, format!("unknown hosting option `{}`", h.get_ref()), Some(fix));
+                    c.on(
+                        h,
+                        &key,
+                        format!("unknown hosting option `{}`", h.get_ref()),
+                        Some(fix),
+                    );
                 }
             }
         }
@@ -229,7 +256,11 @@ fn check_sweep(c: &mut Checker, raw: &RawSweep) -> Sweep {
     let serverless_memory_mb = check_memory(c, raw, &hosting);
     let payload_sizes = check_sizes(c, raw);
     let load = check_load(c, &raw.load);
-    let duration = c.duration(raw.duration.as_ref(), "sweep.duration", Duration::from_secs(15));
+    let duration = c.duration(
+        raw.duration.as_ref(),
+        "sweep.duration",
+        Duration::from_secs(15),
+    );
     if duration.is_zero() {
         c.at(None, "sweep.duration", "must be more than 0".into(), None);
     }
@@ -274,7 +305,12 @@ fn check_sizes(c: &mut Checker, raw: &RawSweep) -> Vec<u64> {
         return vec![1024];
     };
     if list.get_ref().is_empty() {
-        c.on(list, "sweep.payload_sizes", "is empty".into(), Some("list at least one size, e.g. [\"1KiB\"]".into()));
+        c.on(
+            list,
+            "sweep.payload_sizes",
+            "is empty".into(),
+            Some("list at least one size, e.g. [\"1KiB\"]".into()),
+        );
     }
     let mut out = Vec::new();
     for (i, s) in list.get_ref().iter().enumerate() {
@@ -294,10 +330,23 @@ fn check_load(c: &mut Checker, load: &Spanned<RawLoad>) -> LoadSweep {
     match raw.mode.get_ref().as_str() {
         "closed" => {
             if let Some(rates) = &raw.rates {
-                c.on(rates, "sweep.load.rates", "applies to open loops only".into(), Some("use `concurrency = [...]` with mode = \"closed\", or set mode = \"open\"".into()));
+                c.on(
+                    rates,
+                    "sweep.load.rates",
+                    "applies to open loops only".into(),
+                    Some(
+                        "use `concurrency = [...]` with mode = \"closed\", or set mode = \"open\""
+                            .into(),
+                    ),
+                );
             }
             let Some(list) = &raw.concurrency else {
-                c.on(load, "sweep.load.concurrency", "is missing".into(), Some("add e.g. `concurrency = [1, 4, 16]`".into()));
+                c.on(
+                    load,
+                    "sweep.load.concurrency",
+                    "is missing".into(),
+                    Some("add e.g. `concurrency = [1, 4, 16]`".into()),
+                );
                 return fallback;
             };
             LoadSweep::Closed {
@@ -310,7 +359,12 @@ fn check_load(c: &mut Checker, load: &Spanned<RawLoad>) -> LoadSweep {
             let fix = closest(other, &["closed", "open", "search"])
                 .map(|b| format!("did you mean `{b}`?"))
                 .unwrap_or_else(|| "use \"closed\" or \"open\"".into());
-            c.on(&raw.mode, "sweep.load.mode", format!("unknown load mode `{other}`"), Some(fix));
+            c.on(
+                &raw.mode,
+                "sweep.load.mode",
+                format!("unknown load mode `{other}`"),
+                Some(fix),
+            );
             fallback
         }
     }
@@ -319,7 +373,12 @@ fn check_load(c: &mut Checker, load: &Spanned<RawLoad>) -> LoadSweep {
 fn check_open_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSweep> {
     let raw = load.get_ref();
     if let (Some(conc), false) = (&raw.concurrency, raw.mode.get_ref() == "search") {
-        c.on(conc, "sweep.load.concurrency", "applies to closed loops only".into(), Some("use `rates = [...]` with mode = \"open\"".into()));
+        c.on(
+            conc,
+            "sweep.load.concurrency",
+            "applies to closed loops only".into(),
+            Some("use `rates = [...]` with mode = \"open\"".into()),
+        );
     }
     let searching = raw.mode.get_ref() == "search";
     let no_rates = Spanned::new(0..0, Vec::new());
@@ -327,7 +386,12 @@ fn check_open_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSweep
         Some(rates) => rates,
         None if searching => &no_rates,
         None => {
-            c.on(load, "sweep.load.rates", "is missing".into(), Some("add e.g. `rates = [50, 100, 200]` (requests per second)".into()));
+            c.on(
+                load,
+                "sweep.load.rates",
+                "is missing".into(),
+                Some("add e.g. `rates = [50, 100, 200]` (requests per second)".into()),
+            );
             return None;
         }
     };
@@ -337,18 +401,33 @@ fn check_open_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSweep
         if rate.is_finite() && rate > 0.0 && rate <= 1_000_000.0 {
             out.push(rate);
         } else {
-            c.on(r, &format!("sweep.load.rates[{i}]"), format!("{rate} is not a rate"), Some("use a number of requests per second above 0".into()));
+            c.on(
+                r,
+                &format!("sweep.load.rates[{i}]"),
+                format!("{rate} is not a rate"),
+                Some("use a number of requests per second above 0".into()),
+            );
         }
     }
     if out.is_empty() && c.problems.is_empty() && !searching {
-        c.on(rates, "sweep.load.rates", "is empty".into(), Some("list at least one rate".into()));
+        c.on(
+            rates,
+            "sweep.load.rates",
+            "is empty".into(),
+            Some("list at least one rate".into()),
+        );
     }
     let arrivals = match raw.arrivals.as_ref().map(|a| a.get_ref().as_str()) {
         None | Some("constant") => Arrivals::Constant,
         Some("poisson") => Arrivals::Poisson,
         Some(other) => {
             let a = raw.arrivals.as_ref()?;
-            c.on(a, "sweep.load.arrivals", format!("unknown arrivals `{other}`"), Some("use \"constant\" or \"poisson\"".into()));
+            c.on(
+                a,
+                "sweep.load.arrivals",
+                format!("unknown arrivals `{other}`"),
+                Some("use \"constant\" or \"poisson\"".into()),
+            );
             Arrivals::Constant
         }
     };
@@ -357,7 +436,12 @@ fn check_open_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSweep
         Some(m) => match u32::try_from(*m.get_ref()) {
             Ok(v) if v >= 1 => v,
             _ => {
-                c.on(m, "sweep.load.max_in_flight", "must be at least 1".into(), None);
+                c.on(
+                    m,
+                    "sweep.load.max_in_flight",
+                    "must be at least 1".into(),
+                    None,
+                );
                 1000
             }
         },
@@ -371,30 +455,60 @@ fn check_open_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSweep
 
 fn check_search_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSweep> {
     let raw = load.get_ref();
-    for (field, present) in [("concurrency", raw.concurrency.is_some()), ("rates", raw.rates.is_some())] {
+    for (field, present) in [
+        ("concurrency", raw.concurrency.is_some()),
+        ("rates", raw.rates.is_some()),
+    ] {
         if present {
             c.on(load, &format!("sweep.load.{field}"), "does not apply to mode = \"search\"".into(), Some("give `min_rps`/`max_rps` (open loop) or `min_concurrency`/`max_concurrency` (closed loop)".into()));
         }
     }
-    let space = match (&raw.min_rps, &raw.max_rps, &raw.min_concurrency, &raw.max_concurrency) {
+    let space = match (
+        &raw.min_rps,
+        &raw.max_rps,
+        &raw.min_concurrency,
+        &raw.max_concurrency,
+    ) {
         (Some(lo), Some(hi), None, None) => {
             let (min, max) = (*lo.get_ref(), *hi.get_ref());
             if !(min > 0.0 && max > min && max.is_finite()) {
-                c.on(hi, "sweep.load.max_rps", format!("the range {min}..{max} is empty"), Some("use 0 < min_rps < max_rps".into()));
+                c.on(
+                    hi,
+                    "sweep.load.max_rps",
+                    format!("the range {min}..{max} is empty"),
+                    Some("use 0 < min_rps < max_rps".into()),
+                );
             }
             let open = check_open_load(c, load);
             let (arrivals, max_in_flight) = match open {
-                Some(LoadSweep::Open { arrivals, max_in_flight, .. }) => (arrivals, max_in_flight),
+                Some(LoadSweep::Open {
+                    arrivals,
+                    max_in_flight,
+                    ..
+                }) => (arrivals, max_in_flight),
                 _ => (Arrivals::Constant, 1000),
             };
-            SearchSpace::Rate { min, max, arrivals, max_in_flight }
+            SearchSpace::Rate {
+                min,
+                max,
+                arrivals,
+                max_in_flight,
+            }
         }
         (None, None, Some(lo), Some(hi)) => {
             let (min, max) = (*lo.get_ref(), *hi.get_ref());
             if !(1 <= min && min < max && max <= 100_000) {
-                c.on(hi, "sweep.load.max_concurrency", format!("the range {min}..{max} is empty"), Some("use 1 <= min_concurrency < max_concurrency <= 100000".into()));
+                c.on(
+                    hi,
+                    "sweep.load.max_concurrency",
+                    format!("the range {min}..{max} is empty"),
+                    Some("use 1 <= min_concurrency < max_concurrency <= 100000".into()),
+                );
             }
-            SearchSpace::Concurrency { min: min.max(1) as u32, max: max.clamp(1, 100_000) as u32 }
+            SearchSpace::Concurrency {
+                min: min.max(1) as u32,
+                max: max.clamp(1, 100_000) as u32,
+            }
         }
         _ => {
             c.on(load, "sweep.load", "search needs a range".into(), Some("give `min_rps` and `max_rps` (open loop), or `min_concurrency` and `max_concurrency` (closed loop)".into()));
@@ -404,15 +518,30 @@ fn check_search_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSwe
     Some(LoadSweep::Search { space })
 }
 
-fn positive_list(c: &mut Checker, list: &Spanned<Vec<Spanned<i64>>>, key: &str, max: u32) -> Vec<u32> {
+fn positive_list(
+    c: &mut Checker,
+    list: &Spanned<Vec<Spanned<i64>>>,
+    key: &str,
+    max: u32,
+) -> Vec<u32> {
     if list.get_ref().is_empty() {
-        c.on(list, key, "is empty".into(), Some("list at least one value".into()));
+        c.on(
+            list,
+            key,
+            "is empty".into(),
+            Some("list at least one value".into()),
+        );
     }
     let mut out = Vec::new();
     for (i, v) in list.get_ref().iter().enumerate() {
         match u32::try_from(*v.get_ref()) {
             Ok(n) if (1..=max).contains(&n) => out.push(n),
-            _ => c.on(v, &format!("{key}[{i}]"), format!("{} is out of range", v.get_ref()), Some(format!("use a whole number from 1 to {max}"))),
+            _ => c.on(
+                v,
+                &format!("{key}[{i}]"),
+                format!("{} is out of range", v.get_ref()),
+                Some(format!("use a whole number from 1 to {max}")),
+            ),
         }
     }
     out
@@ -428,7 +557,12 @@ fn check_target(c: &mut Checker, raw: &RawProfile, sweep: &mut Sweep) -> Target 
             let fix = closest(other, &["http", "emulator", "sagemaker"])
                 .map(|b| format!("did you mean `{b}`?"))
                 .unwrap_or_else(|| "use \"http\", \"emulator\" or \"sagemaker\"".into());
-            c.on(&t.kind, "target.kind", format!("unknown target kind `{other}`"), Some(fix));
+            c.on(
+                &t.kind,
+                "target.kind",
+                format!("unknown target kind `{other}`"),
+                Some(fix),
+            );
             Target::Http(HttpTarget {
                 urls: Urls::One(String::new()),
                 method: "POST".into(),
@@ -447,21 +581,39 @@ fn check_http(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> HttpTarget {
         }
         (None, Some(map)) => Urls::PerInstance(check_url_map(c, map, sweep)),
         (Some(url), Some(_)) => {
-            c.on(url, "target.url", "both `url` and `urls` are set".into(), Some("keep `url` for one endpoint, or `urls` for one per instance type".into()));
+            c.on(
+                url,
+                "target.url",
+                "both `url` and `urls` are set".into(),
+                Some("keep `url` for one endpoint, or `urls` for one per instance type".into()),
+            );
             Urls::One(url.get_ref().clone())
         }
         (None, None) => {
-            c.on(&t.kind, "target.url", "an http target needs a URL".into(), Some("add `url = \"http://127.0.0.1:8080/invocations\"`".into()));
+            c.on(
+                &t.kind,
+                "target.url",
+                "an http target needs a URL".into(),
+                Some("add `url = \"http://127.0.0.1:8080/invocations\"`".into()),
+            );
             Urls::One(String::new())
         }
     };
-    let method = t.method.as_ref().map_or_else(|| "POST".to_string(), |m| {
-        let upper = m.get_ref().to_ascii_uppercase();
-        if reqwest::Method::from_bytes(upper.as_bytes()).is_err() {
-            c.on(m, "target.method", format!("`{}` is not an HTTP method", m.get_ref()), Some("use e.g. \"POST\"".into()));
-        }
-        upper
-    });
+    let method = t.method.as_ref().map_or_else(
+        || "POST".to_string(),
+        |m| {
+            let upper = m.get_ref().to_ascii_uppercase();
+            if reqwest::Method::from_bytes(upper.as_bytes()).is_err() {
+                c.on(
+                    m,
+                    "target.method",
+                    format!("`{}` is not an HTTP method", m.get_ref()),
+                    Some("use e.g. \"POST\"".into()),
+                );
+            }
+            upper
+        },
+    );
     HttpTarget {
         urls,
         method,
@@ -522,7 +674,12 @@ fn reject_foreign_fields(c: &mut Checker, t: &RawTarget, kind: &str) {
     };
     for (field, kinds) in TARGET_FIELDS {
         if !kinds.contains(&kind) && present(field) {
-            c.on(&t.kind, &format!("target.{field}"), format!("does not apply to kind = \"{kind}\""), Some(format!("remove `{field}`, or use kind = \"{}\"", kinds[0])));
+            c.on(
+                &t.kind,
+                &format!("target.{field}"),
+                format!("does not apply to kind = \"{kind}\""),
+                Some(format!("remove `{field}`, or use kind = \"{}\"", kinds[0])),
+            );
         }
     }
 }
@@ -530,11 +687,20 @@ fn reject_foreign_fields(c: &mut Checker, t: &RawTarget, kind: &str) {
 pub(super) fn check_url(c: &mut Checker, url: &SpannedStr, key: &str) {
     match reqwest::Url::parse(url.get_ref()) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => {}
-        _ => c.on(url, key, format!("`{}` is not an http(s) URL", url.get_ref()), Some("write e.g. \"http://127.0.0.1:8080/invocations\"".into())),
+        _ => c.on(
+            url,
+            key,
+            format!("`{}` is not an http(s) URL", url.get_ref()),
+            Some("write e.g. \"http://127.0.0.1:8080/invocations\"".into()),
+        ),
     }
 }
 
-fn check_url_map(c: &mut Checker, map: &Spanned<BTreeMap<String, SpannedStr>>, sweep: &mut Sweep) -> BTreeMap<String, String> {
+fn check_url_map(
+    c: &mut Checker,
+    map: &Spanned<BTreeMap<String, SpannedStr>>,
+    sweep: &mut Sweep,
+) -> BTreeMap<String, String> {
     for (name, url) in map.get_ref() {
         check_url(c, url, &format!("target.urls.\"{name}\""));
     }
@@ -543,15 +709,30 @@ fn check_url_map(c: &mut Checker, map: &Spanned<BTreeMap<String, SpannedStr>>, s
     }
     for name in &sweep.instance_types {
         if !map.get_ref().contains_key(name) {
-            c.on(map, "target.urls", format!("no URL for instance type `{name}` of sweep.instance_types"), Some(format!("add `\"{name}\" = \"http://...\"` to target.urls")));
+            c.on(
+                map,
+                "target.urls",
+                format!("no URL for instance type `{name}` of sweep.instance_types"),
+                Some(format!("add `\"{name}\" = \"http://...\"` to target.urls")),
+            );
         }
     }
     for name in map.get_ref().keys() {
         if !sweep.instance_types.contains(name) {
-            c.on(map, &format!("target.urls.\"{name}\""), "is not in sweep.instance_types".into(), Some(format!("add \"{name}\" to sweep.instance_types or remove it here")));
+            c.on(
+                map,
+                &format!("target.urls.\"{name}\""),
+                "is not in sweep.instance_types".into(),
+                Some(format!(
+                    "add \"{name}\" to sweep.instance_types or remove it here"
+                )),
+            );
         }
     }
-    map.get_ref().iter().map(|(k, v)| (k.clone(), v.get_ref().clone())).collect()
+    map.get_ref()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.get_ref().clone()))
+        .collect()
 }
 
 fn check_emulator(c: &mut Checker, raw: &RawProfile, sweep: &mut Sweep) -> EmulatorTarget {
@@ -562,22 +743,44 @@ fn check_emulator(c: &mut Checker, raw: &RawProfile, sweep: &mut Sweep) -> Emula
     }
     let needs_instances = sweep.hosting.iter().any(|h| *h != Hosting::Serverless);
     if needs_instances && sweep.instance_types.is_empty() {
-        c.on(&t.kind, "sweep.instance_types", "the emulator needs instance types to emulate".into(), Some("add e.g. `instance_types = [\"ml.c5.xlarge\"]` to [sweep]".into()));
+        c.on(
+            &t.kind,
+            "sweep.instance_types",
+            "the emulator needs instance types to emulate".into(),
+            Some("add e.g. `instance_types = [\"ml.c5.xlarge\"]` to [sweep]".into()),
+        );
     }
     let max_concurrency = t.max_concurrency.as_ref().map_or(20, |m| {
         if !SERVERLESS_MAX_CONCURRENCY.contains(m.get_ref()) {
-            c.on(m, "target.max_concurrency", format!("{} is outside SageMaker's MaxConcurrency range", m.get_ref()), Some("use 1 to 200".into()));
+            c.on(
+                m,
+                "target.max_concurrency",
+                format!(
+                    "{} is outside SageMaker's MaxConcurrency range",
+                    m.get_ref()
+                ),
+                Some("use 1 to 200".into()),
+            );
         }
         *m.get_ref()
     });
     let instance_count = t.instance_count.as_ref().map_or(1, |n| {
         if *n.get_ref() == 0 {
-            c.on(n, "target.instance_count", "must be at least 1".into(), None);
+            c.on(
+                n,
+                "target.instance_count",
+                "must be at least 1".into(),
+                None,
+            );
         }
         *n.get_ref()
     });
     check_instance_types(c, raw, sweep);
-    let model_config = raw.model.as_ref().map(|m| m.get_ref().clone()).unwrap_or_default();
+    let model_config = raw
+        .model
+        .as_ref()
+        .map(|m| m.get_ref().clone())
+        .unwrap_or_default();
     let model = match model_config.resolve() {
         Ok(model) => model,
         Err(e) => {
@@ -590,22 +793,41 @@ fn check_emulator(c: &mut Checker, raw: &RawProfile, sweep: &mut Sweep) -> Emula
         model,
         instance_count,
         max_concurrency,
-        faults: t.faults.as_ref().map(|f| f.get_ref().clone()).unwrap_or_default(),
+        faults: t
+            .faults
+            .as_ref()
+            .map(|f| f.get_ref().clone())
+            .unwrap_or_default(),
     }
 }
 
 /// Every swept instance type must be in the emulator's catalog.
 fn check_instance_types(c: &mut Checker, raw: &RawProfile, sweep: &Sweep) {
-    let Some(list) = &raw.sweep.instance_types else { return };
+    let Some(list) = &raw.sweep.instance_types else {
+        return;
+    };
     for (i, name) in list.get_ref().iter().enumerate() {
         if crate::emulator::catalog::lookup(name.get_ref()).is_none() {
             let close = crate::emulator::catalog::close_matches(name.get_ref());
             let fix = if close.is_empty() {
-                "run `loadtest emulate --help` or see data/instances.csv for the catalog".to_string()
+                "run `loadtest emulate --help` or see data/instances.csv for the catalog"
+                    .to_string()
             } else {
-                format!("did you mean {}?", close.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))
+                format!(
+                    "did you mean {}?",
+                    close
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             };
-            c.on(name, &format!("sweep.instance_types[{i}]"), format!("unknown instance type `{}`", name.get_ref()), Some(fix));
+            c.on(
+                name,
+                &format!("sweep.instance_types[{i}]"),
+                format!("unknown instance type `{}`", name.get_ref()),
+                Some(fix),
+            );
         }
     }
     let _ = sweep;
@@ -616,12 +838,23 @@ fn check_payload(c: &mut Checker, raw: Option<&RawPayload>, base_dir: &Path) -> 
     let path = raw.and_then(|p| p.path.as_ref());
     let source = match source_name.map(|s| s.get_ref().as_str()) {
         None | Some("random") => PayloadSource::Random,
-        Some("file") => PayloadSource::File { path: existing_path(c, source_name, path, base_dir, false) },
-        Some("dir") => PayloadSource::Dir { path: existing_path(c, source_name, path, base_dir, true) },
-        Some("json") => PayloadSource::Json { template: json_template(c, raw, base_dir) },
+        Some("file") => PayloadSource::File {
+            path: existing_path(c, source_name, path, base_dir, false),
+        },
+        Some("dir") => PayloadSource::Dir {
+            path: existing_path(c, source_name, path, base_dir, true),
+        },
+        Some("json") => PayloadSource::Json {
+            template: json_template(c, raw, base_dir),
+        },
         Some(other) => {
             if let Some(s) = source_name {
-                c.on(s, "payload.source", format!("unknown payload source `{other}`"), Some("use \"random\", \"file\", \"dir\" or \"json\"".into()));
+                c.on(
+                    s,
+                    "payload.source",
+                    format!("unknown payload source `{other}`"),
+                    Some("use \"random\", \"file\", \"dir\" or \"json\"".into()),
+                );
             }
             PayloadSource::Random
         }
@@ -632,44 +865,82 @@ fn check_payload(c: &mut Checker, raw: Option<&RawPayload>, base_dir: &Path) -> 
     };
     Payload {
         source,
-        content_type: raw.and_then(|p| p.content_type.clone()).unwrap_or_else(|| default_type.into()),
+        content_type: raw
+            .and_then(|p| p.content_type.clone())
+            .unwrap_or_else(|| default_type.into()),
     }
 }
 
-fn existing_path(c: &mut Checker, source: Option<&SpannedStr>, path: Option<&SpannedStr>, base_dir: &Path, dir: bool) -> PathBuf {
+fn existing_path(
+    c: &mut Checker,
+    source: Option<&SpannedStr>,
+    path: Option<&SpannedStr>,
+    base_dir: &Path,
+    dir: bool,
+) -> PathBuf {
     let what = if dir { "folder" } else { "file" };
     let Some(path) = path else {
         if let Some(s) = source {
-            c.on(s, "payload.path", format!("source = \"{}\" needs a path", s.get_ref()), Some(format!("add `path = \"...\"` naming the {what}")));
+            c.on(
+                s,
+                "payload.path",
+                format!("source = \"{}\" needs a path", s.get_ref()),
+                Some(format!("add `path = \"...\"` naming the {what}")),
+            );
         }
         return PathBuf::new();
     };
     let full = base_dir.join(path.get_ref());
     let ok = if dir { full.is_dir() } else { full.is_file() };
     if !ok {
-        c.on(path, "payload.path", format!("{} is not a {what}", full.display()), Some(format!("point `path` at an existing {what} (relative paths start at the profile's folder)")));
+        c.on(
+            path,
+            "payload.path",
+            format!("{} is not a {what}", full.display()),
+            Some(format!(
+                "point `path` at an existing {what} (relative paths start at the profile's folder)"
+            )),
+        );
     }
     full
 }
 
 fn json_template(c: &mut Checker, raw: Option<&RawPayload>, base_dir: &Path) -> String {
-    let (template, path) = (raw.and_then(|p| p.template.as_ref()), raw.and_then(|p| p.path.as_ref()));
+    let (template, path) = (
+        raw.and_then(|p| p.template.as_ref()),
+        raw.and_then(|p| p.path.as_ref()),
+    );
     let text = match (template, path) {
         (Some(t), _) => t.get_ref().clone(),
         (None, Some(p)) => match std::fs::read_to_string(base_dir.join(p.get_ref())) {
             Ok(text) => text,
             Err(e) => {
-                c.on(p, "payload.path", format!("cannot read the JSON template: {e}"), None);
+                c.on(
+                    p,
+                    "payload.path",
+                    format!("cannot read the JSON template: {e}"),
+                    None,
+                );
                 return String::new();
             }
         },
         (None, None) => {
-            c.at(None, "payload.template", "source = \"json\" needs a template".into(), Some("add `template = '{\"inputs\": \"{{bytes}}\"}'` or `path = \"template.json\"`".into()));
+            c.at(
+                None,
+                "payload.template",
+                "source = \"json\" needs a template".into(),
+                Some(
+                    "add `template = '{\"inputs\": \"{{bytes}}\"}'` or `path = \"template.json\"`"
+                        .into(),
+                ),
+            );
             return String::new();
         }
     };
     if let Err(msg) = crate::payload::check_template(&text) {
-        let span = template.map(|t| t.span()).or_else(|| path.map(|p| p.span()));
+        let span = template
+            .map(|t| t.span())
+            .or_else(|| path.map(|p| p.span()));
         c.at(span, "payload.template", msg, None);
     }
     text
@@ -679,7 +950,12 @@ fn check_sla(c: &mut Checker, raw: &RawSla) -> Sla {
     let percentile = raw.percentile.as_ref().map_or(99.0, |p| {
         let v = *p.get_ref();
         if !(v > 0.0 && v <= 100.0) {
-            c.on(p, "sla.percentile", format!("{v} is not a percentile"), Some("use e.g. 50, 90, 95, 99 or 99.9".into()));
+            c.on(
+                p,
+                "sla.percentile",
+                format!("{v} is not a percentile"),
+                Some("use e.g. 50, 90, 95, 99 or 99.9".into()),
+            );
         }
         v
     });
@@ -690,18 +966,32 @@ fn check_sla(c: &mut Checker, raw: &RawSla) -> Sla {
             0.0
         }
         None => {
-            c.at(None, "sla.latency_ms", "is missing".into(), Some("add e.g. `latency_ms = 250` to [sla]".into()));
+            c.at(
+                None,
+                "sla.latency_ms",
+                "is missing".into(),
+                Some("add e.g. `latency_ms = 250` to [sla]".into()),
+            );
             0.0
         }
     };
     let max_error_rate = raw.max_error_rate.as_ref().map_or(0.001, |e| {
         let v = *e.get_ref();
         if !(0.0..=1.0).contains(&v) {
-            c.on(e, "sla.max_error_rate", format!("{v} is not a fraction"), Some("use a number from 0 to 1, e.g. 0.001 for 0.1 %".into()));
+            c.on(
+                e,
+                "sla.max_error_rate",
+                format!("{v} is not a fraction"),
+                Some("use a number from 0 to 1, e.g. 0.001 for 0.1 %".into()),
+            );
         }
         v
     });
-    Sla { percentile, latency_ms, max_error_rate }
+    Sla {
+        percentile,
+        latency_ms,
+        max_error_rate,
+    }
 }
 
 fn check_traffic(c: &mut Checker, raw: &super::raw::RawTraffic) -> Traffic {
@@ -712,21 +1002,40 @@ fn check_traffic(c: &mut Checker, raw: &super::raw::RawTraffic) -> Traffic {
             1.0
         }
         None => {
-            c.at(None, "traffic.peak_rps", "is missing".into(), Some("add e.g. `peak_rps = 400` to [traffic]".into()));
+            c.at(
+                None,
+                "traffic.peak_rps",
+                "is missing".into(),
+                Some("add e.g. `peak_rps = 400` to [traffic]".into()),
+            );
             1.0
         }
     };
     let requests_per_day = raw.requests_per_day.as_ref().map(|r| {
         if *r.get_ref() < 0.0 {
-            c.on(r, "traffic.requests_per_day", "cannot be negative".into(), None);
+            c.on(
+                r,
+                "traffic.requests_per_day",
+                "cannot be negative".into(),
+                None,
+            );
         }
         *r.get_ref()
     });
     let headroom = raw.headroom.as_ref().map_or(0.2, |h| {
         if !(0.0..=10.0).contains(h.get_ref()) {
-            c.on(h, "traffic.headroom", "is out of range".into(), Some("use a fraction such as 0.2 for 20 %".into()));
+            c.on(
+                h,
+                "traffic.headroom",
+                "is out of range".into(),
+                Some("use a fraction such as 0.2 for 20 %".into()),
+            );
         }
         *h.get_ref()
     });
-    Traffic { peak_rps, requests_per_day, headroom }
+    Traffic {
+        peak_rps,
+        requests_per_day,
+        headroom,
+    }
 }

@@ -48,7 +48,10 @@ pub fn create_run_dir(dir: &Path, name: &str, time: SystemTime) -> std::io::Resu
             Err(e) => return Err(e),
         }
     }
-    Err(std::io::Error::other(format!("too many runs named {base} in {}", dir.display())))
+    Err(std::io::Error::other(format!(
+        "too many runs named {base} in {}",
+        dir.display()
+    )))
 }
 
 #[cfg(test)]

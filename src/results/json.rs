@@ -101,7 +101,12 @@ impl Environment {
 
 impl Summary {
     /// A summary with no cells yet.
-    pub fn start(profile: &Profile, profile_path: &str, planned_cells: usize, started_at: String) -> Summary {
+    pub fn start(
+        profile: &Profile,
+        profile_path: &str,
+        planned_cells: usize,
+        started_at: String,
+    ) -> Summary {
         Summary {
             schema_version: SCHEMA_VERSION,
             tool: Tool::current(),

@@ -181,12 +181,19 @@ impl CellSummary {
             requests: c.sent,
             ok: c.ok,
             errors,
-            error_rate: if c.sent == 0 { 0.0 } else { errors as f64 / c.sent as f64 },
+            error_rate: if c.sent == 0 {
+                0.0
+            } else {
+                errors as f64 / c.sent as f64
+            },
             throughput_rps: round3(c.ok as f64 / secs),
             achieved_rps: round3(c.sent as f64 / secs),
             latency: Percentiles::of(&rec.response),
             service: Percentiles::of(&rec.service),
-            errors_by_kind: ErrorKind::ALL.iter().map(|k| (*k, c.errors[k.index()])).collect(),
+            errors_by_kind: ErrorKind::ALL
+                .iter()
+                .map(|k| (*k, c.errors[k.index()]))
+                .collect(),
             cancelled: c.cancelled,
             dropped: c.dropped,
             late: c.late,
@@ -205,7 +212,15 @@ impl CellSummary {
                 .iter()
                 .enumerate()
                 .filter(|(_, n)| **n > 0)
-                .map(|(id, n)| (r.variant_names.get(id).cloned().unwrap_or_else(|| format!("#{id}")), *n))
+                .map(|(id, n)| {
+                    (
+                        r.variant_names
+                            .get(id)
+                            .cloned()
+                            .unwrap_or_else(|| format!("#{id}")),
+                        *n,
+                    )
+                })
                 .collect(),
             phase: Phase::Grid,
             stopped_early: r.stopped_early,
@@ -226,7 +241,10 @@ fn series(rec: &Recorder, elapsed_s: f64) -> Vec<SecondStats> {
         .take(whole_seconds.max(1))
         .enumerate()
         .map(|(i, s)| {
-            let q = |p: f64| (!s.latency.is_empty()).then(|| round3(s.latency.value_at_quantile(p) as f64 / 1000.0));
+            let q = |p: f64| {
+                (!s.latency.is_empty())
+                    .then(|| round3(s.latency.value_at_quantile(p) as f64 / 1000.0))
+            };
             SecondStats {
                 second: i as u32,
                 throughput_rps: s.ok,

@@ -41,11 +41,16 @@ warmup = "100ms"
 
 async fn run_async(cmd: &mut Command) -> Output {
     let mut cmd = std::mem::replace(cmd, loadtest());
-    tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
 }
 
 fn only_run_dir(out: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(out).unwrap().map(|e| e.unwrap().path()).collect();
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     dirs.into_iter().next().unwrap()
 }
@@ -53,7 +58,13 @@ fn only_run_dir(out: &Path) -> PathBuf {
 #[test]
 fn a_bad_profile_exits_2_naming_line_column_and_fix() {
     let dir = temp_dir("bad-profile");
-    let path = write_profile(&dir, &http_profile("http://127.0.0.1:9/ok", r#"{ mode = "closed", concurency = [1] }"#));
+    let path = write_profile(
+        &dir,
+        &http_profile(
+            "http://127.0.0.1:9/ok",
+            r#"{ mode = "closed", concurency = [1] }"#,
+        ),
+    );
     let out = loadtest().arg("validate").arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -66,13 +77,22 @@ fn a_bad_profile_exits_2_naming_line_column_and_fix() {
 #[test]
 fn validate_lists_every_problem_at_once() {
     let dir = temp_dir("many-problems");
-    let text = http_profile("ftp://nowhere", r#"{ mode = "open", rates = [0, 10], arrivals = "poison" }"#)
-        .replace("2KiB", "2kb");
+    let text = http_profile(
+        "ftp://nowhere",
+        r#"{ mode = "open", rates = [0, 10], arrivals = "poison" }"#,
+    )
+    .replace("2KiB", "2kb");
     let path = write_profile(&dir, &text);
     let out = loadtest().arg("validate").arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    for needle in ["target.url", "payload_sizes[1]", "rates[0]", "arrivals", "4 problems"] {
+    for needle in [
+        "target.url",
+        "payload_sizes[1]",
+        "rates[0]",
+        "arrivals",
+        "4 problems",
+    ] {
         assert!(err.contains(needle), "missing {needle} in {err}");
     }
 }
@@ -83,26 +103,70 @@ async fn an_unreachable_target_exits_3_before_any_load() {
     let url = server.url("/ok");
     drop(server);
     let dir = temp_dir("unreachable");
-    let path = write_profile(&dir, &http_profile(&url, r#"{ mode = "closed", concurrency = [1] }"#));
-    let out = run_async(loadtest().arg("run").arg(&path).arg("--out").arg(dir.join("out"))).await;
+    let path = write_profile(
+        &dir,
+        &http_profile(&url, r#"{ mode = "closed", concurrency = [1] }"#),
+    );
+    let out = run_async(
+        loadtest()
+            .arg("run")
+            .arg(&path)
+            .arg("--out")
+            .arg(dir.join("out")),
+    )
+    .await;
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot reach") && err.contains(&url), "{err}");
-    assert!(!dir.join("out").exists(), "no run folder for a run that never started");
+    assert!(
+        !dir.join("out").exists(),
+        "no run folder for a run that never started"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn results_csv_and_summary_json_parse_and_agree() {
-    let server = TestServer::start(Behaviour { delay: Duration::from_millis(3), ..Default::default() }).await;
+    let server = TestServer::start(Behaviour {
+        delay: Duration::from_millis(3),
+        ..Default::default()
+    })
+    .await;
     let dir = temp_dir("results");
-    let path = write_profile(&dir, &http_profile(&server.url("/ok"), r#"{ mode = "closed", concurrency = [1, 4] }"#));
-    let out = run_async(loadtest().arg("run").arg(&path).arg("--out").arg(dir.join("out")).arg("--quiet")).await;
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let path = write_profile(
+        &dir,
+        &http_profile(
+            &server.url("/ok"),
+            r#"{ mode = "closed", concurrency = [1, 4] }"#,
+        ),
+    );
+    let out = run_async(
+        loadtest()
+            .arg("run")
+            .arg(&path)
+            .arg("--out")
+            .arg(dir.join("out"))
+            .arg("--quiet"),
+    )
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("p99 ms"), "prints a table: {stdout}");
     let run_dir = only_run_dir(&dir.join("out"));
-    assert!(run_dir.file_name().unwrap().to_str().unwrap().starts_with("cli-test-"));
-    let rows = results_csv::read(std::fs::File::open(run_dir.join("results.csv")).unwrap()).unwrap();
+    assert!(
+        run_dir
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("cli-test-")
+    );
+    let rows =
+        results_csv::read(std::fs::File::open(run_dir.join("results.csv")).unwrap()).unwrap();
     let summary = json::read(std::fs::File::open(run_dir.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary.schema_version, json::SCHEMA_VERSION);
     assert!(summary.complete);
@@ -112,38 +176,79 @@ async fn results_csv_and_summary_json_parse_and_agree() {
         assert_eq!(row.requests, cell.requests);
         assert_eq!(row.ok, cell.ok);
         assert_eq!(row.p99_ms, cell.latency.map(|l| l.p99_ms));
-        assert_eq!(row.p99_ms, cell.latency_at(99.0), "histogram agrees with the column");
+        assert_eq!(
+            row.p99_ms,
+            cell.latency_at(99.0),
+            "histogram agrees with the column"
+        );
         assert_eq!(row.hosting, "-");
         assert!(row.accounting_ok && row.requests > 0);
     }
     let header = std::fs::read_to_string(run_dir.join("results.csv")).unwrap();
     assert!(header.starts_with("hosting,instance_type,payload_bytes,load_mode,concurrency,target_rps,duration_s,requests,ok,errors,error_rate,throughput_rps,mean_ms,p50_ms,p90_ms,p95_ms,p99_ms,p999_ms,max_ms,"));
-    assert_eq!(server.received(), summary.cells.iter().map(|c| c.requests + c.warmup_requests).sum::<u64>() + 1, "plus one probe");
+    assert_eq!(
+        server.received(),
+        summary
+            .cells
+            .iter()
+            .map(|c| c.requests + c.warmup_requests)
+            .sum::<u64>()
+            + 1,
+        "plus one probe"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_keeps_what_was_measured_and_exits_130() {
-    let server = TestServer::start(Behaviour { delay: Duration::from_millis(5), ..Default::default() }).await;
+    let server = TestServer::start(Behaviour {
+        delay: Duration::from_millis(5),
+        ..Default::default()
+    })
+    .await;
     let dir = temp_dir("ctrl-c");
-    let text = http_profile(&server.url("/ok"), r#"{ mode = "closed", concurrency = [1, 2, 3] }"#)
-        .replace("duration = \"400ms\"", "duration = \"1s\"");
+    let text = http_profile(
+        &server.url("/ok"),
+        r#"{ mode = "closed", concurrency = [1, 2, 3] }"#,
+    )
+    .replace("duration = \"400ms\"", "duration = \"1s\"");
     let path = write_profile(&dir, &text);
     let child = loadtest()
-        .arg("run").arg(&path).arg("--out").arg(dir.join("out"))
-        .stdout(Stdio::piped()).stderr(Stdio::piped())
-        .spawn().unwrap();
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.join("out"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     // Cells take 1.1 s each: interrupt during the second one.
     tokio::time::sleep(Duration::from_millis(1_700)).await;
-    let status = Command::new("kill").arg("-INT").arg(child.id().to_string()).status().unwrap();
+    let status = Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
     assert!(status.success());
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
-    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let run_dir = only_run_dir(&dir.join("out"));
     let summary = json::read(std::fs::File::open(run_dir.join("summary.json")).unwrap()).unwrap();
     assert!(summary.interrupted && !summary.complete);
-    assert_eq!(summary.cells.len(), 2, "the finished cell and the interrupted one");
+    assert_eq!(
+        summary.cells.len(),
+        2,
+        "the finished cell and the interrupted one"
+    );
     assert!(summary.cells[1].interrupted);
     assert!(summary.cells.iter().all(|c| c.accounting_ok && c.ok > 0));
-    let rows = results_csv::read(std::fs::File::open(run_dir.join("results.csv")).unwrap()).unwrap();
+    let rows =
+        results_csv::read(std::fs::File::open(run_dir.join("results.csv")).unwrap()).unwrap();
     assert_eq!(rows.len(), 2);
 }

@@ -16,7 +16,10 @@ use std::time::Duration;
 fn cell(load: Load, duration_ms: u64, warmup_ms: u64) -> Cell {
     Cell {
         index: 0,
-        variant: Variant { hosting: None, instance: None },
+        variant: Variant {
+            hosting: None,
+            instance: None,
+        },
         payload_bytes: 256,
         load,
         duration: Duration::from_millis(duration_ms),
@@ -26,42 +29,99 @@ fn cell(load: Load, duration_ms: u64, warmup_ms: u64) -> Cell {
 }
 
 async fn run(server: &TestServer, path: &str, cell: &Cell) -> CellSummary {
-    let http = client(&ClientSettings { timeout: cell.timeout, max_in_flight: 64 }).unwrap();
-    let target = HttpTarget::new(http, "POST", &server.url(path), "application/octet-stream", &BTreeMap::new()).unwrap();
+    let http = client(&ClientSettings {
+        timeout: cell.timeout,
+        max_in_flight: 64,
+    })
+    .unwrap();
+    let target = HttpTarget::new(
+        http,
+        "POST",
+        &server.url(path),
+        "application/octet-stream",
+        &BTreeMap::new(),
+    )
+    .unwrap();
     let bodies = payload::build(&PayloadSource::Random, cell.payload_bytes, 1).unwrap();
     let (_tx, cancel) = tokio::sync::watch::channel(false);
-    let result = run_cell(cell, Arc::new(target), Arc::new(bodies), &CellOptions::seeded(7), cancel).await;
+    let result = run_cell(
+        cell,
+        Arc::new(target),
+        Arc::new(bodies),
+        &CellOptions::seeded(7),
+        cancel,
+    )
+    .await;
     CellSummary::from_result(&result)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_loop_throughput_is_concurrency_over_delay() {
-    let server = TestServer::start(Behaviour { delay: Duration::from_millis(20), ..Default::default() }).await;
-    let s = run(&server, "/ok", &cell(Load::Closed { concurrency: 8 }, 2_000, 300)).await;
+    let server = TestServer::start(Behaviour {
+        delay: Duration::from_millis(20),
+        ..Default::default()
+    })
+    .await;
+    let s = run(
+        &server,
+        "/ok",
+        &cell(Load::Closed { concurrency: 8 }, 2_000, 300),
+    )
+    .await;
     let lat = s.latency.unwrap();
     // 8 workers / 20 ms = 400 req/s at most; the client and tokio's timer add a little.
-    assert!(s.throughput_rps > 300.0 && s.throughput_rps <= 405.0, "throughput {}", s.throughput_rps);
-    assert!(lat.p50_ms >= 20.0 && lat.p50_ms < 26.0, "p50 {}", lat.p50_ms);
+    assert!(
+        s.throughput_rps > 300.0 && s.throughput_rps <= 405.0,
+        "throughput {}",
+        s.throughput_rps
+    );
+    assert!(
+        lat.p50_ms >= 20.0 && lat.p50_ms < 26.0,
+        "p50 {}",
+        lat.p50_ms
+    );
     assert_eq!(s.errors, 0);
     assert!(s.accounting_ok);
-    assert!(s.warmup_requests > 0, "warmup requests are sent but not recorded");
+    assert!(
+        s.warmup_requests > 0,
+        "warmup requests are sent but not recorded"
+    );
     assert_eq!(s.requests, s.ok);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn open_loop_sends_rate_times_duration() {
-    let server = TestServer::start(Behaviour { delay: Duration::from_millis(5), ..Default::default() }).await;
+    let server = TestServer::start(Behaviour {
+        delay: Duration::from_millis(5),
+        ..Default::default()
+    })
+    .await;
     for arrivals in [Arrivals::Constant, Arrivals::Poisson] {
-        let load = Load::Open { rate: 200.0, arrivals, max_in_flight: 100 };
+        let load = Load::Open {
+            rate: 200.0,
+            arrivals,
+            max_in_flight: 100,
+        };
         let s = run(&server, "/ok", &cell(load, 2_000, 0)).await;
         let expected = 400.0;
-        let tolerance = if arrivals == Arrivals::Constant { 0.02 } else { 0.15 };
+        let tolerance = if arrivals == Arrivals::Constant {
+            0.02
+        } else {
+            0.15
+        };
         let got = s.requests as f64;
-        assert!((got - expected).abs() / expected <= tolerance, "{arrivals}: {got} requests");
+        assert!(
+            (got - expected).abs() / expected <= tolerance,
+            "{arrivals}: {got} requests"
+        );
         assert_eq!(s.dropped, 0);
         assert!(s.accounting_ok);
         let lat = s.latency.unwrap();
-        assert!(lat.p50_ms >= 5.0 && lat.p50_ms < 9.0, "{arrivals}: p50 {}", lat.p50_ms);
+        assert!(
+            lat.p50_ms >= 5.0 && lat.p50_ms < 9.0,
+            "{arrivals}: p50 {}",
+            lat.p50_ms
+        );
     }
 }
 
@@ -73,7 +133,11 @@ async fn a_stall_shows_in_response_time_but_not_in_service_time() {
         stall: Some((Duration::from_millis(1_000), Duration::from_millis(1_000))),
     })
     .await;
-    let load = Load::Open { rate: 100.0, arrivals: Arrivals::Constant, max_in_flight: 4 };
+    let load = Load::Open {
+        rate: 100.0,
+        arrivals: Arrivals::Constant,
+        max_in_flight: 4,
+    };
     let s = run(&server, "/ok", &cell(load, 3_000, 0)).await;
     let (response, service) = (s.latency.unwrap(), s.service.unwrap());
     // About a third of the requests were meant to go out during the stall: with coordinated
@@ -97,10 +161,19 @@ async fn errors_are_classified_and_accounted() {
         ("/missing-route", ErrorKind::Http4xx),
     ];
     for (path, kind) in cases {
-        let s = run(&server, path, &cell(Load::Closed { concurrency: 2 }, 300, 0)).await;
+        let s = run(
+            &server,
+            path,
+            &cell(Load::Closed { concurrency: 2 }, 300, 0),
+        )
+        .await;
         assert!(s.requests > 0);
         assert_eq!(s.ok, 0, "{path}");
-        assert_eq!(s.errors_by_kind[&kind], s.errors, "{path}: {:?}", s.errors_by_kind);
+        assert_eq!(
+            s.errors_by_kind[&kind], s.errors,
+            "{path}: {:?}",
+            s.errors_by_kind
+        );
         assert_eq!(s.error_rate, 1.0);
         assert!(s.accounting_ok, "{path}");
     }
@@ -112,28 +185,72 @@ async fn connection_refused_is_a_connect_error() {
     let url = server.url("/ok");
     drop(server);
     tokio::time::sleep(Duration::from_millis(50)).await;
-    let http = client(&ClientSettings { timeout: Duration::from_secs(1), max_in_flight: 2 }).unwrap();
-    let target = HttpTarget::new(http, "POST", &url, "application/octet-stream", &BTreeMap::new()).unwrap();
+    let http = client(&ClientSettings {
+        timeout: Duration::from_secs(1),
+        max_in_flight: 2,
+    })
+    .unwrap();
+    let target = HttpTarget::new(
+        http,
+        "POST",
+        &url,
+        "application/octet-stream",
+        &BTreeMap::new(),
+    )
+    .unwrap();
     let bodies = payload::build(&PayloadSource::Random, 16, 1).unwrap();
     let (_tx, cancel) = tokio::sync::watch::channel(false);
     let c = cell(Load::Closed { concurrency: 1 }, 200, 0);
-    let s = CellSummary::from_result(&run_cell(&c, Arc::new(target), Arc::new(bodies), &CellOptions::seeded(1), cancel).await);
+    let s = CellSummary::from_result(
+        &run_cell(
+            &c,
+            Arc::new(target),
+            Arc::new(bodies),
+            &CellOptions::seeded(1),
+            cancel,
+        )
+        .await,
+    );
     assert!(s.errors > 0);
     assert_eq!(s.errors_by_kind[&ErrorKind::Connect], s.errors);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_receives_exactly_what_was_sent() {
-    let server = TestServer::start(Behaviour { delay: Duration::from_millis(2), ..Default::default() }).await;
-    let s = run(&server, "/ok", &cell(Load::Closed { concurrency: 4 }, 500, 200)).await;
+    let server = TestServer::start(Behaviour {
+        delay: Duration::from_millis(2),
+        ..Default::default()
+    })
+    .await;
+    let s = run(
+        &server,
+        "/ok",
+        &cell(Load::Closed { concurrency: 4 }, 500, 200),
+    )
+    .await;
     assert_eq!(server.received(), s.requests + s.warmup_requests);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_stops_a_cell_and_keeps_its_accounting() {
-    let server = TestServer::start(Behaviour { delay: Duration::from_millis(200), ..Default::default() }).await;
-    let http = client(&ClientSettings { timeout: Duration::from_secs(5), max_in_flight: 8 }).unwrap();
-    let target = HttpTarget::new(http, "POST", &server.url("/ok"), "application/octet-stream", &BTreeMap::new()).unwrap();
+    let server = TestServer::start(Behaviour {
+        delay: Duration::from_millis(200),
+        ..Default::default()
+    })
+    .await;
+    let http = client(&ClientSettings {
+        timeout: Duration::from_secs(5),
+        max_in_flight: 8,
+    })
+    .unwrap();
+    let target = HttpTarget::new(
+        http,
+        "POST",
+        &server.url("/ok"),
+        "application/octet-stream",
+        &BTreeMap::new(),
+    )
+    .unwrap();
     let bodies = payload::build(&PayloadSource::Random, 16, 1).unwrap();
     let (tx, cancel) = tokio::sync::watch::channel(false);
     let c = cell(Load::Closed { concurrency: 4 }, 10_000, 0);
@@ -143,9 +260,19 @@ async fn cancel_stops_a_cell_and_keeps_its_accounting() {
         tx
     });
     let started = std::time::Instant::now();
-    let result = run_cell(&c, Arc::new(target), Arc::new(bodies), &CellOptions::seeded(1), cancel).await;
+    let result = run_cell(
+        &c,
+        Arc::new(target),
+        Arc::new(bodies),
+        &CellOptions::seeded(1),
+        cancel,
+    )
+    .await;
     let _tx = stopper.await.unwrap();
-    assert!(started.elapsed() < Duration::from_secs(2), "cancel must stop the cell promptly");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "cancel must stop the cell promptly"
+    );
     assert!(result.interrupted);
     let s = CellSummary::from_result(&result);
     assert_eq!(s.cancelled, 4, "the four in-flight requests are cancelled");

@@ -1,8 +1,8 @@
 //! Integration tests: one binary, every server on 127.0.0.1 port 0.
 
-mod emulator;
 mod cli;
 mod compare;
+mod emulator;
 mod engine;
 mod report;
 mod sagemaker;

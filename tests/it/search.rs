@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn run_profile(name: &str, load: &str) -> (json::Summary, Vec<results_csv::Row>) {
-    let dir = std::env::temp_dir().join(format!("loadtest-it-search-{name}-{}", std::process::id()));
+    let dir =
+        std::env::temp_dir().join(format!("loadtest-it-search-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     // One ml.m5.large (2 workers) and a fixed 10 ms model: capacity 200 req/s. With constant
@@ -42,29 +43,56 @@ max_error_rate = 0.01
         .arg(&path)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let run_dir: PathBuf = std::fs::read_dir(dir.join("out")).unwrap().next().unwrap().unwrap().path();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run_dir: PathBuf = std::fs::read_dir(dir.join("out"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let summary = json::read(std::fs::File::open(run_dir.join("summary.json")).unwrap()).unwrap();
-    let rows = results_csv::read(std::fs::File::open(run_dir.join("results.csv")).unwrap()).unwrap();
+    let rows =
+        results_csv::read(std::fs::File::open(run_dir.join("results.csv")).unwrap()).unwrap();
     (summary, rows)
 }
 
 #[test]
 fn search_finds_the_model_capacity_with_fewer_load_seconds_than_a_grid() {
-    let (summary, rows) = run_profile("search", r#"{ mode = "search", min_rps = 25, max_rps = 800 }"#);
+    let (summary, rows) = run_profile(
+        "search",
+        r#"{ mode = "search", min_rps = 25, max_rps = 800 }"#,
+    );
     assert_eq!(summary.searches.len(), 1);
     let found = &summary.searches[0];
     let loadtest::search::Found::Between { passed, failed } = found.found else {
         panic!("search should bracket the capacity: {:?}", found.found);
     };
-    assert!((150.0..=205.0).contains(&passed), "sustainable {passed} req/s, capacity 200");
-    assert!(failed > passed && failed <= 240.0, "first failing rate {failed}");
+    assert!(
+        (150.0..=205.0).contains(&passed),
+        "sustainable {passed} req/s, capacity 200"
+    );
+    assert!(
+        failed > passed && failed <= 240.0,
+        "first failing rate {failed}"
+    );
     assert_eq!(rows.len() as u32, found.probes);
     assert!(rows.iter().all(|r| r.phase == "search"));
     // A grid over the same range at the same 5 % resolution needs ln(800/25)/ln(1.05) ≈ 71
     // cells of 0.8 s; the search must cost at most 40 % of that.
     let grid_cells = (800.0f64 / 25.0).ln() / 1.05f64.ln();
     let grid_load_seconds = grid_cells.ceil() * 0.8;
-    assert!(found.load_seconds <= 0.4 * grid_load_seconds, "{} vs grid {grid_load_seconds}", found.load_seconds);
-    assert!(rows.iter().any(|r| r.stopped_early), "overloaded probes stop early");
+    assert!(
+        found.load_seconds <= 0.4 * grid_load_seconds,
+        "{} vs grid {grid_load_seconds}",
+        found.load_seconds
+    );
+    assert!(
+        rows.iter().any(|r| r.stopped_early),
+        "overloaded probes stop early"
+    );
 }

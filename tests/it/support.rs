@@ -89,7 +89,12 @@ async fn status(State(s): State<Arc<Shared>>, Path(code): Path<u16>) -> (StatusC
     s.received.fetch_add(1, Ordering::SeqCst);
     let mut headers = HeaderMap::new();
     if code == 400 {
-        headers.insert("x-amzn-ErrorType", "ThrottlingException:http://internal.amazon.com/".parse().unwrap());
+        headers.insert(
+            "x-amzn-ErrorType",
+            "ThrottlingException:http://internal.amazon.com/"
+                .parse()
+                .unwrap(),
+        );
     }
     (StatusCode::from_u16(code).unwrap(), headers)
 }

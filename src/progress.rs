@@ -1,9 +1,11 @@
 //! Progress on stderr: a bar on a terminal, one plain line per cell otherwise; never on stdout.
 
+use crate::engine::live::LiveStats;
 use crate::plan::{Cell, Plan};
 use crate::results::CellSummary;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Reports cells as they start and end.
@@ -11,6 +13,7 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     quiet: bool,
     total: usize,
+    live_line: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Progress {
@@ -33,11 +36,16 @@ impl Progress {
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
-        Progress { bar, quiet, total }
+        Progress {
+            bar,
+            quiet,
+            total,
+            live_line: None,
+        }
     }
 
-    /// Announces a cell.
-    pub fn start_cell(&mut self, cell: &Cell) {
+    /// Announces a cell; on a terminal, its live figures update the bar while it runs.
+    pub fn start_cell(&mut self, cell: &Cell, live: &Arc<LiveStats>) {
         let what = format!(
             "cell {}/{}: {} {} {} {}",
             cell.index + 1,
@@ -48,12 +56,16 @@ impl Progress {
             cell.load
         );
         if let Some(bar) = &self.bar {
-            bar.set_message(what);
+            bar.set_message(what.clone());
+            self.live_line = Some(tokio::spawn(live_line(bar.clone(), what, live.clone())));
         }
     }
 
     /// Reports a finished cell.
     pub fn finish_cell(&mut self, s: &CellSummary) {
+        if let Some(task) = self.live_line.take() {
+            task.abort();
+        }
         let p = |f: fn(&crate::results::Percentiles) -> f64| {
             s.latency
                 .as_ref()
@@ -83,5 +95,26 @@ impl Progress {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// Every 250 ms: the running cell's req/s, approximate p50/p99 and errors on the bar.
+async fn live_line(bar: ProgressBar, what: String, live: Arc<LiveStats>) {
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut last = (live.snapshot().ok, tokio::time::Instant::now());
+    loop {
+        tick.tick().await;
+        let now = tokio::time::Instant::now();
+        let snap = live.snapshot();
+        let secs = now.duration_since(last.1).as_secs_f64().max(1e-3);
+        let rps = snap.ok.saturating_sub(last.0) as f64 / secs;
+        last = (snap.ok, now);
+        let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
+        bar.set_message(format!(
+            "{what} | {rps:.0} req/s, p50 ~{} ms, p99 ~{} ms, {} errors",
+            ms(snap.p50_ms),
+            ms(snap.p99_ms),
+            snap.errors
+        ));
     }
 }

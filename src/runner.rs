@@ -2,7 +2,7 @@
 //! saving the run folder after every cell so an interrupted run keeps what it measured.
 
 use crate::endpoint::AnyTarget;
-use crate::engine::live::EarlyStop;
+use crate::engine::live::{EarlyStop, LiveStats};
 use crate::engine::{self, CellOptions};
 use crate::payload::{self, PayloadError};
 use crate::plan::{Cell, Plan, SearchTask, Variant};
@@ -102,8 +102,9 @@ pub async fn run_plan(
         if ctx.cancelled() {
             break;
         }
-        progress.start_cell(cell);
-        let summary = measure(cell, Phase::Grid, None, ctx).await?;
+        let live = Arc::new(LiveStats::default());
+        progress.start_cell(cell, &live);
+        let summary = measure(cell, Phase::Grid, None, live, ctx).await?;
         progress.finish_cell(&summary);
         folder.save(summary)?;
     }
@@ -124,6 +125,7 @@ async fn measure(
     cell: &Cell,
     phase: Phase,
     early_stop: Option<EarlyStop>,
+    live: Arc<LiveStats>,
     ctx: &Context<'_>,
 ) -> Result<CellSummary, RunError> {
     let seed = ctx.profile.sweep.seed ^ cell.index as u64;
@@ -136,7 +138,7 @@ async fn measure(
     let options = CellOptions {
         seed,
         early_stop,
-        ..CellOptions::default()
+        live,
     };
     let result = engine::run_cell(cell, target, bodies, &options, ctx.cancel.clone()).await;
     let mut summary = CellSummary::from_result(&result);
@@ -174,8 +176,9 @@ async fn run_search(
             break;
         }
         let cell = task.probe(folder.summary.cells.len(), level);
-        progress.start_cell(&cell);
-        let summary = measure(&cell, Phase::Search, Some(early_stop_for(&sla)), ctx).await?;
+        let live = Arc::new(LiveStats::default());
+        progress.start_cell(&cell, &live);
+        let summary = measure(&cell, Phase::Search, Some(early_stop_for(&sla)), live, ctx).await?;
         progress.finish_cell(&summary);
         load_seconds += cell.warmup.as_secs_f64() + summary.duration_s;
         let passed = crate::sla::check(&summary, &sla).passed() && !summary.stopped_early;

@@ -2,24 +2,20 @@
 //! results → report. Returns the exit code of DESIGN.md §8.
 
 use crate::cli::{RunArgs, ValidateArgs};
-use crate::emulator_target::Route;
-use crate::endpoint::async_http::AsyncHttpTarget;
-use crate::endpoint::http::{self, ClientSettings, HttpTarget};
-use crate::endpoint::{AnyTarget, EndpointError, Target};
-use crate::payload::{self, PayloadError};
-use crate::plan::{Plan, Variant};
-use crate::profile::{self, Profile, ProfileError, Target as TargetSpec, Urls};
+use crate::endpoint::EndpointError;
+use crate::payload::PayloadError;
+use crate::plan::Plan;
+use crate::profile::{self, Profile, ProfileError};
 use crate::progress::Progress;
 use crate::report::{Format, table};
 use crate::results::CellSummary;
 use crate::results::files;
 use crate::results::json::Summary;
 use crate::runner::{self, Context, RunFolder};
-use std::collections::BTreeMap;
+use crate::targets;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::SystemTime;
 use tokio::sync::watch;
 
@@ -61,6 +57,9 @@ pub enum AppError {
     /// The price table could not be read.
     #[error(transparent)]
     Pricing(crate::pricing::PricingError),
+    /// Targets could not be set up or reached.
+    #[error(transparent)]
+    Targets(#[from] crate::targets::TargetsError),
     /// The run could not go on.
     #[error(transparent)]
     Run(#[from] crate::runner::RunError),
@@ -80,6 +79,7 @@ impl AppError {
         match self {
             AppError::Profile(_) | AppError::Payload(_) | AppError::Pricing(_) => exit::USAGE,
             AppError::Run(crate::runner::RunError::Payload(_)) => exit::USAGE,
+            AppError::Targets(crate::targets::TargetsError::Payload(_)) => exit::USAGE,
             AppError::Report(e) if e.is_usage() => exit::USAGE,
             AppError::Compare(_) => exit::USAGE,
             AppError::Emulator(crate::emulator::EmulatorError::Deploy(_)) => exit::USAGE,
@@ -115,12 +115,9 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
     }
     let cancel = cancel_on_ctrl_c();
     let deployed = crate::emulator_target::start(&profile, &plan, args.time_scale).await?;
-    let routes = match &deployed {
-        Some(d) => d.routes.clone(),
-        None => http_routes(&profile, &plan),
-    };
-    let targets = build_targets(&profile, &plan, &routes)?;
-    probe_targets(&profile, &plan, &targets).await?;
+    let routes = deployed.as_ref().map(|d| d.routes.clone());
+    let targets = targets::build(&profile, &plan, routes).await?;
+    targets::probe(&profile, &plan, &targets).await?;
     let mut folder = open_run_folder(args, &profile, &plan)?;
     let mut progress = Progress::new(&plan, args.quiet);
     let ctx = Context {
@@ -259,80 +256,6 @@ fn accounting_exit(cells: &[CellSummary]) -> u8 {
         "error: accounting does not balance (sent ≠ ok + errors + cancelled) in cells {broken:?}"
     );
     exit::TARGET
-}
-
-/// The URL of each variant for an http target.
-fn http_routes(profile: &Profile, plan: &Plan) -> BTreeMap<Variant, Route> {
-    let TargetSpec::Http(http) = &profile.target else {
-        return BTreeMap::new();
-    };
-    plan.variants()
-        .into_iter()
-        .map(|v| {
-            let url = match &http.urls {
-                Urls::One(url) => url.clone(),
-                Urls::PerInstance(map) => map.get(v.instance_label()).cloned().unwrap_or_default(),
-            };
-            (v, Route::Sync(url))
-        })
-        .collect()
-}
-
-fn build_targets(
-    profile: &Profile,
-    plan: &Plan,
-    routes: &BTreeMap<Variant, Route>,
-) -> Result<BTreeMap<Variant, Arc<AnyTarget>>, AppError> {
-    let max_in_flight = plan
-        .cells
-        .iter()
-        .map(|c| c.load.max_in_flight())
-        .max()
-        .unwrap_or(1);
-    let client = http::client(&ClientSettings {
-        timeout: profile.timeout,
-        max_in_flight: max_in_flight as usize,
-    })?;
-    let (method, headers) = match &profile.target {
-        TargetSpec::Http(h) => (h.method.as_str(), h.headers.clone()),
-        TargetSpec::Emulator(_) | TargetSpec::Sagemaker(_) => ("POST", BTreeMap::new()),
-    };
-    let content_type = &profile.payload.content_type;
-    let mut out = BTreeMap::new();
-    for (variant, route) in routes {
-        let target = match route {
-            Route::Sync(url) => AnyTarget::Http(HttpTarget::new(
-                client.clone(),
-                method,
-                url,
-                content_type,
-                &headers,
-            )?),
-            Route::Async(url) => AnyTarget::Async(AsyncHttpTarget::new(
-                client.clone(),
-                url,
-                content_type,
-                profile.timeout,
-            )?),
-        };
-        out.insert(variant.clone(), Arc::new(target));
-    }
-    Ok(out)
-}
-
-/// Sends one request to each target before any load: an unreachable target fails the run
-/// at once (exit 3) instead of as thousands of connect errors.
-async fn probe_targets(
-    profile: &Profile,
-    plan: &Plan,
-    targets: &BTreeMap<Variant, Arc<AnyTarget>>,
-) -> Result<(), AppError> {
-    let size = plan.cells.first().map_or(0, |c| c.payload_bytes);
-    let body = payload::build(&profile.payload.source, size, profile.sweep.seed)?.get(0);
-    for target in targets.values() {
-        target.probe(body.clone()).await?;
-    }
-    Ok(())
 }
 
 /// `loadtest emulate`: serves emulated endpoints until Ctrl-C.

@@ -32,3 +32,4 @@ pub mod runner;
 pub mod sample;
 pub mod search;
 pub mod sla;
+pub mod targets;

@@ -224,6 +224,16 @@ impl Plan {
         grid + search
     }
 
+    /// The most requests any cell or probe may have in flight: the connection pool's size.
+    pub fn max_in_flight(&self) -> u32 {
+        let grid = self.cells.iter().map(|c| c.load.max_in_flight());
+        let search = self.searches.iter().map(|s| match s.space {
+            SearchSpace::Rate { max_in_flight, .. } => max_in_flight,
+            SearchSpace::Concurrency { max, .. } => max,
+        });
+        grid.chain(search).max().unwrap_or(1)
+    }
+
     /// Load-seconds the plan applies at most: measured plus warmup time of every cell.
     pub fn load_seconds(&self) -> f64 {
         self.estimated_duration().as_secs_f64()

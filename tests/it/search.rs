@@ -72,8 +72,10 @@ fn search_finds_the_model_capacity_with_fewer_load_seconds_than_a_grid() {
     let loadtest::search::Found::Between { passed, failed } = found.found else {
         panic!("search should bracket the capacity: {:?}", found.found);
     };
+    // Just past capacity the queue grows slowly: in a 0.8 s probe at 207 req/s the backlog
+    // adds about 30 ms, still inside the 40 ms SLA, so the search may settle a few % above 200.
     assert!(
-        (150.0..=205.0).contains(&passed),
+        (150.0..=210.0).contains(&passed),
         "sustainable {passed} req/s, capacity 200"
     );
     assert!(

@@ -1,0 +1,149 @@
+//! Builds the target of every variant of a plan: an HTTP URL, an emulated endpoint (sync or
+//! async), or a SageMaker endpoint through the SDK; then probes each once before any load.
+
+use crate::emulator_target::Route;
+use crate::endpoint::async_http::AsyncHttpTarget;
+use crate::endpoint::http::{self, ClientSettings, HttpTarget};
+use crate::endpoint::sagemaker::{self, SageMakerEndpoint};
+use crate::endpoint::{AnyTarget, EndpointError, Target};
+use crate::payload::{self, PayloadError};
+use crate::plan::{Plan, Variant};
+use crate::profile::{
+    HttpTarget as HttpSpec, Profile, SageMakerTarget, Target as TargetSpec, Urls,
+};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Why targets could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetsError {
+    /// A target could not be built or reached.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    /// The probe's body could not be built.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+}
+
+/// Each variant's target. `emulated` holds the routes of an emulator started for the run.
+pub async fn build(
+    profile: &Profile,
+    plan: &Plan,
+    emulated: Option<BTreeMap<Variant, Route>>,
+) -> Result<BTreeMap<Variant, Arc<AnyTarget>>, TargetsError> {
+    let max_in_flight = plan.max_in_flight() as usize;
+    let out = match (&profile.target, emulated) {
+        (TargetSpec::Sagemaker(sm), _) => {
+            sagemaker_targets(profile, plan, sm, max_in_flight).await?
+        }
+        (TargetSpec::Http(spec), _) => {
+            let routes = http_routes(spec, plan);
+            http_targets(
+                profile,
+                spec.method.as_str(),
+                &spec.headers,
+                &routes,
+                max_in_flight,
+            )?
+        }
+        (TargetSpec::Emulator(_), routes) => {
+            let routes = routes.unwrap_or_default();
+            http_targets(profile, "POST", &BTreeMap::new(), &routes, max_in_flight)?
+        }
+    };
+    Ok(out.into_iter().map(|(v, t)| (v, Arc::new(t))).collect())
+}
+
+/// The URL of each variant for an http target.
+fn http_routes(spec: &HttpSpec, plan: &Plan) -> BTreeMap<Variant, Route> {
+    plan.variants()
+        .into_iter()
+        .map(|v| {
+            let url = match &spec.urls {
+                Urls::One(url) => url.clone(),
+                Urls::PerInstance(map) => map.get(v.instance_label()).cloned().unwrap_or_default(),
+            };
+            (v, Route::Sync(url))
+        })
+        .collect()
+}
+
+fn http_targets(
+    profile: &Profile,
+    method: &str,
+    headers: &BTreeMap<String, String>,
+    routes: &BTreeMap<Variant, Route>,
+    max_in_flight: usize,
+) -> Result<BTreeMap<Variant, AnyTarget>, EndpointError> {
+    let client = http::client(&ClientSettings {
+        timeout: profile.timeout,
+        max_in_flight,
+    })?;
+    let content_type = &profile.payload.content_type;
+    let mut out = BTreeMap::new();
+    for (variant, route) in routes {
+        let target = match route {
+            Route::Sync(url) => AnyTarget::Http(HttpTarget::new(
+                client.clone(),
+                method,
+                url,
+                content_type,
+                headers,
+            )?),
+            Route::Async(url) => AnyTarget::Async(AsyncHttpTarget::new(
+                client.clone(),
+                url,
+                content_type,
+                profile.timeout,
+            )?),
+        };
+        out.insert(variant.clone(), target);
+    }
+    Ok(out)
+}
+
+async fn sagemaker_targets(
+    profile: &Profile,
+    plan: &Plan,
+    sm: &SageMakerTarget,
+    max_in_flight: usize,
+) -> Result<BTreeMap<Variant, AnyTarget>, EndpointError> {
+    let client = sagemaker::client(sm, profile.timeout, max_in_flight).await?;
+    let mut out = BTreeMap::new();
+    for variant in plan.variants() {
+        let label = variant.instance_label();
+        let name = sm.endpoint_for(label).ok_or_else(|| EndpointError::Setup {
+            target: format!("sagemaker endpoints for `{label}`"),
+            reason: format!("no endpoint named for `{label}`: add it to `[target] endpoints`"),
+        })?;
+        let endpoint = SageMakerEndpoint::new(
+            client.clone(),
+            name,
+            sm,
+            &profile.payload.content_type,
+            profile.timeout,
+        );
+        out.insert(variant, AnyTarget::SageMaker(endpoint));
+    }
+    Ok(out)
+}
+
+/// Sends one request to each target before any load: an unreachable target (or missing
+/// credentials) fails the run at once instead of as thousands of failed requests.
+pub async fn probe(
+    profile: &Profile,
+    plan: &Plan,
+    targets: &BTreeMap<Variant, Arc<AnyTarget>>,
+) -> Result<(), TargetsError> {
+    let size = plan
+        .cells
+        .first()
+        .map(|c| c.payload_bytes)
+        .or_else(|| plan.searches.first().map(|s| s.payload_bytes))
+        .unwrap_or(0);
+    let body = payload::build(&profile.payload.source, size, profile.sweep.seed)?.get(0);
+    for target in targets.values() {
+        target.probe(body.clone()).await?;
+    }
+    Ok(())
+}

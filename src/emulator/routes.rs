@@ -200,6 +200,11 @@ pub(crate) enum ApiError {
 }
 
 impl ApiError {
+    /// The SageMaker error code this answer carries, e.g. `ModelNotReadyException`.
+    pub(crate) fn code(&self) -> &'static str {
+        self.status_and_code().1
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Validation(_) => (StatusCode::BAD_REQUEST, "ValidationError"),

@@ -6,37 +6,25 @@
 //! SageMaker expects them, as an input location (`emulator://bytes/<N>` stands for an N-byte
 //! object in S3) rather than a body.
 
+use super::async_result::EmulatorResults;
 use super::http::{Failure, classify, error_chain, read_answer};
 use super::{EndpointError, Reply, Target};
 use crate::hosting::ASYNC_INLINE_BODY_BYTES;
 use crate::sample::ErrorKind;
 use bytes::Bytes;
-use reqwest::{Client, StatusCode, Url};
-use serde::Deserialize;
+use reqwest::{Client, Url};
 use std::time::Duration;
 use tokio::time::Instant;
-
-/// Wait between polls of a pending result.
-const POLL_EVERY: Duration = Duration::from_millis(5);
 
 /// One emulated async endpoint.
 #[derive(Clone, Debug)]
 pub struct AsyncHttpTarget {
     client: Client,
     submit_url: Url,
-    base_url: Url,
+    results: EmulatorResults,
     content_type: String,
     /// Give up on a result after this long.
     timeout: Duration,
-}
-
-/// The fields of `GET /async-results/{id}` this client reads.
-#[derive(Debug, Deserialize)]
-struct AsyncResult {
-    status: String,
-    submitted_ms: f64,
-    completed_ms: Option<f64>,
-    error: Option<String>,
 }
 
 impl AsyncHttpTarget {
@@ -56,9 +44,9 @@ impl AsyncHttpTarget {
             .join("/")
             .map_err(|e| setup(format!("bad URL: {e}")))?;
         Ok(AsyncHttpTarget {
+            results: EmulatorResults::new(client.clone(), base_url),
             client,
             submit_url,
-            base_url,
             content_type: content_type.into(),
             timeout,
         })
@@ -86,53 +74,6 @@ impl AsyncHttpTarget {
         read_answer(response).await?;
         id.ok_or(Failure::Status(ErrorKind::Http5xx))
     }
-
-    async fn wait_for(
-        &self,
-        id: &str,
-        sent: Instant,
-        accepted: Duration,
-    ) -> Result<Reply, Failure> {
-        let url = self
-            .base_url
-            .join(&format!("async-results/{id}"))
-            .map_err(|_| Failure::Status(ErrorKind::Http4xx))?;
-        loop {
-            let response = self.client.get(url.clone()).send().await?;
-            if response.status() == StatusCode::OK {
-                let body = response.bytes().await?;
-                let result: AsyncResult = serde_json::from_slice(&body)
-                    .map_err(|_| Failure::Status(ErrorKind::Http5xx))?;
-                return finished(&result, accepted);
-            }
-            read_answer(response).await?;
-            if sent.elapsed() > self.timeout {
-                return Err(Failure::Status(ErrorKind::Timeout));
-            }
-            tokio::time::sleep(POLL_EVERY).await;
-        }
-    }
-}
-
-/// A completed result becomes a reply ending at its completion time; a failed one an error.
-/// `accepted` is the submit round trip: the request reached the emulator about half of it
-/// after it was sent.
-fn finished(result: &AsyncResult, accepted: Duration) -> Result<Reply, Failure> {
-    if result.status != "Completed" {
-        let kind = result
-            .error
-            .as_deref()
-            .and_then(|e| ErrorKind::from_aws_code(e.split(':').next().unwrap_or(e)))
-            .unwrap_or(ErrorKind::ModelError);
-        return Err(Failure::Status(kind));
-    }
-    let took_ms = result.completed_ms.unwrap_or(result.submitted_ms) - result.submitted_ms;
-    let done_after = Duration::from_secs_f64(took_ms.max(0.0) / 1000.0) + accepted / 2;
-    Ok(Reply {
-        bytes_in: 0,
-        done_after: Some(done_after.max(accepted)),
-        variant: None,
-    })
 }
 
 impl Target for AsyncHttpTarget {
@@ -140,7 +81,16 @@ impl Target for AsyncHttpTarget {
         let sent = Instant::now();
         let id = self.submit(body).await.map_err(classify)?;
         let accepted = sent.elapsed();
-        self.wait_for(&id, sent, accepted).await.map_err(classify)
+        let done = self
+            .results
+            .wait(&id, sent, accepted, self.timeout)
+            .await
+            .map_err(classify)?;
+        Ok(Reply {
+            bytes_in: 0,
+            done_after: Some(done),
+            variant: None,
+        })
     }
 
     async fn probe(&self, body: Bytes) -> Result<(), EndpointError> {

@@ -1,6 +1,7 @@
 //! The targets requests go to: one trait, one file per kind.
 
 pub mod async_http;
+mod async_result;
 pub mod http;
 pub mod sagemaker;
 pub mod variants;

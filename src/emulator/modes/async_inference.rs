@@ -180,7 +180,8 @@ async fn accept(
             });
         }
         None => {
-            let message = format!("{:?}: injected fault", fault.error.unwrap_or_default());
+            let error = ApiError::injected(fault.error.unwrap_or_default(), name);
+            let message = format!("{}: injected fault", error.code());
             record.finish(app.clock(), Err((message, None)));
             app.results().insert(record);
         }

@@ -10,7 +10,6 @@
 //! The body of a cell is built once and shared: each request wraps the same `Bytes` in a
 //! `Blob` without copying it.
 
-mod async_result;
 mod classify;
 mod client;
 
@@ -18,9 +17,9 @@ pub use client::{client, client_with_credentials};
 
 use super::variants::VariantNames;
 use super::{EndpointError, Reply, Target};
+use crate::endpoint::async_result::EmulatorResults;
 use crate::profile::{InvokeMode, SageMakerTarget};
 use crate::sample::ErrorKind;
-use async_result::EmulatorResults;
 use aws_sdk_sagemakerruntime::Client;
 use aws_sdk_sagemakerruntime::error::SdkError;
 use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError;

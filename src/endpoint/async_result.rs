@@ -1,5 +1,5 @@
-//! Completion of `InvokeEndpointAsync` requests on the emulator: when `endpoint_url` is a
-//! loopback address, its result path (`GET /async-results/{InferenceId}`) is polled, so the
+//! Completion of `InvokeEndpointAsync` requests on the emulator, for the HTTP and SDK
+//! targets alike: when the runtime address is a loopback address, its result path (`GET /async-results/{InferenceId}`) is polled, so the
 //! sample ends at the queue-inclusive completion time the emulator reports, not at the next
 //! poll. Real SageMaker endpoints write results to S3, which is not polled; their replies
 //! end at acceptance.
@@ -17,7 +17,7 @@ const POLL_EVERY: Duration = Duration::from_millis(5);
 
 /// The emulator's result path of one runtime address.
 #[derive(Clone, Debug)]
-pub(super) struct EmulatorResults {
+pub(crate) struct EmulatorResults {
     client: Client,
     base: Url,
 }
@@ -32,9 +32,14 @@ struct AsyncResult {
 }
 
 impl EmulatorResults {
+    /// The result path under `base` (the emulator's address), polled with `client`.
+    pub(crate) fn new(client: Client, base: Url) -> EmulatorResults {
+        EmulatorResults { client, base }
+    }
+
     /// The result path of `endpoint_url` when it is on this machine; `None` otherwise (or if
     /// no HTTP client can be built, in which case replies end at acceptance).
-    pub(super) fn for_endpoint_url(
+    pub(crate) fn for_endpoint_url(
         endpoint_url: Option<&str>,
         timeout: Duration,
     ) -> Option<EmulatorResults> {
@@ -60,7 +65,7 @@ impl EmulatorResults {
     /// Polls the result of `id` until it is done, and returns its completion time measured
     /// from `sent`. `accepted` is the submit round trip: the request reached the emulator
     /// about half of it after it was sent.
-    pub(super) async fn wait(
+    pub(crate) async fn wait(
         &self,
         id: &str,
         sent: Instant,

@@ -218,6 +218,7 @@ pub(crate) mod tests {
             invoked_variants: Default::default(),
             phase: Default::default(),
             stopped_early: false,
+            retries: 0,
         }
     }
 

@@ -71,6 +71,7 @@ fn cell(
         invoked_variants: Default::default(),
         phase: Default::default(),
         stopped_early: false,
+        retries: 0,
     }
 }
 

@@ -28,6 +28,11 @@ pub trait Target: Send + Sync + 'static {
     fn variant_names(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Attempts the client retried so far (beyond each request's first); 0 without retries.
+    fn retries(&self) -> u64 {
+        0
+    }
 }
 
 /// A successful answer.
@@ -94,6 +99,13 @@ impl Target for AnyTarget {
             AnyTarget::Http(t) => t.variant_names(),
             AnyTarget::Async(t) => t.variant_names(),
             AnyTarget::SageMaker(t) => t.variant_names(),
+        }
+    }
+
+    fn retries(&self) -> u64 {
+        match self {
+            AnyTarget::SageMaker(t) => t.retries(),
+            AnyTarget::Http(_) | AnyTarget::Async(_) => 0,
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct CellResult {
     pub stopped_early: bool,
     /// Production variant names by id, as the target interned them.
     pub variant_names: Vec<String>,
+    /// Attempts the client retried during the cell (SDK retries, when enabled).
+    pub retries: u64,
 }
 
 /// Shards per cell: enough to use every core, never more than the load needs.
@@ -80,6 +82,7 @@ pub async fn run_cell<T: Target>(
     cancel: watch::Receiver<bool>,
 ) -> CellResult {
     let shards = shard_count(&cell.load);
+    let retries_before = target.retries();
     let start = Instant::now();
     let window = Window {
         start,
@@ -129,6 +132,7 @@ pub async fn run_cell<T: Target>(
         interrupted,
         stopped_early,
         variant_names: target.variant_names(),
+        retries: target.retries().saturating_sub(retries_before),
     }
 }
 

@@ -65,6 +65,7 @@ pub fn cell(index: usize, concurrency: u32, base_ms: f64, errors: u64) -> CellSu
         invoked_variants: Default::default(),
         phase: Default::default(),
         stopped_early: false,
+        retries: 0,
     }
 }
 

@@ -49,6 +49,7 @@ pub struct Row {
     pub interrupted: bool,
     pub phase: String,
     pub stopped_early: bool,
+    pub retries: u64,
 }
 
 impl Row {
@@ -102,6 +103,7 @@ impl Row {
             interrupted: s.interrupted,
             phase: s.phase.as_str().to_string(),
             stopped_early: s.stopped_early,
+            retries: s.retries,
         }
     }
 }

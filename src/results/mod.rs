@@ -157,6 +157,9 @@ pub struct CellSummary {
     /// Whether the cell stopped before its duration because its SLA was clearly broken.
     #[serde(default)]
     pub stopped_early: bool,
+    /// Attempts the client retried (SageMaker SDK with `retries` set); 0 otherwise.
+    #[serde(default)]
+    pub retries: u64,
 }
 
 /// Rounds to 3 decimals (µs precision for ms figures).
@@ -224,6 +227,7 @@ impl CellSummary {
                 .collect(),
             phase: Phase::Grid,
             stopped_early: r.stopped_early,
+            retries: r.retries,
         }
     }
 

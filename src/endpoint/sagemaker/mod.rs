@@ -235,6 +235,10 @@ impl Target for SageMakerEndpoint {
         self.name.clone()
     }
 
+    fn retries(&self) -> u64 {
+        SageMakerEndpoint::retries(self)
+    }
+
     fn variant_names(&self) -> Vec<String> {
         self.variants.names()
     }

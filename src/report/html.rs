@@ -110,36 +110,8 @@ fn overview(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> io::Re
     if !description.is_empty() {
         writeln!(out, "<p>{}</p>", Esc(description))?;
     }
-    let env = &summary.environment;
-    let state = match (summary.complete, summary.interrupted) {
-        (true, _) => "complete".to_string(),
-        (false, true) => "interrupted (Ctrl-C)".to_string(),
-        (false, false) => "incomplete".to_string(),
-    };
-    let facts = [
-        ("Profile", summary.profile_path.clone()),
-        ("Target", view::target_kind(summary).to_string()),
-        (
-            "SLA",
-            sla.map_or_else(|| "none given".to_string(), Sla::describe),
-        ),
-        ("Started", summary.started_at.clone()),
-        ("Ended", summary.ended_at.clone()),
-        (
-            "Cells",
-            format!(
-                "{} of {} planned, {state}",
-                summary.cells.len(),
-                summary.planned_cells
-            ),
-        ),
-        (
-            "Load generator",
-            format!("{} {}, {} CPUs", env.os, env.arch, env.cpus),
-        ),
-    ];
     writeln!(out, r#"<dl class="facts">"#)?;
-    for (k, v) in facts {
+    for (k, v) in view::facts(summary, sla) {
         writeln!(out, "<dt>{k}</dt><dd>{}</dd>", Esc(&v))?;
     }
     writeln!(out, "</dl></header>")

@@ -56,47 +56,11 @@ fn overview(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> io::Re
     if !description.is_empty() {
         writeln!(out, "{}\n", Md(description))?;
     }
-    let env = &summary.environment;
-    let rows = [
-        ("Profile", summary.profile_path.clone()),
-        ("Target", view::target_kind(summary).to_string()),
-        (
-            "SLA",
-            sla.map_or_else(|| "none given".to_string(), Sla::describe),
-        ),
-        ("Started", summary.started_at.clone()),
-        ("Ended", summary.ended_at.clone()),
-        (
-            "Cells",
-            format!(
-                "{} of {} planned{}",
-                summary.cells.len(),
-                summary.planned_cells,
-                state(summary)
-            ),
-        ),
-        (
-            "Load generator",
-            format!("{} {}, {} CPUs", env.os, env.arch, env.cpus),
-        ),
-        (
-            "Tool",
-            format!("{} {}", summary.tool.name, summary.tool.version),
-        ),
-    ];
     writeln!(out, "| | |\n|---|---|")?;
-    for (k, v) in rows {
+    for (k, v) in view::facts(summary, sla) {
         writeln!(out, "| {k} | {} |", Md(&v))?;
     }
     writeln!(out)
-}
-
-fn state(summary: &Summary) -> &'static str {
-    match (summary.complete, summary.interrupted) {
-        (true, _) => "",
-        (false, true) => " (interrupted)",
-        (false, false) => " (incomplete)",
-    }
 }
 
 /// The recommendation as tables (the recommendation's own Markdown when it is of this

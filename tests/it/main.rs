@@ -4,6 +4,7 @@ mod cli;
 mod compare;
 mod emulator;
 mod engine;
+mod recommend;
 mod report;
 mod sagemaker;
 mod search;

@@ -4,7 +4,7 @@
 use super::Comparison;
 use super::judge::{self, ALPHA, LOW_CONFIDENCE_MARGIN, MIN_SAMPLES, Row, Verdict};
 use super::thresholds::Metric;
-use std::fmt;
+use crate::report::junit::Xml;
 use std::io::{self, Write};
 
 /// A figure with its unit: `12.345 ms`, `201.8 req/s`, `0.100%`, `$1.2345`.
@@ -215,23 +215,3 @@ fn case(c: &Comparison, row: &Row, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "    </testcase>")
 }
 
-/// Text escaped for XML content and attributes; characters XML 1.0 forbids are dropped.
-struct Xml<'a>(&'a str);
-
-impl fmt::Display for Xml<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for ch in self.0.chars() {
-            match ch {
-                '&' => f.write_str("&amp;")?,
-                '<' => f.write_str("&lt;")?,
-                '>' => f.write_str("&gt;")?,
-                '"' => f.write_str("&quot;")?,
-                '\'' => f.write_str("&apos;")?,
-                '\t' | '\n' | '\r' => write!(f, "{ch}")?,
-                c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => {}
-                c => write!(f, "{c}")?,
-            }
-        }
-        Ok(())
-    }
-}

@@ -129,7 +129,7 @@ fn write_suite(name: &str, cases: &[Case], timestamp: &str, out: &mut dyn Write)
 }
 
 /// Text escaped for XML content and attributes; characters XML 1.0 forbids are dropped.
-struct Xml<'a>(&'a str);
+pub(crate) struct Xml<'a>(pub(crate) &'a str);
 
 impl fmt::Display for Xml<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -214,4 +214,3 @@ fn case(c: &Comparison, row: &Row, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "      <system-out>{}</system-out>", Xml(&detail))?;
     writeln!(out, "    </testcase>")
 }
-

@@ -35,23 +35,11 @@ pub fn write(cells: &[CellSummary], out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// Short flags a reader must not miss.
+/// Short flags a reader must not miss, and the most frequent error class.
 fn notes(c: &CellSummary) -> String {
-    let mut notes = Vec::new();
-    if c.dropped > 0 {
-        notes.push(format!("{} dropped (generator-bound)", c.dropped));
-    }
-    if c.late > 0 {
-        notes.push(format!("{} sent late", c.late));
-    }
-    if c.cancelled > 0 {
-        notes.push(format!("{} cancelled", c.cancelled));
-    }
-    if !c.accounting_ok {
-        notes.push("ACCOUNTING MISMATCH".into());
-    }
-    if c.interrupted {
-        notes.push("interrupted".into());
+    let mut notes = super::view::notes(c);
+    if c.stopped_early {
+        notes.push("stopped early: SLA clearly broken".into());
     }
     let worst = c
         .errors_by_kind

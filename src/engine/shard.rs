@@ -95,6 +95,12 @@ impl Issue {
         }
     }
 
+    /// Whether requests have intended times of their own (open loop) rather than being
+    /// intended when sent (closed loop).
+    fn is_scheduled(&self) -> bool {
+        matches!(self, Issue::Open { .. })
+    }
+
     /// Arrivals scheduled before the window's end that were never sent.
     fn unsent(&mut self, window: &Window) -> Vec<Instant> {
         let mut out = Vec::new();
@@ -136,8 +142,11 @@ pub async fn run<T: Target>(
             loop {
                 match issue.next(now, &window, in_flight.len()) {
                     Due::Send(intended) => {
-                        measured_in_flight += u64::from(rec.measures(intended));
-                        in_flight.push(one_request(target, bodies.get(next_body), intended));
+                        let counted = rec.measures(intended);
+                        measured_in_flight += u64::from(counted);
+                        let scheduled = issue.is_scheduled().then_some(intended);
+                        let request = one_request(target, bodies.get(next_body), scheduled);
+                        in_flight.push(async move { (request.await, counted) });
                         next_body += 1;
                     }
                     Due::Drop(intended) => rec.record(&dropped_sample(intended)),
@@ -160,9 +169,9 @@ pub async fn run<T: Target>(
         tokio::select! {
             biased;
             _ = cancel.changed() => break,
-            Some(sample) = in_flight.next(), if !in_flight.is_empty() => {
+            Some((sample, counted)) = in_flight.next(), if !in_flight.is_empty() => {
+                measured_in_flight -= u64::from(counted);
                 if rec.measures(sample.intended_start) {
-                    measured_in_flight -= 1;
                     match sample.outcome {
                         Outcome::Ok => live.ok(sample.response_time()),
                         _ => live.error(),
@@ -201,9 +210,16 @@ fn dropped_sample(intended: Instant) -> Sample {
     }
 }
 
-async fn one_request<T: Target>(target: &T, body: bytes::Bytes, intended: Instant) -> Sample {
+/// Sends one request. `scheduled` is its intended time in an open loop; a closed loop's
+/// request is intended when it is actually sent, so client-side scheduling never counts.
+async fn one_request<T: Target>(
+    target: &T,
+    body: bytes::Bytes,
+    scheduled: Option<Instant>,
+) -> Sample {
     let bytes_out = body.len() as u64;
     let start = Instant::now();
+    let intended = scheduled.unwrap_or(start);
     let result = target.send(body).await;
     let mut end = Instant::now();
     let (outcome, bytes_in, variant) = match result {

@@ -221,8 +221,27 @@ async fn ctrl_c_keeps_what_was_measured_and_exits_130() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Cells take 1.1 s each: interrupt during the second one.
-    tokio::time::sleep(Duration::from_millis(1_700)).await;
+    // Cells take 1.1 s each: interrupt during the second one, once the first is saved.
+    let out_dir = dir.join("out");
+    let first_saved = async {
+        loop {
+            let saved = std::fs::read_dir(&out_dir)
+                .ok()
+                .and_then(|mut d| d.next())
+                .and_then(|e| {
+                    let path = e.ok()?.path().join("summary.json");
+                    json::read(std::fs::File::open(path).ok()?).ok()
+                });
+            if saved.is_some_and(|s| s.cells.len() == 1) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), first_saved)
+        .await
+        .expect("first cell saved");
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let status = Command::new("kill")
         .arg("-INT")
         .arg(child.id().to_string())

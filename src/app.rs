@@ -132,6 +132,12 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
     }
     outcome?;
     let recommendation = crate::advise::advise(&profile, &prices, &folder.summary.cells);
+    if let Some(scale) = emulated_time_scale(&profile, args) {
+        eprintln!(
+            "note: the emulator ran with time_scale {scale}: latencies, throughput and the costs \
+             derived from them are those of a model {scale} times as slow as the one configured"
+        );
+    }
     if let Some(rec) = &recommendation {
         folder.summary.recommendation = serde_json::to_value(rec).ok();
         folder.write()?;
@@ -203,6 +209,15 @@ fn write_recommendation(
         crate::report::recommendation::write_markdown(rec, w)
     })
     .map_err(|source| AppError::Write { path, source })
+}
+
+/// The emulator's time scale when it is not 1 (figures then describe a scaled model).
+fn emulated_time_scale(profile: &Profile, args: &RunArgs) -> Option<f64> {
+    let crate::profile::Target::Emulator(emu) = &profile.target else {
+        return None;
+    };
+    let scale = args.time_scale.unwrap_or(emu.model.time_scale);
+    (scale != 1.0).then_some(scale)
 }
 
 /// A channel that turns true on Ctrl-C.

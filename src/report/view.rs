@@ -246,6 +246,42 @@ pub fn accounting_check(c: &CellSummary) -> Check {
     }
 }
 
+/// The run's facts shown at the top of every report: where, what, when, how complete.
+pub fn facts(summary: &Summary, sla: Option<&Sla>) -> Vec<(&'static str, String)> {
+    let env = &summary.environment;
+    let state = match (summary.complete, summary.interrupted) {
+        (true, _) => "complete",
+        (false, true) => "interrupted (Ctrl-C)",
+        (false, false) => "incomplete",
+    };
+    vec![
+        ("Profile", summary.profile_path.clone()),
+        ("Target", target_kind(summary).to_string()),
+        (
+            "SLA",
+            sla.map_or_else(|| "none given".to_string(), Sla::describe),
+        ),
+        ("Started", summary.started_at.clone()),
+        ("Ended", summary.ended_at.clone()),
+        (
+            "Cells",
+            format!(
+                "{} of {} planned, {state}",
+                summary.cells.len(),
+                summary.planned_cells
+            ),
+        ),
+        (
+            "Load generator",
+            format!("{} {}, {} CPUs", env.os, env.arch, env.cpus),
+        ),
+        (
+            "Tool",
+            format!("{} {}", summary.tool.name, summary.tool.version),
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,40 +321,4 @@ mod tests {
         assert_eq!(sla.describe(), "p99 ≤ 50 ms, errors ≤ 1%");
         assert!(Sla::of(&crate::report::test_support::summary(false)).is_none());
     }
-}
-
-/// The run's facts shown at the top of every report: where, what, when, how complete.
-pub fn facts(summary: &Summary, sla: Option<&Sla>) -> Vec<(&'static str, String)> {
-    let env = &summary.environment;
-    let state = match (summary.complete, summary.interrupted) {
-        (true, _) => "complete",
-        (false, true) => "interrupted (Ctrl-C)",
-        (false, false) => "incomplete",
-    };
-    vec![
-        ("Profile", summary.profile_path.clone()),
-        ("Target", target_kind(summary).to_string()),
-        (
-            "SLA",
-            sla.map_or_else(|| "none given".to_string(), Sla::describe),
-        ),
-        ("Started", summary.started_at.clone()),
-        ("Ended", summary.ended_at.clone()),
-        (
-            "Cells",
-            format!(
-                "{} of {} planned, {state}",
-                summary.cells.len(),
-                summary.planned_cells
-            ),
-        ),
-        (
-            "Load generator",
-            format!("{} {}, {} CPUs", env.os, env.arch, env.cpus),
-        ),
-        (
-            "Tool",
-            format!("{} {}", summary.tool.name, summary.tool.version),
-        ),
-    ]
 }

@@ -4,11 +4,10 @@
 
 mod browser;
 
-use crate::support::{Behaviour, TestServer};
+use crate::support::{Behaviour, TestServer, post_target};
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
-use loadtest::endpoint::http::{ClientSettings, HttpTarget, client};
 use loadtest::engine::{CellOptions, run_cell};
 use loadtest::payload;
 use loadtest::plan::{Cell, Load, Variant};
@@ -19,7 +18,6 @@ use loadtest::report::{Format, Formats, write_all};
 use loadtest::results::json::{Environment, SCHEMA_VERSION, Summary, Tool};
 use loadtest::results::{CellSummary, histogram};
 use loadtest::sample::ErrorKind;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
@@ -38,19 +36,7 @@ async fn measure(server: &TestServer, index: usize, concurrency: u32) -> CellSum
         warmup: Duration::ZERO,
         timeout: Duration::from_secs(2),
     };
-    let http = client(&ClientSettings {
-        timeout: cell.timeout,
-        max_in_flight: 16,
-    })
-    .unwrap();
-    let target = HttpTarget::new(
-        http,
-        "POST",
-        &server.url("/ok"),
-        "application/octet-stream",
-        &BTreeMap::new(),
-    )
-    .unwrap();
+    let target = post_target(&server.url("/ok"), cell.timeout, 16);
     let bodies = payload::build(&PayloadSource::Random, cell.payload_bytes, 1).unwrap();
     let (_tx, cancel) = tokio::sync::watch::channel(false);
     let result = run_cell(

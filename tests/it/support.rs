@@ -98,3 +98,26 @@ async fn status(State(s): State<Arc<Shared>>, Path(code): Path<u16>) -> (StatusC
     }
     (StatusCode::from_u16(code).unwrap(), headers)
 }
+
+/// A plain POST target for `url` with its own client: `timeout` per request, a pool for
+/// `max_in_flight` connections.
+pub fn post_target(
+    url: &str,
+    timeout: std::time::Duration,
+    max_in_flight: usize,
+) -> loadtest::endpoint::http::HttpTarget {
+    use loadtest::endpoint::http::{ClientSettings, HttpTarget, client};
+    let http = client(&ClientSettings {
+        timeout,
+        max_in_flight,
+    })
+    .unwrap();
+    HttpTarget::new(
+        http,
+        "POST",
+        url,
+        "application/octet-stream",
+        &Default::default(),
+    )
+    .unwrap()
+}

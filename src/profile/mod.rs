@@ -3,8 +3,10 @@
 //! [`load`] reads a TOML file into [`raw::RawProfile`] (syntax, unknown keys), then
 //! [`validate::validate`] checks meaning and reports every problem at once.
 
+mod load;
 pub mod raw;
 mod sagemaker;
+mod target;
 pub mod units;
 pub mod validate;
 

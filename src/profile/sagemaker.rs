@@ -1,7 +1,8 @@
 //! Validation of `[target] kind = "sagemaker"`: region, endpoints per variant, headers.
 
 use super::raw::RawTarget;
-use super::validate::{Checker, check_url};
+use super::target::check_url;
+use super::validate::Checker;
 use super::{InvokeMode, SageMakerTarget, Sweep};
 use crate::hosting::Hosting;
 use std::collections::BTreeMap;

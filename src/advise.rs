@@ -5,8 +5,9 @@ use crate::hosting::Hosting;
 use crate::plan::Plan;
 use crate::pricing::{PriceTable, PricingError, check_prices};
 use crate::profile::{Profile, Target};
-use crate::recommend::{Options, Prices, Recommendation, recommend};
+use crate::recommend::{Options, Prices, PrunedCandidate, Recommendation, recommend_pruned};
 use crate::results::CellSummary;
+use crate::results::json::SearchSummary;
 
 /// Loads the price table of the profile and checks every priced variant has a row, so a run
 /// never ends without a price for what it measured (exit 2 before any load).
@@ -24,7 +25,7 @@ pub fn prices_for(profile: &Profile, plan: &Plan) -> Result<PriceTable, PricingE
 }
 
 /// How the measured endpoints were built, for per-instance figures.
-fn options(profile: &Profile) -> Options {
+pub fn options(profile: &Profile) -> Options {
     match &profile.target {
         Target::Emulator(e) => Options {
             instance_count: e.instance_count,
@@ -34,22 +35,36 @@ fn options(profile: &Profile) -> Options {
     }
 }
 
-/// The recommendation for the profile's SLA, when it has one.
+/// The recommendation for the profile's SLA, when it has one; `searches` say which
+/// candidates an adaptive sweep stopped probing.
 pub fn advise(
     profile: &Profile,
     table: &PriceTable,
     cells: &[CellSummary],
+    searches: &[SearchSummary],
 ) -> Option<Recommendation> {
     let sla = profile.sla.as_ref()?;
     let prices = Prices {
         table,
         region: &profile.pricing.region,
     };
-    Some(recommend(
+    let pruned: Vec<PrunedCandidate> = searches
+        .iter()
+        .filter_map(|s| {
+            Some(PrunedCandidate {
+                hosting: s.hosting?,
+                instance_type: s.instance_type.clone()?,
+                payload_bytes: s.payload_bytes,
+                pruned: s.pruned.clone()?,
+            })
+        })
+        .collect();
+    Some(recommend_pruned(
         cells,
         sla,
         profile.traffic.as_ref(),
         prices,
         &options(profile),
+        &pruned,
     ))
 }

@@ -95,13 +95,21 @@ pub fn validate(args: &ValidateArgs) -> Result<ExitCode, AppError> {
     crate::emulator_target::check(&profile, &plan)?;
     crate::advise::prices_for(&profile, &plan).map_err(AppError::Pricing)?;
     let mut out = std::io::stdout().lock();
-    ignore_broken_pipe(print_plan(&mut out, &args.profile, &plan))?;
+    ignore_broken_pipe(print_plan(
+        &mut out,
+        &args.profile,
+        &plan,
+        profile.sweep.strategy,
+    ))?;
     Ok(ExitCode::from(exit::OK))
 }
 
 /// `loadtest run`: runs every cell, writing results as each one ends.
 pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
-    let profile = profile::load(&args.profile)?;
+    let mut profile = profile::load(&args.profile)?;
+    if args.adaptive {
+        make_adaptive(&mut profile, &args.profile)?;
+    }
     let plan = Plan::from_profile(&profile)?;
     crate::emulator_target::check(&profile, &plan)?;
     let prices = crate::advise::prices_for(&profile, &plan).map_err(AppError::Pricing)?;
@@ -110,6 +118,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
             &mut std::io::stdout().lock(),
             &args.profile,
             &plan,
+            profile.sweep.strategy,
         ))?;
         return Ok(ExitCode::from(exit::OK));
     }
@@ -123,6 +132,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
     let ctx = Context {
         profile: &profile,
         targets: &targets,
+        prices: &prices,
         cancel: cancel.clone(),
     };
     let outcome = runner::run_plan(&plan, &ctx, &mut folder, &mut progress).await;
@@ -131,7 +141,12 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         running.stop().await;
     }
     outcome?;
-    let recommendation = crate::advise::advise(&profile, &prices, &folder.summary.cells);
+    let recommendation = crate::advise::advise(
+        &profile,
+        &prices,
+        &folder.summary.cells,
+        &folder.summary.searches,
+    );
     if let Some(scale) = emulated_time_scale(&profile, args) {
         eprintln!(
             "note: the emulator ran with time_scale {scale}: latencies, throughput and the costs \
@@ -153,8 +168,9 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
             .and_then(|()| crate::report::recommendation::write_text(rec, &mut stdout)),
         None => Ok(()),
     });
+    let load = load_line(&profile, &plan, summary);
     ignore_broken_pipe(
-        printed.and_then(|()| writeln!(stdout, "\nResults: {}", folder.dir.display())),
+        printed.and_then(|()| writeln!(stdout, "\n{load}\nResults: {}", folder.dir.display())),
     )?;
     if summary.interrupted || *cancel.borrow() {
         eprintln!(
@@ -305,10 +321,54 @@ pub fn prices(args: &crate::cli::PricesArgs) -> Result<ExitCode, AppError> {
 }
 
 /// Prints the cells of a plan, one line each.
-fn print_plan(out: &mut dyn Write, path: &Path, plan: &Plan) -> std::io::Result<()> {
+/// How much load the run applied; for an adaptive sweep, against the whole grid.
+fn load_line(profile: &Profile, plan: &Plan, summary: &Summary) -> String {
+    let warmup = profile.sweep.warmup.as_secs_f64();
+    let applied: f64 = summary.cells.iter().map(|c| warmup + c.duration_s).sum();
+    let cells = summary.cells.len();
+    let mut line = format!("Load: {applied:.1} load-seconds in {cells} cells");
+    if profile.sweep.strategy == profile::Strategy::Adaptive && !plan.cells.is_empty() {
+        let grid = plan.load_seconds();
+        line.push_str(&format!(
+            " (adaptive; the whole grid: {grid:.1} load-seconds in {} cells, so {:.0}% of it)",
+            plan.cells.len(),
+            100.0 * applied / grid
+        ));
+    }
+    line
+}
+
+/// `--adaptive`: switches the sweep to the adaptive strategy, when it can apply.
+fn make_adaptive(profile: &mut Profile, path: &Path) -> Result<(), ProfileError> {
+    if let Some((message, fix)) = profile::validate::adaptive_blocker(&profile.sweep, profile.sla) {
+        return Err(ProfileError::Invalid {
+            path: path.to_path_buf(),
+            problems: vec![profile::Problem {
+                line_col: None,
+                key: "--adaptive".into(),
+                message: message.into(),
+                fix: Some(fix.into()),
+            }],
+        });
+    }
+    profile.sweep.strategy = profile::Strategy::Adaptive;
+    Ok(())
+}
+
+fn print_plan(
+    out: &mut dyn Write,
+    path: &Path,
+    plan: &Plan,
+    strategy: profile::Strategy,
+) -> std::io::Result<()> {
+    let adaptive = if strategy == profile::Strategy::Adaptive {
+        " at most (adaptive: each candidate's top load first, then only what the answer needs)"
+    } else {
+        ""
+    };
     writeln!(
         out,
-        "{} is valid: {} cells, about {} of load.",
+        "{} is valid: {} cells, about {} of load{adaptive}.",
         path.display(),
         plan.cells.len(),
         humantime::format_duration(plan.estimated_duration())

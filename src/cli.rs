@@ -69,6 +69,11 @@ pub struct RunArgs {
     /// Print the plan (cells, estimated duration, load-seconds) and send nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Measure only the cells the recommendation needs (as `strategy = "adaptive"` in
+    /// [sweep]): each candidate's top load first, a bisection below it when it misses the
+    /// SLA, and no more probing of candidates that cannot beat the cheapest feasible one.
+    #[arg(long)]
+    pub adaptive: bool,
 }
 
 /// `loadtest validate`.

@@ -10,6 +10,7 @@
 //!                                  results (csv, json) ──► report
 //! ```
 
+pub mod adaptive;
 pub mod advise;
 pub mod app;
 pub mod cli;

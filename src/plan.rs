@@ -58,6 +58,14 @@ impl Load {
         }
     }
 
+    /// The level a sweep orders loads by: concurrency, or rate.
+    pub fn level(&self) -> f64 {
+        match *self {
+            Load::Closed { concurrency } => f64::from(concurrency),
+            Load::Open { rate, .. } => rate,
+        }
+    }
+
     /// The most requests this load can have in flight.
     pub fn max_in_flight(&self) -> u32 {
         match *self {

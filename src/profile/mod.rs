@@ -169,6 +169,23 @@ pub struct Sweep {
     pub warmup: Duration,
     /// Seed for random payloads and Poisson arrivals.
     pub seed: u64,
+    /// Every cell of the grid, or only the cells the recommendation needs.
+    pub strategy: Strategy,
+    /// Times each cell is measured; more than one gives a range per candidate.
+    pub repeats: u32,
+}
+
+/// Which cells of a load grid a run measures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Strategy {
+    /// Every cell of the grid.
+    #[default]
+    Grid,
+    /// Per candidate, the top load level first and a bisection below it when it fails;
+    /// candidates that cannot beat the cheapest feasible one found so far are not probed
+    /// further. Needs an SLA.
+    Adaptive,
 }
 
 /// The load steps of a sweep.

@@ -94,6 +94,8 @@ pub struct RawSweep {
     pub duration: Option<SpannedStr>,
     pub warmup: Option<SpannedStr>,
     pub seed: Option<u64>,
+    pub strategy: Option<SpannedStr>,
+    pub repeats: Option<Spanned<i64>>,
 }
 
 /// `sweep.load`: how load is applied at each step.

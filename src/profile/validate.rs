@@ -160,6 +160,10 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
             Some("add `[sla]` with `percentile` and `latency_ms`".into()),
         );
     }
+    if let (Strategy::Adaptive, Some(why)) = (sweep.strategy, adaptive_blocker(&sweep, sla)) {
+        let span = raw.sweep.strategy.as_ref().map(|s| s.span());
+        c.at(span, "sweep.strategy", why.0.into(), Some(why.1.into()));
+    }
     let traffic = raw.traffic.as_ref().map(|t| check_traffic(&mut c, t));
     let pricing = Pricing {
         region: raw
@@ -280,6 +284,64 @@ fn check_sweep(c: &mut Checker, raw: &RawSweep) -> Sweep {
         duration,
         warmup,
         seed: raw.seed.unwrap_or(1),
+        strategy: check_strategy(c, raw),
+        repeats: check_repeats(c, raw),
+    }
+}
+
+/// Why an adaptive sweep cannot run with this sweep and SLA, if it cannot.
+/// Returns the problem and its fix.
+pub fn adaptive_blocker(sweep: &Sweep, sla: Option<Sla>) -> Option<(&'static str, &'static str)> {
+    if sla.is_none() {
+        return Some((
+            "an adaptive sweep stops where the SLA is met or missed, and there is no [sla]",
+            "add `[sla]` with `percentile` and `latency_ms`, or use strategy = \"grid\"",
+        ));
+    }
+    if matches!(sweep.load, LoadSweep::Search { .. }) {
+        return Some((
+            "an adaptive sweep picks among the levels of a load grid, and load mode \"search\" has none",
+            "list `concurrency` (closed) or `rates` (open), or use strategy = \"grid\"",
+        ));
+    }
+    None
+}
+
+fn check_strategy(c: &mut Checker, raw: &RawSweep) -> Strategy {
+    let Some(s) = &raw.strategy else {
+        return Strategy::Grid;
+    };
+    match s.get_ref().as_str() {
+        "grid" => Strategy::Grid,
+        "adaptive" => Strategy::Adaptive,
+        other => {
+            let fix = closest(other, &["grid", "adaptive"])
+                .map(|b| format!("did you mean `{b}`?"))
+                .unwrap_or_else(|| "use \"grid\" or \"adaptive\"".into());
+            c.on(
+                s,
+                "sweep.strategy",
+                format!("unknown strategy `{other}`"),
+                Some(fix),
+            );
+            Strategy::Grid
+        }
+    }
+}
+
+fn check_repeats(c: &mut Checker, raw: &RawSweep) -> u32 {
+    let Some(r) = &raw.repeats else { return 1 };
+    match u32::try_from(*r.get_ref()) {
+        Ok(n @ 1..=100) => n,
+        _ => {
+            c.on(
+                r,
+                "sweep.repeats",
+                format!("{} is not a number of repeats", r.get_ref()),
+                Some("use a whole number from 1 to 100".into()),
+            );
+            1
+        }
     }
 }
 

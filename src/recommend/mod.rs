@@ -20,7 +20,7 @@ pub mod frontier;
 pub mod reason;
 
 pub use cost::{Billing, Cost};
-pub use reason::{Reason, Verdict};
+pub use reason::{Pruned, Reason, Verdict};
 
 use reason::{latency, limit_reasons, serverless_memory_mb, sla_reasons};
 
@@ -242,6 +242,32 @@ pub fn recommend(
     prices: Prices<'_>,
     options: &Options,
 ) -> Recommendation {
+    recommend_pruned(cells, sla, traffic, prices, options, &[])
+}
+
+/// A candidate an adaptive sweep stopped probing, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PrunedCandidate {
+    /// Hosting option.
+    pub hosting: Hosting,
+    /// Instance type.
+    pub instance_type: String,
+    /// Request body size.
+    pub payload_bytes: u64,
+    /// Why it was not probed further.
+    pub pruned: Pruned,
+}
+
+/// [`recommend`], where the `pruned` candidates without a passing load are rejected as
+/// dearer rather than as missing the SLA (their lower loads were never measured).
+pub fn recommend_pruned(
+    cells: &[CellSummary],
+    sla: &Sla,
+    traffic: Option<&Traffic>,
+    prices: Prices<'_>,
+    options: &Options,
+    pruned: &[PrunedCandidate],
+) -> Recommendation {
     let traffic = traffic.map(TrafficTerms::from);
     let (groups, unattributed_cells) = group(cells);
     let ctx = Context {
@@ -253,7 +279,17 @@ pub fn recommend(
     let mut candidates: Vec<Candidate> = groups
         .into_iter()
         .map(|((hosting, instance_type, payload_bytes), cells)| {
-            ctx.candidate(hosting, instance_type, payload_bytes, &cells)
+            let pruned = pruned.iter().find(|p| {
+                (p.hosting, p.instance_type.as_str(), p.payload_bytes)
+                    == (hosting, instance_type.as_str(), payload_bytes)
+            });
+            let mut c = ctx.candidate(hosting, instance_type, payload_bytes, &cells);
+            if let (Some(p), None) = (pruned, &c.operating) {
+                c.verdict = Verdict::Infeasible {
+                    reasons: dearer(&c, &p.pruned),
+                };
+            }
+            c
         })
         .collect();
     frontier::rank(&mut candidates);
@@ -270,6 +306,37 @@ pub fn recommend(
         choice,
         unattributed_cells,
     }
+}
+
+/// A pruned candidate's reasons: the limits no load changes, then [`Reason::Dearer`].
+fn dearer(c: &Candidate, pruned: &Pruned) -> Vec<Reason> {
+    let mut reasons = limit_reasons(c.hosting, &c.instance_type, c.payload_bytes);
+    reasons.push(Reason::Dearer(pruned.clone()));
+    reasons
+}
+
+/// The least an instance-billed candidate (real-time, async, batch) can cost per million
+/// requests if each instance sustains at most `per_instance_rps`; `None` for serverless
+/// (billed per use, not by throughput) or without a price.
+pub fn cost_floor(
+    prices: Prices<'_>,
+    traffic: Option<&Traffic>,
+    hosting: Hosting,
+    instance_type: &str,
+    per_instance_rps: f64,
+) -> Option<f64> {
+    let traffic = traffic.map(TrafficTerms::from);
+    let row = prices
+        .table
+        .instance_hourly(prices.region, hosting, instance_type)?;
+    let cost = match hosting {
+        Hosting::Serverless => return None,
+        Hosting::RealTime => cost::always_on(row.usd, per_instance_rps, traffic.as_ref()),
+        Hosting::Async | Hosting::Batch => {
+            cost::while_busy(row.usd, per_instance_rps, traffic.as_ref())
+        }
+    };
+    Some(cost.per_million.0)
 }
 
 type Key = (Hosting, String, u64);

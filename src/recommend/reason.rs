@@ -90,6 +90,12 @@ pub enum Reason {
         /// Loads measured.
         loads: usize,
     },
+    /// An adaptive sweep stopped probing it: even its throughput at a load that missed the
+    /// SLA would cost more than a feasible candidate already found.
+    #[error(
+        "not probed below {}: at most {:.1} rps/inst there, so at least ${:.4}/M, dearer than {} at ${:.4}/M", .0.at, .0.per_instance_rps, .0.floor_per_million, .0.beaten_by, .0.beaten_per_million
+    )]
+    Dearer(Pruned),
     /// Serverless concurrency at peak (Little's law) over MaxConcurrency.
     #[error("{needed:.1} requests in flight at peak, over MaxConcurrency {limit}")]
     ConcurrencyOverLimit {
@@ -98,6 +104,21 @@ pub enum Reason {
         /// MaxConcurrency.
         limit: u32,
     },
+}
+
+/// Why an adaptive sweep stopped probing a candidate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pruned {
+    /// The lowest load that missed the SLA.
+    pub at: Load,
+    /// Throughput per instance measured there: more than any lower load would sustain.
+    pub per_instance_rps: f64,
+    /// Cost per million requests at that throughput: the least the candidate could cost.
+    pub floor_per_million: f64,
+    /// The feasible candidate it could not beat.
+    pub beaten_by: String,
+    /// That candidate's cost per million requests.
+    pub beaten_per_million: f64,
 }
 
 impl Reason {

@@ -56,6 +56,9 @@ pub struct SearchSummary {
     pub probes: u32,
     /// Seconds of load the search applied (warmup + measured, early stops included).
     pub load_seconds: f64,
+    /// Why an adaptive sweep stopped probing this candidate before its answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruned: Option<crate::recommend::Pruned>,
 }
 
 /// Which tool wrote the file.

@@ -81,13 +81,20 @@ impl Run {
 
 /// Writes `profile` (named `name`) to a fresh temp dir and runs `loadtest run --quiet` on it.
 fn run(name: &str, profile: &str) -> Run {
+    run_with(name, profile, &[])
+}
+
+/// [`run`], with more arguments for `loadtest run`.
+fn run_with(name: &str, profile: &str, args: &[&str]) -> Run {
     let dir = std::env::temp_dir().join(format!("loadtest-it-rec-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("profile.toml");
     std::fs::write(&path, format!("name = \"{name}\"\n{profile}")).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_loadtest"))
-        .args(["run", "--quiet", "--out"])
+        .args(["run", "--quiet"])
+        .args(args)
+        .arg("--out")
         .arg(dir.join("out"))
         .arg(&path)
         .output()
@@ -473,4 +480,80 @@ max_error_rate = 0.01
         "{ctx}"
     );
     assert!(r.stderr().contains("No candidate meets the SLA"), "{ctx}");
+}
+
+/// Seconds of load a run applied: warmup plus measured time of every cell.
+fn load_seconds(r: &Run, warmup_s: f64) -> f64 {
+    r.summary
+        .cells
+        .iter()
+        .map(|c| warmup_s + c.duration_s)
+        .sum()
+}
+
+/// The quickstart's model and candidates, smaller: an adaptive sweep reaches the grid's
+/// answer with at most 40 % of its load-seconds.
+///
+/// Model: bert-base preset (120 ms per request on one m5 core, +1 ms/KiB, GPU speed-up and
+/// batching). ml.c5.xlarge (4 workers) serves about 40 req/s and at 16 in flight queues
+/// past 400 ms, so it misses p99 ≤ 250 ms there; even at 40 req/s per instance it needs
+/// ceil(480 / 40) = 12 instances ($2.45/h), against one ml.g4dn.xlarge ($0.7364/h), which
+/// meets the SLA at 16 in flight with over 480 req/s. The grid measures all 8 cells; the
+/// adaptive sweep measures each candidate's top level (2 cells), and prunes the c5.
+#[test]
+fn an_adaptive_sweep_reaches_the_grid_answer_with_a_fraction_of_its_load() {
+    let profile = r#"
+[target]
+kind = "emulator"
+timeout = "5s"
+[model]
+preset = "bert-base"
+[sweep]
+hosting = ["real-time"]
+instance_types = ["ml.c5.xlarge", "ml.g4dn.xlarge"]
+payload_sizes = ["1KiB"]
+load = { mode = "closed", concurrency = [1, 4, 8, 16] }
+duration = "600ms"
+warmup = "100ms"
+[sla]
+percentile = 99
+latency_ms = 250
+max_error_rate = 0.001
+[traffic]
+peak_rps = 400
+headroom = 0.2
+"#;
+    let grid = run("rec-grid", profile);
+    let adaptive = run_with("rec-adaptive", profile, &["--adaptive"]);
+    let (g, a) = (grid.choice(), adaptive.choice());
+    let ctx = format!(
+        "grid:\n{}\nadaptive:\n{}",
+        grid.context(),
+        adaptive.context()
+    );
+    assert_eq!(
+        (g.hosting, g.instance_type.as_str(), instances(g)),
+        (Hosting::RealTime, "ml.g4dn.xlarge", Some(1)),
+        "{ctx}"
+    );
+    assert_eq!(
+        (a.hosting, &a.instance_type, a.payload_bytes, instances(a)),
+        (g.hosting, &g.instance_type, g.payload_bytes, instances(g)),
+        "{ctx}"
+    );
+    assert_eq!(grid.summary.cells.len(), 8, "{ctx}");
+    let (grid_s, adaptive_s) = (load_seconds(&grid, 0.1), load_seconds(&adaptive, 0.1));
+    assert!(
+        adaptive_s <= 0.4 * grid_s,
+        "adaptive {adaptive_s:.1} s vs grid {grid_s:.1} s\n{ctx}"
+    );
+    let c5 = adaptive.candidate(Hosting::RealTime, "ml.c5.xlarge");
+    assert!(
+        matches!(c5.reasons(), [Reason::Dearer(p)] if p.beaten_by.contains("g4dn")),
+        "{ctx}"
+    );
+    assert!(
+        adaptive.stdout().contains("of it)"),
+        "the run prints both load totals\n{ctx}"
+    );
 }

@@ -1,12 +1,15 @@
 //! Drives a plan: the grid's cells in order, or an SLA search per variant and payload size,
 //! saving the run folder after every cell so an interrupted run keeps what it measured.
 
+mod adaptive;
+
 use crate::endpoint::AnyTarget;
 use crate::engine::live::{EarlyStop, LiveStats};
 use crate::engine::{self, CellOptions};
 use crate::payload::{self, PayloadError};
 use crate::plan::{Cell, Plan, SearchTask, Variant};
-use crate::profile::{Profile, Sla};
+use crate::pricing::PriceTable;
+use crate::profile::{Profile, Sla, Strategy};
 use crate::progress::Progress;
 use crate::results::files::{self, write_atomic};
 use crate::results::json::{SearchSummary, Summary};
@@ -39,6 +42,8 @@ pub struct Context<'a> {
     pub profile: &'a Profile,
     /// The target of each variant.
     pub targets: &'a BTreeMap<Variant, Arc<AnyTarget>>,
+    /// Prices, for the adaptive sweep's choices.
+    pub prices: &'a PriceTable,
     /// Turns true on Ctrl-C.
     pub cancel: watch::Receiver<bool>,
 }
@@ -98,6 +103,11 @@ pub async fn run_plan(
     folder: &mut RunFolder,
     progress: &mut Progress,
 ) -> Result<(), RunError> {
+    if ctx.profile.sweep.strategy == Strategy::Adaptive {
+        adaptive::run(plan, ctx, folder, progress).await?;
+        folder.summary.complete = !ctx.cancelled() && !folder.summary.interrupted;
+        return folder.write();
+    }
     for cell in &plan.cells {
         if ctx.cancelled() {
             break;
@@ -164,11 +174,7 @@ async fn run_search(
     folder: &mut RunFolder,
     progress: &mut Progress,
 ) -> Result<SearchSummary, RunError> {
-    let sla = ctx.profile.sla.unwrap_or(Sla {
-        percentile: 99.0,
-        latency_ms: f64::INFINITY,
-        max_error_rate: 1.0,
-    });
+    let sla = sla_or_none(ctx.profile);
     let mut search = task.search();
     let mut load_seconds = 0.0;
     while let Some(level) = search.next() {
@@ -180,8 +186,8 @@ async fn run_search(
         progress.start_cell(&cell, &live);
         let summary = measure(&cell, Phase::Search, Some(early_stop_for(&sla)), live, ctx).await?;
         progress.finish_cell(&summary);
-        load_seconds += cell.warmup.as_secs_f64() + summary.duration_s;
-        let passed = crate::sla::check(&summary, &sla).passed() && !summary.stopped_early;
+        load_seconds += load_seconds_of(&cell, &summary);
+        let passed = met(&summary, &sla);
         if !summary.interrupted {
             search.record(level, passed);
         }
@@ -194,5 +200,25 @@ async fn run_search(
         found: search.found(),
         probes: search.probes,
         load_seconds: crate::results::round3(load_seconds),
+        pruned: None,
     })
+}
+
+/// The profile's SLA, or one every cell meets.
+fn sla_or_none(profile: &Profile) -> Sla {
+    profile.sla.unwrap_or(Sla {
+        percentile: 99.0,
+        latency_ms: f64::INFINITY,
+        max_error_rate: 1.0,
+    })
+}
+
+/// Whether a probe met the SLA (a probe stopped early did not).
+fn met(summary: &CellSummary, sla: &Sla) -> bool {
+    crate::sla::check(summary, sla).passed() && !summary.stopped_early
+}
+
+/// Seconds of load a cell applied: warmup plus measured time.
+pub fn load_seconds_of(cell: &Cell, summary: &CellSummary) -> f64 {
+    cell.warmup.as_secs_f64() + summary.duration_s
 }

@@ -120,6 +120,7 @@ mod tests {
                 duration: Duration::from_secs(1),
                 warmup: Duration::ZERO,
                 timeout: Duration::from_secs(1),
+                repeat: 1,
             })
             .collect();
         ladders(&cells).remove(0)

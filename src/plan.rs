@@ -104,6 +104,8 @@ pub struct Cell {
     /// Per-request timeout; also the longest drain at the end.
     #[serde(with = "crate::profile::units::serde_duration")]
     pub timeout: Duration,
+    /// Which pass over the grid this cell belongs to, from 1 (`sweep.repeats`).
+    pub repeat: u32,
 }
 
 /// One SLA search: the load levels of one variant and payload size are probed in turn.
@@ -151,6 +153,7 @@ impl SearchTask {
             duration: self.duration,
             warmup: self.warmup,
             timeout: self.timeout,
+            repeat: 1,
         }
     }
 
@@ -213,8 +216,19 @@ impl Plan {
                         duration: profile.sweep.duration,
                         warmup: profile.sweep.warmup,
                         timeout: profile.timeout,
+                        repeat: 1,
                     });
                 }
+            }
+        }
+        let pass = cells.clone();
+        for repeat in 2..=profile.sweep.repeats {
+            for cell in &pass {
+                cells.push(Cell {
+                    index: cells.len(),
+                    repeat,
+                    ..cell.clone()
+                });
             }
         }
         Ok(Plan { cells, searches })

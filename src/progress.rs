@@ -46,8 +46,13 @@ impl Progress {
 
     /// Announces a cell; on a terminal, its live figures update the bar while it runs.
     pub fn start_cell(&mut self, cell: &Cell, live: &Arc<LiveStats>) {
+        let repeat = if cell.repeat > 1 {
+            format!(" (repeat {})", cell.repeat)
+        } else {
+            String::new()
+        };
         let what = format!(
-            "cell {}/{}: {} {} {} {}",
+            "cell {}/{}: {} {} {} {}{repeat}",
             cell.index + 1,
             self.total,
             cell.variant.hosting_label(),

@@ -217,6 +217,7 @@ pub(crate) mod tests {
             service_histogram: histogram::encode(&h),
             invoked_variants: Default::default(),
             phase: Default::default(),
+            repeat: 1,
             stopped_early: false,
             retries: 0,
         }

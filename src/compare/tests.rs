@@ -70,6 +70,7 @@ fn cell(
         service_histogram: histogram::encode(&h),
         invoked_variants: Default::default(),
         phase: Default::default(),
+        repeat: 1,
         stopped_early: false,
         retries: 0,
     }

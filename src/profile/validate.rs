@@ -164,6 +164,21 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
         let span = raw.sweep.strategy.as_ref().map(|s| s.span());
         c.at(span, "sweep.strategy", why.0.into(), Some(why.1.into()));
     }
+    if let (true, Some(r)) = (sweep.repeats > 1, &raw.sweep.repeats) {
+        let searching = matches!(sweep.load, LoadSweep::Search { .. });
+        if searching || sweep.strategy == Strategy::Adaptive {
+            c.on(
+                r,
+                "sweep.repeats",
+                "repeats apply to a grid: a search or an adaptive sweep picks its cells as it goes"
+                    .into(),
+                Some(
+                    "use strategy = \"grid\" with `concurrency` or `rates`, or remove `repeats`"
+                        .into(),
+                ),
+            );
+        }
+    }
     let traffic = raw.traffic.as_ref().map(|t| check_traffic(&mut c, t));
     let pricing = Pricing {
         region: raw

@@ -437,3 +437,35 @@ fn same_json(a: &serde_json::Value, b: &serde_json::Value) -> bool {
         _ => a == b,
     }
 }
+
+/// Three repeats of one candidate: 100, 90 and 80 req/s at c=4, the third over the SLA.
+/// Peak 40 × 1.2 = 48 req/s → one ml.c5.xlarge ($0.204/h) in the two passing repeats.
+#[test]
+fn repeats_give_a_range_and_the_worst_repeat_stands_for_the_candidate() {
+    let mut cells = Vec::new();
+    for (repeat, rps, ms) in [(1, 100.0, 50.0), (2, 90.0, 60.0), (3, 80.0, 150.0)] {
+        let mut c = cell(Hosting::RealTime, "ml.c5.xlarge", 4, ms, rps);
+        c.repeat = repeat;
+        cells.push(c);
+    }
+    let r = embedded(&cells, Some(&traffic(40.0, None)));
+    let c = find(&r, "ml.c5.xlarge");
+    let range = c.repeats.as_ref().expect("a range over the repeats");
+    assert_eq!((range.repeats, range.feasible), (3, 2));
+    assert_eq!(range.per_instance_rps, Some([90.0, 100.0]));
+    let [lo, hi] = range.latency_ms.unwrap();
+    assert!(
+        (lo - 50.0).abs() < 0.1 && (hi - 60.0).abs() < 0.1,
+        "{lo} {hi}"
+    );
+    assert!(!c.feasible(), "the failing repeat stands for it: {c:?}");
+    assert_eq!(r.choice, None);
+
+    let passing: Vec<CellSummary> = cells[..2].to_vec();
+    let r = embedded(&passing, Some(&traffic(40.0, None)));
+    let c = find(&r, "ml.c5.xlarge");
+    assert!(c.feasible());
+    let op = c.operating.as_ref().unwrap();
+    assert_eq!(op.per_instance_rps, 90.0, "the slower repeat stands for it");
+    assert_eq!(c.cells, 2);
+}

@@ -3,7 +3,7 @@
 //! from the recommendation.
 
 use crate::profile::units::format_size;
-use crate::recommend::{Billing, Candidate, CostBasis, Recommendation};
+use crate::recommend::{Billing, Candidate, CostBasis, Recommendation, RepeatRange};
 use std::io::{self, Write};
 
 /// Column headings, shared by both renderers.
@@ -217,10 +217,47 @@ fn conclusion(rec: &Recommendation) -> Vec<String> {
     {
         lines.push("~ low confidence: too few responses for that percentile; measure longer before relying on it.".into());
     }
+    lines.extend(repeat_lines(rec));
     if rec.unattributed_cells > 0 {
         lines.push(format!(
             "{} cells name no hosting option or instance type and were not priced.",
             rec.unattributed_cells
+        ));
+    }
+    lines
+}
+
+/// With repeats: each candidate's range over them (its row shows its worst repeat).
+fn repeat_lines(rec: &Recommendation) -> Vec<String> {
+    let ranged: Vec<(&Candidate, &RepeatRange)> = rec
+        .candidates
+        .iter()
+        .filter_map(|c| Some((c, c.repeats.as_ref()?)))
+        .collect();
+    let Some((_, first)) = ranged.first() else {
+        return Vec::new();
+    };
+    let span = |r: Option<[f64; 2]>, before: &str, after: &str| {
+        r.map(|[lo, hi]| format!("; {before}{lo:.1}–{hi:.1}{after}"))
+            .unwrap_or_default()
+    };
+    let percentile = format!("p{} ", rec.sla.percentile);
+    let mut lines = vec![format!(
+        "Range over {} repeats (each row above shows the candidate's worst repeat):",
+        first.repeats
+    )];
+    for (c, r) in ranged {
+        let cost = r
+            .per_million
+            .map(|[lo, hi]| format!("; ${lo:.4}–${hi:.4}/M"))
+            .unwrap_or_default();
+        lines.push(format!(
+            "  {}: feasible in {} of {}{}{}{cost}",
+            c.label(),
+            r.feasible,
+            r.repeats,
+            span(r.per_instance_rps, "", " rps/inst"),
+            span(r.latency_ms, &percentile, " ms"),
         ));
     }
     lines
@@ -290,6 +327,7 @@ mod tests {
             verdict,
             rank,
             on_frontier: feasible,
+            repeats: None,
         }
     }
 

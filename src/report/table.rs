@@ -38,6 +38,9 @@ pub fn write(cells: &[CellSummary], out: &mut dyn Write) -> io::Result<()> {
 /// Short flags a reader must not miss, and the most frequent error class.
 fn notes(c: &CellSummary) -> String {
     let mut notes = super::view::notes(c);
+    if c.repeat > 1 {
+        notes.insert(0, format!("repeat {}", c.repeat));
+    }
     if c.stopped_early {
         notes.push("stopped early: SLA clearly broken".into());
     }

@@ -64,6 +64,7 @@ pub fn cell(index: usize, concurrency: u32, base_ms: f64, errors: u64) -> CellSu
         service_histogram: histogram::encode(&h),
         invoked_variants: Default::default(),
         phase: Default::default(),
+        repeat: 1,
         stopped_early: false,
         retries: 0,
     }

@@ -50,6 +50,12 @@ pub struct Row {
     pub phase: String,
     pub stopped_early: bool,
     pub retries: u64,
+    #[serde(default = "one")]
+    pub repeat: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl Row {
@@ -104,6 +110,7 @@ impl Row {
             phase: s.phase.as_str().to_string(),
             stopped_early: s.stopped_early,
             retries: s.retries,
+            repeat: s.repeat,
         }
     }
 }

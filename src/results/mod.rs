@@ -15,6 +15,11 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The repeat of a cell written before repeats existed.
+fn first_repeat() -> u32 {
+    1
+}
+
 /// Latency figures of one histogram, in milliseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
@@ -154,6 +159,9 @@ pub struct CellSummary {
     /// Grid cell or search probe.
     #[serde(default)]
     pub phase: Phase,
+    /// Which pass over the grid, from 1 (`sweep.repeats`).
+    #[serde(default = "first_repeat")]
+    pub repeat: u32,
     /// Whether the cell stopped before its duration because its SLA was clearly broken.
     #[serde(default)]
     pub stopped_early: bool,
@@ -176,6 +184,7 @@ impl CellSummary {
         let errors = c.error_total();
         CellSummary {
             index: r.cell.index,
+            repeat: r.cell.repeat,
             hosting: r.cell.variant.hosting,
             instance_type: r.cell.variant.instance.clone(),
             payload_bytes: r.cell.payload_bytes,

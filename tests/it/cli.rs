@@ -97,6 +97,56 @@ fn validate_lists_every_problem_at_once() {
     }
 }
 
+#[test]
+fn strategy_and_repeats_are_checked_with_their_fixes() {
+    let dir = temp_dir("strategy");
+    let base = http_profile(
+        "http://127.0.0.1:9/ok",
+        r#"{ mode = "closed", concurrency = [1] }"#,
+    );
+    let typo = base.replace(
+        "[sweep]\n",
+        "[sweep]\nstrategy = \"adaptiv\"\nrepeats = 0\n",
+    );
+    let out = loadtest()
+        .arg("validate")
+        .arg(write_profile(&dir, &typo))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("did you mean `adaptive`?"), "{err}");
+    assert!(
+        err.contains("`sweep.repeats`: 0 is not a number of repeats"),
+        "{err}"
+    );
+
+    let no_sla = base.replace("[sweep]\n", "[sweep]\nstrategy = \"adaptive\"\n");
+    let out = loadtest()
+        .arg("validate")
+        .arg(write_profile(&dir, &no_sla))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`sweep.strategy`") && err.contains("no [sla]"),
+        "{err}"
+    );
+
+    let out = loadtest()
+        .args(["run", "--adaptive"])
+        .arg(write_profile(&dir, &base))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "no load is sent without an SLA");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("`--adaptive`") && err.contains("[sla]"),
+        "{err}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_target_exits_3_before_any_load() {
     let server = TestServer::start(Behaviour::default()).await;

@@ -23,6 +23,7 @@ fn cell(load: Load, duration_ms: u64, warmup_ms: u64) -> Cell {
         duration: Duration::from_millis(duration_ms),
         warmup: Duration::from_millis(warmup_ms),
         timeout: Duration::from_secs(5),
+        repeat: 1,
     }
 }
 

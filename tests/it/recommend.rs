@@ -557,3 +557,46 @@ headroom = 0.2
         "the run prints both load totals\n{ctx}"
     );
 }
+
+/// `repeats = 2`: every cell runs twice, results.csv numbers the passes, and the
+/// recommendation gives each candidate a range over them.
+#[test]
+fn repeats_run_the_grid_again_and_give_a_range() {
+    let r = run(
+        "rec-repeats",
+        r#"
+[target]
+kind = "emulator"
+timeout = "2s"
+[model]
+base_ms = 5.0
+per_kib_ms = 0.0
+service = "fixed"
+cold_start = "0s"
+[sweep]
+hosting = ["real-time"]
+instance_types = ["ml.c5.large"]
+payload_sizes = ["1KiB"]
+load = { mode = "closed", concurrency = [1, 2] }
+duration = "300ms"
+warmup = "50ms"
+repeats = 2
+[sla]
+percentile = 50
+latency_ms = 100
+max_error_rate = 0.01
+"#,
+    );
+    let ctx = r.context();
+    let repeats: Vec<u32> = r.summary.cells.iter().map(|c| c.repeat).collect();
+    assert_eq!(repeats, vec![1, 1, 2, 2], "{ctx}");
+    let c = r.choice();
+    let range = c
+        .repeats
+        .as_ref()
+        .unwrap_or_else(|| panic!("no range\n{ctx}"));
+    assert_eq!((range.repeats, range.feasible), (2, 2), "{ctx}");
+    let [lo, hi] = range.per_instance_rps.unwrap();
+    assert!(lo <= hi && lo > 0.0, "{ctx}");
+    assert!(r.stdout().contains("Range over 2 repeats"), "{ctx}");
+}

@@ -35,6 +35,7 @@ async fn measure(server: &TestServer, index: usize, concurrency: u32) -> CellSum
         duration: Duration::from_millis(400),
         warmup: Duration::ZERO,
         timeout: Duration::from_secs(2),
+        repeat: 1,
     };
     let target = post_target(&server.url("/ok"), cell.timeout, 16);
     let bodies = payload::build(&PayloadSource::Random, cell.payload_bytes, 1).unwrap();

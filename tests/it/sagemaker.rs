@@ -109,6 +109,7 @@ async fn sync_invocations_run_through_the_engine_and_are_counted() {
         duration: Duration::from_millis(500),
         warmup: Duration::from_millis(100),
         timeout: TIMEOUT,
+        repeat: 1,
     };
     let bodies = payload::build(&PayloadSource::Random, cell.payload_bytes, 1).expect("bodies");
     let (_tx, cancel) = tokio::sync::watch::channel(false);
@@ -475,6 +476,7 @@ async fn sdk_overhead_next_to_plain_http() {
                 duration: Duration::from_secs(5),
                 warmup: Duration::from_secs(1),
                 timeout: TIMEOUT,
+                repeat: 1,
             };
             let bodies =
                 payload::build(&PayloadSource::Random, cell.payload_bytes, 1).expect("bodies");

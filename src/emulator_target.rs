@@ -107,6 +107,7 @@ pub async fn start(
         .map(|(variant, spec)| {
             let route = match spec.hosting {
                 Hosting::Async => Route::Async(running.async_url(&spec.name)),
+                Hosting::Batch => Route::Sync(running.transform_invocations_url(&spec.name)),
                 _ => Route::Sync(running.invocations_url(&spec.name)),
             };
             (variant, route)

@@ -111,6 +111,19 @@ pub fn min_samples(percentile: f64) -> u64 {
     (needed - needed * 1e-9).ceil() as u64
 }
 
+/// The SLA a cell of `hosting` is held to. A batch transform job answers no live requests,
+/// so its latency limit is the invocation timeout (3600 s) rather than the online one; its
+/// error limit stays.
+pub fn for_hosting(sla: &Sla, hosting: Option<crate::hosting::Hosting>) -> Sla {
+    match hosting {
+        Some(h @ crate::hosting::Hosting::Batch) => Sla {
+            latency_ms: h.max_processing_time().as_secs_f64() * 1000.0,
+            ..*sla
+        },
+        _ => *sla,
+    }
+}
+
 /// Judges one cell against the SLA.
 pub fn check(cell: &CellSummary, sla: &Sla) -> SlaVerdict {
     let latency_ms = measured_latency(cell, sla.percentile);

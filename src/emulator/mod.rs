@@ -105,6 +105,11 @@ impl Running {
         format!("{}/endpoints/{endpoint}/invocations", self.base_url())
     }
 
+    /// URL where a batch model's container takes one record, as a transform job sends it.
+    pub fn transform_invocations_url(&self, model: &str) -> String {
+        format!("{}/transform-jobs/{model}/invocations", self.base_url())
+    }
+
     /// URL of `InvokeEndpointAsync` for an endpoint.
     pub fn async_url(&self, endpoint: &str) -> String {
         format!("{}/endpoints/{endpoint}/async-invocations", self.base_url())

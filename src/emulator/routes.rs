@@ -100,6 +100,10 @@ pub(crate) fn router(app: App) -> Router {
         )
         .route("/async-results/{id}", get(async_inference::result))
         .route("/transform-jobs", post(batch::transform))
+        .route(
+            "/transform-jobs/{name}/invocations",
+            post(batch::invoke_record),
+        )
         .route("/ping", get(ping))
         .route("/invocations", post(container_invoke))
         .fallback(unknown_operation)
@@ -121,7 +125,8 @@ async fn invoke(
                  (POST /endpoints/{name}/async-invocations)."
             ))),
             Hosting::Batch => Err(ApiError::Validation(format!(
-                "{name} is a batch transform model, not an endpoint; POST /transform-jobs."
+                "{name} is a batch transform model, not an endpoint; POST /transform-jobs, \
+                 or /transform-jobs/{name}/invocations for one record."
             ))),
         },
         Err(e) => Err(e),

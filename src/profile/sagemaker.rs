@@ -105,6 +105,14 @@ fn endpoints(
             BTreeMap::new()
         }
     };
+    if sweep.hosting.contains(&Hosting::Batch) {
+        c.on(
+            &t.kind,
+            "sweep.hosting",
+            "batch transform jobs run through CreateTransformJob, not the runtime API this target calls".into(),
+            Some("measure the model's container with kind = \"http\" (its /invocations URL) or on the emulator, or remove \"batch\"".into()),
+        );
+    }
     if let Some(spanned) = &t.endpoints {
         fill_sweep(c, spanned, &map, sweep, mode);
     }

@@ -253,10 +253,6 @@ fn check_sweep(c: &mut Checker, raw: &RawSweep) -> Sweep {
         let mut out = Vec::new();
         for (i, h) in list.get_ref().iter().enumerate() {
             match Hosting::parse(h.get_ref()) {
-                Some(Hosting::Batch) => {
-                    let key = format!("sweep.hosting[{i}]");
-                    c.on(h, &key, "batch transform jobs are not swept by `loadtest run` in this version".into(), Some("remove \"batch\"; the emulator's `POST /transform-jobs` estimates a job (see README, The emulator)".into()));
-                }
                 Some(parsed) => out.push(parsed),
                 None => {
                     let names = Hosting::ALL.map(Hosting::as_str);

@@ -317,6 +317,7 @@ pub fn recommend_pruned(
     let (groups, unattributed_cells) = group(cells);
     let ctx = Context {
         sla,
+        online: groups.keys().any(|(h, _, _)| *h != Hosting::Batch),
         traffic: traffic.as_ref(),
         prices,
         options,
@@ -405,6 +406,9 @@ fn group(cells: &[CellSummary]) -> (BTreeMap<Key, Vec<&CellSummary>>, usize) {
 /// The inputs every candidate is judged with.
 struct Context<'a> {
     sla: &'a Sla,
+    /// Whether any online option (real-time, serverless, async) is a candidate: then batch
+    /// transform, which answers no live requests, cannot be the answer.
+    online: bool,
     traffic: Option<&'a TrafficTerms>,
     prices: Prices<'a>,
     options: &'a Options,
@@ -458,10 +462,14 @@ impl Context<'_> {
             .table
             .missing(self.prices.region, hosting, &instance_type);
         reasons.extend(missing.into_iter().map(Reason::NoPrice));
-        let verdicts: Vec<SlaVerdict> = cells.iter().map(|c| sla::check(c, self.sla)).collect();
+        let sla = sla::for_hosting(self.sla, Some(hosting));
+        let verdicts: Vec<SlaVerdict> = cells.iter().map(|c| sla::check(c, &sla)).collect();
         let operating = self.operating_point(hosting, cells, &verdicts);
         if operating.is_none() {
-            reasons.extend(sla_reasons(self.sla, cells, &verdicts));
+            reasons.extend(sla_reasons(&sla, cells, &verdicts));
+        }
+        if hosting == Hosting::Batch && self.online {
+            reasons.push(Reason::OfflineOnly);
         }
         let cost = operating
             .as_ref()

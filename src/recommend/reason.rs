@@ -96,6 +96,11 @@ pub enum Reason {
         "not probed below {}: at most {:.1} rps/inst there, so at least ${:.4}/M, dearer than {} at ${:.4}/M", .0.at, .0.per_instance_rps, .0.floor_per_million, .0.beaten_by, .0.beaten_per_million
     )]
     Dearer(Pruned),
+    /// Batch transform among online options: a transform job answers no live requests.
+    #[error(
+        "offline only: a batch transform job answers no live requests (sweep batch alone to rank it for datasets)"
+    )]
+    OfflineOnly,
     /// Serverless concurrency at peak (Little's law) over MaxConcurrency.
     #[error("{needed:.1} requests in flight at peak, over MaxConcurrency {limit}")]
     ConcurrencyOverLimit {

@@ -217,6 +217,13 @@ fn conclusion(rec: &Recommendation) -> Vec<String> {
     {
         lines.push("~ low confidence: too few responses for that percentile; measure longer before relying on it.".into());
     }
+    if rec
+        .candidates
+        .iter()
+        .any(|c| c.hosting == crate::hosting::Hosting::Batch)
+    {
+        lines.push("Batch transform is held to the error limit and the 3600 s invocation timeout, not to the latency percentile: a transform job answers no live requests; its $/M is per million records.".into());
+    }
     lines.extend(repeat_lines(rec));
     if rec.unattributed_cells > 0 {
         lines.push(format!(

@@ -2,7 +2,7 @@
 //! order [`crate::adaptive`] asks, and prunes candidates that cannot beat the cheapest
 //! feasible one found so far.
 
-use super::{Context, RunError, RunFolder, early_stop_for, load_seconds_of, measure, met};
+use super::{Context, RunError, RunFolder, early_stop_of, load_seconds_of, measure, met};
 use crate::adaptive::{self, Ladder};
 use crate::engine::live::LiveStats;
 use crate::plan::Plan;
@@ -49,7 +49,14 @@ pub(super) async fn run(
         cell.index = folder.summary.cells.len();
         let live = Arc::new(LiveStats::default());
         progress.start_cell(&cell, &live);
-        let summary = measure(&cell, Phase::Search, Some(early_stop_for(&sla)), live, ctx).await?;
+        let summary = measure(
+            &cell,
+            Phase::Search,
+            Some(early_stop_of(&cell, &sla)),
+            live,
+            ctx,
+        )
+        .await?;
         progress.finish_cell(&summary);
         let track = &mut tracks[t];
         track.load_seconds += load_seconds_of(&cell, &summary);

@@ -184,7 +184,14 @@ async fn run_search(
         let cell = task.probe(folder.summary.cells.len(), level);
         let live = Arc::new(LiveStats::default());
         progress.start_cell(&cell, &live);
-        let summary = measure(&cell, Phase::Search, Some(early_stop_for(&sla)), live, ctx).await?;
+        let summary = measure(
+            &cell,
+            Phase::Search,
+            Some(early_stop_of(&cell, &sla)),
+            live,
+            ctx,
+        )
+        .await?;
         progress.finish_cell(&summary);
         load_seconds += load_seconds_of(&cell, &summary);
         let passed = met(&summary, &sla);
@@ -213,9 +220,15 @@ fn sla_or_none(profile: &Profile) -> Sla {
     })
 }
 
-/// Whether a probe met the SLA (a probe stopped early did not).
+/// Whether a probe met the SLA of its hosting option (a probe stopped early did not).
 fn met(summary: &CellSummary, sla: &Sla) -> bool {
-    crate::sla::check(summary, sla).passed() && !summary.stopped_early
+    let sla = crate::sla::for_hosting(sla, summary.hosting);
+    crate::sla::check(summary, &sla).passed() && !summary.stopped_early
+}
+
+/// Stops a probe of `cell` once the SLA of its hosting option is clearly broken.
+fn early_stop_of(cell: &Cell, sla: &Sla) -> EarlyStop {
+    early_stop_for(&crate::sla::for_hosting(sla, cell.variant.hosting))
 }
 
 /// Seconds of load a cell applied: warmup plus measured time.

@@ -321,3 +321,30 @@ async fn ctrl_c_keeps_what_was_measured_and_exits_130() {
         results_csv::read(std::fs::File::open(run_dir.join("results.csv")).unwrap()).unwrap();
     assert_eq!(rows.len(), 2);
 }
+
+#[test]
+fn batch_on_a_sagemaker_target_is_refused_with_the_fix() {
+    let dir = temp_dir("sm-batch");
+    let text = r#"name = "sm"
+[target]
+kind = "sagemaker"
+region = "us-east-1"
+endpoint_url = "http://127.0.0.1:9"
+endpoint = "bert"
+[sweep]
+hosting = ["batch"]
+instance_types = ["ml.c5.xlarge"]
+load = { mode = "closed", concurrency = [1] }
+"#;
+    let out = loadtest()
+        .arg("validate")
+        .arg(write_profile(&dir, text))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("CreateTransformJob") && err.contains("kind = \"http\""),
+        "{err}"
+    );
+}

@@ -600,3 +600,68 @@ max_error_rate = 0.01
     assert!(lo <= hi && lo > 0.0, "{ctx}");
     assert!(r.stdout().contains("Range over 2 repeats"), "{ctx}");
 }
+
+/// Batch transform, measured as a transform job feeds the container (one record per
+/// request), is ranked on cost per million records when swept alone, and is rejected as
+/// offline when online options are swept with it.
+///
+/// Model: 20 ms per request on one m5 core, fixed. ml.m5.large: 2 workers → 100 records/s
+/// at 2 or 4 in flight; at 4 in flight each record waits up to 40 ms, over the online
+/// p99 ≤ 25 ms but far within batch's 3600 s invocation timeout. Cost per million
+/// records = $/h ÷ (records/s × 3600) × 1e6.
+#[test]
+fn batch_is_ranked_per_million_records_alone_and_offline_among_online_options() {
+    let profile = |hosting: &str| {
+        format!(
+            r#"
+[target]
+kind = "emulator"
+timeout = "5s"
+[model]
+base_ms = 20.0
+per_kib_ms = 0.0
+service = "fixed"
+cold_start = "0s"
+[sweep]
+hosting = {hosting}
+instance_types = ["ml.m5.large"]
+payload_sizes = ["1KiB"]
+load = {{ mode = "closed", concurrency = [4] }}
+duration = "600ms"
+warmup = "100ms"
+[sla]
+percentile = 99
+latency_ms = 25
+max_error_rate = 0.01
+"#
+        )
+    };
+    let alone = run("rec-batch", &profile(r#"["batch"]"#));
+    let ctx = alone.context();
+    assert_eq!(alone.out.status.code(), Some(0), "{ctx}");
+    let c = alone.choice();
+    assert_eq!(c.hosting, Hosting::Batch, "{ctx}");
+    let op = c.operating.as_ref().unwrap();
+    assert!(
+        op.latency_ms > 25.0,
+        "held to the timeout, not the p99\n{ctx}"
+    );
+    let price = 0.115; // ml.m5.large batch transform, us-east-1 (data/prices.csv)
+    let expected = price / (op.per_instance_rps * 3600.0) * 1e6;
+    let per_million = c.cost.as_ref().unwrap().per_million.0;
+    assert!(
+        (per_million - expected).abs() < 1e-3 * expected,
+        "{per_million} vs {expected}\n{ctx}"
+    );
+    assert!(alone.stdout().contains("per million records"), "{ctx}");
+
+    let mixed = run("rec-batch-mixed", &profile(r#"["real-time", "batch"]"#));
+    let ctx = mixed.context();
+    assert_eq!(
+        mixed.out.status.code(),
+        Some(1),
+        "real-time misses p99 at 4 in flight\n{ctx}"
+    );
+    let batch = mixed.candidate(Hosting::Batch, "ml.m5.large");
+    assert!(batch.reasons().contains(&Reason::OfflineOnly), "{ctx}");
+}

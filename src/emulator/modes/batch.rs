@@ -2,15 +2,20 @@
 //! mini-batches of at most `max_payload` bytes; every worker of every instance runs one
 //! mini-batch at a time (CPU: records one after another; accelerators: in model batches).
 //! [`simulate_transform`] computes the job without HTTP; `POST /transform-jobs` runs it,
-//! time-scaled.
+//! time-scaled. `POST /transform-jobs/{name}/invocations` is the model's container as a
+//! transform job calls it, one record (or mini-batch) per request, so a load test can
+//! measure the records per second an instance sustains.
 
 use crate::emulator::catalog::{self, Instance};
 use crate::emulator::config::ModelConfig;
+use crate::emulator::endpoint::Endpoint;
 use crate::emulator::model::{Model, batch_ms};
 use crate::emulator::routes::{self, ApiError, App};
 use crate::hosting::Hosting;
+use axum::body::Body;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -193,6 +198,27 @@ struct TransformRequest {
     max_payload_mb: Option<u32>,
     /// `false` answers at once instead of waiting the (time-scaled) job duration.
     wait: Option<bool>,
+}
+
+/// `POST /transform-jobs/{name}/invocations`: one record or mini-batch of batch model
+/// `name`, answered when processed (payloads up to 100 MB, up to 3600 s).
+pub(crate) async fn invoke_record(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let answer = match app.endpoint(&name) {
+        Ok(ep) if ep.spec.hosting == Hosting::Batch => {
+            super::invoke_sync(ep, &headers, body, Hosting::Batch, Endpoint::admit).await
+        }
+        Ok(ep) => Err(ApiError::Validation(format!(
+            "{name} is a {} endpoint, not a batch transform model; POST /endpoints/{name}/invocations.",
+            ep.spec.hosting
+        ))),
+        Err(e) => Err(e),
+    };
+    answer.unwrap_or_else(IntoResponse::into_response)
 }
 
 /// `POST /transform-jobs`: runs an emulated transform job and reports its duration.

@@ -189,3 +189,60 @@ async fn transform_jobs_report_duration_and_throughput() {
     assert_eq!(json(r).await["instance_type"], "ml.g4dn.xlarge");
     emu.stop().await;
 }
+
+#[tokio::test]
+async fn a_batch_model_takes_records_as_a_transform_job_sends_them() {
+    let emu = start(vec![
+        EndpointSpec::new("bt", Hosting::Batch, "ml.m5.large", fixed(5.0, 1.0)),
+        EndpointSpec::new("rt", Hosting::RealTime, "ml.m5.large", fixed(5.0, 1.0)),
+    ])
+    .await;
+    let http = client();
+    let record = |name: &str| format!("{}/transform-jobs/{name}/invocations", emu.base_url());
+    let r = http
+        .post(record("bt"))
+        .body(vec![b'x'; 1024])
+        .send()
+        .await
+        .expect("record");
+    assert_eq!(r.status(), 200);
+    // 7 MiB: over real-time's 6 MB, within batch transform's 100 MB mini-batch.
+    let big = vec![b'x'; 7 * 1024 * 1024];
+    let r = http
+        .post(record("bt"))
+        .body(big.clone())
+        .send()
+        .await
+        .expect("record");
+    assert_eq!(r.status(), 200, "batch takes mini-batches past 6 MB");
+    let r = http
+        .post(emu.invocations_url("rt"))
+        .body(big)
+        .send()
+        .await
+        .expect("invoke");
+    assert_eq!(classify(&r), ErrorKind::Validation, "real-time does not");
+    let r = http
+        .post(record("rt"))
+        .body("{}")
+        .send()
+        .await
+        .expect("record");
+    assert_eq!(
+        classify(&r),
+        ErrorKind::Validation,
+        "a real-time endpoint is no batch model"
+    );
+    let r = http
+        .post(emu.invocations_url("bt"))
+        .body("{}")
+        .send()
+        .await
+        .expect("invoke");
+    assert_eq!(
+        classify(&r),
+        ErrorKind::Validation,
+        "a batch model has no endpoint"
+    );
+    emu.stop().await;
+}

@@ -2,16 +2,13 @@
 //! order [`crate::adaptive`] asks, and prunes candidates that cannot beat the cheapest
 //! feasible one found so far.
 
-use super::{Context, RunError, RunFolder, early_stop_of, load_seconds_of, measure, met};
+use super::{Context, RunError, RunFolder, load_seconds_of, met};
 use crate::adaptive::{self, Ladder};
-use crate::engine::live::LiveStats;
 use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::recommend::{self, Candidate, Prices, Pruned, Reason, Recommendation};
-use crate::results::Phase;
 use crate::results::json::SearchSummary;
 use crate::search::Found;
-use std::sync::Arc;
 
 /// One candidate's ladder and what probing it cost.
 struct Track {
@@ -47,17 +44,7 @@ pub(super) async fn run(
         };
         let mut cell = tracks[t].ladder.cells[level].clone();
         cell.index = folder.summary.cells.len();
-        let live = Arc::new(LiveStats::default());
-        progress.start_cell(&cell, &live);
-        let summary = measure(
-            &cell,
-            Phase::Search,
-            Some(early_stop_of(&cell, &sla)),
-            live,
-            ctx,
-        )
-        .await?;
-        progress.finish_cell(&summary);
+        let summary = super::probe(&cell, &sla, ctx, progress).await?;
         let track = &mut tracks[t];
         track.load_seconds += load_seconds_of(&cell, &summary);
         if !summary.interrupted {

@@ -182,17 +182,7 @@ async fn run_search(
             break;
         }
         let cell = task.probe(folder.summary.cells.len(), level);
-        let live = Arc::new(LiveStats::default());
-        progress.start_cell(&cell, &live);
-        let summary = measure(
-            &cell,
-            Phase::Search,
-            Some(early_stop_of(&cell, &sla)),
-            live,
-            ctx,
-        )
-        .await?;
-        progress.finish_cell(&summary);
+        let summary = probe(&cell, &sla, ctx, progress).await?;
         load_seconds += load_seconds_of(&cell, &summary);
         let passed = met(&summary, &sla);
         if !summary.interrupted {
@@ -224,6 +214,21 @@ fn sla_or_none(profile: &Profile) -> Sla {
 fn met(summary: &CellSummary, sla: &Sla) -> bool {
     let sla = crate::sla::for_hosting(sla, summary.hosting);
     crate::sla::check(summary, &sla).passed() && !summary.stopped_early
+}
+
+/// Measures one search probe, stopping early when its SLA is clearly broken.
+async fn probe(
+    cell: &Cell,
+    sla: &Sla,
+    ctx: &Context<'_>,
+    progress: &mut Progress,
+) -> Result<CellSummary, RunError> {
+    let live = Arc::new(LiveStats::default());
+    progress.start_cell(cell, &live);
+    let stop = early_stop_of(cell, sla);
+    let summary = measure(cell, Phase::Search, Some(stop), live, ctx).await?;
+    progress.finish_cell(&summary);
+    Ok(summary)
 }
 
 /// Stops a probe of `cell` once the SLA of its hosting option is clearly broken.

@@ -1,23 +1,37 @@
-//! Adaptive sweep: which cell of a load grid to measure next. Per candidate (variant and
-//! payload size) the top load level is probed first; when it misses the SLA, a bisection over
-//! the lower levels finds the highest one that meets it. A candidate billed per instance
-//! whose throughput at a missing level would still cost more than the cheapest feasible
-//! candidate found so far is not probed further. Pure state; the runner measures the cells.
+//! Adaptive probing: which cell to measure next for each candidate (variant and payload
+//! size). Over a grid's levels, the top level first; when it misses the SLA, a bisection
+//! over the lower levels finds the highest one that meets it. Over a search's range, the
+//! [`Search`] state machine. Either way, the lowest load that missed and its throughput
+//! are kept: no lower load sustains more, which bounds what the candidate can cost, so the
+//! runner can stop probing candidates that cannot beat the cheapest feasible one. Pure
+//! state; the runner measures the cells.
 //!
 //! Assumes what a closed or open loop shows in practice: throughput does not fall, and the
 //! SLA does not start to hold again, as the load rises.
 
-use crate::plan::{Cell, Load};
+use crate::plan::{Cell, Load, SearchTask, Variant};
+use crate::search::{Found, Search};
 
-/// One candidate's load levels, lowest first, and what probing them found.
+/// The loads one candidate may be probed at.
+#[derive(Clone, Debug)]
+enum Steps {
+    /// The grid's cells, lowest load first, with the highest index known to meet the SLA
+    /// and the lowest known to miss it.
+    Grid {
+        cells: Vec<Cell>,
+        passed: Option<usize>,
+        failed: Option<usize>,
+    },
+    /// A search over a range of rates or concurrencies.
+    Range { task: SearchTask, search: Search },
+}
+
+/// One candidate's loads and what probing them found.
 #[derive(Clone, Debug)]
 pub struct Ladder {
-    /// The grid's cells for this candidate, lowest load first.
-    pub cells: Vec<Cell>,
-    /// Highest level index known to meet the SLA.
-    passed: Option<usize>,
-    /// Lowest level index known to miss it, and the throughput measured there.
-    failed: Option<(usize, f64)>,
+    steps: Steps,
+    /// The lowest load that missed the SLA, and the throughput measured there.
+    ceiling: Option<(Load, f64)>,
     /// Nothing more is worth probing (pruned, or a limit no load changes).
     settled: bool,
     /// Cells measured for it.
@@ -27,53 +41,101 @@ pub struct Ladder {
 /// Groups `cells` (in plan order) into one ladder per variant and payload size, in the
 /// order the candidates first appear.
 pub fn ladders(cells: &[Cell]) -> Vec<Ladder> {
-    let mut out: Vec<Ladder> = Vec::new();
+    let mut groups: Vec<Vec<Cell>> = Vec::new();
     for cell in cells {
-        let same = |l: &&mut Ladder| {
-            l.cells[0].variant == cell.variant && l.cells[0].payload_bytes == cell.payload_bytes
+        let same = |g: &&mut Vec<Cell>| {
+            g[0].variant == cell.variant && g[0].payload_bytes == cell.payload_bytes
         };
-        match out.iter_mut().find(same) {
-            Some(ladder) => ladder.cells.push(cell.clone()),
-            None => out.push(Ladder {
-                cells: vec![cell.clone()],
-                passed: None,
-                failed: None,
-                settled: false,
-                probes: 0,
-            }),
+        match groups.iter_mut().find(same) {
+            Some(group) => group.push(cell.clone()),
+            None => groups.push(vec![cell.clone()]),
         }
     }
-    for ladder in &mut out {
-        ladder
-            .cells
-            .sort_by(|a, b| a.load.level().total_cmp(&b.load.level()));
-    }
-    out
+    groups
+        .into_iter()
+        .map(|mut cells| {
+            cells.sort_by(|a, b| a.load.level().total_cmp(&b.load.level()));
+            Ladder::new(Steps::Grid {
+                cells,
+                passed: None,
+                failed: None,
+            })
+        })
+        .collect()
 }
 
 impl Ladder {
-    /// Index of the next level to probe, or `None` when this candidate is done.
-    pub fn next(&self) -> Option<usize> {
-        if self.settled {
-            return None;
-        }
-        let top = self.cells.len() - 1;
-        match (self.passed, self.failed) {
-            (None, None) => Some(top),
-            (Some(_), None) => None,
-            (None, Some((0, _))) => None,
-            (None, Some((f, _))) => Some((f - 1) / 2),
-            (Some(p), Some((f, _))) => (f - p > 1).then_some((p + f) / 2),
+    fn new(steps: Steps) -> Ladder {
+        Ladder {
+            steps,
+            ceiling: None,
+            settled: false,
+            probes: 0,
         }
     }
 
-    /// Records that level `index` met the SLA or not, with its measured throughput.
-    pub fn record(&mut self, index: usize, passed: bool, throughput_rps: f64) {
+    /// A ladder over a search task's range.
+    pub fn range(task: &SearchTask) -> Ladder {
+        Ladder::new(Steps::Range {
+            search: task.search(),
+            task: task.clone(),
+        })
+    }
+
+    /// The candidate's hosting option and instance.
+    pub fn variant(&self) -> &Variant {
+        match &self.steps {
+            Steps::Grid { cells, .. } => &cells[0].variant,
+            Steps::Range { task, .. } => &task.variant,
+        }
+    }
+
+    /// The candidate's request body size.
+    pub fn payload_bytes(&self) -> u64 {
+        match &self.steps {
+            Steps::Grid { cells, .. } => cells[0].payload_bytes,
+            Steps::Range { task, .. } => task.payload_bytes,
+        }
+    }
+
+    /// The next cell to measure (its `index` is the caller's to set), or `None` when this
+    /// candidate is done.
+    pub fn next(&self) -> Option<Cell> {
+        if self.settled {
+            return None;
+        }
+        match &self.steps {
+            Steps::Grid {
+                cells,
+                passed,
+                failed,
+            } => grid_next(cells.len(), *passed, *failed).map(|i| cells[i].clone()),
+            Steps::Range { task, search } => search.next().map(|level| task.probe(0, level)),
+        }
+    }
+
+    /// Records that `load` met the SLA or not, with the throughput measured there.
+    pub fn record(&mut self, load: &Load, passed: bool, throughput_rps: f64) {
         self.probes += 1;
-        if passed {
-            self.passed = Some(self.passed.map_or(index, |p| p.max(index)));
-        } else if self.failed.is_none_or(|(f, _)| index < f) {
-            self.failed = Some((index, throughput_rps));
+        if !passed && self.ceiling.is_none_or(|(l, _)| load.level() < l.level()) {
+            self.ceiling = Some((*load, throughput_rps));
+        }
+        match &mut self.steps {
+            Steps::Grid {
+                cells,
+                passed: p,
+                failed: f,
+            } => {
+                let Some(i) = cells.iter().position(|c| c.load == *load) else {
+                    return;
+                };
+                let known = if passed { p } else { f };
+                let better = |k: usize| if passed { i > k } else { i < k };
+                if known.is_none_or(better) {
+                    *known = Some(i);
+                }
+            }
+            Steps::Range { search, .. } => search.record(load.level(), passed),
         }
     }
 
@@ -90,19 +152,43 @@ impl Ladder {
     /// The lowest load that missed the SLA and the throughput measured there, which bounds
     /// what any lower load sustains; `None` while nothing has missed.
     pub fn ceiling(&self) -> Option<(&Load, f64)> {
-        self.failed.map(|(f, rps)| (&self.cells[f].load, rps))
+        self.ceiling.as_ref().map(|(load, rps)| (load, *rps))
     }
 
-    /// The highest level that met the SLA, if any.
-    pub fn passed(&self) -> Option<&Cell> {
-        self.passed.map(|p| &self.cells[p])
+    /// What probing found: the levels that met and missed the SLA.
+    pub fn found(&self) -> Found {
+        match &self.steps {
+            Steps::Grid {
+                cells,
+                passed,
+                failed,
+            } => match (passed, failed) {
+                (None, _) => Found::NothingPasses,
+                (Some(p), None) => Found::AtLeast(cells[*p].load.level()),
+                (Some(p), Some(f)) => Found::Between {
+                    passed: cells[*p].load.level(),
+                    failed: cells[*f].load.level(),
+                },
+            },
+            Steps::Range { search, .. } => search.found(),
+        }
+    }
+}
+
+/// Next grid index: the top first, then a bisection between what passed and what failed.
+fn grid_next(len: usize, passed: Option<usize>, failed: Option<usize>) -> Option<usize> {
+    match (passed, failed) {
+        (None, None) => Some(len - 1),
+        (Some(_), None) => None,
+        (None, Some(0)) => None,
+        (None, Some(f)) => Some((f - 1) / 2),
+        (Some(p), Some(f)) => (f - p > 1).then_some((p + f) / 2),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::Variant;
     use std::time::Duration;
 
     fn ladder(concurrency: &[u32]) -> Ladder {
@@ -129,10 +215,10 @@ mod tests {
     /// Probes a ladder whose levels up to `limit` meet the SLA; returns the levels probed.
     fn probe_until_done(ladder: &mut Ladder, limit: u32) -> Vec<f64> {
         let mut probed = Vec::new();
-        while let Some(i) = ladder.next() {
-            let l = ladder.cells[i].load.level();
+        while let Some(cell) = ladder.next() {
+            let l = cell.load.level();
             probed.push(l);
-            ladder.record(i, l <= f64::from(limit), l * 10.0);
+            ladder.record(&cell.load, l <= f64::from(limit), l * 10.0);
         }
         probed
     }
@@ -141,7 +227,7 @@ mod tests {
     fn a_passing_top_level_ends_the_candidate_at_once() {
         let mut l = ladder(&[1, 4, 8, 16]);
         assert_eq!(probe_until_done(&mut l, 64), vec![16.0]);
-        assert_eq!(l.passed().unwrap().load.level(), 16.0);
+        assert_eq!(l.found(), Found::AtLeast(16.0));
     }
 
     #[test]
@@ -150,7 +236,10 @@ mod tests {
             let mut l = ladder(&[16, 1, 8, 4]);
             let probed = probe_until_done(&mut l, limit);
             let grid_answer = [1, 4, 8, 16].into_iter().filter(|&c| c <= limit).max();
-            let found = l.passed().map(|c| c.load.level() as u32);
+            let found = match l.found() {
+                Found::Between { passed, .. } | Found::AtLeast(passed) => Some(passed as u32),
+                Found::NothingPasses => None,
+            };
             assert_eq!(found, grid_answer, "limit {limit}, probed {probed:?}");
             assert!(probed.len() <= 3, "{probed:?}");
         }
@@ -169,6 +258,6 @@ mod tests {
     fn a_settled_ladder_asks_for_nothing() {
         let mut l = ladder(&[1, 4]);
         l.settle();
-        assert_eq!(l.next(), None);
+        assert!(l.next().is_none());
     }
 }

@@ -167,7 +167,7 @@ impl SearchTask {
         }
     }
 
-    /// Probes a search needs at most: ramp doublings plus bisections to the tolerance.
+    /// Probes a search needs at most: the top, ramp doublings, bisections to the tolerance.
     pub fn max_probes(&self) -> u32 {
         let (min, max) = match self.space {
             SearchSpace::Rate { min, max, .. } => (min, max),
@@ -175,7 +175,7 @@ impl SearchTask {
         };
         let ramp = (max / min).log2().ceil().max(0.0) as u32 + 1;
         let bisect = (1.0 / crate::search::BRACKET_TOLERANCE).log2().ceil() as u32;
-        ramp + bisect
+        1 + ramp + bisect
     }
 }
 

@@ -1,6 +1,8 @@
-//! SLA search: the highest load level that meets the SLA, found by ramping up and then
-//! bisecting, in far fewer probes than a full grid. Pure state machine; the caller runs
-//! each probe and reports whether it passed.
+//! SLA search: the highest load level that meets the SLA, in far fewer probes than a full
+//! grid. The top of the range first (when it holds, one probe is the answer; when it does
+//! not, its throughput bounds the candidate's cost); then up from the bottom, doubling, and
+//! bisecting once the bracket is within a factor of two, until it is within 5 %. Pure state
+//! machine; the caller runs each probe and reports whether it passed.
 
 use serde::{Deserialize, Serialize};
 
@@ -53,7 +55,8 @@ impl Search {
     /// The next level to probe, or `None` when the search is over.
     pub fn next(&self) -> Option<f64> {
         match (self.passed, self.failed) {
-            (None, None) => Some(self.min),
+            (None, None) => Some(self.max),
+            (None, Some(f)) if f > self.min => Some(self.min),
             (None, Some(_)) => None,
             (Some(p), None) if p >= self.max => None,
             (Some(p), None) => Some(self.level((p * 2.0).min(self.max))),
@@ -62,8 +65,9 @@ impl Search {
                 if narrow {
                     return None;
                 }
-                let mid = self.level((p + f) / 2.0);
-                (mid > p && mid < f).then_some(mid)
+                let step = if f > p * 2.0 { p * 2.0 } else { (p + f) / 2.0 };
+                let step = self.level(step);
+                (step > p && step < f).then_some(step)
             }
         }
     }
@@ -109,15 +113,18 @@ mod tests {
     }
 
     #[test]
-    fn ramps_then_bisects_to_within_five_percent() {
+    fn tries_the_top_then_ramps_and_bisects_to_within_five_percent() {
         let (s, probes) = run(10.0, 5000.0, false, 437.0);
-        assert_eq!(&probes[..7], &[10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0]);
+        assert_eq!(
+            &probes[..8],
+            &[5000.0, 10.0, 20.0, 40.0, 80.0, 160.0, 320.0, 640.0]
+        );
         let Found::Between { passed, failed } = s.found() else {
             panic!("{:?}", s.found())
         };
         assert!(passed <= 437.0 && failed > 437.0);
         assert!((failed - passed) / passed <= BRACKET_TOLERANCE);
-        assert!(probes.len() <= 12, "{probes:?}");
+        assert!(probes.len() <= 13, "{probes:?}");
     }
 
     #[test]
@@ -136,10 +143,10 @@ mod tests {
     #[test]
     fn edges_nothing_passes_and_everything_passes() {
         let (s, probes) = run(10.0, 100.0, false, 5.0);
-        assert_eq!(probes, vec![10.0]);
+        assert_eq!(probes, vec![100.0, 10.0]);
         assert_eq!(s.found(), Found::NothingPasses);
         let (s, probes) = run(10.0, 100.0, false, 1e9);
-        assert_eq!(probes, vec![10.0, 20.0, 40.0, 80.0, 100.0]);
+        assert_eq!(probes, vec![100.0], "a passing top is the answer at once");
         assert_eq!(s.found(), Found::AtLeast(100.0));
     }
 }

@@ -13,7 +13,7 @@ use crate::plan::{Cell, Load};
 use crate::recorder::Recorder;
 use live::{EarlyStop, LiveStats};
 use pacer::Pacer;
-use shard::{Issue, Window};
+use shard::{Issue, Stop, Window};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -90,7 +90,12 @@ pub async fn run_cell<T: Target>(
         end: start + cell.warmup + cell.duration,
         drain: cell.timeout + Duration::from_millis(100),
     };
-    let (stop_tx, stop) = watch::channel(*cancel.borrow());
+    let initial = if *cancel.borrow() {
+        Stop::Abort
+    } else {
+        Stop::Running
+    };
+    let (stop_tx, stop) = watch::channel(initial);
     let monitor = tokio::spawn(watch_for_stop(cancel.clone(), stop_tx, options.clone()));
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..shards {
@@ -123,8 +128,10 @@ pub async fn run_cell<T: Target>(
     }
     monitor.abort();
     let interrupted = *cancel.borrow();
-    let stopped_early = !interrupted && *stop.borrow();
-    let stopped = Instant::now().min(window.end);
+    let (stopped_early, stopped) = match *stop.borrow() {
+        Stop::Drain(at) if !interrupted => (true, at.min(window.end)),
+        _ => (false, Instant::now().min(window.end)),
+    };
     CellResult {
         cell: cell.clone(),
         recorder: merged,
@@ -154,25 +161,27 @@ fn issue_for(cell: &Cell, shards: u32, index: u32, seed: u64) -> Issue {
     }
 }
 
-/// Tells the shards to stop on Ctrl-C, or when the SLA is clearly broken.
+/// Tells the shards to abort on Ctrl-C, or to drain when the SLA is clearly broken (and
+/// still to abort on a later Ctrl-C).
 async fn watch_for_stop(
     mut cancel: watch::Receiver<bool>,
-    stop: watch::Sender<bool>,
+    stop: watch::Sender<Stop>,
     options: CellOptions,
 ) {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let mut draining = false;
     loop {
         tokio::select! {
             changed = cancel.changed() => {
                 if changed.is_err() || *cancel.borrow() {
-                    let _ = stop.send(true);
+                    let _ = stop.send(Stop::Abort);
                     return;
                 }
             }
-            _ = tick.tick() => {
+            _ = tick.tick(), if !draining => {
                 if options.early_stop.is_some_and(|e| e.broken(&options.live)) {
-                    let _ = stop.send(true);
-                    return;
+                    draining = true;
+                    let _ = stop.send(Stop::Drain(Instant::now()));
                 }
             }
         }

@@ -114,21 +114,37 @@ impl Issue {
     }
 }
 
-/// Runs one shard until the window ends (or `cancel` fires) and returns its recorder.
+/// Why a cell ends before its window does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// Not stopping.
+    Running,
+    /// The SLA is clearly broken (at this instant): send no more, let the requests in
+    /// flight finish, so the target is left without a backlog for the next cell.
+    Drain(Instant),
+    /// Ctrl-C: stop at once; requests in flight are cancelled and counted.
+    Abort,
+}
+
+/// Runs one shard until the window ends (or `stop` says so) and returns its recorder.
 pub async fn run<T: Target>(
     target: &T,
     bodies: &Bodies,
     mut issue: Issue,
     window: Window,
     mut next_body: usize,
-    mut cancel: watch::Receiver<bool>,
+    mut stop: watch::Receiver<Stop>,
     live: &LiveStats,
 ) -> Recorder {
     let mut rec = Recorder::new(window.measure_from);
     let mut in_flight = FuturesUnordered::new();
     let mut measured_in_flight = 0u64;
-    let drain_until = window.end + window.drain;
-    let mut stopping = *cancel.borrow();
+    let mut drain_until = window.end + window.drain;
+    let initial = *stop.borrow();
+    let mut stopping = initial != Stop::Running;
+    if initial == Stop::Abort {
+        return rec;
+    }
     loop {
         let now = Instant::now();
         if !stopping && now >= window.end {
@@ -168,7 +184,14 @@ pub async fn run<T: Target>(
         };
         tokio::select! {
             biased;
-            _ = cancel.changed() => break,
+            changed = stop.changed() => match (changed, *stop.borrow()) {
+                (Ok(()), Stop::Drain(at)) => {
+                    stopping = true;
+                    drain_until = drain_until.min(at + window.drain);
+                }
+                (Ok(()), Stop::Running) => {}
+                _ => break,
+            },
             Some((sample, counted)) = in_flight.next(), if !in_flight.is_empty() => {
                 measured_in_flight -= u64::from(counted);
                 if rec.measures(sample.intended_start) {

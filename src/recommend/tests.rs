@@ -356,11 +356,13 @@ fn daily_cost_compares_hosting_options() {
         order,
         [
             Hosting::Async,
-            Hosting::Batch,
             Hosting::Serverless,
-            Hosting::RealTime
-        ]
+            Hosting::RealTime,
+            Hosting::Batch
+        ],
+        "batch is cheapest per day, but answers no live requests"
     );
+    assert_eq!(r.candidates[3].reasons(), &[Reason::OfflineOnly]);
     // per_million is the daily cost per million requests, so the ranking matches it.
     assert!(close(
         r.candidates[0].cost.as_ref().unwrap().per_million,

@@ -1,6 +1,6 @@
-//! Drives an adaptive sweep: measures only the grid cells the recommendation needs, in the
-//! order [`crate::adaptive`] asks, and prunes candidates that cannot beat the cheapest
-//! feasible one found so far.
+//! Drives adaptive probing (an adaptive sweep of a grid, or the SLA searches): measures the
+//! cells [`crate::adaptive`] asks for, every candidate's first probe before any second, and
+//! prunes candidates that cannot beat the cheapest feasible one found so far.
 
 use super::{Context, RunError, RunFolder, load_seconds_of, met};
 use crate::adaptive::{self, Ladder};
@@ -8,7 +8,11 @@ use crate::plan::Plan;
 use crate::progress::Progress;
 use crate::recommend::{self, Candidate, Prices, Pruned, Reason, Recommendation};
 use crate::results::json::SearchSummary;
-use crate::search::Found;
+
+/// A candidate is pruned only when its cost floor is over the best cost by more than this
+/// fraction: the throughput bound comes from one overloaded probe, which measurement noise
+/// can put a little below what a lower load sustained.
+const PRUNE_MARGIN: f64 = 0.10;
 
 /// One candidate's ladder and what probing it cost.
 struct Track {
@@ -17,8 +21,8 @@ struct Track {
     pruned: Option<Pruned>,
 }
 
-/// Runs the adaptive sweep of `plan`'s grid, saving after every cell; one search summary
-/// per candidate records what was found and the load-seconds spent.
+/// Probes the plan's searches, or else its grid adaptively, saving after every cell; one
+/// search summary per candidate records what was found and the load-seconds spent.
 pub(super) async fn run(
     plan: &Plan,
     ctx: &Context<'_>,
@@ -26,7 +30,12 @@ pub(super) async fn run(
     progress: &mut Progress,
 ) -> Result<(), RunError> {
     let sla = super::sla_or_none(ctx.profile);
-    let mut tracks: Vec<Track> = adaptive::ladders(&plan.cells)
+    let ladders = if plan.searches.is_empty() {
+        adaptive::ladders(&plan.cells)
+    } else {
+        plan.searches.iter().map(Ladder::range).collect()
+    };
+    let mut tracks: Vec<Track> = ladders
         .into_iter()
         .map(|ladder| Track {
             ladder,
@@ -39,27 +48,29 @@ pub(super) async fn run(
         if let Some(rec) = &rec {
             settle(&mut tracks, rec, ctx);
         }
-        let Some((t, level)) = next_probe(&tracks, ctx) else {
+        let Some((t, mut cell)) = next_probe(&tracks, ctx) else {
             break;
         };
-        let mut cell = tracks[t].ladder.cells[level].clone();
         cell.index = folder.summary.cells.len();
         let summary = super::probe(&cell, &sla, ctx, progress).await?;
         let track = &mut tracks[t];
         track.load_seconds += load_seconds_of(&cell, &summary);
         if !summary.interrupted {
             let passed = met(&summary, &sla);
-            track.ladder.record(level, passed, summary.throughput_rps);
+            track
+                .ladder
+                .record(&cell.load, passed, summary.throughput_rps);
         }
+        folder.summary.searches = tracks.iter().map(search_summary).collect();
         folder.save(summary)?;
     }
     folder.summary.searches = tracks.iter().map(search_summary).collect();
     Ok(())
 }
 
-/// The next cell to measure: every candidate's top level first, then the unfinished
-/// candidate with the lowest cost floor (the most likely to win).
-fn next_probe(tracks: &[Track], ctx: &Context<'_>) -> Option<(usize, usize)> {
+/// The next cell to measure: every candidate's first probe, then the unfinished candidate
+/// with the lowest cost floor (the most likely to win).
+fn next_probe(tracks: &[Track], ctx: &Context<'_>) -> Option<(usize, crate::plan::Cell)> {
     if let Some(t) = tracks.iter().position(|t| !t.ladder.started()) {
         return Some((t, tracks[t].ladder.next()?));
     }
@@ -73,8 +84,8 @@ fn next_probe(tracks: &[Track], ctx: &Context<'_>) -> Option<(usize, usize)> {
         })
 }
 
-/// Settles candidates no load can make feasible, and prunes those whose cost floor is over
-/// the cheapest feasible candidate's cost.
+/// Settles candidates no load can make feasible, and prunes those (other than the cheapest
+/// feasible candidate itself) whose cost floor is over its cost by the margin.
 fn settle(tracks: &mut [Track], rec: &Recommendation, ctx: &Context<'_>) {
     let best = rec.choice.map(|i| &rec.candidates[i]);
     for track in tracks.iter_mut() {
@@ -88,11 +99,14 @@ fn settle(tracks: &mut [Track], rec: &Recommendation, ctx: &Context<'_>) {
         let (Some(best), Some(floor)) = (best, floor(&track.ladder, ctx)) else {
             continue;
         };
+        if candidate_of(&track.ladder, rec).is_some_and(|c| std::ptr::eq(c, best)) {
+            continue;
+        }
         let best_cost = best
             .cost
             .as_ref()
             .map_or(f64::INFINITY, |c| c.per_million.0);
-        if floor > best_cost {
+        if floor > best_cost * (1.0 + PRUNE_MARGIN) {
             let (at, rps) = track.ladder.ceiling().expect("a floor needs a ceiling");
             track.pruned = Some(Pruned {
                 at: *at,
@@ -108,11 +122,13 @@ fn settle(tracks: &mut [Track], rec: &Recommendation, ctx: &Context<'_>) {
 
 /// The recommendation's candidate for this ladder, when it names hosting and instance.
 fn candidate_of<'r>(ladder: &Ladder, rec: &'r Recommendation) -> Option<&'r Candidate> {
-    let cell = &ladder.cells[0];
-    let hosting = cell.variant.hosting?;
-    let instance = cell.variant.instance.as_deref()?;
+    let variant = ladder.variant();
+    let hosting = variant.hosting?;
+    let instance = variant.instance.as_deref()?;
     rec.candidates.iter().find(|c| {
-        c.hosting == hosting && c.instance_type == instance && c.payload_bytes == cell.payload_bytes
+        c.hosting == hosting
+            && c.instance_type == instance
+            && c.payload_bytes == ladder.payload_bytes()
     })
 }
 
@@ -124,6 +140,7 @@ fn blocked_by_limit(c: &Candidate) -> bool {
             Reason::PayloadOverLimit { .. }
                 | Reason::UnknownServerlessMemory { .. }
                 | Reason::NoPrice(_)
+                | Reason::OfflineOnly
         )
     })
 }
@@ -134,10 +151,10 @@ fn per_instance(rps: f64, ctx: &Context<'_>) -> f64 {
 }
 
 /// The least this candidate could cost per million requests, from the throughput at its
-/// lowest failing level; `None` before a failure, for serverless, or without a price.
+/// lowest failing load; `None` before a failure, for serverless, or without a price.
 fn floor(ladder: &Ladder, ctx: &Context<'_>) -> Option<f64> {
     let (_, rps) = ladder.ceiling()?;
-    let variant = &ladder.cells[0].variant;
+    let variant = ladder.variant();
     let prices = Prices {
         table: ctx.prices,
         region: &ctx.profile.pricing.region,
@@ -153,21 +170,13 @@ fn floor(ladder: &Ladder, ctx: &Context<'_>) -> Option<f64> {
 
 /// What probing one candidate found and cost.
 fn search_summary(track: &Track) -> SearchSummary {
-    let ladder = &track.ladder;
-    let passed = ladder.passed().map(|c| c.load.level());
-    let failed = ladder.ceiling().map(|(load, _)| load.level());
-    let found = match (passed, failed) {
-        (None, _) => Found::NothingPasses,
-        (Some(p), None) => Found::AtLeast(p),
-        (Some(passed), Some(failed)) => Found::Between { passed, failed },
-    };
-    let cell = &ladder.cells[0];
+    let variant = track.ladder.variant();
     SearchSummary {
-        hosting: cell.variant.hosting,
-        instance_type: cell.variant.instance.clone(),
-        payload_bytes: cell.payload_bytes,
-        found,
-        probes: ladder.probes,
+        hosting: variant.hosting,
+        instance_type: variant.instance.clone(),
+        payload_bytes: track.ladder.payload_bytes(),
+        found: track.ladder.found(),
+        probes: track.ladder.probes,
         load_seconds: crate::results::round3(track.load_seconds),
         pruned: track.pruned.clone(),
     }

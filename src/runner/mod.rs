@@ -7,12 +7,12 @@ use crate::endpoint::AnyTarget;
 use crate::engine::live::{EarlyStop, LiveStats};
 use crate::engine::{self, CellOptions};
 use crate::payload::{self, PayloadError};
-use crate::plan::{Cell, Plan, SearchTask, Variant};
+use crate::plan::{Cell, Plan, Variant};
 use crate::pricing::PriceTable;
 use crate::profile::{Profile, Sla, Strategy};
 use crate::progress::Progress;
 use crate::results::files::{self, write_atomic};
-use crate::results::json::{SearchSummary, Summary};
+use crate::results::json::Summary;
 use crate::results::{CellSummary, Phase, csv as results_csv};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -103,7 +103,7 @@ pub async fn run_plan(
     folder: &mut RunFolder,
     progress: &mut Progress,
 ) -> Result<(), RunError> {
-    if ctx.profile.sweep.strategy == Strategy::Adaptive {
+    if ctx.profile.sweep.strategy == Strategy::Adaptive || !plan.searches.is_empty() {
         adaptive::run(plan, ctx, folder, progress).await?;
         folder.summary.complete = !ctx.cancelled() && !folder.summary.interrupted;
         return folder.write();
@@ -117,14 +117,6 @@ pub async fn run_plan(
         let summary = measure(cell, Phase::Grid, None, live, ctx).await?;
         progress.finish_cell(&summary);
         folder.save(summary)?;
-    }
-    for task in &plan.searches {
-        if ctx.cancelled() {
-            break;
-        }
-        let found = run_search(task, ctx, folder, progress).await?;
-        folder.summary.searches.push(found);
-        folder.write()?;
     }
     folder.summary.complete = !ctx.cancelled() && !folder.summary.interrupted;
     folder.write()
@@ -165,40 +157,6 @@ pub fn early_stop_for(sla: &Sla) -> EarlyStop {
         error_rate: (sla.max_error_rate * 10.0).max(0.01),
         min_requests: 100,
     }
-}
-
-/// Probes one variant and payload size until the search brackets its sustainable load.
-async fn run_search(
-    task: &SearchTask,
-    ctx: &Context<'_>,
-    folder: &mut RunFolder,
-    progress: &mut Progress,
-) -> Result<SearchSummary, RunError> {
-    let sla = sla_or_none(ctx.profile);
-    let mut search = task.search();
-    let mut load_seconds = 0.0;
-    while let Some(level) = search.next() {
-        if ctx.cancelled() {
-            break;
-        }
-        let cell = task.probe(folder.summary.cells.len(), level);
-        let summary = probe(&cell, &sla, ctx, progress).await?;
-        load_seconds += load_seconds_of(&cell, &summary);
-        let passed = met(&summary, &sla);
-        if !summary.interrupted {
-            search.record(level, passed);
-        }
-        folder.save(summary)?;
-    }
-    Ok(SearchSummary {
-        hosting: task.variant.hosting,
-        instance_type: task.variant.instance.clone(),
-        payload_bytes: task.payload_bytes,
-        found: search.found(),
-        probes: search.probes,
-        load_seconds: crate::results::round3(load_seconds),
-        pruned: None,
-    })
 }
 
 /// The profile's SLA, or one every cell meets.

@@ -37,7 +37,12 @@ pub fn read(rec: &Value) -> Advice {
 }
 
 fn from_typed(rec: Recommendation) -> Advice {
-    let candidates = rec.candidates.iter().map(typed_candidate).collect();
+    let percentile = rec.sla.percentile;
+    let candidates = rec
+        .candidates
+        .iter()
+        .map(|c| typed_candidate(c, percentile))
+        .collect();
     let choice = rec
         .choice
         .and_then(|i| rec.candidates.get(i))
@@ -61,12 +66,12 @@ fn from_typed(rec: Recommendation) -> Advice {
     }
 }
 
-fn typed_candidate(c: &crate::recommend::Candidate) -> Candidate {
+fn typed_candidate(c: &crate::recommend::Candidate, percentile: f64) -> Candidate {
     let op = c.operating.as_ref();
     let cost = c.cost.as_ref();
     let dash = || "-".to_string();
     let reasons: Vec<String> = c.reasons().iter().map(ToString::to_string).collect();
-    let fields = [
+    let mut fields = vec![
         ("rank", c.rank.map_or_else(dash, |r| r.to_string())),
         ("best load", op.map_or_else(dash, |o| o.load.to_string())),
         (
@@ -93,6 +98,10 @@ fn typed_candidate(c: &crate::recommend::Candidate) -> Candidate {
         ),
         ("why not", reasons.join("; ")),
     ];
+    if let Some(r) = &c.repeats {
+        let range = super::recommendation::range_text(r, percentile);
+        fields.push(("over repeats", range));
+    }
     Candidate {
         label: c.label(),
         fields: fields

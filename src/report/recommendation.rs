@@ -244,30 +244,37 @@ fn repeat_lines(rec: &Recommendation) -> Vec<String> {
     let Some((_, first)) = ranged.first() else {
         return Vec::new();
     };
-    let span = |r: Option<[f64; 2]>, before: &str, after: &str| {
-        r.map(|[lo, hi]| format!("; {before}{lo:.1}–{hi:.1}{after}"))
-            .unwrap_or_default()
-    };
-    let percentile = format!("p{} ", rec.sla.percentile);
     let mut lines = vec![format!(
         "Range over {} repeats (each row above shows the candidate's worst repeat):",
         first.repeats
     )];
     for (c, r) in ranged {
-        let cost = r
-            .per_million
-            .map(|[lo, hi]| format!("; ${lo:.4}–${hi:.4}/M"))
-            .unwrap_or_default();
         lines.push(format!(
-            "  {}: feasible in {} of {}{}{}{cost}",
+            "  {}: {}",
             c.label(),
-            r.feasible,
-            r.repeats,
-            span(r.per_instance_rps, "", " rps/inst"),
-            span(r.latency_ms, &percentile, " ms"),
+            range_text(r, rec.sla.percentile)
         ));
     }
     lines
+}
+
+/// `feasible in 2 of 3; 38.3–41.7 rps/inst; p99 154.4–170.4 ms; $1.7000–$1.8417/M`.
+pub fn range_text(r: &RepeatRange, percentile: f64) -> String {
+    let span = |r: Option<[f64; 2]>, before: &str, after: &str| {
+        r.map(|[lo, hi]| format!("; {before}{lo:.1}–{hi:.1}{after}"))
+            .unwrap_or_default()
+    };
+    let cost = r
+        .per_million
+        .map(|[lo, hi]| format!("; ${lo:.4}–${hi:.4}/M"))
+        .unwrap_or_default();
+    format!(
+        "feasible in {} of {}{}{}{cost}",
+        r.feasible,
+        r.repeats,
+        span(r.per_instance_rps, "", " rps/inst"),
+        span(r.latency_ms, &format!("p{percentile} "), " ms"),
+    )
 }
 
 /// ` — 3 inst, $0.6120/hour, $0.4250 per million requests, $14.6880/day`.

@@ -5,9 +5,11 @@ use crate::hosting::Hosting;
 use crate::plan::Plan;
 use crate::pricing::{PriceTable, PricingError, check_prices};
 use crate::profile::{Profile, Target};
-use crate::recommend::{Options, Prices, PrunedCandidate, Recommendation, recommend_pruned};
+use crate::recommend::{
+    Evidence, Options, Prices, PrunedCandidate, Recommendation, recommend_with,
+};
 use crate::results::CellSummary;
-use crate::results::json::SearchSummary;
+use crate::results::json::{FirstRequest, SearchSummary};
 
 /// Loads the price table of the profile and checks every priced variant has a row, so a run
 /// never ends without a price for what it measured (exit 2 before any load).
@@ -36,12 +38,14 @@ pub fn options(profile: &Profile) -> Options {
 }
 
 /// The recommendation for the profile's SLA, when it has one; `searches` say which
-/// candidates an adaptive sweep stopped probing.
+/// candidates an adaptive sweep stopped probing, `first_requests` how long each variant's
+/// first request took.
 pub fn advise(
     profile: &Profile,
     table: &PriceTable,
     cells: &[CellSummary],
     searches: &[SearchSummary],
+    first_requests: &[FirstRequest],
 ) -> Option<Recommendation> {
     let sla = profile.sla.as_ref()?;
     let prices = Prices {
@@ -59,12 +63,16 @@ pub fn advise(
             })
         })
         .collect();
-    Some(recommend_pruned(
+    let evidence = Evidence {
+        pruned: &pruned,
+        first_requests,
+    };
+    Some(recommend_with(
         cells,
         sla,
         profile.traffic.as_ref(),
         prices,
         &options(profile),
-        &pruned,
+        &evidence,
     ))
 }

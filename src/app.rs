@@ -126,8 +126,9 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
     let deployed = crate::emulator_target::start(&profile, &plan, args.time_scale).await?;
     let routes = deployed.as_ref().map(|d| d.routes.clone());
     let targets = targets::build(&profile, &plan, routes).await?;
-    targets::probe(&profile, &plan, &targets).await?;
+    let first_requests = targets::probe(&profile, &plan, &targets).await?;
     let mut folder = open_run_folder(args, &profile, &plan)?;
+    folder.summary.first_requests = first_requests;
     let mut progress = Progress::new(&plan, args.quiet);
     let ctx = Context {
         profile: &profile,
@@ -146,6 +147,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         &prices,
         &folder.summary.cells,
         &folder.summary.searches,
+        &folder.summary.first_requests,
     );
     if let Some(scale) = emulated_time_scale(&profile, args) {
         eprintln!(

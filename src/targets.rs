@@ -11,6 +11,7 @@ use crate::plan::{Plan, Variant};
 use crate::profile::{
     HttpTarget as HttpSpec, Profile, SageMakerTarget, Target as TargetSpec, Urls,
 };
+use crate::results::json::FirstRequest;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -129,12 +130,13 @@ async fn sagemaker_targets(
 }
 
 /// Sends one request to each target before any load: an unreachable target (or missing
-/// credentials) fails the run at once instead of as thousands of failed requests.
+/// credentials) fails the run at once instead of as thousands of failed requests. Returns
+/// each one's response time (a cold start, where the endpoint was idle).
 pub async fn probe(
     profile: &Profile,
     plan: &Plan,
     targets: &BTreeMap<Variant, Arc<AnyTarget>>,
-) -> Result<(), TargetsError> {
+) -> Result<Vec<FirstRequest>, TargetsError> {
     let size = plan
         .cells
         .first()
@@ -142,8 +144,15 @@ pub async fn probe(
         .or_else(|| plan.searches.first().map(|s| s.payload_bytes))
         .unwrap_or(0);
     let body = payload::build(&profile.payload.source, size, profile.sweep.seed)?.get(0);
-    for target in targets.values() {
+    let mut timed = Vec::new();
+    for (variant, target) in targets {
+        let start = std::time::Instant::now();
         target.probe(body.clone()).await?;
+        timed.push(FirstRequest {
+            hosting: variant.hosting,
+            instance_type: variant.instance.clone(),
+            ms: crate::results::round3(start.elapsed().as_secs_f64() * 1000.0),
+        });
     }
-    Ok(())
+    Ok(timed)
 }

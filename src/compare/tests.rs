@@ -100,6 +100,7 @@ fn summary(cells: Vec<CellSummary>) -> Summary {
         cells,
         recommendation: None,
         searches: Vec::new(),
+        first_requests: Vec::new(),
     }
 }
 

@@ -308,6 +308,8 @@ pub struct Traffic {
     pub requests_per_day: Option<f64>,
     /// Spare capacity on top of the peak (0.2 = 20 %).
     pub headroom: f64,
+    /// Traffic stops for minutes at a time, so serverless cold starts hit live requests.
+    pub intermittent: bool,
 }
 
 /// Which prices to use.

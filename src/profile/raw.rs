@@ -146,6 +146,7 @@ pub struct RawTraffic {
     pub peak_rps: Option<Spanned<f64>>,
     pub requests_per_day: Option<Spanned<f64>>,
     pub headroom: Option<Spanned<f64>>,
+    pub intermittent: Option<bool>,
 }
 
 /// `[pricing]`: which price table to use.

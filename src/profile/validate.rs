@@ -602,6 +602,7 @@ fn check_traffic(c: &mut Checker, raw: &super::raw::RawTraffic) -> Traffic {
         *h.get_ref()
     });
     Traffic {
+        intermittent: raw.intermittent.unwrap_or(false),
         peak_rps,
         requests_per_day,
         headroom,

@@ -208,6 +208,7 @@ mod tests {
             peak_rps,
             requests_per_day,
             headroom,
+            intermittent: false,
         }
     }
 

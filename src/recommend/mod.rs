@@ -29,6 +29,7 @@ use crate::plan::Load;
 use crate::pricing::PriceTable;
 use crate::profile::{Sla, Traffic};
 use crate::results::CellSummary;
+use crate::results::json::FirstRequest;
 use crate::sla::{self, SlaTerms, SlaVerdict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -62,11 +63,15 @@ pub struct TrafficTerms {
     pub requests_per_day: Option<f64>,
     /// Spare capacity on top of the peak (0.2 = 20 %).
     pub headroom: f64,
+    /// Idle gaps of minutes: serverless cold starts hit live requests.
+    #[serde(default)]
+    pub intermittent: bool,
 }
 
 impl From<&Traffic> for TrafficTerms {
     fn from(t: &Traffic) -> TrafficTerms {
         TrafficTerms {
+            intermittent: t.intermittent,
             peak_rps: t.peak_rps,
             requests_per_day: t.requests_per_day,
             headroom: t.headroom,
@@ -160,6 +165,9 @@ pub struct Candidate {
     /// verdict are those of its worst repeat (infeasible, else the dearest).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repeats: Option<RepeatRange>,
+    /// Serverless: the run's first request to it, ms — its cold start when it was idle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_request_ms: Option<f64>,
 }
 
 /// How a candidate's figures varied from one repeat of the grid to the next.
@@ -287,7 +295,16 @@ pub fn recommend(
     prices: Prices<'_>,
     options: &Options,
 ) -> Recommendation {
-    recommend_pruned(cells, sla, traffic, prices, options, &[])
+    recommend_with(cells, sla, traffic, prices, options, &Evidence::default())
+}
+
+/// What a run knows besides its cells.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Evidence<'a> {
+    /// Candidates an adaptive sweep or search stopped probing.
+    pub pruned: &'a [PrunedCandidate],
+    /// The first request to each variant (serverless: its cold start).
+    pub first_requests: &'a [FirstRequest],
 }
 
 /// A candidate an adaptive sweep stopped probing, and why.
@@ -303,15 +320,17 @@ pub struct PrunedCandidate {
     pub pruned: Pruned,
 }
 
-/// [`recommend`], where the `pruned` candidates without a passing load are rejected as
-/// dearer rather than as missing the SLA (their lower loads were never measured).
-pub fn recommend_pruned(
+/// [`recommend`] with more evidence: pruned candidates without a passing load are rejected
+/// as dearer rather than as missing the SLA (their lower loads were never measured); a
+/// serverless candidate's first request is reported as its cold start, and with
+/// intermittent traffic it must meet the SLA latency.
+pub fn recommend_with(
     cells: &[CellSummary],
     sla: &Sla,
     traffic: Option<&Traffic>,
     prices: Prices<'_>,
     options: &Options,
-    pruned: &[PrunedCandidate],
+    evidence: &Evidence<'_>,
 ) -> Recommendation {
     let traffic = traffic.map(TrafficTerms::from);
     let (groups, unattributed_cells) = group(cells);
@@ -325,11 +344,14 @@ pub fn recommend_pruned(
     let mut candidates: Vec<Candidate> = groups
         .into_iter()
         .map(|((hosting, instance_type, payload_bytes), cells)| {
-            let pruned = pruned.iter().find(|p| {
+            let pruned = evidence.pruned.iter().find(|p| {
                 (p.hosting, p.instance_type.as_str(), p.payload_bytes)
                     == (hosting, instance_type.as_str(), payload_bytes)
             });
+            let first = first_request_ms(evidence.first_requests, hosting, &instance_type);
             let mut c = ctx.over_repeats(hosting, instance_type, payload_bytes, &cells);
+            c.first_request_ms = first;
+            ctx.gate_cold_start(&mut c);
             if let (Some(p), None) = (pruned, &c.operating) {
                 c.verdict = Verdict::Infeasible {
                     reasons: dearer(&c, &p.pruned),
@@ -352,6 +374,20 @@ pub fn recommend_pruned(
         choice,
         unattributed_cells,
     }
+}
+
+/// A serverless variant's first request, ms (its cold start when it was idle).
+fn first_request_ms(first: &[FirstRequest], hosting: Hosting, instance: &str) -> Option<f64> {
+    (hosting == Hosting::Serverless)
+        .then(|| {
+            first
+                .iter()
+                .find(|f| {
+                    f.hosting == Some(hosting) && f.instance_type.as_deref() == Some(instance)
+                })
+                .map(|f| f.ms)
+        })
+        .flatten()
 }
 
 /// A pruned candidate's reasons: the limits no load changes, then [`Reason::Dearer`].
@@ -490,6 +526,7 @@ impl Context<'_> {
             rank: None,
             on_frontier: false,
             repeats: None,
+            first_request_ms: None,
         }
     }
 
@@ -566,6 +603,30 @@ impl Context<'_> {
                 let row = table.instance_hourly(region, hosting, instance_type)?;
                 Some(cost::while_busy(row.usd, op.per_instance_rps, self.traffic))
             }
+        }
+    }
+
+    /// With intermittent traffic, a serverless cold start longer than the SLA latency makes
+    /// the candidate infeasible: idle gaps send live requests to cold capacity.
+    fn gate_cold_start(&self, c: &mut Candidate) {
+        let intermittent = self.traffic.is_some_and(|t| t.intermittent);
+        let Some(ms) = c
+            .first_request_ms
+            .filter(|ms| intermittent && *ms > self.sla.latency_ms)
+        else {
+            return;
+        };
+        let reason = Reason::ColdStartOverLimit {
+            first_request_ms: ms,
+            limit_ms: self.sla.latency_ms,
+        };
+        match &mut c.verdict {
+            Verdict::Feasible => {
+                c.verdict = Verdict::Infeasible {
+                    reasons: vec![reason],
+                }
+            }
+            Verdict::Infeasible { reasons } => reasons.push(reason),
         }
     }
 

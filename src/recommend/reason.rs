@@ -101,6 +101,16 @@ pub enum Reason {
         "offline only: a batch transform job answers no live requests (sweep batch alone to rank it for datasets)"
     )]
     OfflineOnly,
+    /// Intermittent traffic meets serverless cold starts, and one is over the SLA latency.
+    #[error(
+        "cold start {first_request_ms:.0} ms (the first request) over the {limit_ms} ms limit, and traffic is intermittent"
+    )]
+    ColdStartOverLimit {
+        /// The first request's response time, ms.
+        first_request_ms: f64,
+        /// The SLA latency limit, ms.
+        limit_ms: f64,
+    },
     /// Serverless concurrency at peak (Little's law) over MaxConcurrency.
     #[error("{needed:.1} requests in flight at peak, over MaxConcurrency {limit}")]
     ConcurrencyOverLimit {

@@ -28,6 +28,7 @@ fn cell(
 
 fn traffic(peak_rps: f64, requests_per_day: Option<f64>) -> Traffic {
     Traffic {
+        intermittent: false,
         peak_rps,
         requests_per_day,
         headroom: 0.2,
@@ -470,4 +471,56 @@ fn repeats_give_a_range_and_the_worst_repeat_stands_for_the_candidate() {
     let op = c.operating.as_ref().unwrap();
     assert_eq!(op.per_instance_rps, 90.0, "the slower repeat stands for it");
     assert_eq!(c.cells, 2);
+}
+
+/// A serverless first request of 800 ms against a 100 ms limit: reported always, a gate
+/// only for intermittent traffic.
+#[test]
+fn a_cold_start_gates_serverless_only_for_intermittent_traffic() {
+    let cells = [cell(Hosting::Serverless, "serverless-2048", 1, 50.0, 10.0)];
+    let first = [FirstRequest {
+        hosting: Some(Hosting::Serverless),
+        instance_type: Some("serverless-2048".into()),
+        ms: 800.0,
+    }];
+    let evidence = Evidence {
+        pruned: &[],
+        first_requests: &first,
+    };
+    let table = PriceTable::embedded();
+    let prices = Prices {
+        table: &table,
+        region: "us-east-1",
+    };
+    let steady = traffic(1.0, None);
+    let r = recommend_with(
+        &cells,
+        &SLA,
+        Some(&steady),
+        prices,
+        &Options::default(),
+        &evidence,
+    );
+    let c = find(&r, "serverless-2048");
+    assert_eq!(c.first_request_ms, Some(800.0));
+    assert!(c.feasible(), "{c:?}");
+    let intermittent = Traffic {
+        intermittent: true,
+        ..steady
+    };
+    let r = recommend_with(
+        &cells,
+        &SLA,
+        Some(&intermittent),
+        prices,
+        &Options::default(),
+        &evidence,
+    );
+    assert_eq!(
+        find(&r, "serverless-2048").reasons(),
+        &[Reason::ColdStartOverLimit {
+            first_request_ms: 800.0,
+            limit_ms: 100.0
+        }]
+    );
 }

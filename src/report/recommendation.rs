@@ -224,6 +224,7 @@ fn conclusion(rec: &Recommendation) -> Vec<String> {
     {
         lines.push("Batch transform is held to the error limit and the 3600 s invocation timeout, not to the latency percentile: a transform job answers no live requests; its $/M is per million records.".into());
     }
+    lines.extend(cold_start_line(rec));
     lines.extend(repeat_lines(rec));
     if rec.unattributed_cells > 0 {
         lines.push(format!(
@@ -232,6 +233,32 @@ fn conclusion(rec: &Recommendation) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// Serverless candidates' first requests: their cold starts, when they were idle.
+fn cold_start_line(rec: &Recommendation) -> Option<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for c in &rec.candidates {
+        let Some(ms) = c.first_request_ms else {
+            continue;
+        };
+        let item = format!("{} {ms:.0} ms", c.instance_type);
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
+    }
+    if seen.is_empty() {
+        return None;
+    }
+    let gate = if rec.traffic.is_some_and(|t| t.intermittent) {
+        "intermittent traffic: a cold start must meet the SLA latency"
+    } else {
+        "with intermittent traffic (`[traffic] intermittent = true`) it must meet the SLA latency"
+    };
+    Some(format!(
+        "Serverless cold start (the run's first request): {}; {gate}.",
+        seen.join(", ")
+    ))
 }
 
 /// With repeats: each candidate's range over them (its row shows its worst repeat).
@@ -342,6 +369,7 @@ mod tests {
             rank,
             on_frontier: feasible,
             repeats: None,
+            first_request_ms: None,
         }
     }
 
@@ -360,6 +388,7 @@ mod tests {
                 peak_rps: 400.0,
                 requests_per_day: None,
                 headroom: 0.2,
+                intermittent: false,
             }),
             region: "us-east-1".into(),
             prices_as_of: vec!["2026-11".into()],

@@ -99,5 +99,6 @@ pub fn summary(with_sla: bool) -> Summary {
         cells: vec![cell(0, 1, 5.0, 0), cell(1, 4, 30.0, 80)],
         recommendation: None,
         searches: Vec::new(),
+        first_requests: Vec::new(),
     }
 }

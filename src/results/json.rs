@@ -39,6 +39,22 @@ pub struct Summary {
     /// What each SLA search found (search mode only).
     #[serde(default)]
     pub searches: Vec<SearchSummary>,
+    /// The run's first request to each variant, timed.
+    #[serde(default)]
+    pub first_requests: Vec<FirstRequest>,
+}
+
+/// The first request of a run to one variant, timed before any load. On an endpoint that
+/// was idle (serverless scaled to zero, a freshly deployed emulated endpoint) it includes
+/// the cold start.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FirstRequest {
+    /// Hosting option, when known.
+    pub hosting: Option<crate::hosting::Hosting>,
+    /// Instance type or `serverless-<MB>`, when known.
+    pub instance_type: Option<String>,
+    /// Its response time, ms.
+    pub ms: f64,
 }
 
 /// The outcome of one SLA search.
@@ -124,6 +140,7 @@ impl Summary {
             cells: Vec::new(),
             recommendation: None,
             searches: Vec::new(),
+            first_requests: Vec::new(),
         }
     }
 }

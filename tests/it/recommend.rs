@@ -334,6 +334,8 @@ headroom = 0.2
         panic!("serverless bills per use\n{ctx}");
     };
     assert!(*needed < 1.0, "{ctx}");
+    assert!(choice.first_request_ms.is_some(), "{ctx}");
+    assert!(r.stdout().contains("Serverless cold start"), "{ctx}");
     let always_on = r.candidate(Hosting::RealTime, "ml.c5.large");
     assert!(always_on.feasible(), "{ctx}");
     assert_eq!(always_on.rank, Some(2), "{ctx}");
@@ -664,4 +666,61 @@ max_error_rate = 0.01
     );
     let batch = mixed.candidate(Hosting::Batch, "ml.m5.large");
     assert!(batch.reasons().contains(&Reason::OfflineOnly), "{ctx}");
+}
+
+/// Intermittent traffic: a serverless cold start over the SLA latency rules serverless out.
+///
+/// Model as above, with `cold_start = "300ms"`: the run's first request to the serverless
+/// endpoint (the reachability probe, before any load) starts a slot cold and takes over
+/// 300 ms, against p99 ≤ 100 ms. With `intermittent = true`, idle gaps would send live
+/// requests to cold slots, so serverless is infeasible however its cells did; the always-on
+/// real-time instance is the answer.
+#[test]
+fn intermittent_traffic_rules_out_a_slow_serverless_cold_start() {
+    let r = run(
+        "rec-cold",
+        r#"
+[target]
+kind = "emulator"
+timeout = "2s"
+max_concurrency = 5
+[model]
+base_ms = 20.0
+per_kib_ms = 0.0
+service = "fixed"
+cold_start = "300ms"
+[sweep]
+hosting = ["real-time", "serverless"]
+instance_types = ["ml.c5.large"]
+serverless_memory_mb = [2048]
+payload_sizes = ["1KiB"]
+load = { mode = "open", rates = [20], arrivals = "constant" }
+duration = "600ms"
+warmup = "600ms"
+[sla]
+percentile = 99
+latency_ms = 100
+max_error_rate = 0.01
+[traffic]
+peak_rps = 5
+requests_per_day = 5000
+intermittent = true
+"#,
+    );
+    let ctx = r.context();
+    let serverless = r.candidate(Hosting::Serverless, "serverless-2048");
+    let cold = serverless.first_request_ms.unwrap_or_default();
+    assert!(
+        cold >= 300.0,
+        "the first request starts cold: {cold} ms\n{ctx}"
+    );
+    assert!(
+        serverless
+            .reasons()
+            .iter()
+            .any(|r| matches!(r, Reason::ColdStartOverLimit { .. })),
+        "{ctx}"
+    );
+    let choice = r.choice();
+    assert_eq!(choice.hosting, Hosting::RealTime, "{ctx}");
 }

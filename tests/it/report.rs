@@ -110,6 +110,7 @@ fn summary() -> &'static Summary {
             cells,
             recommendation: Some(serde_json::to_value(rec).unwrap()),
             searches: Vec::new(),
+            first_requests: Vec::new(),
         }
     })
 }

@@ -1,6 +1,7 @@
 //! After the measurements: prices checked before a run, and the recommendation made from a
 //! run's cells, written into the run folder.
 
+use crate::emulator_target::Unfit;
 use crate::hosting::Hosting;
 use crate::plan::Plan;
 use crate::pricing::{PriceTable, PricingError, check_prices};
@@ -46,6 +47,7 @@ pub fn advise(
     cells: &[CellSummary],
     searches: &[SearchSummary],
     first_requests: &[FirstRequest],
+    unfit: &[Unfit],
 ) -> Option<Recommendation> {
     let sla = profile.sla.as_ref()?;
     let prices = Prices {
@@ -66,6 +68,7 @@ pub fn advise(
     let evidence = Evidence {
         pruned: &pruned,
         first_requests,
+        unfit,
     };
     Some(recommend_with(
         cells,

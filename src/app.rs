@@ -2,9 +2,10 @@
 //! results → report. Returns the exit code of DESIGN.md §8.
 
 use crate::cli::{RunArgs, ValidateArgs};
+use crate::emulator_target::Unfit;
 use crate::endpoint::EndpointError;
 use crate::payload::PayloadError;
-use crate::plan::Plan;
+use crate::plan::{Plan, Variant};
 use crate::profile::{self, Profile, ProfileError};
 use crate::progress::Progress;
 use crate::report::{Format, table};
@@ -92,7 +93,8 @@ impl AppError {
 pub fn validate(args: &ValidateArgs) -> Result<ExitCode, AppError> {
     let profile = profile::load(&args.profile)?;
     let plan = Plan::from_profile(&profile)?;
-    crate::emulator_target::check(&profile, &plan)?;
+    let unfit = crate::emulator_target::check(&profile, &plan)?;
+    let plan = skip_unfit(plan, &unfit);
     crate::advise::prices_for(&profile, &plan).map_err(AppError::Pricing)?;
     let mut out = std::io::stdout().lock();
     ignore_broken_pipe(print_plan(
@@ -111,7 +113,8 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         make_adaptive(&mut profile, &args.profile)?;
     }
     let plan = Plan::from_profile(&profile)?;
-    crate::emulator_target::check(&profile, &plan)?;
+    let unfit = crate::emulator_target::check(&profile, &plan)?;
+    let plan = skip_unfit(plan, &unfit);
     let prices = crate::advise::prices_for(&profile, &plan).map_err(AppError::Pricing)?;
     if args.dry_run {
         ignore_broken_pipe(print_plan(
@@ -129,6 +132,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
     let first_requests = targets::probe(&profile, &plan, &targets).await?;
     let mut folder = open_run_folder(args, &profile, &plan)?;
     folder.summary.first_requests = first_requests;
+    folder.summary.unfit = unfit;
     let mut progress = Progress::new(&plan, args.quiet);
     let ctx = Context {
         profile: &profile,
@@ -148,6 +152,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         &folder.summary.cells,
         &folder.summary.searches,
         &folder.summary.first_requests,
+        &folder.summary.unfit,
     );
     if let Some(scale) = emulated_time_scale(&profile, args) {
         eprintln!(
@@ -323,6 +328,25 @@ pub fn prices(args: &crate::cli::PricesArgs) -> Result<ExitCode, AppError> {
 }
 
 /// Prints the cells of a plan, one line each.
+/// Drops the variants the model does not fit from the plan, saying so.
+fn skip_unfit(plan: Plan, unfit: &[Unfit]) -> Plan {
+    for u in unfit {
+        eprintln!(
+            "note: {} {} is skipped: the model needs {} MB and it has {} MB; \
+             the recommendation lists it as too small",
+            u.hosting, u.instance_type, u.model_mb, u.available_mb
+        );
+    }
+    let skipped: Vec<Variant> = unfit
+        .iter()
+        .map(|u| Variant {
+            hosting: Some(u.hosting),
+            instance: Some(u.instance_type.clone()),
+        })
+        .collect();
+    plan.without(&skipped)
+}
+
 /// How much load the run applied; for an adaptive sweep, against the whole grid.
 fn load_line(profile: &Profile, plan: &Plan, summary: &Summary) -> String {
     let warmup = profile.sweep.warmup.as_secs_f64();

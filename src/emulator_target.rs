@@ -1,10 +1,11 @@
 //! The `emulator` target kind: deploys one emulated endpoint per swept variant on
 //! 127.0.0.1 (ephemeral port) and hands out their URLs.
 
-use crate::emulator::{EmulatorError, EndpointSpec, Running};
+use crate::emulator::{DeployError, EmulatorError, EndpointSpec, Running};
 use crate::hosting::Hosting;
 use crate::plan::{Plan, Variant};
 use crate::profile::{EmulatorTarget, Profile, Target};
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr};
 
@@ -83,12 +84,49 @@ fn specs(
     )
 }
 
-/// Checks that every endpoint of the plan can be deployed (exit 2 otherwise).
-pub fn check(profile: &Profile, plan: &Plan) -> Result<(), EmulatorError> {
-    for (_, spec) in specs(profile, plan, None).unwrap_or_default() {
-        crate::emulator::validate(&spec)?;
+/// A swept variant the model does not fit: it is not deployed, and the recommendation
+/// lists it with this reason.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Unfit {
+    /// Hosting option.
+    pub hosting: Hosting,
+    /// Instance type or `serverless-<MB>`.
+    pub instance_type: String,
+    /// Memory the model needs, MB.
+    pub model_mb: u32,
+    /// Memory the instance, accelerator or serverless size has, MB.
+    pub available_mb: u32,
+}
+
+/// Checks that every endpoint of the plan can be deployed (exit 2 otherwise), except those
+/// the model does not fit in, which are returned: the run skips them.
+pub fn check(profile: &Profile, plan: &Plan) -> Result<Vec<Unfit>, EmulatorError> {
+    let specs = specs(profile, plan, None).unwrap_or_default();
+    let all = specs.len();
+    let mut unfit = Vec::new();
+    for (variant, spec) in specs {
+        let Err(e) = crate::emulator::validate(&spec) else {
+            continue;
+        };
+        match (&e, variant.hosting, variant.instance) {
+            (
+                DeployError::ModelTooLarge {
+                    model_mb,
+                    available_mb,
+                    ..
+                },
+                Some(hosting),
+                Some(instance_type),
+            ) if unfit.len() + 1 < all => unfit.push(Unfit {
+                hosting,
+                instance_type,
+                model_mb: *model_mb,
+                available_mb: *available_mb,
+            }),
+            _ => return Err(e.into()),
+        }
     }
-    Ok(())
+    Ok(unfit)
 }
 
 /// Starts the emulator when the profile targets it; `None` for other targets.

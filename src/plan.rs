@@ -261,6 +261,16 @@ impl Plan {
         self.estimated_duration().as_secs_f64()
     }
 
+    /// The plan without the cells and searches of `skipped` variants.
+    pub fn without(mut self, skipped: &[Variant]) -> Plan {
+        self.cells.retain(|c| !skipped.contains(&c.variant));
+        self.searches.retain(|s| !skipped.contains(&s.variant));
+        for (index, cell) in self.cells.iter_mut().enumerate() {
+            cell.index = index;
+        }
+        self
+    }
+
     /// The distinct variants, in plan order.
     pub fn variants(&self) -> Vec<Variant> {
         let mut out: Vec<Variant> = Vec::new();

@@ -101,6 +101,7 @@ fn summary(cells: Vec<CellSummary>) -> Summary {
         recommendation: None,
         searches: Vec::new(),
         first_requests: Vec::new(),
+        unfit: Vec::new(),
     }
 }
 

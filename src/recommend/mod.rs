@@ -24,6 +24,7 @@ pub use reason::{Pruned, Reason, Verdict};
 
 use reason::{latency, limit_reasons, serverless_memory_mb, sla_reasons};
 
+use crate::emulator_target::Unfit;
 use crate::hosting::Hosting;
 use crate::plan::Load;
 use crate::pricing::PriceTable;
@@ -305,6 +306,8 @@ pub struct Evidence<'a> {
     pub pruned: &'a [PrunedCandidate],
     /// The first request to each variant (serverless: its cold start).
     pub first_requests: &'a [FirstRequest],
+    /// Variants the model does not fit, never measured.
+    pub unfit: &'a [Unfit],
 }
 
 /// A candidate an adaptive sweep stopped probing, and why.
@@ -360,6 +363,7 @@ pub fn recommend_with(
             c
         })
         .collect();
+    candidates.extend(unfit_candidates(cells, evidence.unfit));
     frontier::rank(&mut candidates);
     let choice = candidates.first().filter(|c| c.feasible()).map(|_| 0);
     Recommendation {
@@ -374,6 +378,35 @@ pub fn recommend_with(
         choice,
         unattributed_cells,
     }
+}
+
+/// Candidates for variants the model does not fit: one per payload size the run measured.
+fn unfit_candidates(cells: &[CellSummary], unfit: &[Unfit]) -> Vec<Candidate> {
+    let sizes: std::collections::BTreeSet<u64> = cells.iter().map(|c| c.payload_bytes).collect();
+    let mut out = Vec::new();
+    for u in unfit {
+        for &payload_bytes in &sizes {
+            let mut reasons = limit_reasons(u.hosting, &u.instance_type, payload_bytes);
+            reasons.push(Reason::ModelTooLarge {
+                model_mb: u.model_mb,
+                available_mb: u.available_mb,
+            });
+            out.push(Candidate {
+                hosting: u.hosting,
+                instance_type: u.instance_type.clone(),
+                payload_bytes,
+                cells: 0,
+                operating: None,
+                cost: None,
+                verdict: Verdict::Infeasible { reasons },
+                rank: None,
+                on_frontier: false,
+                repeats: None,
+                first_request_ms: None,
+            });
+        }
+    }
+    out
 }
 
 /// A serverless variant's first request, ms (its cold start when it was idle).

@@ -111,6 +111,14 @@ pub enum Reason {
         /// The SLA latency limit, ms.
         limit_ms: f64,
     },
+    /// The model does not fit the instance's, accelerator's or serverless size's memory.
+    #[error("the model needs {model_mb} MB of memory and this has {available_mb} MB; not measured")]
+    ModelTooLarge {
+        /// Memory the model needs, MB.
+        model_mb: u32,
+        /// Memory available, MB.
+        available_mb: u32,
+    },
     /// Serverless concurrency at peak (Little's law) over MaxConcurrency.
     #[error("{needed:.1} requests in flight at peak, over MaxConcurrency {limit}")]
     ConcurrencyOverLimit {

@@ -486,6 +486,7 @@ fn a_cold_start_gates_serverless_only_for_intermittent_traffic() {
     let evidence = Evidence {
         pruned: &[],
         first_requests: &first,
+        unfit: &[],
     };
     let table = PriceTable::embedded();
     let prices = Prices {

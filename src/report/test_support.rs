@@ -100,5 +100,6 @@ pub fn summary(with_sla: bool) -> Summary {
         recommendation: None,
         searches: Vec::new(),
         first_requests: Vec::new(),
+        unfit: Vec::new(),
     }
 }

@@ -42,6 +42,9 @@ pub struct Summary {
     /// The run's first request to each variant, timed.
     #[serde(default)]
     pub first_requests: Vec<FirstRequest>,
+    /// Swept variants the model does not fit, skipped by the run.
+    #[serde(default)]
+    pub unfit: Vec<crate::emulator_target::Unfit>,
 }
 
 /// The first request of a run to one variant, timed before any load. On an endpoint that
@@ -141,6 +144,7 @@ impl Summary {
             recommendation: None,
             searches: Vec::new(),
             first_requests: Vec::new(),
+            unfit: Vec::new(),
         }
     }
 }

@@ -724,3 +724,55 @@ intermittent = true
     let choice = r.choice();
     assert_eq!(choice.hosting, Hosting::RealTime, "{ctx}");
 }
+
+/// A serverless size the model does not fit is not deployed, and is listed with why.
+///
+/// Model: 1,536 MB. serverless-1024 cannot hold it; serverless-2048 can and is measured.
+#[test]
+fn a_size_the_model_does_not_fit_is_listed_not_run() {
+    let r = run(
+        "rec-unfit",
+        r#"
+[target]
+kind = "emulator"
+timeout = "2s"
+[model]
+base_ms = 5.0
+per_kib_ms = 0.0
+service = "fixed"
+cold_start = "0s"
+memory_mb = 1536
+[sweep]
+hosting = ["serverless"]
+serverless_memory_mb = [1024, 2048]
+payload_sizes = ["1KiB"]
+load = { mode = "closed", concurrency = [1] }
+duration = "300ms"
+warmup = "50ms"
+[sla]
+percentile = 50
+latency_ms = 100
+max_error_rate = 0.01
+"#,
+    );
+    let ctx = r.context();
+    assert_eq!(r.out.status.code(), Some(0), "{ctx}");
+    assert!(r.stderr().contains("serverless-1024 is skipped"), "{ctx}");
+    assert!(
+        r.summary
+            .cells
+            .iter()
+            .all(|c| c.instance_type.as_deref() == Some("serverless-2048")),
+        "{ctx}"
+    );
+    let small = r.candidate(Hosting::Serverless, "serverless-1024");
+    assert_eq!(
+        small.reasons(),
+        &[Reason::ModelTooLarge {
+            model_mb: 1536,
+            available_mb: 1024
+        }],
+        "{ctx}"
+    );
+    assert_eq!(r.choice().instance_type, "serverless-2048", "{ctx}");
+}

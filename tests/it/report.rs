@@ -111,6 +111,7 @@ fn summary() -> &'static Summary {
             recommendation: Some(serde_json::to_value(rec).unwrap()),
             searches: Vec::new(),
             first_requests: Vec::new(),
+            unfit: Vec::new(),
         }
     })
 }

@@ -51,10 +51,13 @@ pub enum Reason {
         loads: usize,
     },
     /// The error rate is over the limit at some loads (and no load passed).
-    #[error("error rate over {:.3}% at {loads_over} of {loads} loads; lowest {:.3}% at {at}", limit * 100.0, lowest_rate * 100.0)]
+    #[error("error rate over {:.3}% at {loads_over} of {loads} loads; lowest {:.3}% at {at}{}", limit * 100.0, lowest_rate * 100.0, mostly.map(|k| format!(", mostly {k}")).unwrap_or_default())]
     ErrorsOverLimit {
         /// The limit.
         limit: f64,
+        /// The most frequent error class at that load (e.g. `timeout`, `throttled`).
+        #[serde(default)]
+        mostly: Option<crate::sample::ErrorKind>,
         /// The lowest error rate among those loads.
         lowest_rate: f64,
         /// The load where it was seen.
@@ -245,7 +248,14 @@ pub(super) fn sla_reasons(
         .iter()
         .min_by(|&&a, &&b| cells[a].error_rate.total_cmp(&cells[b].error_rate))
     {
+        let mostly = cells[best]
+            .errors_by_kind
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .max_by_key(|(_, n)| **n)
+            .map(|(k, _)| *k);
         reasons.push(Reason::ErrorsOverLimit {
+            mostly,
             limit: sla.max_error_rate,
             lowest_rate: cells[best].error_rate,
             at: cells[best].load,

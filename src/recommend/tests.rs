@@ -275,6 +275,9 @@ fn nothing_feasible_names_the_nearest_miss() {
 fn error_rate_and_generator_bound_cells_never_pass() {
     let mut erring = cell(Hosting::RealTime, "ml.c5.xlarge", 1, 10.0, 50.0);
     (erring.errors, erring.error_rate) = (50, 0.05);
+    erring
+        .errors_by_kind
+        .insert(crate::sample::ErrorKind::Timeout, 50);
     let mut worse = cell(Hosting::RealTime, "ml.c5.xlarge", 4, 10.0, 150.0);
     (worse.errors, worse.error_rate) = (200, 0.2);
     let mut dropping = cell(Hosting::RealTime, "ml.m5.xlarge", 4, 10.0, 150.0);
@@ -287,9 +290,11 @@ fn error_rate_and_generator_bound_cells_never_pass() {
             lowest_rate: 0.05,
             at: Load::Closed { concurrency: 1 },
             loads_over: 2,
+            mostly: Some(crate::sample::ErrorKind::Timeout),
             ..
         }]
     ));
+    assert!(c5.reasons()[0].to_string().ends_with("mostly timeout"));
     let m5 = find(&r, "ml.m5.xlarge");
     assert_eq!(
         m5.reasons(),

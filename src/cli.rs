@@ -18,7 +18,7 @@ pub struct Cli {
 pub enum Command {
     /// Run a profile's sweep and write results.csv and summary.json.
     #[command(
-        after_help = "Example:\n  loadtest run profiles/quickstart.toml\n  loadtest run profiles/http-example.toml --out /tmp/runs --quiet"
+        after_help = "Example:\n  loadtest run profiles/quickstart.toml\n  loadtest run profiles/quickstart.toml --adaptive   # the same answer from fewer cells\n  loadtest run profiles/http-example.toml --out /tmp/runs --quiet"
     )]
     Run(RunArgs),
     /// Check a profile and print its plan, without sending anything.

@@ -421,16 +421,21 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
-    #[test]
-    fn text_shows_choice_figures_and_reasons() {
-        let rec = recommendation(
+    /// A feasible c5.xlarge (the choice) and an instance type without a price.
+    fn feasible_and_unpriced() -> Recommendation {
+        recommendation(
             vec![
                 candidate("ml.c5.xlarge", Some(1), Verdict::Feasible),
                 candidate("ml.x|y", None, no_price()),
             ],
             Some(0),
             None,
-        );
+        )
+    }
+
+    #[test]
+    fn text_shows_choice_figures_and_reasons() {
+        let rec = feasible_and_unpriced();
         let text = render(write_text, &rec);
         assert!(text.starts_with("Recommendation: p99 ≤ 100 ms, errors ≤ 1.000%; peak 400 rps + 20% headroom; prices us-east-1 as of 2026-11\n"), "{text}");
         let c5 = text.lines().find(|l| l.starts_with("1*")).unwrap();
@@ -461,14 +466,7 @@ mod tests {
 
     #[test]
     fn markdown_is_a_table_with_escaped_cells() {
-        let rec = recommendation(
-            vec![
-                candidate("ml.c5.xlarge", Some(1), Verdict::Feasible),
-                candidate("ml.x|y", None, no_price()),
-            ],
-            Some(0),
-            None,
-        );
+        let rec = feasible_and_unpriced();
         let md = render(write_markdown, &rec);
         assert!(md.starts_with("# Recommendation\n"), "{md}");
         assert!(md.contains("| # | hosting | instance |"), "{md}");

@@ -262,6 +262,45 @@ headroom = 0.2
     assert_eq!(instances(cpu), Some(5), "ceil(168 / 40)\n{ctx}");
 }
 
+/// A 20 ms model on ml.c5.large (real-time) and serverless-2048, at 20 req/s; peak 5 req/s,
+/// 5,000 requests a day, p99 ≤ 100 ms; `traffic` adds a line to [traffic].
+fn serverless_vs_real_time(
+    cold_start: &str,
+    duration: &str,
+    warmup: &str,
+    traffic: &str,
+) -> String {
+    format!(
+        r#"
+[target]
+kind = "emulator"
+timeout = "2s"
+max_concurrency = 5
+[model]
+base_ms = 20.0
+per_kib_ms = 0.0
+service = "fixed"
+cold_start = "{cold_start}"
+[sweep]
+hosting = ["real-time", "serverless"]
+instance_types = ["ml.c5.large"]
+serverless_memory_mb = [2048]
+payload_sizes = ["1KiB"]
+load = {{ mode = "open", rates = [20], arrivals = "constant" }}
+duration = "{duration}"
+warmup = "{warmup}"
+[sla]
+percentile = 99
+latency_ms = 100
+max_error_rate = 0.01
+[traffic]
+peak_rps = 5
+requests_per_day = 5000
+{traffic}
+"#
+    )
+}
+
 /// Spiky low-volume traffic: serverless wins on daily cost.
 ///
 /// Model: 20 ms per request on one m5 core, fixed service, `cold_start = "0s"` (a cold start
@@ -280,33 +319,7 @@ headroom = 0.2
 fn spiky_low_volume_traffic_is_cheapest_on_serverless() {
     let r = run(
         "rec-serverless",
-        r#"
-[target]
-kind = "emulator"
-timeout = "2s"
-max_concurrency = 5
-[model]
-base_ms = 20.0
-per_kib_ms = 0.0
-service = "fixed"
-cold_start = "0s"
-[sweep]
-hosting = ["real-time", "serverless"]
-instance_types = ["ml.c5.large"]
-serverless_memory_mb = [2048]
-payload_sizes = ["1KiB"]
-load = { mode = "open", rates = [20], arrivals = "constant" }
-duration = "1s"
-warmup = "200ms"
-[sla]
-percentile = 99
-latency_ms = 100
-max_error_rate = 0.01
-[traffic]
-peak_rps = 5
-requests_per_day = 5000
-headroom = 0.2
-"#,
+        &serverless_vs_real_time("0s", "1s", "200ms", "headroom = 0.2"),
     );
     let ctx = r.context();
     assert_eq!(r.out.status.code(), Some(0), "{ctx}");
@@ -679,33 +692,7 @@ max_error_rate = 0.01
 fn intermittent_traffic_rules_out_a_slow_serverless_cold_start() {
     let r = run(
         "rec-cold",
-        r#"
-[target]
-kind = "emulator"
-timeout = "2s"
-max_concurrency = 5
-[model]
-base_ms = 20.0
-per_kib_ms = 0.0
-service = "fixed"
-cold_start = "300ms"
-[sweep]
-hosting = ["real-time", "serverless"]
-instance_types = ["ml.c5.large"]
-serverless_memory_mb = [2048]
-payload_sizes = ["1KiB"]
-load = { mode = "open", rates = [20], arrivals = "constant" }
-duration = "600ms"
-warmup = "600ms"
-[sla]
-percentile = 99
-latency_ms = 100
-max_error_rate = 0.01
-[traffic]
-peak_rps = 5
-requests_per_day = 5000
-intermittent = true
-"#,
+        &serverless_vs_real_time("300ms", "600ms", "600ms", "intermittent = true"),
     );
     let ctx = r.context();
     let serverless = r.candidate(Hosting::Serverless, "serverless-2048");

@@ -348,3 +348,24 @@ load = { mode = "closed", concurrency = [1] }
         "{err}"
     );
 }
+
+#[test]
+fn every_shipped_profile_validates() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let out = loadtest().arg("validate").arg(&path).output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 6, "{checked} profiles");
+}

@@ -12,25 +12,31 @@
 //! - else, with a peak → per million requests at peak;
 //! - else → per million requests at one instance's capacity (no fleet sizing).
 //!
-//! The SLA applies to every hosting option alike; for async the measured latency includes
-//! the queue.
+//! The SLA applies to the online options alike (for async the measured latency includes
+//! the queue); batch transform, which answers no live requests, is held to its error limit
+//! and invocation timeout, and loses to any online option as offline only. With repeats of
+//! the grid, each candidate stands at its worst pass ([`repeats`]); pruned candidates, cold
+//! starts and sizes the model does not fit come in as [`Evidence`].
 
 pub mod cost;
+mod evidence;
 pub mod frontier;
 pub mod reason;
+mod repeats;
 
 pub use cost::{Billing, Cost};
+pub use evidence::{Evidence, PrunedCandidate, cost_floor};
 pub use reason::{Pruned, Reason, Verdict};
+pub use repeats::RepeatRange;
 
+use evidence::{dearer, first_request_ms, unfit_candidates};
 use reason::{latency, limit_reasons, serverless_memory_mb, sla_reasons};
 
-use crate::emulator_target::Unfit;
 use crate::hosting::Hosting;
 use crate::plan::Load;
 use crate::pricing::PriceTable;
 use crate::profile::{Sla, Traffic};
 use crate::results::CellSummary;
-use crate::results::json::FirstRequest;
 use crate::sla::{self, SlaTerms, SlaVerdict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -171,47 +177,6 @@ pub struct Candidate {
     pub first_request_ms: Option<f64>,
 }
 
-/// How a candidate's figures varied from one repeat of the grid to the next.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RepeatRange {
-    /// Repeats measured.
-    pub repeats: u32,
-    /// Repeats in which it was feasible.
-    pub feasible: u32,
-    /// Lowest and highest throughput per instance at the operating point.
-    pub per_instance_rps: Option<[f64; 2]>,
-    /// Lowest and highest SLA-percentile latency at the operating point, ms.
-    pub latency_ms: Option<[f64; 2]>,
-    /// Lowest and highest cost per million requests.
-    pub per_million: Option<[f64; 2]>,
-}
-
-impl RepeatRange {
-    /// The range over one candidate's per-repeat evaluations.
-    fn of(per_repeat: &[Candidate]) -> RepeatRange {
-        let ops = || per_repeat.iter().filter_map(|c| c.operating.as_ref());
-        RepeatRange {
-            repeats: per_repeat.len() as u32,
-            feasible: per_repeat.iter().filter(|c| c.feasible()).count() as u32,
-            per_instance_rps: min_max(ops().map(|o| o.per_instance_rps)),
-            latency_ms: min_max(ops().map(|o| o.latency_ms)),
-            per_million: min_max(
-                per_repeat
-                    .iter()
-                    .filter_map(|c| c.cost.as_ref().map(|k| k.per_million.0)),
-            ),
-        }
-    }
-}
-
-/// `[lowest, highest]` of the values, or `None` without any.
-fn min_max(values: impl Iterator<Item = f64>) -> Option<[f64; 2]> {
-    values.fold(None, |acc, v| match acc {
-        None => Some([v, v]),
-        Some([lo, hi]) => Some([lo.min(v), hi.max(v)]),
-    })
-}
-
 impl Candidate {
     /// Whether it can be recommended.
     pub fn feasible(&self) -> bool {
@@ -299,30 +264,6 @@ pub fn recommend(
     recommend_with(cells, sla, traffic, prices, options, &Evidence::default())
 }
 
-/// What a run knows besides its cells.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Evidence<'a> {
-    /// Candidates an adaptive sweep or search stopped probing.
-    pub pruned: &'a [PrunedCandidate],
-    /// The first request to each variant (serverless: its cold start).
-    pub first_requests: &'a [FirstRequest],
-    /// Variants the model does not fit, never measured.
-    pub unfit: &'a [Unfit],
-}
-
-/// A candidate an adaptive sweep stopped probing, and why.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct PrunedCandidate {
-    /// Hosting option.
-    pub hosting: Hosting,
-    /// Instance type.
-    pub instance_type: String,
-    /// Request body size.
-    pub payload_bytes: u64,
-    /// Why it was not probed further.
-    pub pruned: Pruned,
-}
-
 /// [`recommend`] with more evidence: pruned candidates without a passing load are rejected
 /// as dearer rather than as missing the SLA (their lower loads were never measured); a
 /// serverless candidate's first request is reported as its cold start, and with
@@ -380,80 +321,6 @@ pub fn recommend_with(
     }
 }
 
-/// Candidates for variants the model does not fit: one per payload size the run measured.
-fn unfit_candidates(cells: &[CellSummary], unfit: &[Unfit]) -> Vec<Candidate> {
-    let sizes: std::collections::BTreeSet<u64> = cells.iter().map(|c| c.payload_bytes).collect();
-    let mut out = Vec::new();
-    for u in unfit {
-        for &payload_bytes in &sizes {
-            let mut reasons = limit_reasons(u.hosting, &u.instance_type, payload_bytes);
-            reasons.push(Reason::ModelTooLarge {
-                model_mb: u.model_mb,
-                available_mb: u.available_mb,
-            });
-            out.push(Candidate {
-                hosting: u.hosting,
-                instance_type: u.instance_type.clone(),
-                payload_bytes,
-                cells: 0,
-                operating: None,
-                cost: None,
-                verdict: Verdict::Infeasible { reasons },
-                rank: None,
-                on_frontier: false,
-                repeats: None,
-                first_request_ms: None,
-            });
-        }
-    }
-    out
-}
-
-/// A serverless variant's first request, ms (its cold start when it was idle).
-fn first_request_ms(first: &[FirstRequest], hosting: Hosting, instance: &str) -> Option<f64> {
-    (hosting == Hosting::Serverless)
-        .then(|| {
-            first
-                .iter()
-                .find(|f| {
-                    f.hosting == Some(hosting) && f.instance_type.as_deref() == Some(instance)
-                })
-                .map(|f| f.ms)
-        })
-        .flatten()
-}
-
-/// A pruned candidate's reasons: the limits no load changes, then [`Reason::Dearer`].
-fn dearer(c: &Candidate, pruned: &Pruned) -> Vec<Reason> {
-    let mut reasons = limit_reasons(c.hosting, &c.instance_type, c.payload_bytes);
-    reasons.push(Reason::Dearer(pruned.clone()));
-    reasons
-}
-
-/// The least an instance-billed candidate (real-time, async, batch) can cost per million
-/// requests if each instance sustains at most `per_instance_rps`; `None` for serverless
-/// (billed per use, not by throughput) or without a price.
-pub fn cost_floor(
-    prices: Prices<'_>,
-    traffic: Option<&Traffic>,
-    hosting: Hosting,
-    instance_type: &str,
-    per_instance_rps: f64,
-) -> Option<f64> {
-    let traffic = traffic.map(TrafficTerms::from);
-    let row = prices
-        .table
-        .instance_hourly(prices.region, hosting, instance_type)?;
-    let cost = match hosting {
-        Hosting::Serverless => return None,
-        Hosting::RealTime => cost::always_on(row.usd, per_instance_rps, traffic.as_ref()),
-        Hosting::Async | Hosting::Batch => {
-            cost::while_busy(row.usd, per_instance_rps, traffic.as_ref())
-        }
-    };
-    Some(cost.per_million.0)
-}
-
 type Key = (Hosting, String, u64);
 
 /// Cells by candidate; and how many cells name no hosting or instance.
@@ -484,40 +351,6 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
-    /// The candidate judged on each repeat of the grid alone; its worst repeat stands for
-    /// it, with the range over all of them.
-    fn over_repeats(
-        &self,
-        hosting: Hosting,
-        instance_type: String,
-        payload_bytes: u64,
-        cells: &[&CellSummary],
-    ) -> Candidate {
-        let repeats: std::collections::BTreeSet<u32> = cells.iter().map(|c| c.repeat).collect();
-        if repeats.len() <= 1 {
-            return self.candidate(hosting, instance_type, payload_bytes, cells);
-        }
-        let per_repeat: Vec<Candidate> = repeats
-            .iter()
-            .map(|&r| {
-                let cells: Vec<&CellSummary> =
-                    cells.iter().copied().filter(|c| c.repeat == r).collect();
-                self.candidate(hosting, instance_type.clone(), payload_bytes, &cells)
-            })
-            .collect();
-        let range = RepeatRange::of(&per_repeat);
-        let worst = per_repeat.into_iter().max_by(|a, b| {
-            (!a.feasible())
-                .cmp(&!b.feasible())
-                .then(a.ranking_cost().total_cmp(&b.ranking_cost()))
-                .then(a.sla_latency().total_cmp(&b.sla_latency()))
-        });
-        let mut worst = worst.expect("at least two repeats");
-        worst.cells = cells.len();
-        worst.repeats = Some(range);
-        worst
-    }
-
     fn candidate(
         &self,
         hosting: Hosting,
@@ -636,30 +469,6 @@ impl Context<'_> {
                 let row = table.instance_hourly(region, hosting, instance_type)?;
                 Some(cost::while_busy(row.usd, op.per_instance_rps, self.traffic))
             }
-        }
-    }
-
-    /// With intermittent traffic, a serverless cold start longer than the SLA latency makes
-    /// the candidate infeasible: idle gaps send live requests to cold capacity.
-    fn gate_cold_start(&self, c: &mut Candidate) {
-        let intermittent = self.traffic.is_some_and(|t| t.intermittent);
-        let Some(ms) = c
-            .first_request_ms
-            .filter(|ms| intermittent && *ms > self.sla.latency_ms)
-        else {
-            return;
-        };
-        let reason = Reason::ColdStartOverLimit {
-            first_request_ms: ms,
-            limit_ms: self.sla.latency_ms,
-        };
-        match &mut c.verdict {
-            Verdict::Feasible => {
-                c.verdict = Verdict::Infeasible {
-                    reasons: vec![reason],
-                }
-            }
-            Verdict::Infeasible { reasons } => reasons.push(reason),
         }
     }
 

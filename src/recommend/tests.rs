@@ -3,6 +3,7 @@
 use super::*;
 use crate::pricing::{Confidence, Origin, PriceRow, Usd};
 use crate::profile::Arrivals;
+use crate::results::json::FirstRequest;
 
 const SLA: Sla = Sla {
     percentile: 99.0,

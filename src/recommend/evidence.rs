@@ -1,0 +1,139 @@
+//! What a run knows besides its cells: candidates an adaptive sweep pruned, the first request
+//! to each variant (a serverless cold start), and variants the model does not fit.
+
+use super::reason::{Pruned, Reason, Verdict, limit_reasons};
+use super::{Candidate, Context, Prices, TrafficTerms, cost};
+use crate::emulator_target::Unfit;
+use crate::hosting::Hosting;
+use crate::profile::Traffic;
+use crate::results::CellSummary;
+use crate::results::json::FirstRequest;
+use serde::{Deserialize, Serialize};
+
+/// What a run knows besides its cells.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Evidence<'a> {
+    /// Candidates an adaptive sweep or search stopped probing.
+    pub pruned: &'a [PrunedCandidate],
+    /// The first request to each variant (serverless: its cold start).
+    pub first_requests: &'a [FirstRequest],
+    /// Variants the model does not fit, never measured.
+    pub unfit: &'a [Unfit],
+}
+
+/// A candidate an adaptive sweep stopped probing, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PrunedCandidate {
+    /// Hosting option.
+    pub hosting: Hosting,
+    /// Instance type.
+    pub instance_type: String,
+    /// Request body size.
+    pub payload_bytes: u64,
+    /// Why it was not probed further.
+    pub pruned: Pruned,
+}
+
+/// Candidates for variants the model does not fit: one per payload size the run measured.
+pub(super) fn unfit_candidates(cells: &[CellSummary], unfit: &[Unfit]) -> Vec<Candidate> {
+    let sizes: std::collections::BTreeSet<u64> = cells.iter().map(|c| c.payload_bytes).collect();
+    let mut out = Vec::new();
+    for u in unfit {
+        for &payload_bytes in &sizes {
+            let mut reasons = limit_reasons(u.hosting, &u.instance_type, payload_bytes);
+            reasons.push(Reason::ModelTooLarge {
+                model_mb: u.model_mb,
+                available_mb: u.available_mb,
+            });
+            out.push(Candidate {
+                hosting: u.hosting,
+                instance_type: u.instance_type.clone(),
+                payload_bytes,
+                cells: 0,
+                operating: None,
+                cost: None,
+                verdict: Verdict::Infeasible { reasons },
+                rank: None,
+                on_frontier: false,
+                repeats: None,
+                first_request_ms: None,
+            });
+        }
+    }
+    out
+}
+
+/// A serverless variant's first request, ms (its cold start when it was idle).
+pub(super) fn first_request_ms(
+    first: &[FirstRequest],
+    hosting: Hosting,
+    instance: &str,
+) -> Option<f64> {
+    (hosting == Hosting::Serverless)
+        .then(|| {
+            first
+                .iter()
+                .find(|f| {
+                    f.hosting == Some(hosting) && f.instance_type.as_deref() == Some(instance)
+                })
+                .map(|f| f.ms)
+        })
+        .flatten()
+}
+
+/// A pruned candidate's reasons: the limits no load changes, then [`Reason::Dearer`].
+pub(super) fn dearer(c: &Candidate, pruned: &Pruned) -> Vec<Reason> {
+    let mut reasons = limit_reasons(c.hosting, &c.instance_type, c.payload_bytes);
+    reasons.push(Reason::Dearer(pruned.clone()));
+    reasons
+}
+
+/// The least an instance-billed candidate (real-time, async, batch) can cost per million
+/// requests if each instance sustains at most `per_instance_rps`; `None` for serverless
+/// (billed per use, not by throughput) or without a price.
+pub fn cost_floor(
+    prices: Prices<'_>,
+    traffic: Option<&Traffic>,
+    hosting: Hosting,
+    instance_type: &str,
+    per_instance_rps: f64,
+) -> Option<f64> {
+    let traffic = traffic.map(TrafficTerms::from);
+    let row = prices
+        .table
+        .instance_hourly(prices.region, hosting, instance_type)?;
+    let cost = match hosting {
+        Hosting::Serverless => return None,
+        Hosting::RealTime => cost::always_on(row.usd, per_instance_rps, traffic.as_ref()),
+        Hosting::Async | Hosting::Batch => {
+            cost::while_busy(row.usd, per_instance_rps, traffic.as_ref())
+        }
+    };
+    Some(cost.per_million.0)
+}
+
+impl Context<'_> {
+    /// With intermittent traffic, a serverless cold start longer than the SLA latency makes
+    /// the candidate infeasible: idle gaps send live requests to cold capacity.
+    pub(super) fn gate_cold_start(&self, c: &mut Candidate) {
+        let intermittent = self.traffic.is_some_and(|t| t.intermittent);
+        let Some(ms) = c
+            .first_request_ms
+            .filter(|ms| intermittent && *ms > self.sla.latency_ms)
+        else {
+            return;
+        };
+        let reason = Reason::ColdStartOverLimit {
+            first_request_ms: ms,
+            limit_ms: self.sla.latency_ms,
+        };
+        match &mut c.verdict {
+            Verdict::Feasible => {
+                c.verdict = Verdict::Infeasible {
+                    reasons: vec![reason],
+                }
+            }
+            Verdict::Infeasible { reasons } => reasons.push(reason),
+        }
+    }
+}

@@ -70,7 +70,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub dry_run: bool,
     /// Measure only the cells the recommendation needs (as `strategy = "adaptive"` in
-    /// [sweep]): each candidate's top load first, a bisection below it when it misses the
+    /// `[sweep]`): each candidate's top load first, a bisection below it when it misses the
     /// SLA, and no more probing of candidates that cannot beat the cheapest feasible one.
     #[arg(long)]
     pub adaptive: bool,
@@ -89,7 +89,7 @@ pub struct EmulateArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Endpoints to emulate (TOML with [[endpoint]] tables); a default set without it.
+    /// Endpoints to emulate (TOML with `[[endpoint]]` tables); a default set without it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Multiplies every simulated duration (0.1 = ten times faster).

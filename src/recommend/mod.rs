@@ -15,7 +15,7 @@
 //! The SLA applies to the online options alike (for async the measured latency includes
 //! the queue); batch transform, which answers no live requests, is held to its error limit
 //! and invocation timeout, and loses to any online option as offline only. With repeats of
-//! the grid, each candidate stands at its worst pass ([`repeats`]); pruned candidates, cold
+//! the grid, each candidate stands at its worst pass ([`RepeatRange`]); pruned candidates, cold
 //! starts and sizes the model does not fit come in as [`Evidence`].
 
 pub mod cost;

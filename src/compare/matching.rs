@@ -3,7 +3,7 @@
 //! Cells match on (hosting, instance type, payload size, load level). Two runs are
 //! *comparable* when everything that shapes their cells is equal: the tool (name, and version
 //! within semver compatibility), the summary layout, the target kind, the sweep grid (every
-//! `sweep` key but `seed`), the payload, the timeout and the SLA. Their canonical JSON is
+//! `sweep` key but `seed`, `strategy` and `repeats`), the payload, the timeout and the SLA. Their canonical JSON is
 //! hashed into the *comparability hash* printed with any mismatch. Everything else — the
 //! emulated `[model]` (the system under test), target address and headers, faults, seeds,
 //! traffic, prices, name, and the machine — may differ and is reported as a warning.
@@ -84,7 +84,9 @@ pub fn pair<'a>(baseline: &'a [CellSummary], current: &'a [CellSummary]) -> Vec<
 const COMPARABLE_KEYS: [&str; 5] = ["target.kind", "sweep", "payload", "timeout", "sla"];
 
 /// Profile keys ignored inside [`COMPARABLE_KEYS`] subtrees: they do not shape a cell.
-const IGNORED_KEYS: [&str; 1] = ["sweep.seed"];
+/// (`strategy` and `repeats` choose which cells run and how often; matching cells still
+/// compare, repeats pooled.)
+const IGNORED_KEYS: [&str; 3] = ["sweep.seed", "sweep.strategy", "sweep.repeats"];
 
 /// What two runs' comparison found about their compatibility.
 #[derive(Debug, Default, PartialEq)]
@@ -282,6 +284,8 @@ mod tests {
         assert!(is_comparable_key("target.kind"));
         assert!(is_comparable_key("sla"));
         assert!(!is_comparable_key("sweep.seed"));
+        assert!(!is_comparable_key("sweep.strategy"));
+        assert!(!is_comparable_key("sweep.repeats"));
         assert!(!is_comparable_key("target.model.base_ms"));
         assert!(!is_comparable_key("traffic.peak_rps"));
         assert!(!is_comparable_key("sweepstake"));
@@ -292,6 +296,10 @@ mod tests {
         let a = json!({"target": {"kind": "emulator", "model": {"base_ms": 1}}, "sweep": {"seed": 1, "duration": "5s", "load": {"mode": "closed", "concurrency": [4]}}});
         let b = json!({"sweep": {"load": {"concurrency": [4], "mode": "closed"}, "duration": "5s", "seed": 9}, "target": {"model": {"base_ms": 2}, "kind": "emulator"}});
         assert_eq!(comparable_hash(&a), comparable_hash(&b));
+        let mut repeated = b.clone();
+        repeated["sweep"]["repeats"] = json!(3);
+        repeated["sweep"]["strategy"] = json!("adaptive");
+        assert_eq!(comparable_hash(&a), comparable_hash(&repeated));
         let c = json!({"target": {"kind": "http"}, "sweep": {"duration": "5s", "load": {"mode": "closed", "concurrency": [4]}}});
         assert_ne!(comparable_hash(&a), comparable_hash(&c));
     }

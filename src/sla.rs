@@ -184,8 +184,6 @@ fn measured_latency(cell: &CellSummary, percentile: f64) -> Option<f64> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::plan::Load;
-    use crate::results::{Percentiles, histogram};
 
     /// A cell with `ok` responses of the given latencies (ms) spread evenly, `errors` failures.
     pub(crate) fn cell(latencies_ms: &[f64], ok: u64, errors: u64) -> CellSummary {
@@ -196,43 +194,12 @@ pub(crate) mod tests {
         }
         let requests = ok + errors;
         CellSummary {
-            index: 0,
             hosting: None,
             instance_type: None,
-            payload_bytes: 1024,
-            load: Load::Closed { concurrency: 1 },
-            duration_s: 10.0,
-            requests,
-            ok,
-            errors,
-            error_rate: if requests == 0 {
-                0.0
-            } else {
-                errors as f64 / requests as f64
-            },
-            throughput_rps: ok as f64 / 10.0,
-            achieved_rps: requests as f64 / 10.0,
-            latency: Percentiles::of(&h),
-            service: Percentiles::of(&h),
             errors_by_kind: Default::default(),
-            cancelled: 0,
-            dropped: 0,
-            late: 0,
-            mean_send_slip_ms: 0.0,
-            max_send_slip_ms: 0.0,
-            warmup_requests: 0,
             bytes_out: 1024 * requests,
             bytes_in: 100 * requests,
-            accounting_ok: true,
-            interrupted: false,
-            series: Vec::new(),
-            histogram: histogram::encode(&h),
-            service_histogram: histogram::encode(&h),
-            invoked_variants: Default::default(),
-            phase: Default::default(),
-            repeat: 1,
-            stopped_early: false,
-            retries: 0,
+            ..CellSummary::for_tests(&h, errors, 10.0)
         }
     }
 

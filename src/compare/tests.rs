@@ -1,11 +1,9 @@
 //! Unit tests of the comparison on hand-built summaries.
 
 use super::*;
-use crate::hosting::Hosting;
 use crate::plan::Load;
 use crate::results::json::{Environment, SCHEMA_VERSION, Tool};
-use crate::results::{CellSummary, Percentiles, SecondStats, histogram};
-use crate::sample::ErrorKind;
+use crate::results::{CellSummary, Percentiles, SecondStats};
 
 /// A deterministic wobble in ±3 %.
 fn wobble(i: u64, salt: u64) -> f64 {
@@ -30,49 +28,20 @@ fn cell(
     }
     let p = Percentiles::of(&h);
     let ok = h.len();
+    let series = (0..seconds)
+        .map(|s| SecondStats {
+            second: s,
+            throughput_rps: ((ok as f64 / f64::from(seconds)) * wobble(u64::from(s), salt + 1))
+                as u64,
+            p50_ms: p.map(|p| p.p50_ms * wobble(u64::from(s), salt + 2)),
+            p99_ms: p.map(|p| p.p99_ms * wobble(u64::from(s), salt + 3)),
+            errors: errors / u64::from(seconds),
+        })
+        .collect();
     CellSummary {
-        index: 0,
-        hosting: Some(Hosting::RealTime),
-        instance_type: Some("ml.c5.xlarge".into()),
-        payload_bytes: 1024,
         load: Load::Closed { concurrency },
-        duration_s: f64::from(seconds),
-        requests: ok + errors,
-        ok,
-        errors,
-        error_rate: errors as f64 / (ok + errors) as f64,
-        throughput_rps: ok as f64 / f64::from(seconds),
-        achieved_rps: (ok + errors) as f64 / f64::from(seconds),
-        latency: p,
-        service: p,
-        errors_by_kind: ErrorKind::ALL.iter().map(|k| (*k, 0)).collect(),
-        cancelled: 0,
-        dropped: 0,
-        late: 0,
-        mean_send_slip_ms: 0.0,
-        max_send_slip_ms: 0.0,
-        warmup_requests: 0,
-        bytes_out: 0,
-        bytes_in: 0,
-        accounting_ok: true,
-        interrupted: false,
-        series: (0..seconds)
-            .map(|s| SecondStats {
-                second: s,
-                throughput_rps: ((ok as f64 / f64::from(seconds)) * wobble(u64::from(s), salt + 1))
-                    as u64,
-                p50_ms: p.map(|p| p.p50_ms * wobble(u64::from(s), salt + 2)),
-                p99_ms: p.map(|p| p.p99_ms * wobble(u64::from(s), salt + 3)),
-                errors: errors / u64::from(seconds),
-            })
-            .collect(),
-        histogram: histogram::encode(&h),
-        service_histogram: histogram::encode(&h),
-        invoked_variants: Default::default(),
-        phase: Default::default(),
-        repeat: 1,
-        stopped_early: false,
-        retries: 0,
+        series,
+        ..CellSummary::for_tests(&h, errors, f64::from(seconds))
     }
 }
 

@@ -1,9 +1,8 @@
 //! Hand-built summaries for the reporters' unit tests.
 
-use crate::hosting::Hosting;
 use crate::plan::Load;
 use crate::results::json::{Environment, SCHEMA_VERSION, Summary, Tool};
-use crate::results::{CellSummary, Percentiles, SecondStats, histogram};
+use crate::results::{CellSummary, Percentiles, SecondStats};
 use crate::sample::ErrorKind;
 
 /// A histogram of `n` latencies spread from `base_ms` up to about 3 × `base_ms` (µs).
@@ -25,48 +24,24 @@ pub fn cell(index: usize, concurrency: u32, base_ms: f64, errors: u64) -> CellSu
         ErrorKind::ALL.iter().map(|k| (*k, 0)).collect();
     errors_by_kind.insert(ErrorKind::Timeout, errors);
     let p = Percentiles::of(&h);
+    let series = (0..4)
+        .map(|s| SecondStats {
+            second: s,
+            throughput_rps: ok / 4,
+            p50_ms: p.map(|p| p.p50_ms),
+            p99_ms: p.map(|p| p.p99_ms + f64::from(s)),
+            errors: errors / 4,
+        })
+        .collect();
     CellSummary {
         index,
-        hosting: Some(Hosting::RealTime),
-        instance_type: Some("ml.c5.xlarge".into()),
-        payload_bytes: 1024,
         load: Load::Closed { concurrency },
-        duration_s: 4.0,
-        requests,
-        ok,
-        errors,
-        error_rate: errors as f64 / requests as f64,
-        throughput_rps: ok as f64 / 4.0,
-        achieved_rps: requests as f64 / 4.0,
-        latency: p,
-        service: p,
         errors_by_kind,
-        cancelled: 0,
-        dropped: 0,
-        late: 0,
-        mean_send_slip_ms: 0.0,
-        max_send_slip_ms: 0.0,
         warmup_requests: 10,
         bytes_out: requests * 1024,
         bytes_in: ok * 10,
-        accounting_ok: true,
-        interrupted: false,
-        series: (0..4)
-            .map(|s| SecondStats {
-                second: s,
-                throughput_rps: ok / 4,
-                p50_ms: p.map(|p| p.p50_ms),
-                p99_ms: p.map(|p| p.p99_ms + f64::from(s)),
-                errors: errors / 4,
-            })
-            .collect(),
-        histogram: histogram::encode(&h),
-        service_histogram: histogram::encode(&h),
-        invoked_variants: Default::default(),
-        phase: Default::default(),
-        repeat: 1,
-        stopped_early: false,
-        retries: 0,
+        series,
+        ..CellSummary::for_tests(&h, errors, 4.0)
     }
 }
 

@@ -268,3 +268,53 @@ fn series(rec: &Recorder, elapsed_s: f64) -> Vec<SecondStats> {
         })
         .collect()
 }
+
+#[cfg(test)]
+impl CellSummary {
+    /// A test cell: `h` as both latency histograms, `errors` failures (no class), over
+    /// `duration_s`; real-time ml.c5.xlarge, 1 KiB, closed c=1, no per-second series.
+    pub(crate) fn for_tests(h: &Histogram<u64>, errors: u64, duration_s: f64) -> CellSummary {
+        let ok = h.len();
+        let requests = ok + errors;
+        let p = Percentiles::of(h);
+        CellSummary {
+            index: 0,
+            hosting: Some(Hosting::RealTime),
+            instance_type: Some("ml.c5.xlarge".into()),
+            payload_bytes: 1024,
+            load: Load::Closed { concurrency: 1 },
+            duration_s,
+            requests,
+            ok,
+            errors,
+            error_rate: if requests == 0 {
+                0.0
+            } else {
+                errors as f64 / requests as f64
+            },
+            throughput_rps: ok as f64 / duration_s,
+            achieved_rps: requests as f64 / duration_s,
+            latency: p,
+            service: p,
+            errors_by_kind: ErrorKind::ALL.iter().map(|k| (*k, 0)).collect(),
+            cancelled: 0,
+            dropped: 0,
+            late: 0,
+            mean_send_slip_ms: 0.0,
+            max_send_slip_ms: 0.0,
+            warmup_requests: 0,
+            bytes_out: 0,
+            bytes_in: 0,
+            accounting_ok: true,
+            interrupted: false,
+            series: Vec::new(),
+            histogram: histogram::encode(h),
+            service_histogram: histogram::encode(h),
+            invoked_variants: Default::default(),
+            phase: Default::default(),
+            repeat: 1,
+            stopped_early: false,
+            retries: 0,
+        }
+    }
+}

@@ -366,16 +366,7 @@ fn load_line(profile: &Profile, plan: &Plan, summary: &Summary) -> String {
 
 /// `--adaptive`: switches the sweep to the adaptive strategy, when it can apply.
 fn make_adaptive(profile: &mut Profile, path: &Path) -> Result<(), ProfileError> {
-    let repeats = (
-        "an adaptive sweep picks its cells as it goes, and the profile sets `repeats`",
-        "drop --adaptive, or remove `repeats` from [sweep]",
-    );
-    let blocker = profile::validate::adaptive_blocker(&profile.sweep, profile.sla).or((profile
-        .sweep
-        .repeats
-        > 1)
-    .then_some(repeats));
-    if let Some((message, fix)) = blocker {
+    if let Some((message, fix)) = profile::validate::adaptive_blocker(&profile.sweep, profile.sla) {
         return Err(ProfileError::Invalid {
             path: path.to_path_buf(),
             problems: vec![profile::Problem {

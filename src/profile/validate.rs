@@ -164,20 +164,14 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
         let span = raw.sweep.strategy.as_ref().map(|s| s.span());
         c.at(span, "sweep.strategy", why.0.into(), Some(why.1.into()));
     }
-    if let (true, Some(r)) = (sweep.repeats > 1, &raw.sweep.repeats) {
-        let searching = matches!(sweep.load, LoadSweep::Search { .. });
-        if searching || sweep.strategy == Strategy::Adaptive {
-            c.on(
-                r,
-                "sweep.repeats",
-                "repeats apply to a grid: a search or an adaptive sweep picks its cells as it goes"
-                    .into(),
-                Some(
-                    "use strategy = \"grid\" with `concurrency` or `rates`, or remove `repeats`"
-                        .into(),
-                ),
-            );
-        }
+    let searching = matches!(sweep.load, LoadSweep::Search { .. });
+    if let (true, true, Some(r)) = (sweep.repeats > 1, searching, &raw.sweep.repeats) {
+        c.on(
+            r,
+            "sweep.repeats",
+            "repeats apply to a grid: a search picks its cells as it goes".into(),
+            Some("list `concurrency` or `rates` instead of a search, or remove `repeats`".into()),
+        );
     }
     let traffic = raw.traffic.as_ref().map(|t| check_traffic(&mut c, t));
     let pricing = Pricing {
@@ -313,6 +307,12 @@ pub fn adaptive_blocker(sweep: &Sweep, sla: Option<Sla>) -> Option<(&'static str
         return Some((
             "an adaptive sweep picks among the levels of a load grid, and load mode \"search\" has none",
             "list `concurrency` (closed) or `rates` (open), or use strategy = \"grid\"",
+        ));
+    }
+    if sweep.repeats > 1 {
+        return Some((
+            "an adaptive sweep picks its cells as it goes, and the profile sets `repeats`",
+            "remove `repeats` from [sweep], or use strategy = \"grid\"",
         ));
     }
     None

@@ -145,6 +145,20 @@ fn strategy_and_repeats_are_checked_with_their_fixes() {
         err.contains("`--adaptive`") && err.contains("[sla]"),
         "{err}"
     );
+
+    let repeated = base.replace("[sweep]\n", "[sweep]\nrepeats = 2\n")
+        + "[sla]\npercentile = 99\nlatency_ms = 100\n";
+    let path = write_profile(&dir, &repeated);
+    let out = loadtest()
+        .args(["run", "--adaptive"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "no load is sent with repeats");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sets `repeats`"), "{err}");
+    let out = loadtest().arg("validate").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "repeats on a grid are fine");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -349,8 +349,8 @@ fn skip_unfit(plan: Plan, unfit: &[Unfit]) -> Plan {
 
 /// How much load the run applied; for an adaptive sweep, against the whole grid.
 fn load_line(profile: &Profile, plan: &Plan, summary: &Summary) -> String {
-    let warmup = profile.sweep.warmup.as_secs_f64();
-    let applied: f64 = summary.cells.iter().map(|c| warmup + c.duration_s).sum();
+    let warmup = profile.sweep.warmup;
+    let applied: f64 = summary.cells.iter().map(|c| c.load_seconds(warmup)).sum();
     let cells = summary.cells.len();
     let mut line = format!("Load: {applied:.1} load-seconds in {cells} cells");
     if profile.sweep.strategy == profile::Strategy::Adaptive && !plan.cells.is_empty() {

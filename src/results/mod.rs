@@ -176,6 +176,11 @@ pub fn round3(v: f64) -> f64 {
 }
 
 impl CellSummary {
+    /// Seconds of load the cell applied: its unrecorded `warmup` plus its measured time.
+    pub fn load_seconds(&self, warmup: std::time::Duration) -> f64 {
+        warmup.as_secs_f64() + self.duration_s
+    }
+
     /// Summarises what a cell measured.
     pub fn from_result(r: &CellResult) -> CellSummary {
         let rec: &Recorder = &r.recorder;

@@ -2,7 +2,7 @@
 //! cells [`crate::adaptive`] asks for, every candidate's first probe before any second, and
 //! prunes candidates that cannot beat the cheapest feasible one found so far.
 
-use super::{Context, RunError, RunFolder, load_seconds_of, met};
+use super::{Context, RunError, RunFolder, met};
 use crate::adaptive::{self, Ladder};
 use crate::plan::Plan;
 use crate::progress::Progress;
@@ -62,7 +62,7 @@ pub(super) async fn run(
         cell.index = folder.summary.cells.len();
         let summary = super::probe(&cell, &sla, ctx, progress).await?;
         let track = &mut tracks[t];
-        track.load_seconds += load_seconds_of(&cell, &summary);
+        track.load_seconds += summary.load_seconds(cell.warmup);
         if !summary.interrupted {
             let passed = met(&summary, &sla);
             track

@@ -193,8 +193,3 @@ async fn probe(
 fn early_stop_of(cell: &Cell, sla: &Sla) -> EarlyStop {
     early_stop_for(&crate::sla::for_hosting(sla, cell.variant.hosting))
 }
-
-/// Seconds of load a cell applied: warmup plus measured time.
-pub fn load_seconds_of(cell: &Cell, summary: &CellSummary) -> f64 {
-    cell.warmup.as_secs_f64() + summary.duration_s
-}

@@ -499,11 +499,8 @@ max_error_rate = 0.01
 
 /// Seconds of load a run applied: warmup plus measured time of every cell.
 fn load_seconds(r: &Run, warmup_s: f64) -> f64 {
-    r.summary
-        .cells
-        .iter()
-        .map(|c| warmup_s + c.duration_s)
-        .sum()
+    let warmup = std::time::Duration::from_secs_f64(warmup_s);
+    r.summary.cells.iter().map(|c| c.load_seconds(warmup)).sum()
 }
 
 /// The quickstart's model and candidates, smaller: an adaptive sweep reaches the grid's

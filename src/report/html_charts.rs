@@ -60,18 +60,8 @@ pub fn latency_vs_throughput(
             ));
         }
         let title = format!("Latency vs throughput, payload {}", format_size(payload));
-        let chart = Chart {
-            title: &title,
-            x_label: "throughput (successful req/s)",
-            y_label: "latency (ms)",
-            x_scale: XScale::Linear,
-            width: 600,
-            height: 360,
-            series: &series,
-            rules: &rule(sla),
-            legend: true,
-        };
-        svg::line_chart(&chart, out)?;
+        let x = ("throughput (successful req/s)", XScale::Linear);
+        latency_chart(&title, x, &series, sla, out)?;
     }
     writeln!(out, "</div></section>")
 }
@@ -110,18 +100,13 @@ pub fn percentile_curves(
             }
         }
         let title = format!("{variant}, payload {}", format_size(payload));
-        let chart = Chart {
-            title: &title,
-            x_label: "percentile",
-            y_label: "latency (ms)",
-            x_scale: XScale::Percentile,
-            width: 600,
-            height: 360,
-            series: &series,
-            rules: &rule(sla),
-            legend: true,
-        };
-        svg::line_chart(&chart, out)?;
+        latency_chart(
+            &title,
+            ("percentile", XScale::Percentile),
+            &series,
+            sla,
+            out,
+        )?;
     }
     writeln!(out, "</div></section>")
 }
@@ -181,6 +166,28 @@ pub fn over_time(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "</div>")?;
     }
     writeln!(out, "</div></section>")
+}
+
+/// A full-width latency chart with a legend and the SLA limit drawn as a rule.
+fn latency_chart(
+    title: &str,
+    (x_label, x_scale): (&str, XScale),
+    series: &[Series],
+    sla: Option<&Sla>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let chart = Chart {
+        title,
+        x_label,
+        y_label: "latency (ms)",
+        x_scale,
+        width: 600,
+        height: 360,
+        series,
+        rules: &rule(sla),
+        legend: true,
+    };
+    svg::line_chart(&chart, out)
 }
 
 fn small(title: &str, y_label: &str, series: &[Series], out: &mut dyn Write) -> io::Result<()> {

@@ -58,8 +58,8 @@ impl Search {
             (None, None) => Some(self.max),
             (None, Some(f)) if f > self.min => Some(self.min),
             (None, Some(_)) => None,
-            (Some(p), None) if p >= self.max => None,
-            (Some(p), None) => Some(self.level((p * 2.0).min(self.max))),
+            // Only the top can pass before anything has failed: the search is over.
+            (Some(_), None) => None,
             (Some(p), Some(f)) => {
                 let narrow = (f - p) / p <= BRACKET_TOLERANCE || (self.whole && f - p <= 1.0);
                 if narrow {

@@ -1,7 +1,6 @@
 //! After the measurements: prices checked before a run, and the recommendation made from a
 //! run's cells, written into the run folder.
 
-use crate::emulator_target::Unfit;
 use crate::hosting::Hosting;
 use crate::plan::Plan;
 use crate::pricing::{PriceTable, PricingError, check_prices};
@@ -9,8 +8,7 @@ use crate::profile::{Profile, Target};
 use crate::recommend::{
     Evidence, Options, Prices, PrunedCandidate, Recommendation, recommend_with,
 };
-use crate::results::CellSummary;
-use crate::results::json::{FirstRequest, SearchSummary};
+use crate::results::json::Summary;
 
 /// Loads the price table of the profile and checks every priced variant has a row, so a run
 /// never ends without a price for what it measured (exit 2 before any load).
@@ -38,23 +36,17 @@ pub fn options(profile: &Profile) -> Options {
     }
 }
 
-/// The recommendation for the profile's SLA, when it has one; `searches` say which
-/// candidates an adaptive sweep stopped probing, `first_requests` how long each variant's
-/// first request took.
-pub fn advise(
-    profile: &Profile,
-    table: &PriceTable,
-    cells: &[CellSummary],
-    searches: &[SearchSummary],
-    first_requests: &[FirstRequest],
-    unfit: &[Unfit],
-) -> Option<Recommendation> {
+/// The recommendation for the profile's SLA, when it has one, from what the run folder's
+/// summary holds: its cells, the candidates a search pruned, each variant's first request
+/// and the sizes the model did not fit.
+pub fn advise(profile: &Profile, table: &PriceTable, run: &Summary) -> Option<Recommendation> {
     let sla = profile.sla.as_ref()?;
     let prices = Prices {
         table,
         region: &profile.pricing.region,
     };
-    let pruned: Vec<PrunedCandidate> = searches
+    let pruned: Vec<PrunedCandidate> = run
+        .searches
         .iter()
         .filter_map(|s| {
             Some(PrunedCandidate {
@@ -67,11 +59,11 @@ pub fn advise(
         .collect();
     let evidence = Evidence {
         pruned: &pruned,
-        first_requests,
-        unfit,
+        first_requests: &run.first_requests,
+        unfit: &run.unfit,
     };
     Some(recommend_with(
-        cells,
+        &run.cells,
         sla,
         profile.traffic.as_ref(),
         prices,

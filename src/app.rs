@@ -146,14 +146,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         running.stop().await;
     }
     outcome?;
-    let recommendation = crate::advise::advise(
-        &profile,
-        &prices,
-        &folder.summary.cells,
-        &folder.summary.searches,
-        &folder.summary.first_requests,
-        &folder.summary.unfit,
-    );
+    let recommendation = crate::advise::advise(&profile, &prices, &folder.summary);
     if let Some(scale) = emulated_time_scale(&profile, args) {
         eprintln!(
             "note: the emulator ran with time_scale {scale}: latencies, throughput and the costs \
@@ -327,7 +320,6 @@ pub fn prices(args: &crate::cli::PricesArgs) -> Result<ExitCode, AppError> {
     Ok(ExitCode::from(exit::OK))
 }
 
-/// Prints the cells of a plan, one line each.
 /// Drops the variants the model does not fit from the plan, saying so.
 fn skip_unfit(plan: Plan, unfit: &[Unfit]) -> Plan {
     for u in unfit {
@@ -381,6 +373,7 @@ fn make_adaptive(profile: &mut Profile, path: &Path) -> Result<(), ProfileError>
     Ok(())
 }
 
+/// Prints the cells of a plan, one line each.
 fn print_plan(
     out: &mut dyn Write,
     path: &Path,

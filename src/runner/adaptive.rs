@@ -44,15 +44,7 @@ pub(super) async fn run(
         })
         .collect();
     while !ctx.cancelled() {
-        let s = &folder.summary;
-        let rec = crate::advise::advise(
-            ctx.profile,
-            ctx.prices,
-            &s.cells,
-            &[],
-            &s.first_requests,
-            &[],
-        );
+        let rec = crate::advise::advise(ctx.profile, ctx.prices, &folder.summary);
         if let Some(rec) = &rec {
             settle(&mut tracks, rec, ctx);
         }

@@ -2,7 +2,7 @@
 //! to each variant (a serverless cold start), and variants the model does not fit.
 
 use super::reason::{Pruned, Reason, Verdict, limit_reasons};
-use super::{Candidate, Context, Prices, TrafficTerms, cost};
+use super::{Candidate, Context, Cost, Prices, TrafficTerms, cost};
 use crate::emulator_target::Unfit;
 use crate::hosting::Hosting;
 use crate::profile::Traffic;
@@ -99,17 +99,36 @@ pub fn cost_floor(
     per_instance_rps: f64,
 ) -> Option<f64> {
     let traffic = traffic.map(TrafficTerms::from);
+    let cost = instance_cost(
+        prices,
+        hosting,
+        instance_type,
+        per_instance_rps,
+        traffic.as_ref(),
+    )?;
+    Some(cost.per_million.0)
+}
+
+/// What an instance-billed option costs when each instance sustains `per_instance_rps`:
+/// real-time for its fleet all day, async and batch while busy; `None` for serverless or
+/// without a price.
+pub(super) fn instance_cost(
+    prices: Prices<'_>,
+    hosting: Hosting,
+    instance_type: &str,
+    per_instance_rps: f64,
+    traffic: Option<&TrafficTerms>,
+) -> Option<Cost> {
     let row = prices
         .table
         .instance_hourly(prices.region, hosting, instance_type)?;
-    let cost = match hosting {
-        Hosting::Serverless => return None,
-        Hosting::RealTime => cost::always_on(row.usd, per_instance_rps, traffic.as_ref()),
+    match hosting {
+        Hosting::Serverless => None,
+        Hosting::RealTime => Some(cost::always_on(row.usd, per_instance_rps, traffic)),
         Hosting::Async | Hosting::Batch => {
-            cost::while_busy(row.usd, per_instance_rps, traffic.as_ref())
+            Some(cost::while_busy(row.usd, per_instance_rps, traffic))
         }
-    };
-    Some(cost.per_million.0)
+    }
 }
 
 impl Context<'_> {

@@ -29,7 +29,7 @@ pub use evidence::{Evidence, PrunedCandidate, cost_floor};
 pub use reason::{Pruned, Reason, Verdict};
 pub use repeats::RepeatRange;
 
-use evidence::{dearer, first_request_ms, unfit_candidates};
+use evidence::{dearer, first_request_ms, instance_cost, unfit_candidates};
 use reason::{latency, limit_reasons, serverless_memory_mb, sla_reasons};
 
 use crate::hosting::Hosting;
@@ -461,14 +461,13 @@ impl Context<'_> {
                     self.traffic,
                 ))
             }
-            Hosting::RealTime => {
-                let row = table.instance_hourly(region, hosting, instance_type)?;
-                Some(cost::always_on(row.usd, op.per_instance_rps, self.traffic))
-            }
-            Hosting::Async | Hosting::Batch => {
-                let row = table.instance_hourly(region, hosting, instance_type)?;
-                Some(cost::while_busy(row.usd, op.per_instance_rps, self.traffic))
-            }
+            _ => instance_cost(
+                self.prices,
+                hosting,
+                instance_type,
+                op.per_instance_rps,
+                self.traffic,
+            ),
         }
     }
 

@@ -105,31 +105,28 @@ pub async fn run_plan(
 ) -> Result<(), RunError> {
     if ctx.profile.sweep.strategy == Strategy::Adaptive || !plan.searches.is_empty() {
         adaptive::run(plan, ctx, folder, progress).await?;
-        folder.summary.complete = !ctx.cancelled() && !folder.summary.interrupted;
-        return folder.write();
-    }
-    for cell in &plan.cells {
-        if ctx.cancelled() {
-            break;
+    } else {
+        for cell in &plan.cells {
+            if ctx.cancelled() {
+                break;
+            }
+            folder.save(measure(cell, Phase::Grid, None, ctx, progress).await?)?;
         }
-        let live = Arc::new(LiveStats::default());
-        progress.start_cell(cell, &live);
-        let summary = measure(cell, Phase::Grid, None, live, ctx).await?;
-        progress.finish_cell(&summary);
-        folder.save(summary)?;
     }
     folder.summary.complete = !ctx.cancelled() && !folder.summary.interrupted;
     folder.write()
 }
 
-/// Runs one cell and summarises it.
+/// Runs one cell, showing its progress, and summarises it.
 async fn measure(
     cell: &Cell,
     phase: Phase,
     early_stop: Option<EarlyStop>,
-    live: Arc<LiveStats>,
     ctx: &Context<'_>,
+    progress: &mut Progress,
 ) -> Result<CellSummary, RunError> {
+    let live = Arc::new(LiveStats::default());
+    progress.start_cell(cell, &live);
     let seed = ctx.profile.sweep.seed ^ cell.index as u64;
     let bodies = Arc::new(payload::build(
         &ctx.profile.payload.source,
@@ -145,12 +142,15 @@ async fn measure(
     let result = engine::run_cell(cell, target, bodies, &options, ctx.cancel.clone()).await;
     let mut summary = CellSummary::from_result(&result);
     summary.phase = phase;
+    progress.finish_cell(&summary);
     Ok(summary)
 }
 
-/// Stops a search probe once its SLA is clearly broken: the percentile at twice the limit,
-/// or ten times the allowed error rate (at least 1 %), after enough responses to tell.
-pub fn early_stop_for(sla: &Sla) -> EarlyStop {
+/// Stops a probe of `cell` once the SLA of its hosting option is clearly broken: the
+/// percentile at twice the limit, or ten times the allowed error rate (at least 1 %), after
+/// enough responses to tell.
+fn early_stop_of(cell: &Cell, sla: &Sla) -> EarlyStop {
+    let sla = crate::sla::for_hosting(sla, cell.variant.hosting);
     EarlyStop {
         quantile: sla.percentile / 100.0,
         latency_ms: sla.latency_ms * 2.0,
@@ -181,15 +181,6 @@ async fn probe(
     ctx: &Context<'_>,
     progress: &mut Progress,
 ) -> Result<CellSummary, RunError> {
-    let live = Arc::new(LiveStats::default());
-    progress.start_cell(cell, &live);
     let stop = early_stop_of(cell, sla);
-    let summary = measure(cell, Phase::Search, Some(stop), live, ctx).await?;
-    progress.finish_cell(&summary);
-    Ok(summary)
-}
-
-/// Stops a probe of `cell` once the SLA of its hosting option is clearly broken.
-fn early_stop_of(cell: &Cell, sla: &Sla) -> EarlyStop {
-    early_stop_for(&crate::sla::for_hosting(sla, cell.variant.hosting))
+    measure(cell, Phase::Search, Some(stop), ctx, progress).await
 }

@@ -1,7 +1,7 @@
 //! Validation of `sweep.load`: closed, open and search loads.
 
 use super::raw::RawLoad;
-use super::validate::{Checker, closest};
+use super::validate::Checker;
 use super::*;
 use toml::Spanned;
 
@@ -38,16 +38,9 @@ pub(super) fn check_load(c: &mut Checker, load: &Spanned<RawLoad>) -> LoadSweep 
         }
         "open" => check_open_load(c, load).unwrap_or(fallback),
         "search" => check_search_load(c, load).unwrap_or(fallback),
-        other => {
-            let fix = closest(other, &["closed", "open", "search"])
-                .map(|b| format!("did you mean `{b}`?"))
-                .unwrap_or_else(|| "use \"closed\" or \"open\"".into());
-            c.on(
-                &raw.mode,
-                "sweep.load.mode",
-                format!("unknown load mode `{other}`"),
-                Some(fix),
-            );
+        _ => {
+            let modes = ["closed", "open", "search"];
+            c.unknown_name(&raw.mode, "sweep.load.mode", "load mode", &modes);
             fallback
         }
     }
@@ -103,13 +96,13 @@ fn check_open_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSweep
     let arrivals = match raw.arrivals.as_ref().map(|a| a.get_ref().as_str()) {
         None | Some("constant") => Arrivals::Constant,
         Some("poisson") => Arrivals::Poisson,
-        Some(other) => {
+        Some(_) => {
             let a = raw.arrivals.as_ref()?;
-            c.on(
+            c.unknown_name(
                 a,
                 "sweep.load.arrivals",
-                format!("unknown arrivals `{other}`"),
-                Some("use \"constant\" or \"poisson\"".into()),
+                "arrivals",
+                &["constant", "poisson"],
             );
             Arrivals::Constant
         }

@@ -27,14 +27,9 @@ pub(super) fn check(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> SageMa
     let mode = match t.mode.as_ref().map(|m| m.get_ref().as_str()) {
         None | Some("sync") => InvokeMode::Sync,
         Some("async") => InvokeMode::Async,
-        Some(other) => {
+        Some(_) => {
             if let Some(m) = &t.mode {
-                c.on(
-                    m,
-                    "target.mode",
-                    format!("unknown mode `{other}`"),
-                    Some("use \"sync\" or \"async\"".into()),
-                );
+                c.unknown_name(m, "target.mode", "mode", &["sync", "async"]);
             }
             InvokeMode::Sync
         }

@@ -2,7 +2,7 @@
 //! model and instance types.
 
 use super::raw::{RawProfile, RawTarget, SpannedStr};
-use super::validate::{Checker, closest};
+use super::validate::Checker;
 use super::*;
 use crate::hosting::{Hosting, SERVERLESS_MAX_CONCURRENCY};
 use toml::Spanned;
@@ -13,16 +13,9 @@ pub(super) fn check_target(c: &mut Checker, raw: &RawProfile, sweep: &mut Sweep)
         "http" => Target::Http(check_http(c, t, sweep)),
         "emulator" => Target::Emulator(check_emulator(c, raw, sweep)),
         "sagemaker" => Target::Sagemaker(super::sagemaker::check(c, t, sweep)),
-        other => {
-            let fix = closest(other, &["http", "emulator", "sagemaker"])
-                .map(|b| format!("did you mean `{b}`?"))
-                .unwrap_or_else(|| "use \"http\", \"emulator\" or \"sagemaker\"".into());
-            c.on(
-                &t.kind,
-                "target.kind",
-                format!("unknown target kind `{other}`"),
-                Some(fix),
-            );
+        _ => {
+            let kinds = ["http", "emulator", "sagemaker"];
+            c.unknown_name(&t.kind, "target.kind", "target kind", &kinds);
             Target::Http(HttpTarget {
                 urls: Urls::One(String::new()),
                 method: "POST".into(),

@@ -119,6 +119,22 @@ impl Checker<'_> {
         self.at(Some(value.span()), key, message, fix);
     }
 
+    /// Records that `word` is none of `names`: "unknown {what}", with the closest name as
+    /// the fix, or the list of them.
+    pub(super) fn unknown_name(
+        &mut self,
+        word: &SpannedStr,
+        key: &str,
+        what: &str,
+        names: &[&str],
+    ) {
+        let fix = closest(word.get_ref(), names)
+            .map(|b| format!("did you mean `{b}`?"))
+            .unwrap_or_else(|| format!("use one of {}", names.join(", ")));
+        let message = format!("unknown {what} `{}`", word.get_ref());
+        self.on(word, key, message, Some(fix));
+    }
+
     /// Parses an optional humantime field, falling back to `default`.
     fn duration(&mut self, value: Option<&SpannedStr>, key: &str, default: Duration) -> Duration {
         let Some(value) = value else { return default };
@@ -250,16 +266,8 @@ fn check_sweep(c: &mut Checker, raw: &RawSweep) -> Sweep {
                 Some(parsed) => out.push(parsed),
                 None => {
                     let names = Hosting::ALL.map(Hosting::as_str);
-                    let fix = closest(h.get_ref(), &names)
-                        .map(|b| format!("did you mean `{b}`?"))
-                        .unwrap_or_else(|| format!("use one of {}", names.join(", ")));
                     let key = format!("sweep.hosting[{i}]");
-                    c.on(
-                        h,
-                        &key,
-                        format!("unknown hosting option `{}`", h.get_ref()),
-                        Some(fix),
-                    );
+                    c.unknown_name(h, &key, "hosting option", &names);
                 }
             }
         }
@@ -325,16 +333,8 @@ fn check_strategy(c: &mut Checker, raw: &RawSweep) -> Strategy {
     match s.get_ref().as_str() {
         "grid" => Strategy::Grid,
         "adaptive" => Strategy::Adaptive,
-        other => {
-            let fix = closest(other, &["grid", "adaptive"])
-                .map(|b| format!("did you mean `{b}`?"))
-                .unwrap_or_else(|| "use \"grid\" or \"adaptive\"".into());
-            c.on(
-                s,
-                "sweep.strategy",
-                format!("unknown strategy `{other}`"),
-                Some(fix),
-            );
+        _ => {
+            c.unknown_name(s, "sweep.strategy", "strategy", &["grid", "adaptive"]);
             Strategy::Grid
         }
     }

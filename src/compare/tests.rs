@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::plan::Load;
-use crate::results::json::{Environment, SCHEMA_VERSION, Tool};
 use crate::results::{CellSummary, Percentiles, SecondStats};
 
 /// A deterministic wobble in ±3 %.
@@ -46,32 +45,16 @@ fn cell(
 }
 
 fn summary(cells: Vec<CellSummary>) -> Summary {
-    Summary {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool::current(),
-        profile_path: "p.toml".into(),
-        profile: serde_json::json!({
+    Summary::for_tests(
+        "p.toml",
+        serde_json::json!({
             "name": "nightly",
             "target": { "kind": "emulator", "model": { "base_ms": 20.0 } },
             "sweep": { "hosting": ["real-time"], "load": { "mode": "closed", "concurrency": [4] }, "duration": "6s", "seed": 1 },
             "sla": null,
         }),
-        environment: Environment {
-            os: "linux".into(),
-            arch: "x86_64".into(),
-            cpus: 2,
-        },
-        started_at: "2026-11-28T12:00:00Z".into(),
-        ended_at: "2026-11-28T12:00:10Z".into(),
-        planned_cells: cells.len(),
-        complete: true,
-        interrupted: false,
         cells,
-        recommendation: None,
-        searches: Vec::new(),
-        first_requests: Vec::new(),
-        unfit: Vec::new(),
-    }
+    )
 }
 
 fn verdicts(c: &Comparison, metric: Metric) -> Vec<Verdict> {

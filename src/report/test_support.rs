@@ -1,7 +1,7 @@
 //! Hand-built summaries for the reporters' unit tests.
 
 use crate::plan::Load;
-use crate::results::json::{Environment, SCHEMA_VERSION, Summary, Tool};
+use crate::results::json::Summary;
 use crate::results::{CellSummary, Percentiles, SecondStats};
 use crate::sample::ErrorKind;
 
@@ -56,25 +56,6 @@ pub fn summary(with_sla: bool) -> Summary {
         profile["sla"] =
             serde_json::json!({ "percentile": 99.0, "latency_ms": 50.0, "max_error_rate": 0.01 });
     }
-    Summary {
-        schema_version: SCHEMA_VERSION,
-        tool: Tool::current(),
-        profile_path: "profiles/bert.toml".into(),
-        profile,
-        environment: Environment {
-            os: "linux".into(),
-            arch: "x86_64".into(),
-            cpus: 2,
-        },
-        started_at: "2026-11-28T12:00:00Z".into(),
-        ended_at: "2026-11-28T12:00:10Z".into(),
-        planned_cells: 2,
-        complete: true,
-        interrupted: false,
-        cells: vec![cell(0, 1, 5.0, 0), cell(1, 4, 30.0, 80)],
-        recommendation: None,
-        searches: Vec::new(),
-        first_requests: Vec::new(),
-        unfit: Vec::new(),
-    }
+    let cells = vec![cell(0, 1, 5.0, 0), cell(1, 4, 30.0, 80)];
+    Summary::for_tests("profiles/bert.toml", profile, cells)
 }

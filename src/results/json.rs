@@ -153,3 +153,35 @@ impl Summary {
 pub fn read(input: impl std::io::Read) -> Result<Summary, serde_json::Error> {
     serde_json::from_reader(input)
 }
+
+#[cfg(test)]
+impl Summary {
+    /// A complete test run of `cells` under `profile`, on a fixed machine and date.
+    pub(crate) fn for_tests(
+        profile_path: &str,
+        profile: serde_json::Value,
+        cells: Vec<CellSummary>,
+    ) -> Summary {
+        Summary {
+            schema_version: SCHEMA_VERSION,
+            tool: Tool::current(),
+            profile_path: profile_path.into(),
+            profile,
+            environment: Environment {
+                os: "linux".into(),
+                arch: "x86_64".into(),
+                cpus: 2,
+            },
+            started_at: "2026-11-28T12:00:00Z".into(),
+            ended_at: "2026-11-28T12:00:10Z".into(),
+            planned_cells: cells.len(),
+            complete: true,
+            interrupted: false,
+            cells,
+            recommendation: None,
+            searches: Vec::new(),
+            first_requests: Vec::new(),
+            unfit: Vec::new(),
+        }
+    }
+}

@@ -7,8 +7,8 @@
 //! `cargo bench --bench emulator_throughput [-- SECONDS CLIENTS SERVER_THREADS CLIENT_THREADS]`
 //! (defaults: 5 s, 64 clients, 1 emulator thread, 1 client thread).
 
+use loadtest::domain::Hosting;
 use loadtest::emulator::{EndpointSpec, Model, Running, ServiceDistribution};
-use loadtest::hosting::Hosting;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};

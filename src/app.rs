@@ -2,18 +2,18 @@
 //! results → report. Returns the exit code of DESIGN.md §8.
 
 use crate::cli::{RunArgs, ValidateArgs};
-use crate::emulator_target::Unfit;
 use crate::endpoint::EndpointError;
+use crate::endpoint::build;
+use crate::endpoint::emulated::Unfit;
 use crate::payload::PayloadError;
 use crate::plan::{Plan, Variant};
 use crate::profile::{self, Profile, ProfileError};
-use crate::progress::Progress;
 use crate::report::{Format, table};
 use crate::results::CellSummary;
-use crate::results::files;
-use crate::results::json::Summary;
-use crate::runner::{self, Context, RunFolder};
-use crate::targets;
+use crate::run::progress::Progress;
+use crate::run::{self, Context, RunFolder};
+use crate::store::files;
+use crate::store::record::Summary;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -60,10 +60,10 @@ pub enum AppError {
     Pricing(crate::pricing::PricingError),
     /// Targets could not be set up or reached.
     #[error(transparent)]
-    Targets(#[from] crate::targets::TargetsError),
+    Targets(#[from] crate::endpoint::build::TargetsError),
     /// The run could not go on.
     #[error(transparent)]
-    Run(#[from] crate::runner::RunError),
+    Run(#[from] crate::run::RunError),
     /// Results could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -79,8 +79,8 @@ impl AppError {
     pub fn exit_code(&self) -> u8 {
         match self {
             AppError::Profile(_) | AppError::Payload(_) | AppError::Pricing(_) => exit::USAGE,
-            AppError::Run(crate::runner::RunError::Payload(_)) => exit::USAGE,
-            AppError::Targets(crate::targets::TargetsError::Payload(_)) => exit::USAGE,
+            AppError::Run(crate::run::RunError::Payload(_)) => exit::USAGE,
+            AppError::Targets(crate::endpoint::build::TargetsError::Payload(_)) => exit::USAGE,
             AppError::Report(e) if e.is_usage() => exit::USAGE,
             AppError::Compare(_) => exit::USAGE,
             AppError::Emulator(crate::emulator::EmulatorError::Deploy(_)) => exit::USAGE,
@@ -93,9 +93,9 @@ impl AppError {
 pub fn validate(args: &ValidateArgs) -> Result<ExitCode, AppError> {
     let profile = profile::load(&args.profile)?;
     let plan = Plan::from_profile(&profile)?;
-    let unfit = crate::emulator_target::check(&profile, &plan)?;
+    let unfit = crate::endpoint::emulated::check(&profile, &plan)?;
     let plan = skip_unfit(plan, &unfit);
-    crate::advise::prices_for(&profile, &plan).map_err(AppError::Pricing)?;
+    crate::recommend::advise::prices_for(&profile, &plan).map_err(AppError::Pricing)?;
     let mut out = std::io::stdout().lock();
     ignore_broken_pipe(print_plan(
         &mut out,
@@ -113,9 +113,10 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         make_adaptive(&mut profile, &args.profile)?;
     }
     let plan = Plan::from_profile(&profile)?;
-    let unfit = crate::emulator_target::check(&profile, &plan)?;
+    let unfit = crate::endpoint::emulated::check(&profile, &plan)?;
     let plan = skip_unfit(plan, &unfit);
-    let prices = crate::advise::prices_for(&profile, &plan).map_err(AppError::Pricing)?;
+    let prices =
+        crate::recommend::advise::prices_for(&profile, &plan).map_err(AppError::Pricing)?;
     if args.dry_run {
         ignore_broken_pipe(print_plan(
             &mut std::io::stdout().lock(),
@@ -126,10 +127,10 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         return Ok(ExitCode::from(exit::OK));
     }
     let cancel = cancel_on_ctrl_c();
-    let deployed = crate::emulator_target::start(&profile, &plan, args.time_scale).await?;
+    let deployed = crate::endpoint::emulated::start(&profile, &plan, args.time_scale).await?;
     let routes = deployed.as_ref().map(|d| d.routes.clone());
-    let targets = targets::build(&profile, &plan, routes).await?;
-    let first_requests = targets::probe(&profile, &plan, &targets).await?;
+    let targets = build::build(&profile, &plan, routes).await?;
+    let first_requests = build::probe(&profile, &plan, &targets).await?;
     let mut folder = open_run_folder(args, &profile, &plan)?;
     folder.summary.first_requests = first_requests;
     folder.summary.unfit = unfit;
@@ -140,13 +141,13 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         prices: &prices,
         cancel: cancel.clone(),
     };
-    let outcome = runner::run_plan(&plan, &ctx, &mut folder, &mut progress).await;
+    let outcome = run::run_plan(&plan, &ctx, &mut folder, &mut progress).await;
     progress.finish();
     if let Some(running) = deployed {
         running.stop().await;
     }
     outcome?;
-    let recommendation = crate::advise::advise(&profile, &prices, &folder.summary);
+    let recommendation = crate::recommend::advise::advise(&profile, &prices, &folder.summary);
     if let Some(scale) = emulated_time_scale(&profile, args) {
         eprintln!(
             "note: the emulator ran with time_scale {scale}: latencies, throughput and the costs \
@@ -399,7 +400,7 @@ fn print_plan(
             cell.index,
             cell.variant.hosting_label(),
             cell.variant.instance_label(),
-            crate::profile::units::format_size(cell.payload_bytes),
+            crate::domain::units::format_size(cell.payload_bytes),
             cell.load
         )?;
     }

@@ -10,27 +10,21 @@
 //!                                  results (csv, json) ──► report
 //! ```
 
-pub mod adaptive;
-pub mod advise;
 pub mod app;
 pub mod cli;
 pub mod compare;
+pub mod domain;
 pub mod emulator;
-pub mod emulator_target;
 pub mod endpoint;
 pub mod engine;
-pub mod hosting;
 pub mod payload;
 pub mod plan;
 pub mod pricing;
 pub mod profile;
-pub mod progress;
 pub mod recommend;
 pub mod recorder;
 pub mod report;
 pub mod results;
-pub mod runner;
+pub mod run;
 pub mod sample;
-pub mod search;
-pub mod sla;
-pub mod targets;
+pub mod store;

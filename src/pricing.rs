@@ -31,7 +31,7 @@
 mod parse;
 mod print;
 
-use crate::hosting::Hosting;
+use crate::domain::Hosting;
 use crate::profile::Pricing;
 use parse::parse_csv;
 pub use print::{cli_prices, write_table};

@@ -16,7 +16,7 @@
 
 use super::matching::Pair;
 use super::stats;
-use super::thresholds::{Metric, Thresholds, Worse};
+use crate::domain::thresholds::{Metric, Thresholds, Worse};
 use crate::recommend::{Candidate, Recommendation};
 use crate::results::{CellSummary, SecondStats};
 use std::collections::BTreeMap;

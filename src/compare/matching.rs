@@ -9,7 +9,7 @@
 //! traffic, prices, name, and the machine — may differ and is reported as a warning.
 
 use crate::results::CellSummary;
-use crate::results::json::Summary;
+use crate::store::record::Summary;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -40,7 +40,7 @@ impl CellKey {
 
     /// `real-time ml.c5.xlarge 1KiB closed c=4`.
     pub fn label(&self) -> String {
-        let size = crate::profile::units::format_size(self.payload_bytes);
+        let size = crate::domain::units::format_size(self.payload_bytes);
         format!("{} {} {size} {}", self.hosting, self.instance, self.load)
     }
 }

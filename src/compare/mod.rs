@@ -12,14 +12,14 @@ pub mod judge;
 pub mod matching;
 pub mod render;
 pub mod stats;
-pub mod thresholds;
 
 pub use judge::{Row, Verdict};
-pub use thresholds::{Metric, RawRegression, ThresholdError, Thresholds};
+
+use crate::domain::thresholds::{ThresholdError, Thresholds};
 
 use crate::recommend::Recommendation;
-use crate::results::files::write_atomic;
-use crate::results::json::{self, Summary};
+use crate::store::files::write_atomic;
+use crate::store::record::{self, Summary};
 use serde::Deserialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -177,7 +177,7 @@ pub fn read_summary(path: &Path) -> Result<(Summary, PathBuf), CompareError> {
         source,
     })?;
     let summary =
-        json::read(std::io::BufReader::new(reader)).map_err(|source| CompareError::Parse {
+        record::read(std::io::BufReader::new(reader)).map_err(|source| CompareError::Parse {
             path: file.clone(),
             source,
         })?;

@@ -3,7 +3,7 @@
 
 use super::Comparison;
 use super::judge::{self, ALPHA, LOW_CONFIDENCE_MARGIN, MIN_SAMPLES, Row, Verdict};
-use super::thresholds::Metric;
+use crate::domain::thresholds::Metric;
 use crate::report::junit::Xml;
 use std::io::{self, Write};
 

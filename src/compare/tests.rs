@@ -1,6 +1,7 @@
 //! Unit tests of the comparison on hand-built summaries.
 
 use super::*;
+use crate::domain::thresholds::{Metric, Thresholds};
 use crate::plan::Load;
 use crate::results::{CellSummary, Percentiles, SecondStats};
 

@@ -2,7 +2,7 @@
 //! emulator file (serde mirrors), and the resolved [`EndpointSpec`] the server runs.
 
 use super::model::Model;
-use crate::hosting::Hosting;
+use crate::domain::Hosting;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 

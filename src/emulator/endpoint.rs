@@ -12,7 +12,7 @@ use super::faults::Stall;
 use super::model::Jitter;
 use super::modes::serverless::{self, SlotTracker};
 use super::pool::CorePool;
-use crate::hosting::Hosting;
+use crate::domain::Hosting;
 use axum::http::HeaderValue;
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};

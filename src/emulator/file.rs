@@ -21,7 +21,7 @@
 use super::config::{DEFAULT_VARIANT, EndpointSpec, Faults, ModelConfig, ServerlessSpec};
 use super::error::EmulatorError;
 use super::model::Model;
-use crate::hosting::Hosting;
+use crate::domain::Hosting;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 

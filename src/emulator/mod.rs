@@ -43,7 +43,7 @@ pub use modes::batch::{TransformError, TransformEstimate, simulate_transform};
 pub use modes::serverless::{slot_speed as serverless_speed, vcpu_share as serverless_vcpu};
 pub use validate::validate;
 
-use crate::hosting::Hosting;
+use crate::domain::Hosting;
 use std::io::Write;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;

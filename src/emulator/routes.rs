@@ -6,7 +6,7 @@ use super::config::InjectedError;
 use super::endpoint::{Endpoint, Rejection, ServeError, Timing, reported_ms};
 use super::modes::async_inference::{self, AsyncResults};
 use super::modes::{batch, realtime, serverless};
-use crate::hosting::Hosting;
+use crate::domain::Hosting;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, State};

@@ -5,7 +5,7 @@ use super::catalog;
 use super::config::EndpointSpec;
 use super::endpoint::deployed_instance;
 use super::error::DeployError;
-use crate::hosting::{Hosting, SERVERLESS_MAX_CONCURRENCY, SERVERLESS_MEMORY_MB};
+use crate::domain::{Hosting, SERVERLESS_MAX_CONCURRENCY, SERVERLESS_MEMORY_MB};
 use std::collections::HashSet;
 
 /// Checks one endpoint: name, model, faults, instance type (with close matches when

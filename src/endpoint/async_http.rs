@@ -9,7 +9,7 @@
 use super::async_result::EmulatorResults;
 use super::http::{Failure, classify, error_chain, read_answer};
 use super::{EndpointError, Reply, Target};
-use crate::hosting::ASYNC_INLINE_BODY_BYTES;
+use crate::domain::ASYNC_INLINE_BODY_BYTES;
 use crate::sample::ErrorKind;
 use bytes::Bytes;
 use reqwest::{Client, Url};

@@ -2,6 +2,8 @@
 
 pub mod async_http;
 mod async_result;
+pub mod build;
+pub mod emulated;
 pub mod http;
 pub mod sagemaker;
 pub mod variants;

@@ -4,7 +4,7 @@ use super::{
     COLUMNS, Confidence, Origin, PriceRow, PricingError, SERVERLESS_ITEMS,
     SERVERLESS_REFERENCE_ITEMS, Unit, Usd,
 };
-use crate::hosting::Hosting;
+use crate::domain::Hosting;
 
 /// Parses a price CSV; `file` names it in errors.
 pub(super) fn parse_csv(

@@ -7,10 +7,9 @@ mod load;
 pub mod raw;
 mod sagemaker;
 mod target;
-pub mod units;
 pub mod validate;
 
-use crate::hosting::Hosting;
+use crate::domain::Hosting;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -29,7 +28,7 @@ pub struct Profile {
     /// Where requests go.
     pub target: Target,
     /// Per-request timeout.
-    #[serde(with = "units::serde_duration")]
+    #[serde(with = "crate::domain::units::serde_duration")]
     pub timeout: Duration,
     /// The grid of cells.
     pub sweep: Sweep,
@@ -42,7 +41,7 @@ pub struct Profile {
     /// Price table region and overrides.
     pub pricing: Pricing,
     /// Regression thresholds for `loadtest compare` (`[regression]`), when given.
-    pub regression: Option<crate::compare::Thresholds>,
+    pub regression: Option<crate::domain::thresholds::Thresholds>,
     /// Folder that receives run folders.
     pub report_dir: PathBuf,
     /// Folder of the profile file; relative paths in it resolve from here.
@@ -162,10 +161,10 @@ pub struct Sweep {
     /// Load steps.
     pub load: LoadSweep,
     /// Measured time per cell.
-    #[serde(with = "units::serde_duration")]
+    #[serde(with = "crate::domain::units::serde_duration")]
     pub duration: Duration,
     /// Unrecorded time before each cell.
-    #[serde(with = "units::serde_duration")]
+    #[serde(with = "crate::domain::units::serde_duration")]
     pub warmup: Duration,
     /// Seed for random payloads and Poisson arrivals.
     pub seed: u64,

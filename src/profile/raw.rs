@@ -32,7 +32,7 @@ pub struct RawProfile {
     #[serde(default)]
     pub report: Option<RawReport>,
     #[serde(default)]
-    pub regression: Option<toml::Spanned<crate::compare::RawRegression>>,
+    pub regression: Option<toml::Spanned<crate::domain::thresholds::RawRegression>>,
 }
 
 /// `[target]`: where requests go.

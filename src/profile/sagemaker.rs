@@ -4,7 +4,7 @@ use super::raw::RawTarget;
 use super::target::check_url;
 use super::validate::Checker;
 use super::{InvokeMode, SageMakerTarget, Sweep};
-use crate::hosting::Hosting;
+use crate::domain::Hosting;
 use std::collections::BTreeMap;
 
 /// Checks a SageMaker target and fills the sweep's instance types from `endpoints`.
@@ -126,7 +126,7 @@ fn fill_sweep(
     let mut instances = Vec::new();
     for key in map.keys() {
         match key.strip_prefix("serverless-").map(str::parse::<u32>) {
-            Some(Ok(mb)) if crate::hosting::SERVERLESS_MEMORY_MB.contains(&mb) => memory.push(mb),
+            Some(Ok(mb)) if crate::domain::SERVERLESS_MEMORY_MB.contains(&mb) => memory.push(mb),
             Some(_) => c.on(
                 spanned,
                 &format!("target.endpoints.\"{key}\""),

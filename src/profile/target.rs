@@ -4,7 +4,7 @@
 use super::raw::{RawProfile, RawTarget, SpannedStr};
 use super::validate::Checker;
 use super::*;
-use crate::hosting::{Hosting, SERVERLESS_MAX_CONCURRENCY};
+use crate::domain::{Hosting, SERVERLESS_MAX_CONCURRENCY};
 use toml::Spanned;
 
 pub(super) fn check_target(c: &mut Checker, raw: &RawProfile, sweep: &mut Sweep) -> Target {

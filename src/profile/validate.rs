@@ -3,9 +3,9 @@
 use super::load::check_load;
 use super::raw::{RawPayload, RawProfile, RawSla, RawSweep, SpannedStr};
 use super::target::check_target;
-use super::units::{parse_duration, parse_size};
 use super::*;
-use crate::hosting::{Hosting, SERVERLESS_MEMORY_MB};
+use crate::domain::units::{parse_duration, parse_size};
+use crate::domain::{Hosting, SERVERLESS_MEMORY_MB};
 use std::ops::Range;
 use toml::Spanned;
 
@@ -70,15 +70,7 @@ fn unknown_field_fix(message: &str) -> Option<String> {
     }
 }
 
-/// The candidate most like `word`, when one is close enough to be a likely typo.
-pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::jaro_winkler(word, c), *c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
-}
+pub use crate::domain::names::closest;
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
@@ -231,13 +223,13 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
 
 fn check_regression(
     c: &mut Checker,
-    raw: &Spanned<crate::compare::RawRegression>,
-) -> crate::compare::Thresholds {
+    raw: &Spanned<crate::domain::thresholds::RawRegression>,
+) -> crate::domain::thresholds::Thresholds {
     raw.get_ref().thresholds().unwrap_or_else(|problems| {
         for (key, message) in problems {
             c.on(raw, &key, message, None);
         }
-        crate::compare::Thresholds::default()
+        crate::domain::thresholds::Thresholds::default()
     })
 }
 

@@ -3,11 +3,11 @@
 
 use super::reason::{Pruned, Reason, Verdict, limit_reasons};
 use super::{Candidate, Context, Cost, Prices, TrafficTerms, cost};
-use crate::emulator_target::Unfit;
-use crate::hosting::Hosting;
+use crate::domain::Hosting;
+use crate::endpoint::emulated::Unfit;
 use crate::profile::Traffic;
 use crate::results::CellSummary;
-use crate::results::json::FirstRequest;
+use crate::store::record::FirstRequest;
 use serde::{Deserialize, Serialize};
 
 /// What a run knows besides its cells.

@@ -18,11 +18,13 @@
 //! the grid, each candidate stands at its worst pass ([`RepeatRange`]); pruned candidates, cold
 //! starts and sizes the model does not fit come in as [`Evidence`].
 
+pub mod advise;
 pub mod cost;
 mod evidence;
 pub mod frontier;
 pub mod reason;
 mod repeats;
+pub mod sla;
 
 pub use cost::{Billing, Cost};
 pub use evidence::{Evidence, PrunedCandidate, cost_floor};
@@ -32,13 +34,13 @@ pub use repeats::RepeatRange;
 use evidence::{dearer, first_request_ms, instance_cost, unfit_candidates};
 use reason::{latency, limit_reasons, serverless_memory_mb, sla_reasons};
 
-use crate::hosting::Hosting;
+use crate::domain::Hosting;
 use crate::plan::Load;
 use crate::pricing::PriceTable;
 use crate::profile::{Sla, Traffic};
 use crate::results::CellSummary;
-use crate::sla::{self, SlaTerms, SlaVerdict};
 use serde::{Deserialize, Serialize};
+use sla::{SlaTerms, SlaVerdict};
 use std::collections::BTreeMap;
 
 /// What the measurements do not say about the endpoints they ran against.
@@ -56,7 +58,7 @@ impl Default for Options {
     fn default() -> Options {
         Options {
             instance_count: 1,
-            max_concurrency: *crate::hosting::SERVERLESS_MAX_CONCURRENCY.end(),
+            max_concurrency: *crate::domain::SERVERLESS_MAX_CONCURRENCY.end(),
         }
     }
 }
@@ -143,7 +145,7 @@ pub struct OperatingPoint {
     pub response_bytes: f64,
     /// errors / requests.
     pub error_rate: f64,
-    /// Fewer samples than the percentile needs (see [`crate::sla`]).
+    /// Fewer samples than the percentile needs (see [`crate::recommend::sla`]).
     pub low_confidence: bool,
 }
 
@@ -193,7 +195,7 @@ impl Candidate {
 
     /// `real-time ml.c5.xlarge 1KiB`.
     pub fn label(&self) -> String {
-        let size = crate::profile::units::format_size(self.payload_bytes);
+        let size = crate::domain::units::format_size(self.payload_bytes);
         format!("{} {} {size}", self.hosting, self.instance_type)
     }
 

@@ -1,12 +1,12 @@
 //! Why a candidate cannot be recommended: the limits no load level changes (payload,
 //! serverless memory name) and the SLA failures of its cells, each with the nearest value seen.
 
-use crate::hosting::Hosting;
+use crate::domain::Hosting;
 use crate::plan::Load;
 use crate::pricing::MissingPrice;
 use crate::profile::Sla;
+use crate::recommend::sla::{SlaFailure, SlaVerdict};
 use crate::results::CellSummary;
-use crate::sla::{SlaFailure, SlaVerdict};
 use serde::{Deserialize, Serialize};
 
 /// Why a candidate cannot be recommended.
@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Reason {
     /// The payload is over the hosting option's limit.
-    #[error("payload {} over the {} limit of {hosting}", crate::profile::units::format_size(*payload_bytes), crate::profile::units::format_size(*limit_bytes))]
+    #[error("payload {} over the {} limit of {hosting}", crate::domain::units::format_size(*payload_bytes), crate::domain::units::format_size(*limit_bytes))]
     PayloadOverLimit {
         /// The hosting option.
         hosting: Hosting,

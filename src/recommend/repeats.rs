@@ -2,7 +2,7 @@
 //! for it, and the range over the passes.
 
 use super::{Candidate, Context};
-use crate::hosting::Hosting;
+use crate::domain::Hosting;
 use crate::results::CellSummary;
 use serde::{Deserialize, Serialize};
 

@@ -3,7 +3,7 @@
 use super::*;
 use crate::pricing::{Confidence, Origin, PriceRow, Usd};
 use crate::profile::Arrivals;
-use crate::results::json::FirstRequest;
+use crate::store::record::FirstRequest;
 
 const SLA: Sla = Sla {
     percentile: 99.0,
@@ -19,7 +19,7 @@ fn cell(
     latency_ms: f64,
     throughput_rps: f64,
 ) -> CellSummary {
-    let mut c = crate::sla::tests::cell(&[latency_ms], 1000, 0);
+    let mut c = crate::recommend::sla::tests::cell(&[latency_ms], 1000, 0);
     c.hosting = Some(hosting);
     c.instance_type = Some(instance.to_string());
     c.load = Load::Closed { concurrency };

@@ -218,7 +218,7 @@ fn label(item: &Map<String, Value>) -> String {
     let payload = item
         .get("payload_bytes")
         .and_then(Value::as_u64)
-        .map(crate::profile::units::format_size);
+        .map(crate::domain::units::format_size);
     let parts: Vec<String> = [hosting, instance, payload].into_iter().flatten().collect();
     if parts.is_empty() {
         "candidate".into()

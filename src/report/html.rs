@@ -10,8 +10,8 @@ use super::candidates::{self, Candidate};
 use super::html_charts;
 use super::svg::{self, Chart, Series, XScale};
 use super::view::{self, Sla};
-use crate::profile::units::format_size;
-use crate::results::json::Summary;
+use crate::domain::units::format_size;
+use crate::store::record::Summary;
 use std::fmt;
 use std::io::{self, Write};
 

@@ -3,10 +3,10 @@
 use super::html::Esc;
 use super::svg::{self, Bar, Chart, Series, XScale};
 use super::view::{self, Sla};
-use crate::profile::units::format_size;
+use crate::domain::units::format_size;
 use crate::results::CellSummary;
-use crate::results::json::Summary;
 use crate::sample::ErrorKind;
+use crate::store::record::Summary;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 

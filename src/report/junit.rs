@@ -7,7 +7,7 @@
 
 use super::candidates;
 use super::view::{self, Check, Sla};
-use crate::results::json::Summary;
+use crate::store::record::Summary;
 use std::fmt;
 use std::io::{self, Write};
 

@@ -3,9 +3,9 @@
 
 use super::candidates;
 use super::view::{self, Sla};
-use crate::profile::units::format_size;
-use crate::results::json::Summary;
+use crate::domain::units::format_size;
 use crate::sample::ErrorKind;
+use crate::store::record::Summary;
 use std::fmt;
 use std::io::{self, Write};
 

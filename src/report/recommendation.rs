@@ -2,7 +2,7 @@
 //! Markdown for `recommendation.md` ([`write_markdown`]). Render only: every figure comes
 //! from the recommendation.
 
-use crate::profile::units::format_size;
+use crate::domain::units::format_size;
 use crate::recommend::{Billing, Candidate, CostBasis, Recommendation, RepeatRange};
 use std::io::{self, Write};
 
@@ -220,7 +220,7 @@ fn conclusion(rec: &Recommendation) -> Vec<String> {
     if rec
         .candidates
         .iter()
-        .any(|c| c.hosting == crate::hosting::Hosting::Batch)
+        .any(|c| c.hosting == crate::domain::Hosting::Batch)
     {
         lines.push("Batch transform is held to the error limit and the 3600 s invocation timeout, not to the latency percentile: a transform job answers no live requests; its $/M is per million records.".into());
     }
@@ -329,13 +329,13 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hosting::Hosting;
+    use crate::domain::Hosting;
     use crate::plan::Load;
     use crate::pricing::{MissingPrice, Unit, Usd};
+    use crate::recommend::sla::SlaTerms;
     use crate::recommend::{
         Cost, NearestMiss, OperatingPoint, Options, Reason, TrafficTerms, Verdict,
     };
-    use crate::sla::SlaTerms;
 
     fn candidate(instance: &str, rank: Option<usize>, verdict: Verdict) -> Candidate {
         let feasible = matches!(verdict, Verdict::Feasible);

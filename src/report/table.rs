@@ -1,6 +1,6 @@
 //! The results table printed at the end of a run.
 
-use crate::profile::units::format_size;
+use crate::domain::units::format_size;
 use crate::results::CellSummary;
 use std::io::{self, Write};
 

@@ -1,9 +1,9 @@
 //! Hand-built summaries for the reporters' unit tests.
 
 use crate::plan::Load;
-use crate::results::json::Summary;
 use crate::results::{CellSummary, Percentiles, SecondStats};
 use crate::sample::ErrorKind;
+use crate::store::record::Summary;
 
 /// A histogram of `n` latencies spread from `base_ms` up to about 3 × `base_ms` (µs).
 pub fn latencies(n: u64, base_ms: f64) -> hdrhistogram::Histogram<u64> {

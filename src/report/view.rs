@@ -1,12 +1,12 @@
 //! What every reporter reads off a [`Summary`]: the profile's facts and SLA, cell labels,
 //! per-cell file names and the decoded histograms. Reading only: nothing here computes stats.
 
+use crate::domain::units::format_size;
 use crate::plan::Load;
-use crate::profile::units::format_size;
+use crate::recommend::sla::SlaFailure;
 use crate::results::CellSummary;
 use crate::results::histogram::{self, HistogramError};
-use crate::results::json::Summary;
-use crate::sla::SlaFailure;
+use crate::store::record::Summary;
 use hdrhistogram::Histogram;
 use serde::Deserialize;
 
@@ -28,7 +28,7 @@ impl Sla {
         Sla::deserialize(value).ok()
     }
 
-    /// The same limits as the profile type [`crate::sla::check`] takes.
+    /// The same limits as the profile type [`crate::recommend::sla::check`] takes.
     pub fn profile_sla(&self) -> crate::profile::Sla {
         crate::profile::Sla {
             percentile: self.percentile,
@@ -190,9 +190,9 @@ pub struct Check {
 }
 
 /// The SLA checks of a cell — the SLA percentile's latency, and the error rate — as
-/// [`crate::sla::check`] judges them (a generator-bound cell fails its latency check).
+/// [`crate::recommend::sla::check`] judges them (a generator-bound cell fails its latency check).
 pub fn sla_checks(sla: &Sla, c: &CellSummary) -> [Check; 2] {
-    let verdict = crate::sla::check(c, &sla.profile_sla());
+    let verdict = crate::recommend::sla::check(c, &sla.profile_sla());
     let (latency_failures, error_failures): (Vec<&SlaFailure>, Vec<&SlaFailure>) = verdict
         .failures
         .iter()
@@ -285,7 +285,7 @@ pub fn facts(summary: &Summary, sla: Option<&Sla>) -> Vec<(&'static str, String)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::hosting::Hosting;
+    use crate::domain::Hosting;
 
     fn cell(index: usize, load: Load) -> CellSummary {
         let mut c = crate::report::test_support::cell(index, 4, 5.0, 0);

@@ -12,8 +12,8 @@
 
 use super::view::{self};
 use super::{ReportError, hgrm, hlog, html, junit, markdown};
-use crate::results::files::write_atomic;
-use crate::results::json::{self, Summary};
+use crate::store::files::write_atomic;
+use crate::store::record::{self, Summary};
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -120,17 +120,17 @@ pub fn read_summary(run_dir: &Path) -> Result<Summary, ReportError> {
         source,
     })?;
     let summary =
-        json::read(io::BufReader::new(file)).map_err(|source| ReportError::ParseSummary {
+        record::read(io::BufReader::new(file)).map_err(|source| ReportError::ParseSummary {
             path: path.clone(),
             source,
         })?;
-    if summary.schema_version != json::SCHEMA_VERSION {
+    if summary.schema_version != record::SCHEMA_VERSION {
         return Err(ReportError::InvalidSummary {
             path,
             reason: format!(
                 "schema version {} (this loadtest reads version {}); use the loadtest that wrote it",
                 summary.schema_version,
-                json::SCHEMA_VERSION
+                record::SCHEMA_VERSION
             ),
         });
     }
@@ -153,7 +153,7 @@ pub fn write_all(
             })?),
             Format::Csv if summary.cells.is_empty() => {}
             Format::Csv => written.push(file(run_dir, "results.csv", |w| {
-                crate::results::csv::write(&summary.cells, w).map_err(io::Error::other)
+                crate::store::csv::write(&summary.cells, w).map_err(io::Error::other)
             })?),
             Format::Hgrm => written.extend(histogram_files(run_dir, summary)?),
             Format::Md => {

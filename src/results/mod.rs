@@ -1,13 +1,10 @@
 //! What a run measured, per cell: [`CellSummary`], and the files that keep it
 //! (`results.csv`, `summary.json`), written atomically as each cell ends.
 
-pub mod csv;
-pub mod files;
 pub mod histogram;
-pub mod json;
 
+use crate::domain::Hosting;
 use crate::engine::CellResult;
-use crate::hosting::Hosting;
 use crate::plan::Load;
 use crate::recorder::Recorder;
 use crate::sample::ErrorKind;

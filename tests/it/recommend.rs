@@ -7,17 +7,17 @@
 //! emulator's model (README "The emulator"; data/instances.csv speeds) and the us-east-1
 //! prices; nothing here relies on a result seen in a run.
 
-use loadtest::hosting::Hosting;
+use loadtest::domain::Hosting;
 use loadtest::recommend::{Billing, Candidate, CostBasis, Reason, Recommendation};
-use loadtest::results::json;
 use loadtest::sample::ErrorKind;
+use loadtest::store::record;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
 /// One run of the binary on a profile: its output, summary and recommendation.
 struct Run {
     out: Output,
-    summary: json::Summary,
+    summary: record::Summary,
     rec: Recommendation,
 }
 
@@ -110,7 +110,7 @@ fn run_with(name: &str, profile: &str, args: &[&str]) -> Run {
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
-    let summary = json::read(std::fs::File::open(dirs[0].join("summary.json")).unwrap()).unwrap();
+    let summary = record::read(std::fs::File::open(dirs[0].join("summary.json")).unwrap()).unwrap();
     let value = summary
         .recommendation
         .clone()

@@ -15,9 +15,9 @@ use loadtest::pricing::PriceTable;
 use loadtest::profile::{PayloadSource, Sla};
 use loadtest::recommend::{Prices, recommend};
 use loadtest::report::{Format, Formats, write_all};
-use loadtest::results::json::{Environment, SCHEMA_VERSION, Summary, Tool};
 use loadtest::results::{CellSummary, histogram};
 use loadtest::sample::ErrorKind;
+use loadtest::store::record::{Environment, SCHEMA_VERSION, Summary, Tool};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
@@ -27,7 +27,7 @@ async fn measure(server: &TestServer, index: usize, concurrency: u32) -> CellSum
     let cell = Cell {
         index,
         variant: Variant {
-            hosting: Some(loadtest::hosting::Hosting::RealTime),
+            hosting: Some(loadtest::domain::Hosting::RealTime),
             instance: Some("ml.c5.xlarge".into()),
         },
         payload_bytes: 1024,
@@ -385,8 +385,8 @@ fn report_rebuilds_everything_from_summary_json() {
         summary().cells,
         "summary.json is rewritten as it was"
     );
-    let rows = loadtest::results::csv::read(std::fs::File::open(dir.join("results.csv")).unwrap())
-        .unwrap();
+    let rows =
+        loadtest::store::csv::read(std::fs::File::open(dir.join("results.csv")).unwrap()).unwrap();
     assert_eq!(rows.len(), 3);
     std::fs::remove_dir_all(dir).unwrap();
 }

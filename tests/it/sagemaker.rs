@@ -3,13 +3,13 @@
 
 use aws_sdk_sagemakerruntime::config::Credentials;
 use bytes::Bytes;
+use loadtest::domain::Hosting;
 use loadtest::emulator::{
     EndpointSpec, Faults, InjectedError, Model, Running, ServiceDistribution,
 };
 use loadtest::endpoint::sagemaker::{SageMakerEndpoint, client_with_credentials};
 use loadtest::endpoint::{AnyTarget, EndpointError, Target};
 use loadtest::engine::{CellOptions, run_cell};
-use loadtest::hosting::Hosting;
 use loadtest::payload;
 use loadtest::plan::{Cell, Load, Variant};
 use loadtest::profile::{InvokeMode, PayloadSource, SageMakerTarget};

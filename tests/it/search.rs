@@ -1,11 +1,11 @@
 //! SLA search end to end on the emulator: it finds the capacity the model implies, in fewer
 //! load-seconds than a grid, and writes every probe as a `search` row.
 
-use loadtest::results::{csv as results_csv, json};
+use loadtest::store::{csv as results_csv, record};
 use std::path::PathBuf;
 use std::process::Command;
 
-fn run_profile(name: &str, load: &str) -> (json::Summary, Vec<results_csv::Row>) {
+fn run_profile(name: &str, load: &str) -> (record::Summary, Vec<results_csv::Row>) {
     let dir =
         std::env::temp_dir().join(format!("loadtest-it-search-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -55,7 +55,7 @@ max_error_rate = 0.01
         .unwrap()
         .unwrap()
         .path();
-    let summary = json::read(std::fs::File::open(run_dir.join("summary.json")).unwrap()).unwrap();
+    let summary = record::read(std::fs::File::open(run_dir.join("summary.json")).unwrap()).unwrap();
     let rows =
         results_csv::read(std::fs::File::open(run_dir.join("results.csv")).unwrap()).unwrap();
     (summary, rows)
@@ -69,7 +69,7 @@ fn search_finds_the_model_capacity_with_fewer_load_seconds_than_a_grid() {
     );
     assert_eq!(summary.searches.len(), 1);
     let found = &summary.searches[0];
-    let loadtest::search::Found::Between { passed, failed } = found.found else {
+    let loadtest::plan::search::Found::Between { passed, failed } = found.found else {
         panic!("search should bracket the capacity: {:?}", found.found);
     };
     // Just past capacity the queue grows slowly: in a 0.8 s probe at 207 req/s the backlog

@@ -8,11 +8,11 @@
 //! to 128,000 bytes (the inline limit). An idle endpoint scales to zero; the next request
 //! waits for a cold start.
 
+use crate::domain::{ASYNC_INLINE_BODY_BYTES, Hosting};
 use crate::emulator::clock::{self, Clock};
 use crate::emulator::endpoint::{ServeError, Timing, Work};
 use crate::emulator::faults;
 use crate::emulator::routes::{self, ApiError, App};
-use crate::hosting::{ASYNC_INLINE_BODY_BYTES, Hosting};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};

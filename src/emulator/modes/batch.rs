@@ -6,12 +6,12 @@
 //! transform job calls it, one record (or mini-batch) per request, so a load test can
 //! measure the records per second an instance sustains.
 
+use crate::domain::Hosting;
 use crate::emulator::catalog::{self, Instance};
 use crate::emulator::config::ModelConfig;
 use crate::emulator::endpoint::Endpoint;
 use crate::emulator::model::{Model, batch_ms};
 use crate::emulator::routes::{self, ApiError, App};
-use crate::hosting::Hosting;
 use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::{Path, State};

@@ -10,7 +10,7 @@ pub mod serverless;
 use super::endpoint::{Endpoint, Rejection, Ticket, Work};
 use super::faults;
 use super::routes::{self, ApiError};
-use crate::hosting::Hosting;
+use crate::domain::Hosting;
 use axum::body::Body;
 use axum::http::HeaderMap;
 use axum::response::Response;

@@ -2,9 +2,9 @@
 //! FIFO) for the workers of the least busy instance; a full queue answers 503.
 
 use super::invoke_sync;
+use crate::domain::Hosting;
 use crate::emulator::endpoint::Endpoint;
 use crate::emulator::routes::ApiError;
-use crate::hosting::Hosting;
 use axum::body::Body;
 use axum::http::HeaderMap;
 use axum::response::Response;

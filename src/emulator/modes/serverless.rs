@@ -8,9 +8,9 @@
 //! (intra-op parallelism), so 6 GB runs a request 2× as fast as 2 GB.
 
 use super::invoke_sync;
+use crate::domain::Hosting;
 use crate::emulator::endpoint::Endpoint;
 use crate::emulator::routes::ApiError;
-use crate::hosting::Hosting;
 use axum::body::Body;
 use axum::http::HeaderMap;
 use axum::response::Response;

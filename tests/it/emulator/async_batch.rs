@@ -1,8 +1,8 @@
 //! Async inference (202, queued work, results) and batch transform jobs.
 
 use super::{classify, client, fixed, json, start};
+use loadtest::domain::Hosting;
 use loadtest::emulator::{EndpointSpec, Model};
-use loadtest::hosting::Hosting;
 use loadtest::sample::ErrorKind;
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! Deploy errors: what SageMaker would refuse, with what to change.
 
+use loadtest::domain::Hosting;
 use loadtest::emulator::{DeployError, EmulatorError, EmulatorFile, EndpointSpec, Model, Running};
-use loadtest::hosting::Hosting;
 
 async fn deploy(spec: EndpointSpec) -> EmulatorError {
     let any = "127.0.0.1:0".parse().expect("address");

@@ -1,8 +1,8 @@
 //! Fault injection: connection resets, injected errors, latency spikes and stalls.
 
 use super::{classify, client, fixed, header_f64, json, start};
+use loadtest::domain::Hosting;
 use loadtest::emulator::{EndpointSpec, Faults, InjectedError};
-use loadtest::hosting::Hosting;
 use loadtest::sample::ErrorKind;
 use std::time::Duration;
 

@@ -2,9 +2,9 @@
 //! batching against CPU workers.
 
 use super::{client, header_f64, start};
+use loadtest::domain::Hosting;
 use loadtest::emulator::queueing::mean_queue_wait;
 use loadtest::emulator::{EndpointSpec, Model, ServiceDistribution};
-use loadtest::hosting::Hosting;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use rand_distr::{Distribution, Exp};

@@ -2,8 +2,8 @@
 //! timeouts, queueing, routing and the container contract.
 
 use super::{classify, client, fixed, header_f64, json, send_all, start};
+use loadtest::domain::Hosting;
 use loadtest::emulator::{EndpointSpec, Model};
-use loadtest::hosting::Hosting;
 use loadtest::sample::ErrorKind;
 
 #[tokio::test]

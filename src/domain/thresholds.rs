@@ -250,7 +250,7 @@ impl RawRegression {
 fn parse_metric(name: &str) -> Result<Metric, String> {
     Metric::parse(name).ok_or_else(|| {
         let names: Vec<&str> = Metric::ALL.iter().map(|m| m.name()).collect();
-        match crate::profile::validate::closest(name, &names) {
+        match crate::domain::names::closest(name, &names) {
             Some(best) => format!("unknown metric `{name}`; did you mean `{best}`?"),
             None => format!("unknown metric `{name}`; use one of {}", names.join(", ")),
         }

@@ -1,6 +1,6 @@
 //! `results.csv`: one row per cell; the header comes from [`Row`]'s fields.
 
-use super::CellSummary;
+use crate::results::CellSummary;
 use crate::sample::ErrorKind;
 use serde::{Deserialize, Serialize};
 use std::io::Write;

@@ -114,9 +114,9 @@ pub fn min_samples(percentile: f64) -> u64 {
 /// The SLA a cell of `hosting` is held to. A batch transform job answers no live requests,
 /// so its latency limit is the invocation timeout (3600 s) rather than the online one; its
 /// error limit stays.
-pub fn for_hosting(sla: &Sla, hosting: Option<crate::hosting::Hosting>) -> Sla {
+pub fn for_hosting(sla: &Sla, hosting: Option<crate::domain::Hosting>) -> Sla {
     match hosting {
-        Some(h @ crate::hosting::Hosting::Batch) => Sla {
+        Some(h @ crate::domain::Hosting::Batch) => Sla {
             latency_ms: h.max_processing_time().as_secs_f64() * 1000.0,
             ..*sla
         },

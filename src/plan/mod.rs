@@ -1,9 +1,14 @@
-//! Profile → Plan: the cells of the sweep, in the order they run.
+//! Profile → Plan: the cells of the sweep, in the order they run, and the state machines
+//! that choose cells as results come in ([`ladder`] for adaptive sweeps, [`search`] for
+//! search mode).
 
-use crate::hosting::Hosting;
+pub mod ladder;
+pub mod search;
+
+use crate::domain::Hosting;
 use crate::payload::{self, PayloadError};
+use crate::plan::search::Search;
 use crate::profile::{Arrivals, LoadSweep, Profile, SearchSpace};
-use crate::search::Search;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
@@ -96,13 +101,13 @@ pub struct Cell {
     /// Load applied.
     pub load: Load,
     /// Measured time.
-    #[serde(with = "crate::profile::units::serde_duration")]
+    #[serde(with = "crate::domain::units::serde_duration")]
     pub duration: Duration,
     /// Unrecorded time before measuring.
-    #[serde(with = "crate::profile::units::serde_duration")]
+    #[serde(with = "crate::domain::units::serde_duration")]
     pub warmup: Duration,
     /// Per-request timeout; also the longest drain at the end.
-    #[serde(with = "crate::profile::units::serde_duration")]
+    #[serde(with = "crate::domain::units::serde_duration")]
     pub timeout: Duration,
     /// Which pass over the grid this cell belongs to, from 1 (`sweep.repeats`).
     pub repeat: u32,
@@ -118,13 +123,13 @@ pub struct SearchTask {
     /// The levels that may be probed.
     pub space: SearchSpace,
     /// Longest measured time per probe (a clearly failing probe stops sooner).
-    #[serde(with = "crate::profile::units::serde_duration")]
+    #[serde(with = "crate::domain::units::serde_duration")]
     pub duration: Duration,
     /// Unrecorded time before each probe.
-    #[serde(with = "crate::profile::units::serde_duration")]
+    #[serde(with = "crate::domain::units::serde_duration")]
     pub warmup: Duration,
     /// Per-request timeout.
-    #[serde(with = "crate::profile::units::serde_duration")]
+    #[serde(with = "crate::domain::units::serde_duration")]
     pub timeout: Duration,
 }
 
@@ -174,7 +179,7 @@ impl SearchTask {
             SearchSpace::Concurrency { min, max } => (f64::from(min), f64::from(max)),
         };
         let ramp = (max / min).log2().ceil().max(0.0) as u32 + 1;
-        let bisect = (1.0 / crate::search::BRACKET_TOLERANCE).log2().ceil() as u32;
+        let bisect = (1.0 / crate::plan::search::BRACKET_TOLERANCE).log2().ceil() as u32;
         1 + ramp + bisect
     }
 }

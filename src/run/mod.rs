@@ -2,6 +2,7 @@
 //! saving the run folder after every cell so an interrupted run keeps what it measured.
 
 mod adaptive;
+pub mod progress;
 
 use crate::endpoint::AnyTarget;
 use crate::engine::live::{EarlyStop, LiveStats};
@@ -10,10 +11,11 @@ use crate::payload::{self, PayloadError};
 use crate::plan::{Cell, Plan, Variant};
 use crate::pricing::PriceTable;
 use crate::profile::{Profile, Sla, Strategy};
-use crate::progress::Progress;
-use crate::results::files::{self, write_atomic};
-use crate::results::json::Summary;
-use crate::results::{CellSummary, Phase, csv as results_csv};
+use crate::results::{CellSummary, Phase};
+use crate::run::progress::Progress;
+use crate::store::csv as results_csv;
+use crate::store::files::{self, write_atomic};
+use crate::store::record::Summary;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -150,7 +152,7 @@ async fn measure(
 /// percentile at twice the limit, or ten times the allowed error rate (at least 1 %), after
 /// enough responses to tell.
 fn early_stop_of(cell: &Cell, sla: &Sla) -> EarlyStop {
-    let sla = crate::sla::for_hosting(sla, cell.variant.hosting);
+    let sla = crate::recommend::sla::for_hosting(sla, cell.variant.hosting);
     EarlyStop {
         quantile: sla.percentile / 100.0,
         latency_ms: sla.latency_ms * 2.0,
@@ -170,8 +172,8 @@ fn sla_or_none(profile: &Profile) -> Sla {
 
 /// Whether a probe met the SLA of its hosting option (a probe stopped early did not).
 fn met(summary: &CellSummary, sla: &Sla) -> bool {
-    let sla = crate::sla::for_hosting(sla, summary.hosting);
-    crate::sla::check(summary, &sla).passed() && !summary.stopped_early
+    let sla = crate::recommend::sla::for_hosting(sla, summary.hosting);
+    crate::recommend::sla::check(summary, &sla).passed() && !summary.stopped_early
 }
 
 /// Measures one search probe, stopping early when its SLA is clearly broken.

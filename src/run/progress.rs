@@ -57,7 +57,7 @@ impl Progress {
             self.total,
             cell.variant.hosting_label(),
             cell.variant.instance_label(),
-            crate::profile::units::format_size(cell.payload_bytes),
+            crate::domain::units::format_size(cell.payload_bytes),
             cell.load
         );
         if let Some(bar) = &self.bar {

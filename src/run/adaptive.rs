@@ -1,13 +1,13 @@
 //! Drives adaptive probing (an adaptive sweep of a grid, or the SLA searches): measures the
-//! cells [`crate::adaptive`] asks for, every candidate's first probe before any second, and
+//! cells [`crate::plan::ladder`] asks for, every candidate's first probe before any second, and
 //! prunes candidates that cannot beat the cheapest feasible one found so far.
 
 use super::{Context, RunError, RunFolder, met};
-use crate::adaptive::{self, Ladder};
 use crate::plan::Plan;
-use crate::progress::Progress;
+use crate::plan::ladder::{self, Ladder};
 use crate::recommend::{self, Candidate, Prices, Pruned, Reason, Recommendation};
-use crate::results::json::SearchSummary;
+use crate::run::progress::Progress;
+use crate::store::record::SearchSummary;
 
 /// A candidate is pruned only when its cost floor is over the best cost by more than this
 /// fraction: the throughput bound comes from one overloaded probe, which measurement noise
@@ -31,7 +31,7 @@ pub(super) async fn run(
 ) -> Result<(), RunError> {
     let sla = super::sla_or_none(ctx.profile);
     let ladders = if plan.searches.is_empty() {
-        adaptive::ladders(&plan.cells)
+        ladder::ladders(&plan.cells)
     } else {
         plan.searches.iter().map(Ladder::range).collect()
     };
@@ -44,7 +44,7 @@ pub(super) async fn run(
         })
         .collect();
     while !ctx.cancelled() {
-        let rec = crate::advise::advise(ctx.profile, ctx.prices, &folder.summary);
+        let rec = crate::recommend::advise::advise(ctx.profile, ctx.prices, &folder.summary);
         if let Some(rec) = &rec {
             settle(&mut tracks, rec, ctx);
         }
@@ -147,7 +147,11 @@ fn blocked_by_limit(c: &Candidate) -> bool {
 
 /// Throughput per instance of the endpoints the run measured.
 fn per_instance(rps: f64, ctx: &Context<'_>) -> f64 {
-    rps / f64::from(crate::advise::options(ctx.profile).instance_count.max(1))
+    rps / f64::from(
+        crate::recommend::advise::options(ctx.profile)
+            .instance_count
+            .max(1),
+    )
 }
 
 /// The least this candidate could cost per million requests, from the throughput at its

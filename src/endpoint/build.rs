@@ -1,8 +1,8 @@
 //! Builds the target of every variant of a plan: an HTTP URL, an emulated endpoint (sync or
 //! async), or a SageMaker endpoint through the SDK; then probes each once before any load.
 
-use crate::emulator_target::Route;
 use crate::endpoint::async_http::AsyncHttpTarget;
+use crate::endpoint::emulated::Route;
 use crate::endpoint::http::{self, ClientSettings, HttpTarget};
 use crate::endpoint::sagemaker::{self, SageMakerEndpoint};
 use crate::endpoint::{AnyTarget, EndpointError, Target};
@@ -11,7 +11,7 @@ use crate::plan::{Plan, Variant};
 use crate::profile::{
     HttpTarget as HttpSpec, Profile, SageMakerTarget, Target as TargetSpec, Urls,
 };
-use crate::results::json::FirstRequest;
+use crate::store::record::FirstRequest;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

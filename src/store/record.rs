@@ -1,8 +1,8 @@
 //! `summary.json`: the run's profile, environment, times and every cell with its histograms,
 //! so reports and comparisons can be made from the run folder alone.
 
-use super::CellSummary;
 use crate::profile::Profile;
+use crate::results::CellSummary;
 use serde::{Deserialize, Serialize};
 
 /// Version of the summary.json layout; bumped on incompatible changes.
@@ -44,7 +44,7 @@ pub struct Summary {
     pub first_requests: Vec<FirstRequest>,
     /// Swept variants the model does not fit, skipped by the run.
     #[serde(default)]
-    pub unfit: Vec<crate::emulator_target::Unfit>,
+    pub unfit: Vec<crate::endpoint::emulated::Unfit>,
 }
 
 /// The first request of a run to one variant, timed before any load. On an endpoint that
@@ -53,7 +53,7 @@ pub struct Summary {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FirstRequest {
     /// Hosting option, when known.
-    pub hosting: Option<crate::hosting::Hosting>,
+    pub hosting: Option<crate::domain::Hosting>,
     /// Instance type or `serverless-<MB>`, when known.
     pub instance_type: Option<String>,
     /// Its response time, ms.
@@ -64,13 +64,13 @@ pub struct FirstRequest {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchSummary {
     /// Hosting option, when known.
-    pub hosting: Option<crate::hosting::Hosting>,
+    pub hosting: Option<crate::domain::Hosting>,
     /// Instance type or `serverless-<MB>`, when known.
     pub instance_type: Option<String>,
     /// Request body size.
     pub payload_bytes: u64,
     /// The sustainable load level found.
-    pub found: crate::search::Found,
+    pub found: crate::plan::search::Found,
     /// Probes run.
     pub probes: u32,
     /// Seconds of load the search applied (warmup + measured, early stops included).

@@ -1,14 +1,14 @@
 //! After the measurements: prices checked before a run, and the recommendation made from a
 //! run's cells, written into the run folder.
 
-use crate::hosting::Hosting;
+use crate::domain::Hosting;
 use crate::plan::Plan;
 use crate::pricing::{PriceTable, PricingError, check_prices};
 use crate::profile::{Profile, Target};
 use crate::recommend::{
     Evidence, Options, Prices, PrunedCandidate, Recommendation, recommend_with,
 };
-use crate::results::json::Summary;
+use crate::store::record::Summary;
 
 /// Loads the price table of the profile and checks every priced variant has a row, so a run
 /// never ends without a price for what it measured (exit 2 before any load).

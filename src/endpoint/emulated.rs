@@ -1,8 +1,8 @@
 //! The `emulator` target kind: deploys one emulated endpoint per swept variant on
 //! 127.0.0.1 (ephemeral port) and hands out their URLs.
 
+use crate::domain::Hosting;
 use crate::emulator::{DeployError, EmulatorError, EndpointSpec, Running};
-use crate::hosting::Hosting;
 use crate::plan::{Plan, Variant};
 use crate::profile::{EmulatorTarget, Profile, Target};
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,14 @@
+//! The vocabulary every stage shares: hosting options, variants, loads, the SLA, traffic,
+//! regression thresholds, units, and the evidence a run keeps about what it skipped.
+//!
+//! It imports nothing of the crate: the profile builds these values from TOML, the plan
+//! carries them, and every stage below reads them without reaching back up.
+
+pub mod hosting;
+pub mod names;
+pub mod thresholds;
+pub mod units;
+
+pub use hosting::{
+    ASYNC_INLINE_BODY_BYTES, Hosting, SERVERLESS_MAX_CONCURRENCY, SERVERLESS_MEMORY_MB,
+};

@@ -1,8 +1,8 @@
 //! Unit tests of the comparison on hand-built summaries.
 
 use super::*;
+use crate::domain::Load;
 use crate::domain::thresholds::{Metric, Thresholds};
-use crate::plan::Load;
 use crate::results::{CellSummary, Percentiles, SecondStats};
 
 /// A deterministic wobble in ±3 %.

@@ -5,10 +5,16 @@
 //! carries them, and every stage below reads them without reaching back up.
 
 pub mod hosting;
+pub mod load;
 pub mod names;
+pub mod sla;
 pub mod thresholds;
+pub mod traffic;
 pub mod units;
 
 pub use hosting::{
     ASYNC_INLINE_BODY_BYTES, Hosting, SERVERLESS_MAX_CONCURRENCY, SERVERLESS_MEMORY_MB,
 };
+pub use load::{Arrivals, Load};
+pub use sla::{Quantile, Sla};
+pub use traffic::Traffic;

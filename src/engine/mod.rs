@@ -7,9 +7,10 @@ pub mod live;
 pub mod pacer;
 pub mod shard;
 
+use crate::domain::Load;
 use crate::endpoint::Target;
 use crate::payload::Bodies;
-use crate::plan::{Cell, Load};
+use crate::plan::Cell;
 use crate::recorder::Recorder;
 use live::{EarlyStop, LiveStats};
 use pacer::Pacer;

@@ -1,6 +1,6 @@
 //! Open-loop schedules: pure functions of the arrival index, so they cannot drift.
 
-use crate::profile::Arrivals;
+use crate::domain::Arrivals;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use std::time::Duration;

@@ -9,8 +9,9 @@
 //! Assumes what a closed or open loop shows in practice: throughput does not fall, and the
 //! SLA does not start to hold again, as the load rises.
 
+use crate::domain::Load;
 use crate::plan::search::{Found, Search};
-use crate::plan::{Cell, Load, SearchTask, Variant};
+use crate::plan::{Cell, SearchTask, Variant};
 
 /// The loads one candidate may be probed at.
 #[derive(Clone, Debug)]

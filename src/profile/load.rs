@@ -3,6 +3,7 @@
 use super::raw::RawLoad;
 use super::validate::Checker;
 use super::*;
+use crate::domain::Arrivals;
 use toml::Spanned;
 
 pub(super) fn check_load(c: &mut Checker, load: &Spanned<RawLoad>) -> LoadSweep {

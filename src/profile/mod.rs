@@ -9,10 +9,10 @@ mod sagemaker;
 mod target;
 pub mod validate;
 
-use crate::domain::Hosting;
+use crate::domain::{Arrivals, Hosting, Sla, Traffic};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::fmt;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -236,25 +236,6 @@ pub enum SearchSpace {
     },
 }
 
-/// How open-loop arrivals are spaced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Arrivals {
-    /// Evenly, every 1/rate seconds.
-    Constant,
-    /// Exponential gaps of mean 1/rate: independent users.
-    Poisson,
-}
-
-impl fmt::Display for Arrivals {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Arrivals::Constant => "constant",
-            Arrivals::Poisson => "poisson",
-        })
-    }
-}
-
 /// Where request bodies come from.
 #[derive(Clone, Debug, Serialize)]
 pub struct Payload {
@@ -285,30 +266,6 @@ pub enum PayloadSource {
         /// The template text.
         template: String,
     },
-}
-
-/// A latency and error objective.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct Sla {
-    /// Which percentile must stay under the limit (e.g. 99).
-    pub percentile: f64,
-    /// The latency limit in milliseconds.
-    pub latency_ms: f64,
-    /// Largest acceptable fraction of failed requests.
-    pub max_error_rate: f64,
-}
-
-/// The traffic production must serve.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct Traffic {
-    /// Peak requests per second.
-    pub peak_rps: f64,
-    /// Requests per day, when known.
-    pub requests_per_day: Option<f64>,
-    /// Spare capacity on top of the peak (0.2 = 20 %).
-    pub headroom: f64,
-    /// Traffic stops for minutes at a time, so serverless cold starts hit live requests.
-    pub intermittent: bool,
 }
 
 /// Which prices to use.

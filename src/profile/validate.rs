@@ -5,7 +5,7 @@ use super::raw::{RawPayload, RawProfile, RawSla, RawSweep, SpannedStr};
 use super::target::check_target;
 use super::*;
 use crate::domain::units::{parse_duration, parse_size};
-use crate::domain::{Hosting, SERVERLESS_MEMORY_MB};
+use crate::domain::{Hosting, Quantile, SERVERLESS_MEMORY_MB};
 use std::ops::Range;
 use toml::Spanned;
 
@@ -507,7 +507,7 @@ fn json_template(c: &mut Checker, raw: Option<&RawPayload>, base_dir: &Path) -> 
 }
 
 fn check_sla(c: &mut Checker, raw: &RawSla) -> Sla {
-    let percentile = raw.percentile.as_ref().map_or(99.0, |p| {
+    let percentile = raw.percentile.as_ref().map_or(Quantile::P99, |p| {
         let v = *p.get_ref();
         if !(v > 0.0 && v <= 100.0) {
             c.on(
@@ -517,7 +517,7 @@ fn check_sla(c: &mut Checker, raw: &RawSla) -> Sla {
                 Some("use e.g. 50, 90, 95, 99 or 99.9".into()),
             );
         }
-        v
+        Quantile::new(v).unwrap_or(Quantile::P99)
     });
     let latency_ms = match &raw.latency_ms {
         Some(l) if *l.get_ref() > 0.0 => *l.get_ref(),

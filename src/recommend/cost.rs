@@ -12,7 +12,8 @@
 //! Every option ends in a [`Cost`] whose `per_million` is comparable across options (see
 //! [`CostBasis`]).
 
-use super::{CostBasis, TrafficTerms};
+use super::CostBasis;
+use crate::domain::Traffic;
 use crate::pricing::{ServerlessPrices, Usd};
 use serde::{Deserialize, Serialize};
 
@@ -104,7 +105,7 @@ fn per_million_for(basis: CostBasis, per_day: Option<Usd>, otherwise: Usd) -> Us
 }
 
 /// Real-time: the fleet the peak needs, billed all day.
-pub fn always_on(usd_per_hour: Usd, per_instance_rps: f64, traffic: Option<&TrafficTerms>) -> Cost {
+pub fn always_on(usd_per_hour: Usd, per_instance_rps: f64, traffic: Option<&Traffic>) -> Cost {
     let basis = CostBasis::of(traffic);
     let Some(t) = traffic else {
         return Cost {
@@ -155,7 +156,7 @@ pub fn per_use(
     memory_mb: u32,
     per_request: Usd,
     mean_latency_ms: f64,
-    traffic: Option<&TrafficTerms>,
+    traffic: Option<&Traffic>,
 ) -> Cost {
     let per_hour = traffic.map(|t| Usd(per_request.0 * t.peak_rps * 3600.0));
     let per_day = traffic
@@ -174,11 +175,7 @@ pub fn per_use(
 }
 
 /// Async (scaled to zero) and batch: instance-hours of work at the measured throughput.
-pub fn while_busy(
-    usd_per_hour: Usd,
-    per_instance_rps: f64,
-    traffic: Option<&TrafficTerms>,
-) -> Cost {
+pub fn while_busy(usd_per_hour: Usd, per_instance_rps: f64, traffic: Option<&Traffic>) -> Cost {
     let hours_per_million = 1e6 / (per_instance_rps * 3600.0);
     let busy_hours_per_day = traffic
         .and_then(|t| t.requests_per_day)
@@ -203,8 +200,8 @@ mod tests {
     use super::*;
     use crate::pricing::Confidence;
 
-    fn traffic(peak_rps: f64, requests_per_day: Option<f64>, headroom: f64) -> TrafficTerms {
-        TrafficTerms {
+    fn traffic(peak_rps: f64, requests_per_day: Option<f64>, headroom: f64) -> Traffic {
+        Traffic {
             peak_rps,
             requests_per_day,
             headroom,

@@ -2,10 +2,10 @@
 //! to each variant (a serverless cold start), and variants the model does not fit.
 
 use super::reason::{Pruned, Reason, Verdict, limit_reasons};
-use super::{Candidate, Context, Cost, Prices, TrafficTerms, cost};
+use super::{Candidate, Context, Cost, Prices, cost};
 use crate::domain::Hosting;
+use crate::domain::Traffic;
 use crate::endpoint::emulated::Unfit;
-use crate::profile::Traffic;
 use crate::results::CellSummary;
 use crate::store::record::FirstRequest;
 use serde::{Deserialize, Serialize};
@@ -98,7 +98,7 @@ pub fn cost_floor(
     instance_type: &str,
     per_instance_rps: f64,
 ) -> Option<f64> {
-    let traffic = traffic.map(TrafficTerms::from);
+    let traffic = traffic.copied();
     let cost = instance_cost(
         prices,
         hosting,
@@ -117,7 +117,7 @@ pub(super) fn instance_cost(
     hosting: Hosting,
     instance_type: &str,
     per_instance_rps: f64,
-    traffic: Option<&TrafficTerms>,
+    traffic: Option<&Traffic>,
 ) -> Option<Cost> {
     let row = prices
         .table

@@ -35,12 +35,12 @@ use evidence::{dearer, first_request_ms, instance_cost, unfit_candidates};
 use reason::{latency, limit_reasons, serverless_memory_mb, sla_reasons};
 
 use crate::domain::Hosting;
-use crate::plan::Load;
+use crate::domain::Load;
+use crate::domain::{Sla, Traffic};
 use crate::pricing::PriceTable;
-use crate::profile::{Sla, Traffic};
 use crate::results::CellSummary;
 use serde::{Deserialize, Serialize};
-use sla::{SlaTerms, SlaVerdict};
+use sla::SlaVerdict;
 use std::collections::BTreeMap;
 
 /// What the measurements do not say about the endpoints they ran against.
@@ -59,31 +59,6 @@ impl Default for Options {
         Options {
             instance_count: 1,
             max_concurrency: *crate::domain::SERVERLESS_MAX_CONCURRENCY.end(),
-        }
-    }
-}
-
-/// The traffic the recommendation sized for (a serialisable copy of [`Traffic`]).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrafficTerms {
-    /// Peak requests per second.
-    pub peak_rps: f64,
-    /// Requests per day, when known.
-    pub requests_per_day: Option<f64>,
-    /// Spare capacity on top of the peak (0.2 = 20 %).
-    pub headroom: f64,
-    /// Idle gaps of minutes: serverless cold starts hit live requests.
-    #[serde(default)]
-    pub intermittent: bool,
-}
-
-impl From<&Traffic> for TrafficTerms {
-    fn from(t: &Traffic) -> TrafficTerms {
-        TrafficTerms {
-            intermittent: t.intermittent,
-            peak_rps: t.peak_rps,
-            requests_per_day: t.requests_per_day,
-            headroom: t.headroom,
         }
     }
 }
@@ -108,9 +83,9 @@ pub enum CostBasis {
 
 impl CostBasis {
     /// The basis the traffic allows.
-    pub fn of(traffic: Option<&TrafficTerms>) -> CostBasis {
+    pub fn of(traffic: Option<&Traffic>) -> CostBasis {
         match traffic {
-            Some(TrafficTerms {
+            Some(Traffic {
                 requests_per_day: Some(n),
                 ..
             }) => CostBasis::PerDay {
@@ -225,9 +200,9 @@ pub struct NearestMiss {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Recommendation {
     /// The SLA judged against.
-    pub sla: SlaTerms,
+    pub sla: Sla,
     /// The traffic sized for, when given.
-    pub traffic: Option<TrafficTerms>,
+    pub traffic: Option<Traffic>,
     /// Price region.
     pub region: String,
     /// `as_of` dates of the region's prices.
@@ -278,7 +253,7 @@ pub fn recommend_with(
     options: &Options,
     evidence: &Evidence<'_>,
 ) -> Recommendation {
-    let traffic = traffic.map(TrafficTerms::from);
+    let traffic = traffic.copied();
     let (groups, unattributed_cells) = group(cells);
     let ctx = Context {
         sla,
@@ -310,7 +285,7 @@ pub fn recommend_with(
     frontier::rank(&mut candidates);
     let choice = candidates.first().filter(|c| c.feasible()).map(|_| 0);
     Recommendation {
-        sla: SlaTerms::from(sla),
+        sla: *sla,
         traffic,
         region: prices.region.to_string(),
         prices_as_of: prices.table.as_of_dates(Some(prices.region)),
@@ -347,7 +322,7 @@ struct Context<'a> {
     /// Whether any online option (real-time, serverless, async) is a candidate: then batch
     /// transform, which answers no live requests, cannot be the answer.
     online: bool,
-    traffic: Option<&'a TrafficTerms>,
+    traffic: Option<&'a Traffic>,
     prices: Prices<'a>,
     options: &'a Options,
 }

@@ -2,9 +2,9 @@
 //! serverless memory name) and the SLA failures of its cells, each with the nearest value seen.
 
 use crate::domain::Hosting;
-use crate::plan::Load;
+use crate::domain::Load;
+use crate::domain::{Quantile, Sla};
 use crate::pricing::MissingPrice;
-use crate::profile::Sla;
 use crate::recommend::sla::{SlaFailure, SlaVerdict};
 use crate::results::CellSummary;
 use serde::{Deserialize, Serialize};
@@ -34,11 +34,11 @@ pub enum Reason {
     NoPrice(MissingPrice),
     /// The SLA percentile is over the limit at some loads (and no load passed).
     #[error(
-        "p{percentile} over {limit_ms} ms at {loads_over} of {loads} loads; lowest {lowest_ms} ms at {at}"
+        "{percentile} over {limit_ms} ms at {loads_over} of {loads} loads; lowest {lowest_ms} ms at {at}"
     )]
     LatencyOverLimit {
         /// The SLA percentile.
-        percentile: f64,
+        percentile: Quantile,
         /// The limit, ms.
         limit_ms: f64,
         /// The lowest percentile latency among those loads, ms.

@@ -6,43 +6,22 @@
 //! beyond it, i.e. the cell has at least `ceil(10 / (1 − p/100))` of them (p50: 20, p90: 100,
 //! p99: 1,000, p99.9: 10,000). Fewer makes the verdict *low confidence*, never a failure.
 
-use crate::profile::Sla;
+use crate::domain::{Quantile, Sla};
 use crate::results::CellSummary;
 use serde::{Deserialize, Serialize};
 
 /// Responses that must lie beyond the percentile for it to be trusted.
 const TAIL_SAMPLES: f64 = 10.0;
 
-/// The SLA limits, as recorded with a result (a serialisable copy of [`Sla`]).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SlaTerms {
-    /// Which percentile must stay under the limit (e.g. 99).
-    pub percentile: f64,
-    /// The latency limit in milliseconds.
-    pub latency_ms: f64,
-    /// Largest acceptable fraction of failed requests.
-    pub max_error_rate: f64,
-}
-
-impl From<&Sla> for SlaTerms {
-    fn from(sla: &Sla) -> SlaTerms {
-        SlaTerms {
-            percentile: sla.percentile,
-            latency_ms: sla.latency_ms,
-            max_error_rate: sla.max_error_rate,
-        }
-    }
-}
-
 /// One reason a cell does not meet the SLA.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SlaFailure {
     /// The percentile latency is over the limit.
-    #[error("p{percentile} {measured_ms} ms over the {limit_ms} ms limit")]
+    #[error("{percentile} {measured_ms} ms over the {limit_ms} ms limit")]
     LatencyOverLimit {
         /// The SLA percentile.
-        percentile: f64,
+        percentile: Quantile,
         /// Measured latency at it, ms.
         measured_ms: f64,
         /// The limit, ms.
@@ -74,7 +53,7 @@ pub enum SlaFailure {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SlaVerdict {
     /// The SLA percentile.
-    pub percentile: f64,
+    pub percentile: Quantile,
     /// Measured latency at that percentile, ms; `None` without successful responses.
     pub latency_ms: Option<f64>,
     /// errors / requests.
@@ -101,8 +80,8 @@ impl SlaVerdict {
 
 /// Successful responses needed to trust percentile `p` (0 < p < 100): `ceil(10 / (1 − p/100))`.
 /// `u64::MAX` for p ≥ 100, which no sample count supports.
-pub fn min_samples(percentile: f64) -> u64 {
-    let tail_percent = 100.0 - percentile;
+pub fn min_samples(percentile: Quantile) -> u64 {
+    let tail_percent = 100.0 - percentile.percent();
     if tail_percent <= 0.0 || tail_percent.is_nan() {
         return u64::MAX;
     }
@@ -161,7 +140,7 @@ pub fn check(cell: &CellSummary, sla: &Sla) -> SlaVerdict {
 
 /// The latency at a percentile: from the histogram, else from the stored figures when the
 /// percentile is one of them.
-fn measured_latency(cell: &CellSummary, percentile: f64) -> Option<f64> {
+fn measured_latency(cell: &CellSummary, percentile: Quantile) -> Option<f64> {
     if cell.ok == 0 {
         return None;
     }
@@ -176,7 +155,7 @@ fn measured_latency(cell: &CellSummary, percentile: f64) -> Option<f64> {
         ];
         stored
             .iter()
-            .find(|(p, _)| *p == percentile)
+            .find(|(p, _)| *p == percentile.percent())
             .map(|(_, ms)| *ms)
     })
 }
@@ -184,6 +163,10 @@ fn measured_latency(cell: &CellSummary, percentile: f64) -> Option<f64> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    fn q(p: f64) -> Quantile {
+        Quantile::new(p).unwrap()
+    }
 
     /// A cell with `ok` responses of the given latencies (ms) spread evenly, `errors` failures.
     pub(crate) fn cell(latencies_ms: &[f64], ok: u64, errors: u64) -> CellSummary {
@@ -209,7 +192,7 @@ pub(crate) mod tests {
     }
 
     const SLA: Sla = Sla {
-        percentile: 99.0,
+        percentile: Quantile::P99,
         latency_ms: 100.0,
         max_error_rate: 0.01,
     };
@@ -232,7 +215,7 @@ pub(crate) mod tests {
             check(
                 &c,
                 &Sla {
-                    percentile: 95.0,
+                    percentile: Quantile::new(95.0).unwrap(),
                     ..SLA
                 }
             )
@@ -271,11 +254,11 @@ pub(crate) mod tests {
     fn few_samples_are_low_confidence_not_failure() {
         let v = check(&cell(&[10.0], 999, 0), &SLA);
         assert!(v.passed() && v.low_confidence());
-        assert_eq!(min_samples(99.0), 1000);
-        assert_eq!(min_samples(99.9), 10_000);
-        assert_eq!(min_samples(50.0), 20);
-        assert_eq!(min_samples(95.0), 200);
-        assert_eq!(min_samples(100.0), u64::MAX);
+        assert_eq!(min_samples(q(99.0)), 1000);
+        assert_eq!(min_samples(q(99.9)), 10_000);
+        assert_eq!(min_samples(q(50.0)), 20);
+        assert_eq!(min_samples(q(95.0)), 200);
+        assert_eq!(min_samples(q(100.0)), u64::MAX);
     }
 
     #[test]
@@ -287,7 +270,7 @@ pub(crate) mod tests {
             check(
                 &c,
                 &Sla {
-                    percentile: 97.0,
+                    percentile: Quantile::new(97.0).unwrap(),
                     ..SLA
                 }
             )

@@ -1,12 +1,12 @@
 //! Hand-computed cases for [`recommend`].
 
 use super::*;
+use crate::domain::Arrivals;
 use crate::pricing::{Confidence, Origin, PriceRow, Usd};
-use crate::profile::Arrivals;
 use crate::store::record::FirstRequest;
 
 const SLA: Sla = Sla {
-    percentile: 99.0,
+    percentile: crate::domain::Quantile::P99,
     latency_ms: 100.0,
     max_error_rate: 0.01,
 };

@@ -6,6 +6,7 @@
 //! loosely as JSON — field names matched by shape (`cost_per_million*`, `*latency*`,
 //! `feasible`, `reason`) — so a report can still be made from any run folder.
 
+use crate::domain::Quantile;
 use crate::recommend::Recommendation;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -66,7 +67,7 @@ fn from_typed(rec: Recommendation) -> Advice {
     }
 }
 
-fn typed_candidate(c: &crate::recommend::Candidate, percentile: f64) -> Candidate {
+fn typed_candidate(c: &crate::recommend::Candidate, percentile: Quantile) -> Candidate {
     let op = c.operating.as_ref();
     let cost = c.cost.as_ref();
     let dash = || "-".to_string();
@@ -333,7 +334,7 @@ mod tests {
     #[test]
     fn reads_a_typed_recommendation() {
         let s = crate::report::test_support::summary(true);
-        let sla = crate::report::view::Sla::of(&s).unwrap().profile_sla();
+        let sla = crate::report::view::sla_of(&s).unwrap();
         let table = crate::pricing::PriceTable::embedded();
         let prices = crate::recommend::Prices {
             table: &table,

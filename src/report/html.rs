@@ -9,7 +9,8 @@
 use super::candidates::{self, Candidate};
 use super::html_charts;
 use super::svg::{self, Chart, Series, XScale};
-use super::view::{self, Sla};
+use super::view;
+use crate::domain::Sla;
 use crate::domain::units::format_size;
 use crate::store::record::Summary;
 use std::fmt;
@@ -65,7 +66,7 @@ svg.chart .rule-label { fill: #c62828; } svg.chart .empty { fill: #999; font-siz
 /// Writes the whole page.
 pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     let name = view::profile_text(summary, "name");
-    let sla = Sla::of(summary);
+    let sla = view::sla_of(summary);
     writeln!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

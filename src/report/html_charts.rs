@@ -2,7 +2,8 @@
 
 use super::html::Esc;
 use super::svg::{self, Bar, Chart, Series, XScale};
-use super::view::{self, Sla};
+use super::view;
+use crate::domain::Sla;
 use crate::domain::units::format_size;
 use crate::results::CellSummary;
 use crate::sample::ErrorKind;
@@ -299,7 +300,7 @@ mod tests {
                 .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1)
         );
         let mut out = Vec::new();
-        percentile_curves(&s, Sla::of(&s).as_ref(), &mut out).unwrap();
+        percentile_curves(&s, view::sla_of(&s).as_ref(), &mut out).unwrap();
         assert!(String::from_utf8(out).unwrap().contains("SLA p99"));
     }
 

@@ -6,7 +6,8 @@
 //! measured and allowed values in its `<failure message>`.
 
 use super::candidates;
-use super::view::{self, Check, Sla};
+use super::view::{self, Check};
+use crate::domain::Sla;
 use crate::store::record::Summary;
 use std::fmt;
 use std::io::{self, Write};
@@ -40,7 +41,7 @@ impl Case {
 /// Writes the JUnit XML document.
 pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     let mut suites = Vec::new();
-    if let Some(sla) = Sla::of(summary) {
+    if let Some(sla) = view::sla_of(summary) {
         suites.push((format!("sla {}", sla.describe()), sla_cases(summary, &sla)));
     }
     suites.push(("accounting".to_string(), accounting_cases(summary)));

@@ -2,7 +2,8 @@
 //! recommendation, results, latency percentiles, SLA checks and errors by class.
 
 use super::candidates;
-use super::view::{self, Sla};
+use super::view;
+use crate::domain::Sla;
 use crate::domain::units::format_size;
 use crate::sample::ErrorKind;
 use crate::store::record::Summary;
@@ -30,7 +31,7 @@ impl fmt::Display for Md<'_> {
 
 /// Writes the whole document.
 pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
-    let sla = Sla::of(summary);
+    let sla = view::sla_of(summary);
     overview(summary, sla.as_ref(), out)?;
     recommendation(view::recommendation(summary), out)?;
     results(summary, sla.as_ref(), out)?;

@@ -2,6 +2,7 @@
 //! Markdown for `recommendation.md` ([`write_markdown`]). Render only: every figure comes
 //! from the recommendation.
 
+use crate::domain::Quantile;
 use crate::domain::units::format_size;
 use crate::recommend::{Billing, Candidate, CostBasis, Recommendation, RepeatRange};
 use std::io::{self, Write};
@@ -81,7 +82,7 @@ pub fn write_markdown(rec: &Recommendation, out: &mut dyn Write) -> io::Result<(
 fn objective(rec: &Recommendation) -> String {
     let sla = &rec.sla;
     let mut text = format!(
-        "p{} ≤ {} ms, errors ≤ {:.3}%",
+        "{} ≤ {} ms, errors ≤ {:.3}%",
         sla.percentile,
         sla.latency_ms,
         sla.max_error_rate * 100.0
@@ -133,7 +134,7 @@ fn row(rec: &Recommendation, c: &Candidate) -> [String; 12] {
     });
     let latency = op.map_or_else(dash, |o| {
         let mark = if o.low_confidence { "~" } else { "" };
-        format!("p{} {mark}{:.1} ms", rec.sla.percentile, o.latency_ms)
+        format!("{} {mark}{:.1} ms", rec.sla.percentile, o.latency_ms)
     });
     [
         rank,
@@ -205,7 +206,7 @@ fn conclusion(rec: &Recommendation) -> Vec<String> {
         .collect();
     if !frontier.is_empty() {
         lines.push(format!(
-            "Pareto frontier (cost vs p{}): {}",
+            "Pareto frontier (cost vs {}): {}",
             rec.sla.percentile,
             frontier.join(", ")
         ));
@@ -286,7 +287,7 @@ fn repeat_lines(rec: &Recommendation) -> Vec<String> {
 }
 
 /// `feasible in 2 of 3; 38.3–41.7 rps/inst; p99 154.4–170.4 ms; $1.7000–$1.8417/M`.
-pub fn range_text(r: &RepeatRange, percentile: f64) -> String {
+pub fn range_text(r: &RepeatRange, percentile: Quantile) -> String {
     let span = |r: Option<[f64; 2]>, before: &str, after: &str| {
         r.map(|[lo, hi]| format!("; {before}{lo:.1}–{hi:.1}{after}"))
             .unwrap_or_default()
@@ -300,7 +301,7 @@ pub fn range_text(r: &RepeatRange, percentile: f64) -> String {
         r.feasible,
         r.repeats,
         span(r.per_instance_rps, "", " rps/inst"),
-        span(r.latency_ms, &format!("p{percentile} "), " ms"),
+        span(r.latency_ms, &format!("{percentile} "), " ms"),
     )
 }
 
@@ -330,12 +331,10 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::domain::Hosting;
-    use crate::plan::Load;
+    use crate::domain::Load;
+    use crate::domain::{Sla, Traffic};
     use crate::pricing::{MissingPrice, Unit, Usd};
-    use crate::recommend::sla::SlaTerms;
-    use crate::recommend::{
-        Cost, NearestMiss, OperatingPoint, Options, Reason, TrafficTerms, Verdict,
-    };
+    use crate::recommend::{Cost, NearestMiss, OperatingPoint, Options, Reason, Verdict};
 
     fn candidate(instance: &str, rank: Option<usize>, verdict: Verdict) -> Candidate {
         let feasible = matches!(verdict, Verdict::Feasible);
@@ -379,12 +378,12 @@ mod tests {
         nearest_miss: Option<NearestMiss>,
     ) -> Recommendation {
         Recommendation {
-            sla: SlaTerms {
-                percentile: 99.0,
+            sla: Sla {
+                percentile: Quantile::P99,
                 latency_ms: 100.0,
                 max_error_rate: 0.01,
             },
-            traffic: Some(TrafficTerms {
+            traffic: Some(Traffic {
                 peak_rps: 400.0,
                 requests_per_day: None,
                 headroom: 0.2,

@@ -1,6 +1,6 @@
 //! Hand-built summaries for the reporters' unit tests.
 
-use crate::plan::Load;
+use crate::domain::Load;
 use crate::results::{CellSummary, Percentiles, SecondStats};
 use crate::sample::ErrorKind;
 use crate::store::record::Summary;

@@ -2,7 +2,7 @@
 //! per-cell file names and the decoded histograms. Reading only: nothing here computes stats.
 
 use crate::domain::units::format_size;
-use crate::plan::Load;
+use crate::domain::{Load, Sla};
 use crate::recommend::sla::SlaFailure;
 use crate::results::CellSummary;
 use crate::results::histogram::{self, HistogramError};
@@ -10,42 +10,9 @@ use crate::store::record::Summary;
 use hdrhistogram::Histogram;
 use serde::Deserialize;
 
-/// The profile's latency and error objective, as stored in summary.json.
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
-pub struct Sla {
-    /// Which percentile must stay under the limit (e.g. 99).
-    pub percentile: f64,
-    /// The latency limit in milliseconds.
-    pub latency_ms: f64,
-    /// Largest acceptable fraction of failed requests.
-    pub max_error_rate: f64,
-}
-
-impl Sla {
-    /// The profile's `[sla]`, when it has one.
-    pub fn of(summary: &Summary) -> Option<Sla> {
-        let value = summary.profile.get("sla")?;
-        Sla::deserialize(value).ok()
-    }
-
-    /// The same limits as the profile type [`crate::recommend::sla::check`] takes.
-    pub fn profile_sla(&self) -> crate::profile::Sla {
-        crate::profile::Sla {
-            percentile: self.percentile,
-            latency_ms: self.latency_ms,
-            max_error_rate: self.max_error_rate,
-        }
-    }
-
-    /// `p99 ≤ 250 ms, errors ≤ 0.1%`.
-    pub fn describe(&self) -> String {
-        format!(
-            "p{} ≤ {} ms, errors ≤ {}%",
-            self.percentile,
-            self.latency_ms,
-            self.max_error_rate * 100.0
-        )
-    }
+/// The profile's `[sla]`, when it has one.
+pub fn sla_of(summary: &Summary) -> Option<Sla> {
+    Sla::deserialize(summary.profile.get("sla")?).ok()
 }
 
 /// A string field of the stored profile (`name`, `description`), empty when absent.
@@ -192,7 +159,7 @@ pub struct Check {
 /// The SLA checks of a cell — the SLA percentile's latency, and the error rate — as
 /// [`crate::recommend::sla::check`] judges them (a generator-bound cell fails its latency check).
 pub fn sla_checks(sla: &Sla, c: &CellSummary) -> [Check; 2] {
-    let verdict = crate::recommend::sla::check(c, &sla.profile_sla());
+    let verdict = crate::recommend::sla::check(c, sla);
     let (latency_failures, error_failures): (Vec<&SlaFailure>, Vec<&SlaFailure>) = verdict
         .failures
         .iter()
@@ -208,13 +175,13 @@ pub fn sla_checks(sla: &Sla, c: &CellSummary) -> [Check; 2] {
     }
     if verdict.low_confidence() {
         measured.push_str(&format!(
-            " (low confidence: {} of the {} samples p{} needs)",
+            " (low confidence: {} of the {} samples {} needs)",
             verdict.samples, verdict.min_samples, sla.percentile
         ));
     }
     [
         Check {
-            name: format!("p{} latency", sla.percentile),
+            name: format!("{} latency", sla.percentile),
             measured,
             allowed: format!("{} ms", sla.latency_ms),
             passed: latency_failures.is_empty(),
@@ -307,7 +274,7 @@ mod tests {
         c.instance_type = None;
         c.load = Load::Open {
             rate: 12.5,
-            arrivals: crate::profile::Arrivals::Constant,
+            arrivals: crate::domain::Arrivals::Constant,
             max_in_flight: 10,
         };
         assert_eq!(cell_file_stem(&c, 1), "cell-3-serverless-1KiB-open-12.5rps");
@@ -316,9 +283,9 @@ mod tests {
     #[test]
     fn sla_is_read_from_the_profile() {
         let s = crate::report::test_support::summary(true);
-        let sla = Sla::of(&s).unwrap();
-        assert_eq!(sla.percentile, 99.0);
+        let sla = sla_of(&s).unwrap();
+        assert_eq!(sla.percentile, crate::domain::Quantile::P99);
         assert_eq!(sla.describe(), "p99 ≤ 50 ms, errors ≤ 1%");
-        assert!(Sla::of(&crate::report::test_support::summary(false)).is_none());
+        assert!(sla_of(&crate::report::test_support::summary(false)).is_none());
     }
 }

@@ -3,9 +3,9 @@
 
 pub mod histogram;
 
-use crate::domain::Hosting;
+use crate::domain::Load;
+use crate::domain::{Hosting, Quantile};
 use crate::engine::CellResult;
-use crate::plan::Load;
 use crate::recorder::Recorder;
 use crate::sample::ErrorKind;
 use hdrhistogram::Histogram;
@@ -243,9 +243,9 @@ impl CellSummary {
     }
 
     /// The latency figure at an SLA percentile (e.g. 99 → p99), from the stored histogram.
-    pub fn latency_at(&self, percentile: f64) -> Option<f64> {
+    pub fn latency_at(&self, percentile: Quantile) -> Option<f64> {
         let h = histogram::decode(&self.histogram).ok()?;
-        (!h.is_empty()).then(|| round3(h.value_at_quantile(percentile / 100.0) as f64 / 1000.0))
+        (!h.is_empty()).then(|| round3(h.value_at_quantile(percentile.fraction()) as f64 / 1000.0))
     }
 }
 

@@ -4,13 +4,14 @@
 mod adaptive;
 pub mod progress;
 
+use crate::domain::Sla;
 use crate::endpoint::AnyTarget;
 use crate::engine::live::{EarlyStop, LiveStats};
 use crate::engine::{self, CellOptions};
 use crate::payload::{self, PayloadError};
 use crate::plan::{Cell, Plan, Variant};
 use crate::pricing::PriceTable;
-use crate::profile::{Profile, Sla, Strategy};
+use crate::profile::{Profile, Strategy};
 use crate::results::{CellSummary, Phase};
 use crate::run::progress::Progress;
 use crate::store::csv as results_csv;
@@ -154,7 +155,7 @@ async fn measure(
 fn early_stop_of(cell: &Cell, sla: &Sla) -> EarlyStop {
     let sla = crate::recommend::sla::for_hosting(sla, cell.variant.hosting);
     EarlyStop {
-        quantile: sla.percentile / 100.0,
+        quantile: sla.percentile.fraction(),
         latency_ms: sla.latency_ms * 2.0,
         error_rate: (sla.max_error_rate * 10.0).max(0.01),
         min_requests: 100,
@@ -164,7 +165,7 @@ fn early_stop_of(cell: &Cell, sla: &Sla) -> EarlyStop {
 /// The profile's SLA, or one every cell meets.
 fn sla_or_none(profile: &Profile) -> Sla {
     profile.sla.unwrap_or(Sla {
-        percentile: 99.0,
+        percentile: crate::domain::Quantile::P99,
         latency_ms: f64::INFINITY,
         max_error_rate: 1.0,
     })

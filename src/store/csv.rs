@@ -64,8 +64,8 @@ impl Row {
         let lat = s.latency;
         let err = |k: ErrorKind| s.errors_by_kind.get(&k).copied().unwrap_or(0);
         let (concurrency, target_rps) = match s.load {
-            crate::plan::Load::Closed { concurrency } => (Some(concurrency), None),
-            crate::plan::Load::Open { rate, .. } => (None, Some(rate)),
+            crate::domain::Load::Closed { concurrency } => (Some(concurrency), None),
+            crate::domain::Load::Open { rate, .. } => (None, Some(rate)),
         };
         Row {
             hosting: s.hosting.map_or("-", |h| h.as_str()).to_string(),

@@ -242,7 +242,7 @@ async fn results_csv_and_summary_json_parse_and_agree() {
         assert_eq!(row.p99_ms, cell.latency.map(|l| l.p99_ms));
         assert_eq!(
             row.p99_ms,
-            cell.latency_at(99.0),
+            cell.latency_at(loadtest::domain::Quantile::P99),
             "histogram agrees with the column"
         );
         assert_eq!(row.hosting, "-");

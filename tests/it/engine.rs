@@ -2,10 +2,12 @@
 //! error classes and accounting.
 
 use crate::support::{Behaviour, TestServer, post_target};
+use loadtest::domain::Arrivals;
+use loadtest::domain::Load;
 use loadtest::engine::{CellOptions, run_cell};
 use loadtest::payload::{self};
-use loadtest::plan::{Cell, Load, Variant};
-use loadtest::profile::{Arrivals, PayloadSource};
+use loadtest::plan::{Cell, Variant};
+use loadtest::profile::PayloadSource;
 use loadtest::results::CellSummary;
 use loadtest::sample::ErrorKind;
 use std::sync::Arc;

@@ -8,11 +8,13 @@ use crate::support::{Behaviour, TestServer, post_target};
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use loadtest::domain::Load;
+use loadtest::domain::Sla;
 use loadtest::engine::{CellOptions, run_cell};
 use loadtest::payload;
-use loadtest::plan::{Cell, Load, Variant};
+use loadtest::plan::{Cell, Variant};
 use loadtest::pricing::PriceTable;
-use loadtest::profile::{PayloadSource, Sla};
+use loadtest::profile::PayloadSource;
 use loadtest::recommend::{Prices, recommend};
 use loadtest::report::{Format, Formats, write_all};
 use loadtest::results::{CellSummary, histogram};
@@ -86,7 +88,7 @@ fn summary() -> &'static Summary {
             "sla": { "percentile": 99.0, "latency_ms": 50.0, "max_error_rate": 0.005 },
         });
         let sla = Sla {
-            percentile: 99.0,
+            percentile: loadtest::domain::Quantile::P99,
             latency_ms: 50.0,
             max_error_rate: 0.005,
         };

@@ -4,6 +4,7 @@
 use aws_sdk_sagemakerruntime::config::Credentials;
 use bytes::Bytes;
 use loadtest::domain::Hosting;
+use loadtest::domain::Load;
 use loadtest::emulator::{
     EndpointSpec, Faults, InjectedError, Model, Running, ServiceDistribution,
 };
@@ -11,7 +12,7 @@ use loadtest::endpoint::sagemaker::{SageMakerEndpoint, client_with_credentials};
 use loadtest::endpoint::{AnyTarget, EndpointError, Target};
 use loadtest::engine::{CellOptions, run_cell};
 use loadtest::payload;
-use loadtest::plan::{Cell, Load, Variant};
+use loadtest::plan::{Cell, Variant};
 use loadtest::profile::{InvokeMode, PayloadSource, SageMakerTarget};
 use loadtest::results::CellSummary;
 use loadtest::sample::ErrorKind;

@@ -2,11 +2,12 @@
 //! results → report. Returns the exit code of DESIGN.md §8.
 
 use crate::cli::{RunArgs, ValidateArgs};
+use crate::domain::Deployment;
+use crate::domain::Unfit;
 use crate::endpoint::EndpointError;
 use crate::endpoint::build;
-use crate::endpoint::emulated::Unfit;
 use crate::payload::PayloadError;
-use crate::plan::{Plan, Variant};
+use crate::plan::Plan;
 use crate::profile::{self, Profile, ProfileError};
 use crate::report::{Format, table};
 use crate::results::CellSummary;
@@ -147,7 +148,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         running.stop().await;
     }
     outcome?;
-    let recommendation = crate::recommend::advise::advise(&profile, &prices, &folder.summary);
+    let recommendation = run::advise(&profile, &prices, &folder.summary);
     if let Some(scale) = emulated_time_scale(&profile, args) {
         eprintln!(
             "note: the emulator ran with time_scale {scale}: latencies, throughput and the costs \
@@ -325,18 +326,12 @@ pub fn prices(args: &crate::cli::PricesArgs) -> Result<ExitCode, AppError> {
 fn skip_unfit(plan: Plan, unfit: &[Unfit]) -> Plan {
     for u in unfit {
         eprintln!(
-            "note: {} {} is skipped: the model needs {} MB and it has {} MB; \
+            "note: {} is skipped: the model needs {} MB and it has {} MB; \
              the recommendation lists it as too small",
-            u.hosting, u.instance_type, u.model_mb, u.available_mb
+            u.deployment, u.model_mb, u.available_mb
         );
     }
-    let skipped: Vec<Variant> = unfit
-        .iter()
-        .map(|u| Variant {
-            hosting: Some(u.hosting),
-            instance: Some(u.instance_type.clone()),
-        })
-        .collect();
+    let skipped: Vec<Deployment> = unfit.iter().map(|u| u.deployment.clone()).collect();
     plan.without(&skipped)
 }
 
@@ -398,8 +393,8 @@ fn print_plan(
             out,
             "  {:>3}  {:<10} {:<16} {:>8}  {}",
             cell.index,
-            cell.variant.hosting_label(),
-            cell.variant.instance_label(),
+            cell.deployment.hosting_label(),
+            cell.deployment.variant_label(),
             crate::domain::units::format_size(cell.payload_bytes),
             cell.load
         )?;

@@ -338,7 +338,7 @@ pub fn recommendation_rows(
     let key = |c: &Candidate| {
         (
             c.hosting.as_str().to_string(),
-            c.instance_type.clone(),
+            c.variant.to_string(),
             c.payload_bytes,
         )
     };

@@ -31,8 +31,8 @@ impl CellKey {
     /// The key of a measured cell.
     pub fn of(cell: &CellSummary) -> CellKey {
         CellKey {
-            hosting: cell.hosting.map_or("-", |h| h.as_str()).to_string(),
-            instance: cell.instance_type.clone().unwrap_or_else(|| "-".into()),
+            hosting: cell.deployment.hosting_label().to_string(),
+            instance: cell.deployment.variant_label(),
             payload_bytes: cell.payload_bytes,
             load: cell.load.to_string(),
         }

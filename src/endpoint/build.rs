@@ -1,17 +1,18 @@
 //! Builds the target of every variant of a plan: an HTTP URL, an emulated endpoint (sync or
 //! async), or a SageMaker endpoint through the SDK; then probes each once before any load.
 
+use crate::domain::Deployment;
+use crate::domain::FirstRequest;
 use crate::endpoint::async_http::AsyncHttpTarget;
 use crate::endpoint::emulated::Route;
 use crate::endpoint::http::{self, ClientSettings, HttpTarget};
 use crate::endpoint::sagemaker::{self, SageMakerEndpoint};
 use crate::endpoint::{AnyTarget, EndpointError, Target};
 use crate::payload::{self, PayloadError};
-use crate::plan::{Plan, Variant};
+use crate::plan::Plan;
 use crate::profile::{
     HttpTarget as HttpSpec, Profile, SageMakerTarget, Target as TargetSpec, Urls,
 };
-use crate::store::record::FirstRequest;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -30,8 +31,8 @@ pub enum TargetsError {
 pub async fn build(
     profile: &Profile,
     plan: &Plan,
-    emulated: Option<BTreeMap<Variant, Route>>,
-) -> Result<BTreeMap<Variant, Arc<AnyTarget>>, TargetsError> {
+    emulated: Option<BTreeMap<Deployment, Route>>,
+) -> Result<BTreeMap<Deployment, Arc<AnyTarget>>, TargetsError> {
     let max_in_flight = plan.max_in_flight() as usize;
     let out = match (&profile.target, emulated) {
         (TargetSpec::Sagemaker(sm), _) => {
@@ -56,13 +57,13 @@ pub async fn build(
 }
 
 /// The URL of each variant for an http target.
-fn http_routes(spec: &HttpSpec, plan: &Plan) -> BTreeMap<Variant, Route> {
-    plan.variants()
+fn http_routes(spec: &HttpSpec, plan: &Plan) -> BTreeMap<Deployment, Route> {
+    plan.deployments()
         .into_iter()
         .map(|v| {
             let url = match &spec.urls {
                 Urls::One(url) => url.clone(),
-                Urls::PerInstance(map) => map.get(v.instance_label()).cloned().unwrap_or_default(),
+                Urls::PerInstance(map) => map.get(&v.variant_label()).cloned().unwrap_or_default(),
             };
             (v, Route::Sync(url))
         })
@@ -73,9 +74,9 @@ fn http_targets(
     profile: &Profile,
     method: &str,
     headers: &BTreeMap<String, String>,
-    routes: &BTreeMap<Variant, Route>,
+    routes: &BTreeMap<Deployment, Route>,
     max_in_flight: usize,
-) -> Result<BTreeMap<Variant, AnyTarget>, EndpointError> {
+) -> Result<BTreeMap<Deployment, AnyTarget>, EndpointError> {
     let client = http::client(&ClientSettings {
         timeout: profile.timeout,
         max_in_flight,
@@ -108,15 +109,17 @@ async fn sagemaker_targets(
     plan: &Plan,
     sm: &SageMakerTarget,
     max_in_flight: usize,
-) -> Result<BTreeMap<Variant, AnyTarget>, EndpointError> {
+) -> Result<BTreeMap<Deployment, AnyTarget>, EndpointError> {
     let client = sagemaker::client(sm, profile.timeout, max_in_flight).await?;
     let mut out = BTreeMap::new();
-    for variant in plan.variants() {
-        let label = variant.instance_label();
-        let name = sm.endpoint_for(label).ok_or_else(|| EndpointError::Setup {
-            target: format!("sagemaker endpoints for `{label}`"),
-            reason: format!("no endpoint named for `{label}`: add it to `[target] endpoints`"),
-        })?;
+    for variant in plan.deployments() {
+        let label = variant.variant_label();
+        let name = sm
+            .endpoint_for(&label)
+            .ok_or_else(|| EndpointError::Setup {
+                target: format!("sagemaker endpoints for `{label}`"),
+                reason: format!("no endpoint named for `{label}`: add it to `[target] endpoints`"),
+            })?;
         let endpoint = SageMakerEndpoint::new(
             client.clone(),
             name,
@@ -135,7 +138,7 @@ async fn sagemaker_targets(
 pub async fn probe(
     profile: &Profile,
     plan: &Plan,
-    targets: &BTreeMap<Variant, Arc<AnyTarget>>,
+    targets: &BTreeMap<Deployment, Arc<AnyTarget>>,
 ) -> Result<Vec<FirstRequest>, TargetsError> {
     let size = plan
         .cells
@@ -149,8 +152,7 @@ pub async fn probe(
         let start = std::time::Instant::now();
         target.probe(body.clone()).await?;
         timed.push(FirstRequest {
-            hosting: variant.hosting,
-            instance_type: variant.instance.clone(),
+            deployment: variant.clone(),
             ms: crate::results::round3(start.elapsed().as_secs_f64() * 1000.0),
         });
     }

@@ -9,9 +9,10 @@
 //! Assumes what a closed or open loop shows in practice: throughput does not fall, and the
 //! SLA does not start to hold again, as the load rises.
 
+use crate::domain::Deployment;
 use crate::domain::Load;
 use crate::plan::search::{Found, Search};
-use crate::plan::{Cell, SearchTask, Variant};
+use crate::plan::{Cell, SearchTask};
 
 /// The loads one candidate may be probed at.
 #[derive(Clone, Debug)]
@@ -45,7 +46,7 @@ pub fn ladders(cells: &[Cell]) -> Vec<Ladder> {
     let mut groups: Vec<Vec<Cell>> = Vec::new();
     for cell in cells {
         let same = |g: &&mut Vec<Cell>| {
-            g[0].variant == cell.variant && g[0].payload_bytes == cell.payload_bytes
+            g[0].deployment == cell.deployment && g[0].payload_bytes == cell.payload_bytes
         };
         match groups.iter_mut().find(same) {
             Some(group) => group.push(cell.clone()),
@@ -83,11 +84,11 @@ impl Ladder {
         })
     }
 
-    /// The candidate's hosting option and instance.
-    pub fn variant(&self) -> &Variant {
+    /// The candidate's hosting option and variant.
+    pub fn deployment(&self) -> &Deployment {
         match &self.steps {
-            Steps::Grid { cells, .. } => &cells[0].variant,
-            Steps::Range { task, .. } => &task.variant,
+            Steps::Grid { cells, .. } => &cells[0].deployment,
+            Steps::Range { task, .. } => &task.deployment,
         }
     }
 
@@ -198,10 +199,7 @@ mod tests {
             .enumerate()
             .map(|(index, &c)| Cell {
                 index,
-                variant: Variant {
-                    hosting: None,
-                    instance: None,
-                },
+                deployment: Deployment::default(),
                 payload_bytes: 1024,
                 load: Load::Closed { concurrency: c },
                 duration: Duration::from_secs(1),

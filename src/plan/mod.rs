@@ -5,43 +5,22 @@
 pub mod ladder;
 pub mod search;
 
-use crate::domain::Hosting;
 use crate::domain::Load;
+use crate::domain::{Deployment, Hosting, Variant};
 use crate::payload::{self, PayloadError};
 use crate::plan::search::Search;
 use crate::profile::{LoadSweep, Profile, SearchSpace};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use std::time::Duration;
-
-/// What one cell runs against: a hosting option and instance type (or serverless size).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Variant {
-    /// Hosting option, when the target has one.
-    pub hosting: Option<Hosting>,
-    /// Instance type, `serverless-<MB>`, or `None` for a plain HTTP target.
-    pub instance: Option<String>,
-}
-
-impl Variant {
-    /// Hosting label for tables and CSV: `-` when not given.
-    pub fn hosting_label(&self) -> &str {
-        self.hosting.map_or("-", Hosting::as_str)
-    }
-
-    /// Instance label for tables and CSV: `-` when not given.
-    pub fn instance_label(&self) -> &str {
-        self.instance.as_deref().unwrap_or("-")
-    }
-}
 
 /// One point of the sweep.
 #[derive(Clone, Debug, Serialize)]
 pub struct Cell {
     /// Position in the plan, from 0.
     pub index: usize,
-    /// Hosting option and instance.
-    pub variant: Variant,
+    /// Hosting option and variant.
+    pub deployment: Deployment,
     /// Request body size in bytes.
     pub payload_bytes: u64,
     /// Load applied.
@@ -62,8 +41,8 @@ pub struct Cell {
 /// One SLA search: the load levels of one variant and payload size are probed in turn.
 #[derive(Clone, Debug, Serialize)]
 pub struct SearchTask {
-    /// Hosting option and instance.
-    pub variant: Variant,
+    /// Hosting option and variant.
+    pub deployment: Deployment,
     /// Request body size in bytes.
     pub payload_bytes: u64,
     /// The levels that may be probed.
@@ -98,7 +77,7 @@ impl SearchTask {
         };
         Cell {
             index,
-            variant: self.variant.clone(),
+            deployment: self.deployment.clone(),
             payload_bytes: self.payload_bytes,
             load,
             duration: self.duration,
@@ -146,11 +125,11 @@ impl Plan {
             payload::effective_sizes(&profile.payload.source, &profile.sweep.payload_sizes)?;
         let mut cells = Vec::new();
         let mut searches = Vec::new();
-        for variant in variants(profile) {
+        for deployment in deployments(profile) {
             for &payload_bytes in &sizes {
                 if let LoadSweep::Search { space } = profile.sweep.load {
                     searches.push(SearchTask {
-                        variant: variant.clone(),
+                        deployment: deployment.clone(),
                         payload_bytes,
                         space,
                         duration: profile.sweep.duration,
@@ -161,7 +140,7 @@ impl Plan {
                 for load in loads(&profile.sweep.load) {
                     cells.push(Cell {
                         index: cells.len(),
-                        variant: variant.clone(),
+                        deployment: deployment.clone(),
                         payload_bytes,
                         load,
                         duration: profile.sweep.duration,
@@ -212,24 +191,24 @@ impl Plan {
         self.estimated_duration().as_secs_f64()
     }
 
-    /// The plan without the cells and searches of `skipped` variants.
-    pub fn without(mut self, skipped: &[Variant]) -> Plan {
-        self.cells.retain(|c| !skipped.contains(&c.variant));
-        self.searches.retain(|s| !skipped.contains(&s.variant));
+    /// The plan without the cells and searches of `skipped` deployments.
+    pub fn without(mut self, skipped: &[Deployment]) -> Plan {
+        self.cells.retain(|c| !skipped.contains(&c.deployment));
+        self.searches.retain(|s| !skipped.contains(&s.deployment));
         for (index, cell) in self.cells.iter_mut().enumerate() {
             cell.index = index;
         }
         self
     }
 
-    /// The distinct variants, in plan order.
-    pub fn variants(&self) -> Vec<Variant> {
-        let mut out: Vec<Variant> = Vec::new();
+    /// The distinct deployments, in plan order.
+    pub fn deployments(&self) -> Vec<Deployment> {
+        let mut out: Vec<Deployment> = Vec::new();
         let all = self
             .cells
             .iter()
-            .map(|c| &c.variant)
-            .chain(self.searches.iter().map(|s| &s.variant));
+            .map(|c| &c.deployment)
+            .chain(self.searches.iter().map(|s| &s.deployment));
         for v in all {
             if !out.contains(v) {
                 out.push(v.clone());
@@ -239,37 +218,41 @@ impl Plan {
     }
 }
 
-fn variants(profile: &Profile) -> Vec<Variant> {
+fn deployments(profile: &Profile) -> Vec<Deployment> {
     let sweep = &profile.sweep;
-    let instances = |list: &[String]| -> Vec<Option<String>> {
-        if list.is_empty() {
+    let instances = || -> Vec<Option<Variant>> {
+        if sweep.instance_types.is_empty() {
             vec![None]
         } else {
-            list.iter().cloned().map(Some).collect()
+            sweep
+                .instance_types
+                .iter()
+                .map(|t| Some(Variant::instance(t.as_str())))
+                .collect()
         }
     };
     if sweep.hosting.is_empty() {
-        return instances(&sweep.instance_types)
+        return instances()
             .into_iter()
-            .map(|instance| Variant {
+            .map(|variant| Deployment {
                 hosting: None,
-                instance,
+                variant,
             })
             .collect();
     }
     let mut out = Vec::new();
     for &hosting in &sweep.hosting {
-        let names = match hosting {
+        let variants = match hosting {
             Hosting::Serverless => sweep
                 .serverless_memory_mb
                 .iter()
-                .map(|mb| Some(format!("serverless-{mb}")))
+                .map(|&memory_mb| Some(Variant::Serverless { memory_mb }))
                 .collect(),
-            _ => instances(&sweep.instance_types),
+            _ => instances(),
         };
-        out.extend(names.into_iter().map(|instance| Variant {
+        out.extend(variants.into_iter().map(|variant| Deployment {
             hosting: Some(hosting),
-            instance,
+            variant,
         }));
     }
     out

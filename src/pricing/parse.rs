@@ -192,9 +192,13 @@ mod tests {
         let csv = "usd,region,hosting,item,unit,confidence,as_of,source\n0.5,us-east-1,real-time,ml.x,hour,high,2026-11,me\n";
         let t = table_with(csv).unwrap();
         assert_eq!(
-            t.instance_hourly("us-east-1", Hosting::RealTime, "ml.x")
-                .unwrap()
-                .usd,
+            t.instance_hourly(
+                "us-east-1",
+                Hosting::RealTime,
+                &crate::domain::InstanceType::new("ml.x")
+            )
+            .unwrap()
+            .usd,
             Usd(0.5)
         );
     }

@@ -1,13 +1,10 @@
 //! What a run knows besides its cells: candidates an adaptive sweep pruned, the first request
 //! to each variant (a serverless cold start), and variants the model does not fit.
 
-use super::reason::{Pruned, Reason, Verdict, limit_reasons};
+use super::reason::{Reason, Verdict, limit_reasons};
 use super::{Candidate, Context, Cost, Prices, cost};
-use crate::domain::Hosting;
-use crate::domain::Traffic;
-use crate::endpoint::emulated::Unfit;
+use crate::domain::{FirstRequest, Hosting, InstanceType, Pruned, Traffic, Unfit, Variant};
 use crate::results::CellSummary;
-use crate::store::record::FirstRequest;
 use serde::{Deserialize, Serialize};
 
 /// What a run knows besides its cells.
@@ -26,8 +23,8 @@ pub struct Evidence<'a> {
 pub struct PrunedCandidate {
     /// Hosting option.
     pub hosting: Hosting,
-    /// Instance type.
-    pub instance_type: String,
+    /// Instance type or serverless memory size.
+    pub variant: Variant,
     /// Request body size.
     pub payload_bytes: u64,
     /// Why it was not probed further.
@@ -39,15 +36,18 @@ pub(super) fn unfit_candidates(cells: &[CellSummary], unfit: &[Unfit]) -> Vec<Ca
     let sizes: std::collections::BTreeSet<u64> = cells.iter().map(|c| c.payload_bytes).collect();
     let mut out = Vec::new();
     for u in unfit {
+        let (Some(hosting), Some(variant)) = (u.deployment.hosting, &u.deployment.variant) else {
+            continue;
+        };
         for &payload_bytes in &sizes {
-            let mut reasons = limit_reasons(u.hosting, &u.instance_type, payload_bytes);
+            let mut reasons = limit_reasons(hosting, variant, payload_bytes);
             reasons.push(Reason::ModelTooLarge {
                 model_mb: u.model_mb,
                 available_mb: u.available_mb,
             });
             out.push(Candidate {
-                hosting: u.hosting,
-                instance_type: u.instance_type.clone(),
+                hosting,
+                variant: variant.clone(),
                 payload_bytes,
                 cells: 0,
                 operating: None,
@@ -67,23 +67,22 @@ pub(super) fn unfit_candidates(cells: &[CellSummary], unfit: &[Unfit]) -> Vec<Ca
 pub(super) fn first_request_ms(
     first: &[FirstRequest],
     hosting: Hosting,
-    instance: &str,
+    variant: &Variant,
 ) -> Option<f64> {
-    (hosting == Hosting::Serverless)
-        .then(|| {
-            first
-                .iter()
-                .find(|f| {
-                    f.hosting == Some(hosting) && f.instance_type.as_deref() == Some(instance)
-                })
-                .map(|f| f.ms)
+    if hosting != Hosting::Serverless {
+        return None;
+    }
+    first
+        .iter()
+        .find(|f| {
+            f.deployment.hosting == Some(hosting) && f.deployment.variant.as_ref() == Some(variant)
         })
-        .flatten()
+        .map(|f| f.ms)
 }
 
 /// A pruned candidate's reasons: the limits no load changes, then [`Reason::Dearer`].
 pub(super) fn dearer(c: &Candidate, pruned: &Pruned) -> Vec<Reason> {
-    let mut reasons = limit_reasons(c.hosting, &c.instance_type, c.payload_bytes);
+    let mut reasons = limit_reasons(c.hosting, &c.variant, c.payload_bytes);
     reasons.push(Reason::Dearer(pruned.clone()));
     reasons
 }
@@ -95,7 +94,7 @@ pub fn cost_floor(
     prices: Prices<'_>,
     traffic: Option<&Traffic>,
     hosting: Hosting,
-    instance_type: &str,
+    instance_type: &InstanceType,
     per_instance_rps: f64,
 ) -> Option<f64> {
     let traffic = traffic.copied();
@@ -115,7 +114,7 @@ pub fn cost_floor(
 pub(super) fn instance_cost(
     prices: Prices<'_>,
     hosting: Hosting,
-    instance_type: &str,
+    instance_type: &InstanceType,
     per_instance_rps: f64,
     traffic: Option<&Traffic>,
 ) -> Option<Cost> {

@@ -35,7 +35,7 @@ pub fn miss_ratio(reasons: &[Reason]) -> f64 {
 /// Feasible candidates first, cheapest first, ties by lower SLA latency, then by name;
 /// infeasible ones after, nearest miss first.
 fn compare(a: &Candidate, b: &Candidate) -> Ordering {
-    let key = |c: &Candidate| (c.hosting, c.instance_type.clone(), c.payload_bytes);
+    let key = |c: &Candidate| (c.hosting, c.variant.clone(), c.payload_bytes);
     match (a.feasible(), b.feasible()) {
         (true, false) => Ordering::Less,
         (false, true) => Ordering::Greater,

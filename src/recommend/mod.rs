@@ -28,14 +28,14 @@ pub mod sla;
 
 pub use cost::{Billing, Cost};
 pub use evidence::{Evidence, PrunedCandidate, cost_floor};
-pub use reason::{Pruned, Reason, Verdict};
+pub use reason::{Reason, Verdict};
 pub use repeats::RepeatRange;
 
 use evidence::{dearer, first_request_ms, instance_cost, unfit_candidates};
-use reason::{latency, limit_reasons, serverless_memory_mb, sla_reasons};
+use reason::{latency, limit_reasons, sla_reasons};
 
-use crate::domain::Hosting;
 use crate::domain::Load;
+use crate::domain::{Hosting, Variant};
 use crate::domain::{Sla, Traffic};
 use crate::pricing::PriceTable;
 use crate::results::CellSummary;
@@ -124,13 +124,13 @@ pub struct OperatingPoint {
     pub low_confidence: bool,
 }
 
-/// One (hosting, instance type or `serverless-<MB>`, payload size) and what it would cost.
+/// One (hosting, instance type or serverless memory, payload size) and what it would cost.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
     /// Hosting option.
     pub hosting: Hosting,
-    /// Instance type or `serverless-<MB>`.
-    pub instance_type: String,
+    /// Instance type or serverless memory size.
+    pub variant: Variant,
     /// Request body size.
     pub payload_bytes: u64,
     /// Cells measured for it.
@@ -171,7 +171,7 @@ impl Candidate {
     /// `real-time ml.c5.xlarge 1KiB`.
     pub fn label(&self) -> String {
         let size = crate::domain::units::format_size(self.payload_bytes);
-        format!("{} {} {size}", self.hosting, self.instance_type)
+        format!("{} {} {size}", self.hosting, self.variant)
     }
 
     fn ranking_cost(&self) -> f64 {
@@ -264,13 +264,12 @@ pub fn recommend_with(
     };
     let mut candidates: Vec<Candidate> = groups
         .into_iter()
-        .map(|((hosting, instance_type, payload_bytes), cells)| {
+        .map(|((hosting, variant, payload_bytes), cells)| {
             let pruned = evidence.pruned.iter().find(|p| {
-                (p.hosting, p.instance_type.as_str(), p.payload_bytes)
-                    == (hosting, instance_type.as_str(), payload_bytes)
+                (p.hosting, &p.variant, p.payload_bytes) == (hosting, &variant, payload_bytes)
             });
-            let first = first_request_ms(evidence.first_requests, hosting, &instance_type);
-            let mut c = ctx.over_repeats(hosting, instance_type, payload_bytes, &cells);
+            let first = first_request_ms(evidence.first_requests, hosting, &variant);
+            let mut c = ctx.over_repeats(hosting, variant, payload_bytes, &cells);
             c.first_request_ms = first;
             ctx.gate_cold_start(&mut c);
             if let (Some(p), None) = (pruned, &c.operating) {
@@ -298,16 +297,16 @@ pub fn recommend_with(
     }
 }
 
-type Key = (Hosting, String, u64);
+type Key = (Hosting, Variant, u64);
 
 /// Cells by candidate; and how many cells name no hosting or instance.
 fn group(cells: &[CellSummary]) -> (BTreeMap<Key, Vec<&CellSummary>>, usize) {
     let mut groups: BTreeMap<Key, Vec<&CellSummary>> = BTreeMap::new();
     let mut unattributed = 0;
     for cell in cells {
-        match (cell.hosting, &cell.instance_type) {
-            (Some(h), Some(i)) => groups
-                .entry((h, i.clone(), cell.payload_bytes))
+        match (cell.deployment.hosting, &cell.deployment.variant) {
+            (Some(h), Some(v)) => groups
+                .entry((h, v.clone(), cell.payload_bytes))
                 .or_default()
                 .push(cell),
             _ => unattributed += 1,
@@ -331,15 +330,15 @@ impl Context<'_> {
     fn candidate(
         &self,
         hosting: Hosting,
-        instance_type: String,
+        variant: Variant,
         payload_bytes: u64,
         cells: &[&CellSummary],
     ) -> Candidate {
-        let mut reasons = limit_reasons(hosting, &instance_type, payload_bytes);
+        let mut reasons = limit_reasons(hosting, &variant, payload_bytes);
         let missing = self
             .prices
             .table
-            .missing(self.prices.region, hosting, &instance_type);
+            .missing(self.prices.region, hosting, &variant);
         reasons.extend(missing.into_iter().map(Reason::NoPrice));
         let sla = sla::for_hosting(self.sla, Some(hosting));
         let verdicts: Vec<SlaVerdict> = cells.iter().map(|c| sla::check(c, &sla)).collect();
@@ -352,11 +351,11 @@ impl Context<'_> {
         }
         let cost = operating
             .as_ref()
-            .and_then(|op| self.cost(hosting, &instance_type, payload_bytes, op));
+            .and_then(|op| self.cost(hosting, &variant, payload_bytes, op));
         reasons.extend(self.concurrency_reason(cost.as_ref()));
         Candidate {
             hosting,
-            instance_type,
+            variant,
             payload_bytes,
             cells: cells.len(),
             operating,
@@ -414,15 +413,14 @@ impl Context<'_> {
     fn cost(
         &self,
         hosting: Hosting,
-        instance_type: &str,
+        variant: &Variant,
         payload_bytes: u64,
         op: &OperatingPoint,
     ) -> Option<Cost> {
         let table = self.prices.table;
         let region = self.prices.region;
-        match hosting {
-            Hosting::Serverless => {
-                let memory_mb = serverless_memory_mb(instance_type)?;
+        match (hosting, variant) {
+            (Hosting::Serverless, &Variant::Serverless { memory_mb }) => {
                 let p = table.serverless(region)?;
                 let per_request = cost::serverless_per_request(
                     &p,
@@ -438,7 +436,9 @@ impl Context<'_> {
                     self.traffic,
                 ))
             }
-            _ => instance_cost(
+            (Hosting::Serverless, Variant::Instance(_)) => None,
+            (_, Variant::Serverless { .. }) => None,
+            (_, Variant::Instance(instance_type)) => instance_cost(
                 self.prices,
                 hosting,
                 instance_type,

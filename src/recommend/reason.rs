@@ -1,8 +1,8 @@
 //! Why a candidate cannot be recommended: the limits no load level changes (payload,
 //! serverless memory name) and the SLA failures of its cells, each with the nearest value seen.
 
-use crate::domain::Hosting;
 use crate::domain::Load;
+use crate::domain::{Hosting, Pruned, Variant};
 use crate::domain::{Quantile, Sla};
 use crate::pricing::MissingPrice;
 use crate::recommend::sla::{SlaFailure, SlaVerdict};
@@ -132,21 +132,6 @@ pub enum Reason {
     },
 }
 
-/// Why an adaptive sweep stopped probing a candidate.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Pruned {
-    /// The lowest load that missed the SLA.
-    pub at: Load,
-    /// Throughput per instance measured there: more than any lower load would sustain.
-    pub per_instance_rps: f64,
-    /// Cost per million requests at that throughput: the least the candidate could cost.
-    pub floor_per_million: f64,
-    /// The feasible candidate it could not beat.
-    pub beaten_by: String,
-    /// That candidate's cost per million requests.
-    pub beaten_per_million: f64,
-}
-
 impl Reason {
     /// measured / limit for reasons more load tuning could approach; infinite for the others.
     pub fn miss_ratio(&self) -> f64 {
@@ -182,15 +167,10 @@ pub(super) fn latency(v: &SlaVerdict) -> f64 {
     v.latency_ms.unwrap_or(f64::INFINITY)
 }
 
-/// `serverless-2048` → 2048.
-pub(super) fn serverless_memory_mb(name: &str) -> Option<u32> {
-    name.strip_prefix("serverless-")?.parse().ok()
-}
-
 /// Limits of the hosting option that no load level changes.
 pub(super) fn limit_reasons(
     hosting: Hosting,
-    instance_type: &str,
+    variant: &Variant,
     payload_bytes: u64,
 ) -> Vec<Reason> {
     let mut reasons = Vec::new();
@@ -201,9 +181,9 @@ pub(super) fn limit_reasons(
             limit_bytes: hosting.max_payload_bytes(),
         });
     }
-    if hosting == Hosting::Serverless && serverless_memory_mb(instance_type).is_none() {
+    if hosting == Hosting::Serverless && variant.serverless_memory_mb().is_none() {
         reasons.push(Reason::UnknownServerlessMemory {
-            name: instance_type.to_string(),
+            name: variant.to_string(),
         });
     }
     reasons

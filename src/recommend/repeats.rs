@@ -2,7 +2,7 @@
 //! for it, and the range over the passes.
 
 use super::{Candidate, Context};
-use crate::domain::Hosting;
+use crate::domain::{Hosting, Variant};
 use crate::results::CellSummary;
 use serde::{Deserialize, Serialize};
 
@@ -53,20 +53,20 @@ impl Context<'_> {
     pub(super) fn over_repeats(
         &self,
         hosting: Hosting,
-        instance_type: String,
+        variant: Variant,
         payload_bytes: u64,
         cells: &[&CellSummary],
     ) -> Candidate {
         let repeats: std::collections::BTreeSet<u32> = cells.iter().map(|c| c.repeat).collect();
         if repeats.len() <= 1 {
-            return self.candidate(hosting, instance_type, payload_bytes, cells);
+            return self.candidate(hosting, variant, payload_bytes, cells);
         }
         let per_repeat: Vec<Candidate> = repeats
             .iter()
             .map(|&r| {
                 let cells: Vec<&CellSummary> =
                     cells.iter().copied().filter(|c| c.repeat == r).collect();
-                self.candidate(hosting, instance_type.clone(), payload_bytes, &cells)
+                self.candidate(hosting, variant.clone(), payload_bytes, &cells)
             })
             .collect();
         let range = RepeatRange::of(&per_repeat);

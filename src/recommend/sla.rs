@@ -177,8 +177,7 @@ pub(crate) mod tests {
         }
         let requests = ok + errors;
         CellSummary {
-            hosting: None,
-            instance_type: None,
+            deployment: Default::default(),
             errors_by_kind: Default::default(),
             bytes_out: 1024 * requests,
             bytes_in: 100 * requests,

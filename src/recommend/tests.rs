@@ -1,9 +1,18 @@
 //! Hand-computed cases for [`recommend`].
 
 use super::*;
+use crate::domain::Deployment;
+
+/// `ml.c5.xlarge`, or `serverless-2048` for a serverless size.
+fn variant(label: &str) -> Variant {
+    match label.strip_prefix("serverless-").map(str::parse) {
+        Some(Ok(memory_mb)) => Variant::Serverless { memory_mb },
+        _ => Variant::instance(label),
+    }
+}
 use crate::domain::Arrivals;
+use crate::domain::FirstRequest;
 use crate::pricing::{Confidence, Origin, PriceRow, Usd};
-use crate::store::record::FirstRequest;
 
 const SLA: Sla = Sla {
     percentile: crate::domain::Quantile::P99,
@@ -20,8 +29,7 @@ fn cell(
     throughput_rps: f64,
 ) -> CellSummary {
     let mut c = crate::recommend::sla::tests::cell(&[latency_ms], 1000, 0);
-    c.hosting = Some(hosting);
-    c.instance_type = Some(instance.to_string());
+    c.deployment = Deployment::new(hosting, variant(instance));
     c.load = Load::Closed { concurrency };
     c.throughput_rps = throughput_rps;
     c
@@ -56,7 +64,7 @@ fn embedded(cells: &[CellSummary], traffic: Option<&Traffic>) -> Recommendation 
 fn find<'a>(r: &'a Recommendation, instance: &str) -> &'a Candidate {
     r.candidates
         .iter()
-        .find(|c| c.instance_type == instance)
+        .find(|c| c.variant.to_string() == instance)
         .expect(instance)
 }
 
@@ -111,7 +119,7 @@ fn cheapest_feasible_real_time_fleet_is_chosen() {
     let m5 = find(&r, "ml.m5.xlarge");
     assert_eq!(instances(m5), Some(3));
     assert_eq!(r.choice, Some(0));
-    assert_eq!(r.candidates[0].instance_type, "ml.c5.xlarge");
+    assert_eq!(r.candidates[0].variant.to_string(), "ml.c5.xlarge");
     assert_eq!((c5.rank, m5.rank), (Some(1), Some(2)));
     // Cheaper but slower, dearer but faster: both on the frontier.
     assert!(c5.on_frontier && m5.on_frontier);
@@ -170,8 +178,8 @@ fn equal_cost_ties_go_to_the_lower_latency() {
         &table,
         &Options::default(),
     );
-    assert_eq!(r.candidates[0].instance_type, "ml.b");
-    assert_eq!(r.candidates[1].instance_type, "ml.a");
+    assert_eq!(r.candidates[0].variant.to_string(), "ml.b");
+    assert_eq!(r.candidates[1].variant.to_string(), "ml.a");
     // Same cost, slower: ml.a is dominated.
     assert!(r.candidates[0].on_frontier && !r.candidates[1].on_frontier);
 }
@@ -238,7 +246,7 @@ fn nothing_feasible_names_the_nearest_miss() {
     ];
     let r = embedded(&cells, Some(&traffic(100.0, None)));
     assert_eq!(r.choice, None);
-    assert_eq!(r.candidates[0].instance_type, "ml.m5.xlarge");
+    assert_eq!(r.candidates[0].variant.to_string(), "ml.m5.xlarge");
     let c5 = find(&r, "ml.c5.xlarge");
     let [
         Reason::LatencyOverLimit {
@@ -393,7 +401,7 @@ fn low_confidence_and_unattributed_cells_are_reported() {
     let mut few = cell(Hosting::RealTime, "ml.c5.xlarge", 1, 20.0, 50.0);
     few.ok = 500;
     let mut plain = cell(Hosting::RealTime, "x", 1, 20.0, 50.0);
-    plain.hosting = None;
+    plain.deployment.hosting = None;
     let r = embedded(&[few, plain], None);
     assert!(r.candidates[0].operating.as_ref().unwrap().low_confidence);
     assert!(r.candidates[0].feasible());
@@ -485,8 +493,7 @@ fn repeats_give_a_range_and_the_worst_repeat_stands_for_the_candidate() {
 fn a_cold_start_gates_serverless_only_for_intermittent_traffic() {
     let cells = [cell(Hosting::Serverless, "serverless-2048", 1, 50.0, 10.0)];
     let first = [FirstRequest {
-        hosting: Some(Hosting::Serverless),
-        instance_type: Some("serverless-2048".into()),
+        deployment: Deployment::new(Hosting::Serverless, Variant::Serverless { memory_mb: 2048 }),
         ms: 800.0,
     }];
     let evidence = Evidence {

@@ -139,7 +139,7 @@ fn row(rec: &Recommendation, c: &Candidate) -> [String; 12] {
     [
         rank,
         c.hosting.to_string(),
-        c.instance_type.clone(),
+        c.variant.to_string(),
         format_size(c.payload_bytes),
         op.map_or_else(dash, |o| o.load.to_string()),
         op.map_or_else(dash, |o| format!("{:.1}", o.per_instance_rps)),
@@ -243,7 +243,7 @@ fn cold_start_line(rec: &Recommendation) -> Option<String> {
         let Some(ms) = c.first_request_ms else {
             continue;
         };
-        let item = format!("{} {ms:.0} ms", c.instance_type);
+        let item = format!("{} {ms:.0} ms", c.variant);
         if !seen.contains(&item) {
             seen.push(item);
         }
@@ -340,7 +340,7 @@ mod tests {
         let feasible = matches!(verdict, Verdict::Feasible);
         Candidate {
             hosting: Hosting::RealTime,
-            instance_type: instance.into(),
+            variant: crate::domain::Variant::instance(instance),
             payload_bytes: 1024,
             cells: 2,
             operating: feasible.then_some(OperatingPoint {

@@ -20,8 +20,8 @@ pub fn write(cells: &[CellSummary], out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "{:<10} {:<16} {:>8} {:<22} {:>9.1} {:>9} {:>9} {:>9} {:>6.2}%  {}",
-            c.hosting.map_or("-", |h| h.as_str()),
-            c.instance_type.as_deref().unwrap_or("-"),
+            c.deployment.hosting_label(),
+            c.deployment.variant_label(),
             format_size(c.payload_bytes),
             c.load.to_string(),
             c.throughput_rps,

@@ -39,21 +39,12 @@ pub fn recommendation(summary: &Summary) -> Option<&serde_json::Value> {
     summary.recommendation.as_ref().filter(|v| !v.is_null())
 }
 
-/// Hosting option of a cell, `-` when not known.
-pub fn hosting(c: &CellSummary) -> &'static str {
-    c.hosting.map_or("-", |h| h.as_str())
-}
-
-/// Instance type of a cell, `-` when not known.
-pub fn instance(c: &CellSummary) -> &str {
-    c.instance_type.as_deref().unwrap_or("-")
-}
-
 /// `real-time ml.c5.xlarge`: names a series of cells that differ only in load.
 pub fn variant_label(c: &CellSummary) -> String {
-    match (c.hosting, c.instance_type.as_deref()) {
+    let d = &c.deployment;
+    match (d.hosting, &d.variant) {
         (None, None) => "target".to_string(),
-        _ => format!("{} {}", hosting(c), instance(c)),
+        _ => format!("{} {}", d.hosting_label(), d.variant_label()),
     }
 }
 
@@ -86,8 +77,8 @@ pub fn cell_file_stem(c: &CellSummary, index_width: usize) -> String {
         Load::Open { rate, .. } => format!("open-{rate}rps"),
     };
     let mut parts = vec![format!("cell-{:0index_width$}", c.index)];
-    parts.extend(c.hosting.map(|h| h.as_str().to_string()));
-    parts.extend(c.instance_type.clone());
+    parts.extend(c.deployment.hosting.map(|h| h.as_str().to_string()));
+    parts.extend(c.deployment.variant.as_ref().map(ToString::to_string));
     parts.push(format_size(c.payload_bytes));
     parts.push(load);
     parts
@@ -267,11 +258,11 @@ mod tests {
             cell_file_stem(&c, 2),
             "cell-03-real-time-ml.c5.xlarge-1KiB-closed-c8"
         );
-        c.hosting = None;
-        c.instance_type = Some("a b/c".into());
+        c.deployment.hosting = None;
+        c.deployment.variant = Some(crate::domain::Variant::instance("a b/c"));
         assert_eq!(cell_file_stem(&c, 1), "cell-3-a-b-c-1KiB-closed-c8");
-        c.hosting = Some(Hosting::Serverless);
-        c.instance_type = None;
+        c.deployment.hosting = Some(Hosting::Serverless);
+        c.deployment.variant = None;
         c.load = Load::Open {
             rate: 12.5,
             arrivals: crate::domain::Arrivals::Constant,

@@ -4,7 +4,9 @@
 pub mod histogram;
 
 use crate::domain::Load;
-use crate::domain::{Hosting, Quantile};
+use crate::domain::{Deployment, Quantile};
+#[cfg(test)]
+use crate::domain::{Hosting, Variant};
 use crate::engine::CellResult;
 use crate::recorder::Recorder;
 use crate::sample::ErrorKind;
@@ -96,10 +98,8 @@ impl Phase {
 pub struct CellSummary {
     /// Position in the plan.
     pub index: usize,
-    /// Hosting option, when known.
-    pub hosting: Option<Hosting>,
-    /// Instance type or `serverless-<MB>`, when known.
-    pub instance_type: Option<String>,
+    /// Hosting option and variant, each when known.
+    pub deployment: Deployment,
     /// Request body size.
     pub payload_bytes: u64,
     /// Load applied.
@@ -187,8 +187,7 @@ impl CellSummary {
         CellSummary {
             index: r.cell.index,
             repeat: r.cell.repeat,
-            hosting: r.cell.variant.hosting,
-            instance_type: r.cell.variant.instance.clone(),
+            deployment: r.cell.deployment.clone(),
             payload_bytes: r.cell.payload_bytes,
             load: r.cell.load,
             duration_s: round3(r.elapsed.as_secs_f64()),
@@ -281,8 +280,7 @@ impl CellSummary {
         let p = Percentiles::of(h);
         CellSummary {
             index: 0,
-            hosting: Some(Hosting::RealTime),
-            instance_type: Some("ml.c5.xlarge".into()),
+            deployment: Deployment::new(Hosting::RealTime, Variant::instance("ml.c5.xlarge")),
             payload_bytes: 1024,
             load: Load::Closed { concurrency: 1 },
             duration_s,

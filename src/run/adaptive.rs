@@ -3,9 +3,10 @@
 //! prunes candidates that cannot beat the cheapest feasible one found so far.
 
 use super::{Context, RunError, RunFolder, met};
+use crate::domain::Pruned;
 use crate::plan::Plan;
 use crate::plan::ladder::{self, Ladder};
-use crate::recommend::{self, Candidate, Prices, Pruned, Reason, Recommendation};
+use crate::recommend::{self, Candidate, Prices, Reason, Recommendation};
 use crate::run::progress::Progress;
 use crate::store::record::SearchSummary;
 
@@ -44,7 +45,7 @@ pub(super) async fn run(
         })
         .collect();
     while !ctx.cancelled() {
-        let rec = crate::recommend::advise::advise(ctx.profile, ctx.prices, &folder.summary);
+        let rec = super::advise(ctx.profile, ctx.prices, &folder.summary);
         if let Some(rec) = &rec {
             settle(&mut tracks, rec, ctx);
         }
@@ -122,13 +123,11 @@ fn settle(tracks: &mut [Track], rec: &Recommendation, ctx: &Context<'_>) {
 
 /// The recommendation's candidate for this ladder, when it names hosting and instance.
 fn candidate_of<'r>(ladder: &Ladder, rec: &'r Recommendation) -> Option<&'r Candidate> {
-    let variant = ladder.variant();
-    let hosting = variant.hosting?;
-    let instance = variant.instance.as_deref()?;
+    let deployment = ladder.deployment();
+    let hosting = deployment.hosting?;
+    let variant = deployment.variant.as_ref()?;
     rec.candidates.iter().find(|c| {
-        c.hosting == hosting
-            && c.instance_type == instance
-            && c.payload_bytes == ladder.payload_bytes()
+        c.hosting == hosting && &c.variant == variant && c.payload_bytes == ladder.payload_bytes()
     })
 }
 
@@ -158,7 +157,7 @@ fn per_instance(rps: f64, ctx: &Context<'_>) -> f64 {
 /// lowest failing load; `None` before a failure, for serverless, or without a price.
 fn floor(ladder: &Ladder, ctx: &Context<'_>) -> Option<f64> {
     let (_, rps) = ladder.ceiling()?;
-    let variant = ladder.variant();
+    let variant = ladder.deployment();
     let prices = Prices {
         table: ctx.prices,
         region: &ctx.profile.pricing.region,
@@ -167,17 +166,15 @@ fn floor(ladder: &Ladder, ctx: &Context<'_>) -> Option<f64> {
         prices,
         ctx.profile.traffic.as_ref(),
         variant.hosting?,
-        variant.instance.as_deref()?,
+        variant.instance_type()?,
         per_instance(rps, ctx),
     )
 }
 
 /// What probing one candidate found and cost.
 fn search_summary(track: &Track) -> SearchSummary {
-    let variant = track.ladder.variant();
     SearchSummary {
-        hosting: variant.hosting,
-        instance_type: variant.instance.clone(),
+        deployment: track.ladder.deployment().clone(),
         payload_bytes: track.ladder.payload_bytes(),
         found: track.ladder.found(),
         probes: track.ladder.probes,

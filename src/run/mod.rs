@@ -4,14 +4,15 @@
 mod adaptive;
 pub mod progress;
 
-use crate::domain::Sla;
+use crate::domain::{Deployment, Sla};
 use crate::endpoint::AnyTarget;
 use crate::engine::live::{EarlyStop, LiveStats};
 use crate::engine::{self, CellOptions};
 use crate::payload::{self, PayloadError};
-use crate::plan::{Cell, Plan, Variant};
+use crate::plan::{Cell, Plan};
 use crate::pricing::PriceTable;
 use crate::profile::{Profile, Strategy};
+use crate::recommend::{Evidence, Recommendation};
 use crate::results::{CellSummary, Phase};
 use crate::run::progress::Progress;
 use crate::store::csv as results_csv;
@@ -22,6 +23,19 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
 use tokio::sync::watch;
+
+/// The recommendation from what the run folder's record holds so far: its cells, the
+/// candidates its searches pruned, each variant's first request and the sizes the model
+/// does not fit.
+pub fn advise(profile: &Profile, prices: &PriceTable, summary: &Summary) -> Option<Recommendation> {
+    let pruned = summary.pruned_candidates();
+    let evidence = Evidence {
+        pruned: &pruned,
+        first_requests: &summary.first_requests,
+        unfit: &summary.unfit,
+    };
+    crate::recommend::advise::advise(profile, prices, &summary.cells, &evidence)
+}
 
 /// Why a run could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +58,7 @@ pub struct Context<'a> {
     /// The validated profile.
     pub profile: &'a Profile,
     /// The target of each variant.
-    pub targets: &'a BTreeMap<Variant, Arc<AnyTarget>>,
+    pub targets: &'a BTreeMap<Deployment, Arc<AnyTarget>>,
     /// Prices, for the adaptive sweep's choices.
     pub prices: &'a PriceTable,
     /// Turns true on Ctrl-C.
@@ -136,7 +150,7 @@ async fn measure(
         cell.payload_bytes,
         seed,
     )?);
-    let target = ctx.targets[&cell.variant].clone();
+    let target = ctx.targets[&cell.deployment].clone();
     let options = CellOptions {
         seed,
         early_stop,
@@ -153,7 +167,7 @@ async fn measure(
 /// percentile at twice the limit, or ten times the allowed error rate (at least 1 %), after
 /// enough responses to tell.
 fn early_stop_of(cell: &Cell, sla: &Sla) -> EarlyStop {
-    let sla = crate::recommend::sla::for_hosting(sla, cell.variant.hosting);
+    let sla = crate::recommend::sla::for_hosting(sla, cell.deployment.hosting);
     EarlyStop {
         quantile: sla.percentile.fraction(),
         latency_ms: sla.latency_ms * 2.0,
@@ -173,7 +187,7 @@ fn sla_or_none(profile: &Profile) -> Sla {
 
 /// Whether a probe met the SLA of its hosting option (a probe stopped early did not).
 fn met(summary: &CellSummary, sla: &Sla) -> bool {
-    let sla = crate::recommend::sla::for_hosting(sla, summary.hosting);
+    let sla = crate::recommend::sla::for_hosting(sla, summary.deployment.hosting);
     crate::recommend::sla::check(summary, &sla).passed() && !summary.stopped_early
 }
 

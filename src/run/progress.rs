@@ -55,8 +55,8 @@ impl Progress {
             "cell {}/{}: {} {} {} {}{repeat}",
             cell.index + 1,
             self.total,
-            cell.variant.hosting_label(),
-            cell.variant.instance_label(),
+            cell.deployment.hosting_label(),
+            cell.deployment.variant_label(),
             crate::domain::units::format_size(cell.payload_bytes),
             cell.load
         );

@@ -68,8 +68,8 @@ impl Row {
             crate::domain::Load::Open { rate, .. } => (None, Some(rate)),
         };
         Row {
-            hosting: s.hosting.map_or("-", |h| h.as_str()).to_string(),
-            instance_type: s.instance_type.clone().unwrap_or_else(|| "-".into()),
+            hosting: s.deployment.hosting_label().to_string(),
+            instance_type: s.deployment.variant_label(),
             payload_bytes: s.payload_bytes,
             load_mode: s.load.mode().to_string(),
             concurrency,

@@ -1,7 +1,9 @@
 //! `summary.json`: the run's profile, environment, times and every cell with its histograms,
 //! so reports and comparisons can be made from the run folder alone.
 
+use crate::domain::{Deployment, FirstRequest, Pruned, Unfit};
 use crate::profile::Profile;
+use crate::recommend::PrunedCandidate;
 use crate::results::CellSummary;
 use serde::{Deserialize, Serialize};
 
@@ -44,29 +46,14 @@ pub struct Summary {
     pub first_requests: Vec<FirstRequest>,
     /// Swept variants the model does not fit, skipped by the run.
     #[serde(default)]
-    pub unfit: Vec<crate::endpoint::emulated::Unfit>,
-}
-
-/// The first request of a run to one variant, timed before any load. On an endpoint that
-/// was idle (serverless scaled to zero, a freshly deployed emulated endpoint) it includes
-/// the cold start.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FirstRequest {
-    /// Hosting option, when known.
-    pub hosting: Option<crate::domain::Hosting>,
-    /// Instance type or `serverless-<MB>`, when known.
-    pub instance_type: Option<String>,
-    /// Its response time, ms.
-    pub ms: f64,
+    pub unfit: Vec<Unfit>,
 }
 
 /// The outcome of one SLA search.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchSummary {
-    /// Hosting option, when known.
-    pub hosting: Option<crate::domain::Hosting>,
-    /// Instance type or `serverless-<MB>`, when known.
-    pub instance_type: Option<String>,
+    /// Hosting option and variant.
+    pub deployment: Deployment,
     /// Request body size.
     pub payload_bytes: u64,
     /// The sustainable load level found.
@@ -77,7 +64,7 @@ pub struct SearchSummary {
     pub load_seconds: f64,
     /// Why an adaptive sweep stopped probing this candidate before its answer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pruned: Option<crate::recommend::Pruned>,
+    pub pruned: Option<Pruned>,
 }
 
 /// Which tool wrote the file.
@@ -146,6 +133,23 @@ impl Summary {
             first_requests: Vec::new(),
             unfit: Vec::new(),
         }
+    }
+}
+
+impl Summary {
+    /// The candidates the run's searches stopped probing, and why.
+    pub fn pruned_candidates(&self) -> Vec<PrunedCandidate> {
+        self.searches
+            .iter()
+            .filter_map(|s| {
+                Some(PrunedCandidate {
+                    hosting: s.deployment.hosting?,
+                    variant: s.deployment.variant.clone()?,
+                    payload_bytes: s.payload_bytes,
+                    pruned: s.pruned.clone()?,
+                })
+            })
+            .collect()
     }
 }
 

@@ -3,10 +3,11 @@
 
 use crate::support::{Behaviour, TestServer, post_target};
 use loadtest::domain::Arrivals;
+use loadtest::domain::Deployment;
 use loadtest::domain::Load;
 use loadtest::engine::{CellOptions, run_cell};
 use loadtest::payload::{self};
-use loadtest::plan::{Cell, Variant};
+use loadtest::plan::Cell;
 use loadtest::profile::PayloadSource;
 use loadtest::results::CellSummary;
 use loadtest::sample::ErrorKind;
@@ -16,10 +17,7 @@ use std::time::Duration;
 fn cell(load: Load, duration_ms: u64, warmup_ms: u64) -> Cell {
     Cell {
         index: 0,
-        variant: Variant {
-            hosting: None,
-            instance: None,
-        },
+        deployment: Deployment::default(),
         payload_bytes: 256,
         load,
         duration: Duration::from_millis(duration_ms),

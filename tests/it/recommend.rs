@@ -74,7 +74,7 @@ impl Run {
         self.rec
             .candidates
             .iter()
-            .find(|c| c.hosting == hosting && c.instance_type == instance_type)
+            .find(|c| c.hosting == hosting && c.variant.to_string() == instance_type)
             .unwrap_or_else(|| panic!("no {hosting} {instance_type}\n{}", self.context()))
     }
 }
@@ -181,7 +181,7 @@ headroom = 0.2
     assert_eq!(r.rec.basis, CostBasis::AtPeak { peak_rps: 40.0 }, "{ctx}");
     let choice = r.choice();
     assert_eq!(
-        (choice.hosting, choice.instance_type.as_str()),
+        (choice.hosting, choice.variant.to_string().as_str()),
         (Hosting::RealTime, "ml.c5.large"),
         "{ctx}"
     );
@@ -246,7 +246,7 @@ headroom = 0.2
     assert_eq!(r.out.status.code(), Some(0), "{ctx}");
     let choice = r.choice();
     assert_eq!(
-        (choice.hosting, choice.instance_type.as_str()),
+        (choice.hosting, choice.variant.to_string().as_str()),
         (Hosting::RealTime, "ml.g4dn.xlarge"),
         "{ctx}"
     );
@@ -332,7 +332,7 @@ fn spiky_low_volume_traffic_is_cheapest_on_serverless() {
     );
     let choice = r.choice();
     assert_eq!(
-        (choice.hosting, choice.instance_type.as_str()),
+        (choice.hosting, choice.variant.to_string().as_str()),
         (Hosting::Serverless, "serverless-2048"),
         "{ctx}"
     );
@@ -399,7 +399,7 @@ headroom = 0.2
     assert_eq!(r.out.status.code(), Some(0), "{ctx}");
     let choice = r.choice();
     assert_eq!(
-        (choice.hosting, choice.instance_type.as_str()),
+        (choice.hosting, choice.variant.to_string().as_str()),
         (Hosting::Async, "ml.c5.large"),
         "{ctx}"
     );
@@ -429,7 +429,7 @@ headroom = 0.2
             .summary
             .cells
             .iter()
-            .find(|cell| cell.hosting == Some(hosting))
+            .find(|cell| cell.deployment.hosting == Some(hosting))
             .unwrap();
         assert!(cell.requests > 0 && cell.ok == 0, "{ctx}");
         assert_eq!(
@@ -482,7 +482,7 @@ max_error_rate = 0.01
     let miss = r.rec.nearest_miss.as_ref().expect("a nearest miss");
     let nearest = &r.rec.candidates[miss.candidate];
     assert_eq!(
-        (nearest.hosting, nearest.instance_type.as_str()),
+        (nearest.hosting, nearest.variant.to_string().as_str()),
         (Hosting::RealTime, "ml.c5.large"),
         "{ctx}"
     );
@@ -544,13 +544,13 @@ headroom = 0.2
         adaptive.context()
     );
     assert_eq!(
-        (g.hosting, g.instance_type.as_str(), instances(g)),
+        (g.hosting, g.variant.to_string().as_str(), instances(g)),
         (Hosting::RealTime, "ml.g4dn.xlarge", Some(1)),
         "{ctx}"
     );
     assert_eq!(
-        (a.hosting, &a.instance_type, a.payload_bytes, instances(a)),
-        (g.hosting, &g.instance_type, g.payload_bytes, instances(g)),
+        (a.hosting, &a.variant, a.payload_bytes, instances(a)),
+        (g.hosting, &g.variant, g.payload_bytes, instances(g)),
         "{ctx}"
     );
     assert_eq!(grid.summary.cells.len(), 8, "{ctx}");
@@ -746,7 +746,7 @@ max_error_rate = 0.01
         r.summary
             .cells
             .iter()
-            .all(|c| c.instance_type.as_deref() == Some("serverless-2048")),
+            .all(|c| c.deployment.variant_label() == "serverless-2048"),
         "{ctx}"
     );
     let small = r.candidate(Hosting::Serverless, "serverless-1024");
@@ -758,5 +758,5 @@ max_error_rate = 0.01
         }],
         "{ctx}"
     );
-    assert_eq!(r.choice().instance_type, "serverless-2048", "{ctx}");
+    assert_eq!(r.choice().variant.to_string(), "serverless-2048", "{ctx}");
 }

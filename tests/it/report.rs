@@ -10,9 +10,10 @@ use hdrhistogram::serialization::Deserializer;
 use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
 use loadtest::domain::Load;
 use loadtest::domain::Sla;
+use loadtest::domain::{Deployment, Variant};
 use loadtest::engine::{CellOptions, run_cell};
 use loadtest::payload;
-use loadtest::plan::{Cell, Variant};
+use loadtest::plan::Cell;
 use loadtest::pricing::PriceTable;
 use loadtest::profile::PayloadSource;
 use loadtest::recommend::{Prices, recommend};
@@ -28,10 +29,10 @@ use std::time::Duration;
 async fn measure(server: &TestServer, index: usize, concurrency: u32) -> CellSummary {
     let cell = Cell {
         index,
-        variant: Variant {
-            hosting: Some(loadtest::domain::Hosting::RealTime),
-            instance: Some("ml.c5.xlarge".into()),
-        },
+        deployment: Deployment::new(
+            loadtest::domain::Hosting::RealTime,
+            Variant::instance("ml.c5.xlarge"),
+        ),
         payload_bytes: 1024,
         load: Load::Closed { concurrency },
         duration: Duration::from_millis(400),
@@ -74,7 +75,7 @@ fn summary() -> &'static Summary {
         });
         let mut third = cells[1].clone();
         third.index = 2;
-        third.instance_type = Some("ml.g4dn.xlarge".into());
+        third.deployment.variant = Some(Variant::instance("ml.g4dn.xlarge"));
         let timeouts = third.requests / 50 + 1;
         third.errors += timeouts;
         third.requests += timeouts;

@@ -3,6 +3,7 @@
 
 use aws_sdk_sagemakerruntime::config::Credentials;
 use bytes::Bytes;
+use loadtest::domain::Deployment;
 use loadtest::domain::Hosting;
 use loadtest::domain::Load;
 use loadtest::emulator::{
@@ -12,7 +13,7 @@ use loadtest::endpoint::sagemaker::{SageMakerEndpoint, client_with_credentials};
 use loadtest::endpoint::{AnyTarget, EndpointError, Target};
 use loadtest::engine::{CellOptions, run_cell};
 use loadtest::payload;
-use loadtest::plan::{Cell, Variant};
+use loadtest::plan::Cell;
 use loadtest::profile::{InvokeMode, PayloadSource, SageMakerTarget};
 use loadtest::results::CellSummary;
 use loadtest::sample::ErrorKind;
@@ -101,10 +102,7 @@ async fn sync_invocations_run_through_the_engine_and_are_counted() {
     .await;
     let cell = Cell {
         index: 0,
-        variant: Variant {
-            hosting: None,
-            instance: None,
-        },
+        deployment: Deployment::default(),
         payload_bytes: 512,
         load: Load::Closed { concurrency: 4 },
         duration: Duration::from_millis(500),
@@ -468,10 +466,7 @@ async fn sdk_overhead_next_to_plain_http() {
         for (name, target) in [("http", &plain), ("sdk", &sdk)] {
             let cell = Cell {
                 index: 0,
-                variant: Variant {
-                    hosting: None,
-                    instance: None,
-                },
+                deployment: Deployment::default(),
                 payload_bytes: 1024,
                 load: Load::Closed { concurrency },
                 duration: Duration::from_secs(5),

@@ -31,7 +31,7 @@
 mod parse;
 mod print;
 
-use crate::domain::Hosting;
+use crate::domain::{Hosting, InstanceType, Variant};
 use crate::profile::Pricing;
 use parse::parse_csv;
 pub use print::{cli_prices, write_table};
@@ -42,7 +42,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// The embedded price table.
-const EMBEDDED_CSV: &str = include_str!("../data/prices.csv");
+const EMBEDDED_CSV: &str = include_str!("../../data/prices.csv");
 
 /// The columns of a price CSV, in the order the embedded file writes them.
 const COLUMNS: [&str; 8] = [
@@ -410,13 +410,13 @@ impl PriceTable {
         &self,
         region: &str,
         hosting: Hosting,
-        instance_type: &str,
+        instance_type: &InstanceType,
     ) -> Option<&PriceRow> {
         let find = |h: Hosting| {
             self.rows.iter().find(|r| {
                 r.region == region
                     && r.hosting == h
-                    && r.item == instance_type
+                    && r.item == instance_type.as_str()
                     && r.unit == Unit::Hour
             })
         };
@@ -450,37 +450,37 @@ impl PriceTable {
     }
 
     /// The rows a variant needs that the table lacks (empty when it can be priced).
-    pub fn missing(&self, region: &str, hosting: Hosting, instance: &str) -> Vec<MissingPrice> {
+    pub fn missing(&self, region: &str, hosting: Hosting, variant: &Variant) -> Vec<MissingPrice> {
         let missing = |item: &str, unit| MissingPrice {
             region: region.to_string(),
             hosting,
             item: item.to_string(),
             unit,
         };
-        match hosting {
-            Hosting::Serverless => SERVERLESS_ITEMS
+        match variant {
+            Variant::Serverless { .. } => SERVERLESS_ITEMS
                 .iter()
                 .filter(|(item, _)| self.serverless_row(region, item).is_none())
                 .map(|(item, unit)| missing(item, *unit))
                 .collect(),
-            _ if self.instance_hourly(region, hosting, instance).is_none() => {
-                vec![missing(instance, Unit::Hour)]
+            Variant::Instance(t) if self.instance_hourly(region, hosting, t).is_none() => {
+                vec![missing(t.as_str(), Unit::Hour)]
             }
-            _ => Vec::new(),
+            Variant::Instance(_) => Vec::new(),
         }
     }
 }
 
 /// Checks that every swept variant has a price in `region`; reports every missing row at once,
-/// each with the row to add. `variants` are (hosting, instance type or `serverless-<MB>`).
+/// each with the row to add.
 pub fn check_prices(
     table: &PriceTable,
     region: &str,
-    variants: &[(Hosting, String)],
+    variants: &[(Hosting, Variant)],
 ) -> Result<(), PricingError> {
     let missing: BTreeSet<MissingPrice> = variants
         .iter()
-        .flat_map(|(hosting, instance)| table.missing(region, *hosting, instance))
+        .flat_map(|(hosting, variant)| table.missing(region, *hosting, variant))
         .collect();
     if missing.is_empty() {
         Ok(())
@@ -490,120 +490,4 @@ pub fn check_prices(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn table_with(csv: &str) -> Result<PriceTable, PricingError> {
-        let rows = parse_csv(csv, "test.csv", Origin::Override)?;
-        Ok(PriceTable::embedded().with_rows(rows))
-    }
-
-    const HEADER: &str = "region,hosting,item,unit,usd,confidence,as_of,source\n";
-
-    #[test]
-    fn embedded_table_parses_and_keeps_facts() {
-        let t = PriceTable::embedded();
-        let c5 = t
-            .instance_hourly("us-east-1", Hosting::RealTime, "ml.c5.xlarge")
-            .unwrap();
-        assert_eq!(c5.usd, Usd(0.204));
-        assert_eq!(c5.confidence, Confidence::High);
-        assert_eq!(c5.as_of, "2026-11");
-        let g4 = t
-            .instance_hourly("us-east-1", Hosting::RealTime, "ml.g4dn.2xlarge")
-            .unwrap();
-        assert_eq!(g4.confidence, Confidence::Low);
-        assert_eq!(g4.source, "sources disagree (0.94 vs 1.0528); verify");
-        assert_eq!(t.as_of_dates(None), vec!["2026-11".to_string()]);
-        assert!(
-            t.rows()
-                .iter()
-                .all(|r| !r.source.is_empty() && r.source != "same")
-        );
-    }
-
-    #[test]
-    fn serverless_prices() {
-        let s = PriceTable::embedded().serverless("us-east-1").unwrap();
-        assert_eq!(s.compute_per_gb_second, Usd(0.00002));
-        assert_eq!(s.data_in_per_gb, Usd(0.016));
-        assert_eq!(s.data_out_per_gb, Usd(0.016));
-        assert_eq!(s.confidence, Confidence::High);
-        assert_eq!(PriceTable::embedded().serverless("eu-west-1"), None);
-    }
-
-    #[test]
-    fn async_and_batch_fall_back_to_real_time_unless_a_row_says_otherwise() {
-        let t = table_with(&format!(
-            "{HEADER}us-east-1,batch,ml.c5.xlarge,hour,0.15,high,2026-11,my discount\n"
-        ))
-        .unwrap();
-        let price = |h| {
-            t.instance_hourly("us-east-1", h, "ml.c5.xlarge")
-                .map(|r| r.usd)
-        };
-        assert_eq!(price(Hosting::Async), Some(Usd(0.204)));
-        assert_eq!(price(Hosting::Batch), Some(Usd(0.15)));
-        assert_eq!(price(Hosting::Serverless), None);
-    }
-
-    #[test]
-    fn overrides_replace_and_add_rows() {
-        let csv = format!(
-            "{HEADER}us-east-1,real-time,ml.c5.xlarge,hour,0.1,medium,2027-01,savings plan\n\
-             eu-west-1,real-time,ml.c5.xlarge,hour,0.23,low,2027-01,my quote\n"
-        );
-        let t = table_with(&csv).unwrap();
-        let c5 = t
-            .instance_hourly("us-east-1", Hosting::RealTime, "ml.c5.xlarge")
-            .unwrap();
-        assert_eq!((c5.usd, c5.origin), (Usd(0.1), Origin::Override));
-        assert!(
-            t.instance_hourly("eu-west-1", Hosting::RealTime, "ml.c5.xlarge")
-                .is_some()
-        );
-        assert_eq!(t.rows().len(), PriceTable::embedded().rows().len() + 1);
-        assert_eq!(
-            t.regions(),
-            vec!["eu-west-1".to_string(), "us-east-1".to_string()]
-        );
-    }
-
-    #[test]
-    fn missing_prices_are_reported_together_with_the_row_to_add() {
-        let t = PriceTable::embedded();
-        let variants = [
-            (Hosting::RealTime, "ml.c5.xlarge".to_string()),
-            (Hosting::RealTime, "ml.x".to_string()),
-            (Hosting::Async, "ml.y".to_string()),
-            (Hosting::Serverless, "serverless-2048".to_string()),
-        ];
-        assert!(check_prices(&t, "us-east-1", &variants[..1]).is_ok());
-        let msg = check_prices(&t, "us-east-1", &variants)
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("no price for ml.x (real-time) in us-east-1: add a row `us-east-1,real-time,ml.x,hour,"), "{msg}");
-        assert!(
-            msg.contains(
-                "no price for ml.y (async) in us-east-1: add a row `us-east-1,real-time,ml.y,hour,"
-            ),
-            "{msg}"
-        );
-        let msg = check_prices(&t, "eu-west-1", &variants[3..])
-            .unwrap_err()
-            .to_string();
-        assert_eq!(msg.lines().count(), 3, "{msg}");
-        assert!(
-            msg.contains("`eu-west-1,serverless,compute,GB-second,"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn usd_display() {
-        assert_eq!(Usd(0.204).to_string(), "$0.2040");
-        assert_eq!(Usd(1234.567).to_string(), "$1234.57");
-        assert_eq!(Usd(0.0000021).to_string(), "$0.00000210");
-        assert_eq!(Usd(0.0).to_string(), "$0.0000");
-    }
-}
+mod tests;

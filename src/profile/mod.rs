@@ -10,7 +10,7 @@ mod target;
 pub mod validate;
 
 use crate::domain::{Arrivals, Hosting, Sla, Traffic};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 use std::path::{Path, PathBuf};
@@ -19,7 +19,7 @@ use std::time::Duration;
 pub use validate::Problem;
 
 /// A profile that passed validation: defaults filled in, every value in range.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
     /// Names the report folder.
     pub name: String,
@@ -50,7 +50,7 @@ pub struct Profile {
 }
 
 /// The kind of target and its settings.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Target {
     /// Any HTTP inference server.
@@ -62,7 +62,7 @@ pub enum Target {
 }
 
 /// Settings of a SageMaker target.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SageMakerTarget {
     /// AWS region, e.g. `us-east-1`.
     pub region: String,
@@ -103,7 +103,7 @@ impl SageMakerTarget {
 }
 
 /// Which SageMaker runtime call a request makes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvokeMode {
     /// InvokeEndpoint: request and answer.
@@ -113,7 +113,7 @@ pub enum InvokeMode {
 }
 
 /// Settings of an HTTP target.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HttpTarget {
     /// One URL for every cell, or one per instance type.
     pub urls: Urls,
@@ -124,7 +124,7 @@ pub struct HttpTarget {
 }
 
 /// Which URL serves which cell.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Urls {
     /// Every cell goes to this URL.
@@ -134,10 +134,10 @@ pub enum Urls {
 }
 
 /// Settings of the emulator target.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EmulatorTarget {
     /// The emulated model, preset and overrides resolved.
-    #[serde(serialize_with = "serialize_model")]
+    #[serde(serialize_with = "serialize_model", deserialize_with = "deserialize_model")]
     pub model: crate::emulator::Model,
     /// Instances behind each emulated endpoint.
     pub instance_count: u32,
@@ -148,7 +148,7 @@ pub struct EmulatorTarget {
 }
 
 /// The sweep: every combination becomes a cell.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Sweep {
     /// Hosting options, empty when the target does not say (plain HTTP).
     pub hosting: Vec<Hosting>,
@@ -175,7 +175,7 @@ pub struct Sweep {
 }
 
 /// Which cells of a load grid a run measures.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
     /// Every cell of the grid.
@@ -188,7 +188,7 @@ pub enum Strategy {
 }
 
 /// The load steps of a sweep.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum LoadSweep {
     /// N workers, each sending when its previous request ends.
@@ -213,7 +213,7 @@ pub enum LoadSweep {
 }
 
 /// The load levels a search may probe.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "over", rename_all = "snake_case")]
 pub enum SearchSpace {
     /// Open-loop rates, requests per second.
@@ -237,7 +237,7 @@ pub enum SearchSpace {
 }
 
 /// Where request bodies come from.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Payload {
     /// The source of bytes.
     pub source: PayloadSource,
@@ -246,7 +246,7 @@ pub struct Payload {
 }
 
 /// The source of request bodies.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "source", rename_all = "snake_case")]
 pub enum PayloadSource {
     /// Random bytes of each swept size.
@@ -269,7 +269,7 @@ pub enum PayloadSource {
 }
 
 /// Which prices to use.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Pricing {
     /// AWS region of the price rows.
     pub region: String,
@@ -338,4 +338,12 @@ fn serialize_model<S: serde::Serializer>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     model.to_config().serialize(s)
+}
+
+/// Reads a model written by [`serialize_model`] back, resolving it as a `[model]` table.
+fn deserialize_model<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<crate::emulator::Model, D::Error> {
+    let config = crate::emulator::ModelConfig::deserialize(d)?;
+    config.resolve().map_err(serde::de::Error::custom)
 }

@@ -4,8 +4,8 @@
 //! emulator's own scheduling delays do not accumulate.
 
 use super::clock;
-use super::endpoint::{Gate, ServeError, Timing};
 use super::model::{Jitter, Model, batch_ms};
+use super::serving::{Gate, ServeError, Timing};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use std::sync::Arc;

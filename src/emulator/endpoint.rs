@@ -10,8 +10,9 @@ use super::config::EndpointSpec;
 use super::error::DeployError;
 use super::faults::Stall;
 use super::model::Jitter;
-use super::modes::serverless::{self, SlotTracker};
 use super::pool::CorePool;
+use super::serving::{Gate, ServeError, Timing};
+use super::slots::{self, SlotTracker};
 use crate::domain::Hosting;
 use axum::http::HeaderValue;
 use rand::rngs::SmallRng;
@@ -31,8 +32,6 @@ pub const ASYNC_QUEUE: usize = 100_000;
 
 /// Idle time (model time) after which serverless and async capacity scales to zero.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
-
-const NOT_YET: u64 = u64::MAX;
 
 /// One running endpoint.
 pub(crate) struct Endpoint {
@@ -73,97 +72,6 @@ pub(crate) enum Rejection {
     QueueFull { capacity: usize },
     /// Serverless MaxConcurrency is reached.
     Throttled { max_concurrency: u32 },
-}
-
-/// Why an admitted request was not served.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum ServeError {
-    /// Processing exceeded the hosting option's limit.
-    TimedOut(Timing),
-    /// The emulator is shutting down.
-    ShuttingDown,
-}
-
-/// When an admitted request arrived, started and completed (wall clock).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Timing {
-    pub(crate) arrived: Instant,
-    pub(crate) started: Instant,
-    pub(crate) completed: Instant,
-    pub(crate) cold_start: Duration,
-}
-
-impl Timing {
-    /// Time spent waiting for a worker (and for stalls or a scale-from-zero).
-    pub(crate) fn queue(&self) -> Duration {
-        self.started.saturating_duration_since(self.arrived)
-    }
-
-    /// Time a worker spent on the request, including a serverless cold start.
-    pub(crate) fn service(&self) -> Duration {
-        self.completed.saturating_duration_since(self.started)
-    }
-}
-
-/// Serving conditions shared with accelerator workers: scale-from-zero and stalls.
-pub(crate) struct Gate {
-    clock: Clock,
-    ready_at_us: AtomicU64,
-    last_activity_us: AtomicU64,
-    first_request_us: AtomicU64,
-    stall: Option<Stall>,
-}
-
-impl Gate {
-    fn new(clock: Clock, stall: Option<Stall>) -> Gate {
-        let now = clock.micros(Instant::now());
-        Gate {
-            clock,
-            ready_at_us: AtomicU64::new(0),
-            last_activity_us: AtomicU64::new(now),
-            first_request_us: AtomicU64::new(NOT_YET),
-            stall,
-        }
-    }
-
-    /// Records an arrival; returns how long the endpoint had been idle.
-    fn note_arrival(&self, now: Instant) -> Duration {
-        let us = self.clock.micros(now);
-        if self.stall.is_some() {
-            let _ = self.first_request_us.compare_exchange(
-                NOT_YET,
-                us,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            );
-        }
-        let last = self.last_activity_us.swap(us, Ordering::AcqRel);
-        Duration::from_micros(us.saturating_sub(last))
-    }
-
-    fn note_done(&self, now: Instant) {
-        self.last_activity_us
-            .fetch_max(self.clock.micros(now), Ordering::AcqRel);
-    }
-
-    /// Nothing is served until `cold` from now (scale from zero).
-    fn start_cold(&self, now: Instant, cold: Duration) {
-        let ready = self.clock.micros(now + cold);
-        self.ready_at_us.fetch_max(ready, Ordering::AcqRel);
-    }
-
-    /// The first instant from `t` at which the endpoint serves: after a scale-from-zero
-    /// and outside a stall.
-    pub(crate) fn serving_from(&self, t: Instant) -> Instant {
-        let ready = t.max(self.clock.instant(self.ready_at_us.load(Ordering::Acquire)));
-        let first = self.first_request_us.load(Ordering::Acquire);
-        match &self.stall {
-            Some(stall) if first != NOT_YET => stall
-                .blocked_until(self.clock.instant(first), ready)
-                .unwrap_or(ready),
-            _ => ready,
-        }
-    }
 }
 
 /// What a request asks of the model.
@@ -266,7 +174,7 @@ impl Endpoint {
 
     /// The emulator's clock.
     pub(crate) fn clock(&self) -> Clock {
-        self.gate.clock
+        self.gate.clock()
     }
 
     /// A fresh random stream for the next request: seeded from the model's seed, the
@@ -492,7 +400,7 @@ fn build_replicas(
         (Some(i), _) => Workers::Cores(CorePool::new(i.vcpu as usize, model.worker_speed(i))),
         (None, serverless_spec) => Workers::Cores(CorePool::new(
             serverless_spec.map_or(1, |s| s.max_concurrency as usize),
-            serverless_spec.map_or(1.0, |s| serverless::slot_speed(s.memory_mb)),
+            serverless_spec.map_or(1.0, |s| slots::slot_speed(s.memory_mb)),
         )),
     };
     let count = if spec.hosting == Hosting::Serverless {
@@ -511,9 +419,4 @@ fn build_replicas(
 /// Mixes the model seed, an endpoint index and a counter into one seed.
 fn stream_seed(seed: u64, endpoint: u64, seq: u64) -> u64 {
     seed ^ endpoint.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seq.wrapping_mul(0xD1B5_4A32_D192_ED03)
-}
-
-/// Milliseconds of a timing's queue and service parts, as reported to clients.
-pub(crate) fn reported_ms(timing: &Timing) -> (f64, f64) {
-    (clock::ms(timing.queue()), clock::ms(timing.service()))
 }

@@ -1,7 +1,7 @@
 //! Errors of the emulator: endpoints that cannot be deployed, and failures to load a file,
 //! bind a port or serve.
 
-use super::model::ModelConfigError;
+use super::config::ModelConfigError;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 

@@ -27,20 +27,25 @@ mod modes;
 mod pool;
 mod presets;
 pub mod queueing;
+mod response;
 mod routes;
 mod server;
+mod serving;
+mod slots;
+mod state;
 mod validate;
 
 pub use config::{
-    DEFAULT_VARIANT, EndpointSpec, Faults, InjectedError, ModelConfig, ServerlessSpec,
-    ServiceDistribution,
+    DEFAULT_VARIANT, EndpointSpec, Faults, InjectedError, ModelConfig, ModelConfigError,
+    ServerlessSpec,
 };
 pub use endpoint::{ASYNC_QUEUE, DEFAULT_IDLE_TIMEOUT, REALTIME_QUEUE_PER_INSTANCE};
 pub use error::{DeployError, EmulatorError};
 pub use file::{EmulatorFile, EndpointEntry};
-pub use model::{Model, ModelConfigError, PRESETS, Preset};
+pub use model::{Model, ServiceDistribution};
 pub use modes::batch::{TransformError, TransformEstimate, simulate_transform};
-pub use modes::serverless::{slot_speed as serverless_speed, vcpu_share as serverless_vcpu};
+pub use presets::{PRESETS, Preset};
+pub use slots::{slot_speed as serverless_speed, vcpu_share as serverless_vcpu};
 pub use validate::validate;
 
 use crate::domain::Hosting;
@@ -64,7 +69,7 @@ pub async fn serve(
         .zip(0u64..)
         .map(|(spec, index)| endpoint::Endpoint::start(spec, index, clock))
         .collect::<Result<Vec<_>, _>>()?;
-    let router = routes::router(routes::App::new(running, clock));
+    let router = routes::router(state::App::new(running, clock));
     server::run(listener, router, shutdown).await;
     Ok(())
 }

@@ -1,11 +1,11 @@
-//! The emulated model: named presets, resolution of a `[model]` table into a [`Model`], and
-//! the service-time arithmetic (payload cost, instance speed, batching, jitter, time scale).
+//! The emulated model: the fixed parameters an endpoint runs ([`Model`], its jitter
+//! distribution) and the service-time arithmetic (payload cost, instance speed, batching,
+//! jitter, time scale).
 
 use super::catalog::Instance;
-use super::config::{ModelConfig, ServiceDistribution};
-pub use super::presets::{PRESETS, Preset};
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// Extra cost of each request after the first in an accelerator batch, as a fraction of a
@@ -42,97 +42,20 @@ pub struct Model {
     pub seed: u64,
 }
 
-/// A `[model]` table that cannot become a [`Model`]; says which field and how to fix it.
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum ModelConfigError {
-    /// The preset name is not one of [`PRESETS`].
-    #[error("unknown model preset `{name}`; use one of: {}", preset_names())]
-    UnknownPreset {
-        /// The name given.
-        name: String,
-    },
-    /// Neither a preset nor `base_ms` was given.
-    #[error(
-        "`model` needs a `preset` ({}) or an explicit `base_ms`",
-        preset_names()
-    )]
-    MissingBase,
-    /// `cold_start` is not a humantime duration.
-    #[error("`model.cold_start` = {value:?} is not a duration ({reason}); write e.g. \"2s\"")]
-    ColdStart {
-        /// The text given.
-        value: String,
-        /// Why it did not parse.
-        reason: String,
-    },
-    /// A numeric field is out of range.
-    #[error("`model.{field}` = {value} is invalid; {fix}")]
-    Invalid {
-        /// Field name within `[model]`.
-        field: &'static str,
-        /// The value given.
-        value: String,
-        /// What to write instead.
-        fix: &'static str,
-    },
-}
-
-impl ModelConfigError {
-    /// The `[model]` key the error is about, for key paths such as `model.base_ms`.
-    pub fn field(&self) -> &'static str {
-        match self {
-            ModelConfigError::UnknownPreset { .. } => "preset",
-            ModelConfigError::MissingBase => "base_ms",
-            ModelConfigError::ColdStart { .. } => "cold_start",
-            ModelConfigError::Invalid { field, .. } => field,
-        }
-    }
-}
-
-fn preset_names() -> String {
-    PRESETS.map(|p| p.name).join(", ")
-}
-
-impl ModelConfig {
-    /// Resolves the preset (if any) and applies every explicit field on top of it.
-    pub fn resolve(&self) -> Result<Model, ModelConfigError> {
-        let mut model = match &self.preset {
-            Some(name) => Model::preset(name)
-                .ok_or_else(|| ModelConfigError::UnknownPreset { name: name.clone() })?,
-            None => Model::custom(self.base_ms.ok_or(ModelConfigError::MissingBase)?),
-        };
-        self.apply_overrides(&mut model)?;
-        model.check()?;
-        Ok(model)
-    }
-
-    fn apply_overrides(&self, m: &mut Model) -> Result<(), ModelConfigError> {
-        m.base_ms = self.base_ms.unwrap_or(m.base_ms);
-        m.per_kib_ms = self.per_kib_ms.unwrap_or(m.per_kib_ms);
-        m.gpu_speedup = self.gpu_speedup.unwrap_or(m.gpu_speedup);
-        m.max_batch = self.max_batch.unwrap_or(m.max_batch);
-        m.memory_mb = self.memory_mb.unwrap_or(m.memory_mb);
-        m.service = self.service.unwrap_or(m.service);
-        m.jitter = self.jitter.unwrap_or(m.jitter);
-        m.time_scale = self.time_scale.unwrap_or(m.time_scale);
-        m.seed = self.seed.unwrap_or(m.seed);
-        if let Some(text) = &self.cold_start {
-            m.cold_start =
-                humantime::parse_duration(text).map_err(|e| ModelConfigError::ColdStart {
-                    value: text.clone(),
-                    reason: e.to_string(),
-                })?;
-        }
-        Ok(())
-    }
+/// Distribution of the service-time jitter factor (mean 1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ServiceDistribution {
+    /// Lognormal with the model's `jitter` as coefficient of variation.
+    #[default]
+    Lognormal,
+    /// Exponential (coefficient of variation 1): makes an endpoint an M/M/c queue.
+    Exponential,
+    /// No jitter: every request of the same size takes the same time.
+    Fixed,
 }
 
 impl Model {
-    /// The named preset, or `None` for an unknown name.
-    pub fn preset(name: &str) -> Option<Model> {
-        PRESETS.iter().find(|p| p.name == name).map(Preset::model)
-    }
-
     /// A model with only a base cost; everything else at neutral defaults.
     pub fn custom(base_ms: f64) -> Model {
         Model {
@@ -154,73 +77,6 @@ impl Model {
     pub fn with_time_scale(mut self, time_scale: f64) -> Model {
         self.time_scale = time_scale;
         self
-    }
-
-    /// The model written back as an explicit `[model]` table (no preset).
-    pub fn to_config(&self) -> ModelConfig {
-        ModelConfig {
-            preset: None,
-            base_ms: Some(self.base_ms),
-            per_kib_ms: Some(self.per_kib_ms),
-            gpu_speedup: Some(self.gpu_speedup),
-            max_batch: Some(self.max_batch),
-            cold_start: Some(humantime::format_duration(self.cold_start).to_string()),
-            memory_mb: Some(self.memory_mb),
-            service: Some(self.service),
-            jitter: Some(self.jitter),
-            time_scale: Some(self.time_scale),
-            seed: Some(self.seed),
-        }
-    }
-
-    /// Checks every numeric field; the first problem found is returned.
-    pub fn check(&self) -> Result<(), ModelConfigError> {
-        let invalid = |field, value: f64, fix| ModelConfigError::Invalid {
-            field,
-            value: value.to_string(),
-            fix,
-        };
-        let non_negative = |v: f64| v.is_finite() && v >= 0.0;
-        let positive = |v: f64| v.is_finite() && v > 0.0;
-        if !non_negative(self.base_ms) {
-            return Err(invalid("base_ms", self.base_ms, "use a number of ms >= 0"));
-        }
-        if !non_negative(self.per_kib_ms) {
-            return Err(invalid(
-                "per_kib_ms",
-                self.per_kib_ms,
-                "use a number of ms >= 0",
-            ));
-        }
-        if !positive(self.gpu_speedup) {
-            return Err(invalid("gpu_speedup", self.gpu_speedup, "use a factor > 0"));
-        }
-        if !(1..=1024).contains(&self.max_batch) {
-            let fix = "use a batch size from 1 to 1024";
-            return Err(invalid("max_batch", f64::from(self.max_batch), fix));
-        }
-        if !(0.0..=10.0).contains(&self.jitter) {
-            return Err(invalid(
-                "jitter",
-                self.jitter,
-                "use a coefficient of variation 0..=10",
-            ));
-        }
-        if !positive(self.time_scale) {
-            return Err(invalid(
-                "time_scale",
-                self.time_scale,
-                "use a factor > 0, e.g. 0.1",
-            ));
-        }
-        if self.memory_mb == 0 {
-            return Err(invalid(
-                "memory_mb",
-                0.0,
-                "use the model's memory in MB, > 0",
-            ));
-        }
-        Ok(())
     }
 
     /// Model-time cost (ms) of one request of `payload_bytes` at relative `speed`, before
@@ -295,83 +151,6 @@ mod tests {
     use super::*;
     use crate::emulator::catalog;
     use rand::{SeedableRng, rngs::SmallRng};
-
-    #[test]
-    fn presets_resolve_and_pass_their_own_checks() {
-        for preset in PRESETS {
-            let cfg = ModelConfig {
-                preset: Some(preset.name.to_string()),
-                ..ModelConfig::default()
-            };
-            let model = cfg.resolve().expect(preset.name);
-            assert_eq!(model, preset.model());
-        }
-    }
-
-    #[test]
-    fn explicit_fields_override_the_preset() {
-        let cfg = ModelConfig {
-            preset: Some("bert-base".into()),
-            base_ms: Some(10.0),
-            cold_start: Some("250ms".into()),
-            service: Some(ServiceDistribution::Fixed),
-            time_scale: Some(0.5),
-            ..ModelConfig::default()
-        };
-        let m = cfg.resolve().expect("model");
-        assert_eq!(m.base_ms, 10.0);
-        assert_eq!(m.per_kib_ms, 1.0);
-        assert_eq!(m.cold_start, Duration::from_millis(250));
-        assert_eq!(m.service, ServiceDistribution::Fixed);
-        assert_eq!(m.time_scale, 0.5);
-        assert_eq!(
-            ModelConfig {
-                preset: None,
-                ..m.to_config()
-            }
-            .resolve(),
-            Ok(Model {
-                name: "custom".into(),
-                ..m
-            })
-        );
-    }
-
-    #[test]
-    fn bad_configs_name_the_field_and_list_presets() {
-        let unknown = ModelConfig {
-            preset: Some("bert".into()),
-            ..ModelConfig::default()
-        };
-        let err = unknown.resolve().unwrap_err();
-        assert_eq!(err.field(), "preset");
-        assert!(
-            err.to_string()
-                .contains("tiny-mlp, resnet50, bert-base, llm-small"),
-            "{err}"
-        );
-        assert_eq!(
-            ModelConfig::default().resolve().unwrap_err(),
-            ModelConfigError::MissingBase
-        );
-        let negative = ModelConfig {
-            base_ms: Some(-1.0),
-            ..ModelConfig::default()
-        };
-        assert_eq!(negative.resolve().unwrap_err().field(), "base_ms");
-        let scale = ModelConfig {
-            base_ms: Some(1.0),
-            time_scale: Some(0.0),
-            ..ModelConfig::default()
-        };
-        assert_eq!(scale.resolve().unwrap_err().field(), "time_scale");
-        let cold = ModelConfig {
-            base_ms: Some(1.0),
-            cold_start: Some("soon".into()),
-            ..ModelConfig::default()
-        };
-        assert_eq!(cold.resolve().unwrap_err().field(), "cold_start");
-    }
 
     #[test]
     fn service_time_divides_payload_cost_by_speed() {

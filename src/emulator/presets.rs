@@ -1,7 +1,7 @@
-//! The built-in model presets: documented per-request costs of a few common model shapes.
+//! The built-in model presets: documented per-request costs of a few common model shapes,
+//! each as a [`Model`], and their lookup by name.
 
-use super::config::ServiceDistribution;
-use super::model::{DEFAULT_SEED, Model};
+use super::model::{DEFAULT_SEED, Model, ServiceDistribution};
 use std::time::Duration;
 
 /// A named model preset. Figures are per-request costs on one `ml.m5` core and one NVIDIA
@@ -99,4 +99,16 @@ impl Preset {
             seed: DEFAULT_SEED,
         }
     }
+}
+
+impl Model {
+    /// The named preset, or `None` for an unknown name.
+    pub fn preset(name: &str) -> Option<Model> {
+        PRESETS.iter().find(|p| p.name == name).map(Preset::model)
+    }
+}
+
+/// The preset names, comma-separated, for messages that list them.
+pub(crate) fn preset_names() -> String {
+    PRESETS.map(|p| p.name).join(", ")
 }

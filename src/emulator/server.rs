@@ -2,7 +2,7 @@
 //! connection resets for injected faults (a response marked [`ResetConnection`] is turned
 //! into a service error, so hyper closes the connection without answering).
 
-use super::routes::ResetConnection;
+use super::response::ResetConnection;
 use axum::Router;
 use axum::http::Request;
 use hyper::body::Incoming;

@@ -8,28 +8,20 @@
 //! to 128,000 bytes (the inline limit). An idle endpoint scales to zero; the next request
 //! waits for a cold start.
 
+use super::{check_runtime_headers, read_payload};
 use crate::domain::{ASYNC_INLINE_BODY_BYTES, Hosting};
-use crate::emulator::clock::{self, Clock};
-use crate::emulator::endpoint::{ServeError, Timing, Work};
+use crate::emulator::endpoint::Work;
 use crate::emulator::faults;
-use crate::emulator::routes::{self, ApiError, App};
+use crate::emulator::response::{ApiError, json_response};
+use crate::emulator::serving::ServeError;
+use crate::emulator::state::{App, Failure, MAX_RESULTS, Record, Status};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rand::RngExt;
 use rand::rngs::SmallRng;
-use serde::Serialize;
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 use tokio::time::Instant;
-
-/// Most async results kept; the oldest are dropped first.
-pub const MAX_RESULTS: usize = 100_000;
-
-/// How long (wall clock) an async result is kept, like SageMaker's 6-hour request TTL.
-pub const RESULT_TTL: Duration = Duration::from_secs(6 * 3600);
 
 /// Scheme of an emulated S3 input location: `emulator://bytes/<N>`.
 pub const INPUT_SCHEME: &str = "emulator://bytes/";
@@ -40,75 +32,6 @@ const INFERENCE_ID_IN: &str = "x-amzn-sagemaker-inference-id";
 const OUTPUT_LOCATION: HeaderName = HeaderName::from_static("x-amzn-sagemaker-outputlocation");
 const INFERENCE_ID: HeaderName = HeaderName::from_static("x-amzn-sagemaker-inferenceid");
 const RESULT_PATH: HeaderName = HeaderName::from_static("x-emulator-result-path");
-
-/// State of one async invocation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub(crate) enum Status {
-    InProgress,
-    Completed,
-    Failed,
-}
-
-/// What `GET /async-results/{id}` answers; times are ms since the emulator started.
-#[derive(Clone, Debug, Serialize)]
-pub(crate) struct Record {
-    #[serde(rename = "InferenceId")]
-    id: String,
-    #[serde(rename = "OutputLocation")]
-    output_location: String,
-    status: Status,
-    submitted_ms: f64,
-    started_ms: Option<f64>,
-    completed_ms: Option<f64>,
-    queue_ms: Option<f64>,
-    service_ms: Option<f64>,
-    error: Option<String>,
-}
-
-/// Results of async invocations, bounded by [`MAX_RESULTS`] and [`RESULT_TTL`].
-#[derive(Clone, Default)]
-pub(crate) struct AsyncResults(Arc<Mutex<Store>>);
-
-#[derive(Default)]
-struct Store {
-    records: HashMap<String, (u64, Record)>,
-    order: VecDeque<(String, u64, Instant)>,
-    next_stamp: u64,
-}
-
-impl AsyncResults {
-    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn insert(&self, record: Record) {
-        let now = Instant::now();
-        let mut store = self.store();
-        while let Some((id, stamp, at)) = store.order.front().cloned() {
-            if store.order.len() < MAX_RESULTS && now.duration_since(at) < RESULT_TTL {
-                break;
-            }
-            store.order.pop_front();
-            if store.records.get(&id).is_some_and(|(s, _)| *s == stamp) {
-                store.records.remove(&id);
-            }
-        }
-        let stamp = store.next_stamp;
-        store.next_stamp += 1;
-        store.order.push_back((record.id.clone(), stamp, now));
-        store.records.insert(record.id.clone(), (stamp, record));
-    }
-
-    fn update(&self, id: &str, f: impl FnOnce(&mut Record)) {
-        if let Some((_, record)) = self.store().records.get_mut(id) {
-            f(record);
-        }
-    }
-
-    fn get(&self, id: &str) -> Option<Record> {
-        self.store().records.get(id).map(|(_, r)| r.clone())
-    }
-}
 
 /// `POST /endpoints/{name}/async-invocations`.
 pub(crate) async fn submit(
@@ -136,7 +59,7 @@ async fn accept(
              (POST /endpoints/{name}/invocations)."
         )));
     }
-    routes::check_runtime_headers(&ep, headers)?;
+    check_runtime_headers(&ep, headers)?;
     let bytes = input_bytes(headers, body).await?;
     // Admit.
     let mut rng = ep.next_rng();
@@ -158,17 +81,11 @@ async fn accept(
         ),
     };
     let output_location = format!("s3://{OUTPUT_BUCKET}/{name}/{id}.out");
-    let mut record = Record {
-        id: id.clone(),
-        output_location: output_location.clone(),
-        status: Status::InProgress,
-        submitted_ms: app.clock().ms(Instant::now()),
-        started_ms: None,
-        completed_ms: None,
-        queue_ms: None,
-        service_ms: None,
-        error: None,
-    };
+    let mut record = Record::in_progress(
+        id.clone(),
+        output_location.clone(),
+        app.clock().ms(Instant::now()),
+    );
     // Simulate, in the background.
     match ticket {
         Some(ticket) => {
@@ -190,9 +107,7 @@ async fn accept(
     Ok(accepted(&id, &output_location))
 }
 
-/// Why a job failed, with its timing when it got as far as a worker.
-type Failure = (String, Option<Timing>);
-
+/// What a job that was not served reports.
 fn failure(err: ServeError) -> Failure {
     match err {
         ServeError::TimedOut(t) => ("ModelError: invocation timed out".to_string(), Some(t)),
@@ -203,32 +118,9 @@ fn failure(err: ServeError) -> Failure {
     }
 }
 
-impl Record {
-    fn finish(&mut self, clock: Clock, outcome: Result<Timing, Failure>) {
-        let (timing, error) = match outcome {
-            Ok(t) => (Some(t), None),
-            Err((message, t)) => (t, Some(message)),
-        };
-        self.status = if error.is_some() {
-            Status::Failed
-        } else {
-            Status::Completed
-        };
-        self.error = error;
-        self.completed_ms = Some(clock.ms(Instant::now()));
-        if let Some(t) = timing {
-            self.submitted_ms = clock.ms(t.arrived);
-            self.started_ms = Some(clock.ms(t.started));
-            self.completed_ms = Some(clock.ms(t.completed));
-            self.queue_ms = Some(clock::ms(t.queue()));
-            self.service_ms = Some(clock::ms(t.service()));
-        }
-    }
-}
-
 /// Size of the input: from `X-Amzn-SageMaker-InputLocation`, else the inline body.
 async fn input_bytes(headers: &HeaderMap, body: Body) -> Result<u64, ApiError> {
-    let inline = routes::read_payload(body, ASYNC_INLINE_BODY_BYTES, "async inline body").await?;
+    let inline = read_payload(body, ASYNC_INLINE_BODY_BYTES, "async inline body").await?;
     match headers.get(INPUT_LOCATION) {
         Some(location) => parse_location(&String::from_utf8_lossy(location.as_bytes())),
         None => Ok(inline),
@@ -277,7 +169,7 @@ fn inference_id(rng: &mut SmallRng) -> String {
 
 fn accepted(id: &str, output_location: &str) -> Response {
     let body = serde_json::json!({ "InferenceId": id, "OutputLocation": output_location });
-    let mut response = routes::json_response(StatusCode::ACCEPTED, &body);
+    let mut response = json_response(StatusCode::ACCEPTED, &body);
     let headers = response.headers_mut();
     for (name, value) in [
         (OUTPUT_LOCATION, output_location.to_string()),
@@ -302,10 +194,8 @@ pub(crate) async fn result(State(app): State<App>, Path(id): Path<String>) -> Re
             ),
         }
         .into_response(),
-        Some(r) if r.status == Status::InProgress => {
-            routes::json_response(StatusCode::ACCEPTED, &r)
-        }
-        Some(r) => routes::json_response(StatusCode::OK, &r),
+        Some(r) if r.status() == Status::InProgress => json_response(StatusCode::ACCEPTED, &r),
+        Some(r) => json_response(StatusCode::OK, &r),
     }
 }
 
@@ -331,33 +221,5 @@ mod tests {
         assert_eq!(&id[14..15], "4");
         assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
         assert_ne!(id, inference_id(&mut rng));
-    }
-
-    fn pending(id: &str) -> Record {
-        Record {
-            id: id.to_string(),
-            output_location: String::new(),
-            status: Status::InProgress,
-            submitted_ms: 0.0,
-            started_ms: None,
-            completed_ms: None,
-            queue_ms: None,
-            service_ms: None,
-            error: None,
-        }
-    }
-
-    #[tokio::test]
-    async fn results_are_updated_in_place() {
-        let results = AsyncResults::default();
-        results.insert(pending("a"));
-        assert_eq!(results.get("a").map(|r| r.status), Some(Status::InProgress));
-        results.update("a", |r| {
-            r.finish(Clock::start(), Err(("boom".into(), None)))
-        });
-        let done = results.get("a").expect("record");
-        assert_eq!(done.status, Status::Failed);
-        assert_eq!(done.error.as_deref(), Some("boom"));
-        assert!(results.get("b").is_none());
     }
 }

@@ -11,7 +11,8 @@ use crate::emulator::catalog::{self, Instance};
 use crate::emulator::config::ModelConfig;
 use crate::emulator::endpoint::Endpoint;
 use crate::emulator::model::{Model, batch_ms};
-use crate::emulator::routes::{self, ApiError, App};
+use crate::emulator::response::{ApiError, json_response};
+use crate::emulator::state::App;
 use axum::body::Body;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -262,7 +263,7 @@ async fn run_job(app: &App, body: &[u8]) -> Result<Response, ApiError> {
         fields.insert("time_scale".into(), model.time_scale.into());
         fields.insert("instance_type".into(), instance.name.clone().into());
     }
-    Ok(routes::json_response(StatusCode::OK, &json))
+    Ok(json_response(StatusCode::OK, &json))
 }
 
 /// The model, instance type and default instance count a job runs with.

@@ -4,7 +4,7 @@
 use super::invoke_sync;
 use crate::domain::Hosting;
 use crate::emulator::endpoint::Endpoint;
-use crate::emulator::routes::ApiError;
+use crate::emulator::response::ApiError;
 use axum::body::Body;
 use axum::http::HeaderMap;
 use axum::response::Response;

@@ -156,7 +156,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         );
     }
     if let Some(rec) = &recommendation {
-        folder.summary.recommendation = serde_json::to_value(rec).ok();
+        folder.summary.recommendation = Some(rec.clone());
         folder.write()?;
         write_recommendation(&folder.dir, rec)?;
     }
@@ -267,7 +267,7 @@ fn open_run_folder(args: &RunArgs, profile: &Profile, plan: &Plan) -> Result<Run
     let summary = Summary::start(
         profile,
         &args.profile.display().to_string(),
-        plan.cells.len(),
+        plan,
         files::rfc3339(started),
     );
     let mut folder = RunFolder { dir, summary };

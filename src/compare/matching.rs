@@ -9,8 +9,7 @@
 //! traffic, prices, name, and the machine — may differ and is reported as a warning.
 
 use crate::results::CellSummary;
-use crate::store::record::Summary;
-use serde_json::Value;
+use crate::store::record::{Summary, leaves};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -107,25 +106,18 @@ pub fn compatibility(baseline: &Summary, current: &Summary) -> Compatibility {
         ));
     }
     check_tool(baseline, current, &mut out);
-    let (hb, hc) = (
-        comparable_hash(&baseline.profile),
-        comparable_hash(&current.profile),
-    );
+    let (lb, lc) = (leaves(&baseline.profile), leaves(&current.profile));
+    let (hb, hc) = (comparable_hash(&lb), comparable_hash(&lc));
     let mut hard = Vec::new();
     let mut soft = Vec::new();
-    diff(
-        "",
-        &baseline.profile,
-        &current.profile,
-        &mut |path, b, c| {
-            let line = format!("{path}: {} vs {}", short(b), short(c));
-            if is_comparable_key(path) {
-                hard.push(line)
-            } else {
-                soft.push(line)
-            }
-        },
-    );
+    diff(&lb, &lc, &mut |path, b, c| {
+        let line = format!("{path}: {} vs {}", short(b), short(c));
+        if is_comparable_key(path) {
+            hard.push(line)
+        } else {
+            soft.push(line)
+        }
+    });
     if hb != hc || !hard.is_empty() {
         out.errors
             .push(format!("profile hash {hb:016x} vs {hc:016x}"));
@@ -189,94 +181,46 @@ fn is_comparable_key(path: &str) -> bool {
     COMPARABLE_KEYS.iter().any(|k| under(k)) && !IGNORED_KEYS.iter().any(|k| under(k))
 }
 
-/// FNV-1a of the canonical JSON (sorted keys) of the comparable parts of a profile.
-pub fn comparable_hash(profile: &Value) -> u64 {
+/// FNV-1a of the comparable leaves of a profile (dotted path = value, in path order).
+pub fn comparable_hash(leaves: &BTreeMap<String, String>) -> u64 {
     let mut text = String::new();
-    for key in COMPARABLE_KEYS {
-        let mut node = Some(profile);
-        for part in key.split('.') {
-            node = node.and_then(|n| n.get(part));
-        }
-        let mut value = node.cloned().unwrap_or(Value::Null);
-        for ignored in IGNORED_KEYS {
-            if let Some(rest) = ignored.strip_prefix(&format!("{key}."))
-                && let Some(obj) = value.as_object_mut()
-            {
-                obj.remove(rest);
-            }
-        }
-        let _ = write!(text, "{key}=");
-        canonical(&value, &mut text);
-        text.push('\n');
+    for (path, value) in leaves.iter().filter(|(p, _)| is_comparable_key(p)) {
+        let _ = writeln!(text, "{path}={value}");
     }
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
 }
 
-fn canonical(v: &Value, out: &mut String) {
-    match v {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for k in keys {
-                let _ = write!(out, "{k:?}:");
-                canonical(&map[k], out);
-                out.push(',');
-            }
-            out.push('}');
+/// Calls `found(path, baseline, current)` for every leaf that differs (`null` when absent).
+fn diff(
+    b: &BTreeMap<String, String>,
+    c: &BTreeMap<String, String>,
+    found: &mut dyn FnMut(&str, &str, &str),
+) {
+    let null = "null".to_string();
+    let mut paths: Vec<&String> = b.keys().chain(c.keys()).collect();
+    paths.sort();
+    paths.dedup();
+    for path in paths {
+        let (vb, vc) = (b.get(path).unwrap_or(&null), c.get(path).unwrap_or(&null));
+        if vb != vc {
+            found(path, vb, vc);
         }
-        Value::Array(items) => {
-            out.push('[');
-            for item in items {
-                canonical(item, out);
-                out.push(',');
-            }
-            out.push(']');
-        }
-        other => out.push_str(&other.to_string()),
     }
 }
 
-/// Calls `found(path, baseline, current)` for every leaf (or shape change) that differs.
-fn diff(path: &str, b: &Value, c: &Value, found: &mut dyn FnMut(&str, &Value, &Value)) {
-    match (b, c) {
-        (Value::Object(mb), Value::Object(mc)) => {
-            let mut keys: Vec<&String> = mb.keys().chain(mc.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            for k in keys {
-                let child = if path.is_empty() {
-                    k.clone()
-                } else {
-                    format!("{path}.{k}")
-                };
-                let (vb, vc) = (
-                    mb.get(k).unwrap_or(&Value::Null),
-                    mc.get(k).unwrap_or(&Value::Null),
-                );
-                diff(&child, vb, vc, found);
-            }
-        }
-        _ if b != c => found(path, b, c),
-        _ => {}
-    }
-}
-
-fn short(v: &Value) -> String {
-    let text = v.to_string();
+fn short(text: &str) -> String {
     if text.chars().count() > 60 {
         format!("{}…", text.chars().take(60).collect::<String>())
     } else {
-        text
+        text.to_string()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn comparable_keys_cover_subtrees_but_not_seeds_or_models() {
@@ -291,16 +235,29 @@ mod tests {
         assert!(!is_comparable_key("sweepstake"));
     }
 
+    fn leaves_of(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(p, v)| (p.to_string(), v.to_string()))
+            .collect()
+    }
+
     #[test]
-    fn hash_ignores_key_order_seed_and_model() {
-        let a = json!({"target": {"kind": "emulator", "model": {"base_ms": 1}}, "sweep": {"seed": 1, "duration": "5s", "load": {"mode": "closed", "concurrency": [4]}}});
-        let b = json!({"sweep": {"load": {"concurrency": [4], "mode": "closed"}, "duration": "5s", "seed": 9}, "target": {"model": {"base_ms": 2}, "kind": "emulator"}});
+    fn hash_ignores_seed_model_strategy_and_repeats() {
+        let a = leaves_of(&[
+            ("target.kind", "\"emulator\""),
+            ("target.model.base_ms", "1"),
+            ("sweep.seed", "1"),
+            ("sweep.load.concurrency", "[4]"),
+        ]);
+        let mut b = a.clone();
+        b.insert("target.model.base_ms".into(), "2".into());
+        b.insert("sweep.seed".into(), "9".into());
+        b.insert("sweep.repeats".into(), "3".into());
+        b.insert("sweep.strategy".into(), "\"adaptive\"".into());
         assert_eq!(comparable_hash(&a), comparable_hash(&b));
-        let mut repeated = b.clone();
-        repeated["sweep"]["repeats"] = json!(3);
-        repeated["sweep"]["strategy"] = json!("adaptive");
-        assert_eq!(comparable_hash(&a), comparable_hash(&repeated));
-        let c = json!({"target": {"kind": "http"}, "sweep": {"duration": "5s", "load": {"mode": "closed", "concurrency": [4]}}});
+        let mut c = a.clone();
+        c.insert("target.kind".into(), "\"http\"".into());
         assert_ne!(comparable_hash(&a), comparable_hash(&c));
     }
 
@@ -308,9 +265,8 @@ mod tests {
     fn diff_names_leaf_paths() {
         let mut found = Vec::new();
         diff(
-            "",
-            &json!({"a": {"b": [1], "c": 2}}),
-            &json!({"a": {"b": [2], "c": 2, "d": 1}}),
+            &leaves_of(&[("a.b", "[1]"), ("a.c", "2")]),
+            &leaves_of(&[("a.b", "[2]"), ("a.c", "2"), ("a.d", "1")]),
             &mut |p, _, _| found.push(p.to_string()),
         );
         assert_eq!(found, ["a.b", "a.d"]);

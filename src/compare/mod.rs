@@ -17,10 +17,8 @@ pub use judge::{Row, Verdict};
 
 use crate::domain::thresholds::{ThresholdError, Thresholds};
 
-use crate::recommend::Recommendation;
 use crate::store::files::write_atomic;
 use crate::store::record::{self, Summary};
-use serde::Deserialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -32,24 +30,9 @@ pub const JUNIT_FILE: &str = "compare-junit.xml";
 /// Why two runs could not be compared (every variant is a usage error: exit 2).
 #[derive(Debug, thiserror::Error)]
 pub enum CompareError {
-    /// A run folder or summary.json could not be read.
-    #[error(
-        "cannot read {path}: {source}; give a run folder holding summary.json, or the summary.json itself"
-    )]
-    Read {
-        /// The file.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// The file is not a summary.json of this tool.
-    #[error("{path} is not a loadtest summary.json: {source}")]
-    Parse {
-        /// The file.
-        path: PathBuf,
-        /// What serde found.
-        source: serde_json::Error,
-    },
+    /// A run folder or summary.json could not be read, or is of another version.
+    #[error(transparent)]
+    Record(#[from] crate::store::record::RecordError),
     /// The runs measured different things.
     #[error(
         "the runs cannot be compared; they differ in:\n  {}\nCompare runs of the same profile grid (the emulated model, seeds and target address may differ).",
@@ -128,13 +111,13 @@ pub fn compare(
         .iter()
         .flat_map(|p| judge::cell_rows(p, &thresholds))
         .collect();
-    match (recommendation(baseline), recommendation(current)) {
-        (Some(Ok(b)), Some(Ok(c))) => rows.extend(judge::recommendation_rows(&b, &c, &thresholds)),
+    match (&baseline.recommendation, &current.recommendation) {
+        (Some(b), Some(c)) => rows.extend(judge::recommendation_rows(b, c, &thresholds)),
         (None, None) => {}
         (b, c) => warnings.push(format!(
             "sustainable rate and cost not compared: recommendation {} in the baseline, {} in the current run",
-            describe_recommendation(&b),
-            describe_recommendation(&c)
+            presence(b.is_some()),
+            presence(c.is_some())
         )),
     }
     Ok(Comparison {
@@ -146,41 +129,18 @@ pub fn compare(
     })
 }
 
-fn recommendation(summary: &Summary) -> Option<Result<Recommendation, serde_json::Error>> {
-    let value = summary.recommendation.as_ref().filter(|v| !v.is_null())?;
-    Some(Recommendation::deserialize(value))
+fn presence(present: bool) -> &'static str {
+    if present { "present" } else { "absent" }
 }
 
-fn describe_recommendation(r: &Option<Result<Recommendation, serde_json::Error>>) -> &'static str {
-    match r {
-        None => "absent",
-        Some(Ok(_)) => "present",
-        Some(Err(_)) => "in an unknown layout",
-    }
-}
-
-/// The thresholds a run's profile sets (`[regression]`), or the defaults.
-pub fn profile_thresholds(summary: &Summary) -> Option<Result<Thresholds, serde_json::Error>> {
-    let value = summary.profile.get("regression").filter(|v| !v.is_null())?;
-    Some(Thresholds::deserialize(value))
-}
-
-/// Reads a run folder's summary.json, or the given summary.json.
+/// Reads a run folder's summary.json, or the given summary.json, and where it was.
 pub fn read_summary(path: &Path) -> Result<(Summary, PathBuf), CompareError> {
+    let summary = record::read(path)?;
     let file = if path.is_dir() {
         path.join("summary.json")
     } else {
         path.to_path_buf()
     };
-    let reader = std::fs::File::open(&file).map_err(|source| CompareError::Read {
-        path: file.clone(),
-        source,
-    })?;
-    let summary =
-        record::read(std::io::BufReader::new(reader)).map_err(|source| CompareError::Parse {
-            path: file.clone(),
-            source,
-        })?;
     Ok((summary, file))
 }
 
@@ -198,22 +158,15 @@ pub fn compare_runs(
     Thresholds::default().with_overrides(overrides)?;
     let (base, _) = read_summary(baseline)?;
     let (cur, cur_file) = read_summary(current)?;
-    let mut warnings = Vec::new();
-    let from_profile = match profile_thresholds(&cur).or_else(|| profile_thresholds(&base)) {
-        Some(Ok(t)) => t,
-        Some(Err(e)) => {
-            warnings.push(format!(
-                "[regression] in summary.json unreadable ({e}); using the defaults"
-            ));
-            Thresholds::default()
-        }
-        None => Thresholds::default(),
-    };
+    let from_profile = cur
+        .profile
+        .regression
+        .or(base.profile.regression)
+        .unwrap_or_default();
     let thresholds = from_profile.with_overrides(overrides)?;
     let mut comparison = compare(&base, &cur, thresholds)?;
     comparison.baseline = baseline.display().to_string();
     comparison.current = current.display().to_string();
-    comparison.warnings.splice(0..0, warnings);
     let out_dir = match out {
         Some(dir) => dir.to_path_buf(),
         None => cur_file.parent().map(Path::to_path_buf).unwrap_or_default(),

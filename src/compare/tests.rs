@@ -48,12 +48,19 @@ fn cell(
 fn summary(cells: Vec<CellSummary>) -> Summary {
     Summary::for_tests(
         "p.toml",
-        serde_json::json!({
-            "name": "nightly",
-            "target": { "kind": "emulator", "model": { "base_ms": 20.0 } },
-            "sweep": { "hosting": ["real-time"], "load": { "mode": "closed", "concurrency": [4] }, "duration": "6s", "seed": 1 },
-            "sla": null,
-        }),
+        r#"
+name = "nightly"
+[target]
+kind = "emulator"
+[model]
+base_ms = 20.0
+[sweep]
+hosting = ["real-time"]
+instance_types = ["ml.c5.xlarge"]
+load = { mode = "closed", concurrency = [4] }
+duration = "6s"
+seed = 1
+"#,
         cells,
     )
 }
@@ -205,8 +212,14 @@ fn error_rate_rise_past_threshold_is_worse() {
 fn a_different_grid_or_target_kind_is_incompatible_and_named() {
     let base = summary(vec![cell(4, 20.0, 1.0, 6, 0, 1)]);
     let mut cur = summary(vec![cell(4, 20.0, 1.0, 6, 0, 1)]);
-    cur.profile["sweep"]["load"]["concurrency"] = serde_json::json!([8]);
-    cur.profile["target"]["kind"] = serde_json::json!("http");
+    cur.profile.sweep.load = crate::profile::LoadSweep::Closed {
+        concurrency: vec![8],
+    };
+    cur.profile.target = crate::profile::Target::Http(crate::profile::HttpTarget {
+        urls: crate::profile::Urls::One("http://127.0.0.1:8080/invocations".into()),
+        method: "POST".into(),
+        headers: Default::default(),
+    });
     let err = compare(&base, &cur, Thresholds::default()).unwrap_err();
     let text = err.to_string();
     assert!(
@@ -229,8 +242,16 @@ fn a_different_grid_or_target_kind_is_incompatible_and_named() {
 fn a_different_model_or_seed_is_only_a_warning() {
     let base = summary(vec![cell(4, 20.0, 1.0, 6, 0, 1)]);
     let mut cur = summary(vec![cell(4, 20.0, 1.0, 6, 0, 1)]);
-    cur.profile["target"]["model"]["base_ms"] = serde_json::json!(26.0);
-    cur.profile["sweep"]["seed"] = serde_json::json!(2);
+    let crate::profile::Target::Emulator(emulator) = &mut cur.profile.target else {
+        panic!("the test profile targets the emulator");
+    };
+    emulator.model = crate::emulator::ModelConfig {
+        base_ms: Some(26.0),
+        ..emulator.model.to_config()
+    }
+    .resolve()
+    .unwrap();
+    cur.profile.sweep.seed = 2;
     let c = compare(&base, &cur, Thresholds::default()).unwrap();
     assert!(
         c.warnings
@@ -324,7 +345,7 @@ fn save_baseline_replaces_the_old_copy_whole() {
     assert_eq!(leftovers.len(), 1, "no temp folders left");
     assert!(matches!(
         save_baseline(&root.join("nope"), &root, "x"),
-        Err(CompareError::Read { .. })
+        Err(CompareError::Record(_))
     ));
     std::fs::remove_dir_all(&root).unwrap();
 }

@@ -10,12 +10,12 @@ use crate::domain::{Deployment, Hosting, Variant};
 use crate::payload::{self, PayloadError};
 use crate::plan::search::Search;
 use crate::profile::{LoadSweep, Profile, SearchSpace};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use std::time::Duration;
 
 /// One point of the sweep.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Cell {
     /// Position in the plan, from 0.
     pub index: usize,
@@ -39,7 +39,7 @@ pub struct Cell {
 }
 
 /// One SLA search: the load levels of one variant and payload size are probed in turn.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchTask {
     /// Hosting option and variant.
     pub deployment: Deployment,
@@ -110,7 +110,7 @@ impl SearchTask {
 }
 
 /// Every cell of a run, in order, or the searches that will choose their cells.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// The cells of a grid sweep.
     pub cells: Vec<Cell>,

@@ -61,6 +61,17 @@ pub enum Target {
     Sagemaker(SageMakerTarget),
 }
 
+impl Target {
+    /// `http`, `emulator` or `sagemaker`, as written in `[target] kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Target::Http(_) => "http",
+            Target::Emulator(_) => "emulator",
+            Target::Sagemaker(_) => "sagemaker",
+        }
+    }
+}
+
 /// Settings of a SageMaker target.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SageMakerTarget {
@@ -137,7 +148,10 @@ pub enum Urls {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EmulatorTarget {
     /// The emulated model, preset and overrides resolved.
-    #[serde(serialize_with = "serialize_model", deserialize_with = "deserialize_model")]
+    #[serde(
+        serialize_with = "serialize_model",
+        deserialize_with = "deserialize_model"
+    )]
     pub model: crate::emulator::Model,
     /// Instances behind each emulated endpoint.
     pub instance_count: u32,

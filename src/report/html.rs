@@ -6,12 +6,13 @@
 //! curves per cell from the stored histograms, throughput and p99 over time per cell (small
 //! multiples), and errors by class. The charts live in [`super::html_charts`].
 
-use super::candidates::{self, Candidate};
+use super::candidates::{self, Advice, Candidate};
 use super::html_charts;
 use super::svg::{self, Chart, Series, XScale};
 use super::view;
 use crate::domain::Sla;
 use crate::domain::units::format_size;
+use crate::recommend::Recommendation;
 use crate::store::record::Summary;
 use std::fmt;
 use std::io::{self, Write};
@@ -65,8 +66,8 @@ svg.chart .rule-label { fill: #c62828; } svg.chart .empty { fill: #999; font-siz
 
 /// Writes the whole page.
 pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
-    let name = view::profile_text(summary, "name");
-    let sla = view::sla_of(summary);
+    let name = summary.profile.name.as_str();
+    let sla = summary.profile.sla;
     writeln!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -81,7 +82,7 @@ pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
         Esc(name)
     )?;
     overview(summary, sla.as_ref(), out)?;
-    recommendation(view::recommendation(summary), out)?;
+    recommendation(summary.recommendation.as_ref(), out)?;
     results_table(summary, sla.as_ref(), out)?;
     html_charts::latency_vs_throughput(summary, sla.as_ref(), out)?;
     html_charts::percentile_curves(summary, sla.as_ref(), out)?;
@@ -97,8 +98,8 @@ pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn overview(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> io::Result<()> {
-    let name = view::profile_text(summary, "name");
-    let description = view::profile_text(summary, "description");
+    let name = summary.profile.name.as_str();
+    let description = summary.profile.description.as_str();
     writeln!(
         out,
         "<header><h1>{}</h1>",
@@ -168,7 +169,7 @@ fn results_table(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> i
 /// candidates and the cost-per-million vs latency chart with its Pareto frontier — or a
 /// marked placeholder when the run made no recommendation (`summary.json` has no
 /// `"recommendation"`).
-pub fn recommendation(rec: Option<&serde_json::Value>, out: &mut dyn Write) -> io::Result<()> {
+pub fn recommendation(rec: Option<&Recommendation>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         r#"<section id="recommendation"><h2>Recommendation</h2>"#
@@ -179,7 +180,7 @@ pub fn recommendation(rec: Option<&serde_json::Value>, out: &mut dyn Write) -> i
             r#"<p class="placeholder">No recommendation in this run: it needs <code>[sla]</code> and <code>[traffic]</code> in the profile.</p></section>"#
         );
     };
-    let advice = candidates::read(rec);
+    let advice = Advice::of(rec);
     match &advice.choice {
         Some(choice) => writeln!(
             out,
@@ -305,10 +306,14 @@ mod tests {
     fn marks_the_recommendation_placeholder_or_renders_it() {
         let mut s = summary(true);
         assert!(page(&s).contains(r#"class="placeholder""#));
-        s.recommendation = Some(serde_json::json!({
-            "ranked": [{"hosting": "real-time", "instance_type": "ml.c5.xlarge",
-                        "cost_per_million_usd": 2.0, "latency_ms": 30.0, "feasible": true}]
-        }));
+        let table = crate::pricing::PriceTable::embedded();
+        let prices = crate::recommend::Prices {
+            table: &table,
+            region: "us-east-1",
+        };
+        let sla = s.profile.sla.unwrap();
+        let rec = crate::recommend::recommend(&s.cells, &sla, None, prices, &Default::default());
+        s.recommendation = Some(rec);
         let html = page(&s);
         assert!(!html.contains(r#"class="placeholder""#));
         assert!(html.contains("Cost per million requests vs latency"));

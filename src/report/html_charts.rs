@@ -300,7 +300,7 @@ mod tests {
                 .all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1)
         );
         let mut out = Vec::new();
-        percentile_curves(&s, view::sla_of(&s).as_ref(), &mut out).unwrap();
+        percentile_curves(&s, s.profile.sla.as_ref(), &mut out).unwrap();
         assert!(String::from_utf8(out).unwrap().contains("SLA p99"));
     }
 

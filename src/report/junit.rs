@@ -5,9 +5,10 @@
 //! case per candidate, when the run made a recommendation). A failing case carries the
 //! measured and allowed values in its `<failure message>`.
 
-use super::candidates;
+use super::candidates::Advice;
 use super::view::{self, Check};
 use crate::domain::Sla;
+use crate::recommend::Recommendation;
 use crate::store::record::Summary;
 use std::fmt;
 use std::io::{self, Write};
@@ -41,17 +42,17 @@ impl Case {
 /// Writes the JUnit XML document.
 pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     let mut suites = Vec::new();
-    if let Some(sla) = view::sla_of(summary) {
+    if let Some(sla) = summary.profile.sla {
         suites.push((format!("sla {}", sla.describe()), sla_cases(summary, &sla)));
     }
     suites.push(("accounting".to_string(), accounting_cases(summary)));
-    if let Some(rec) = view::recommendation(summary) {
+    if let Some(rec) = summary.recommendation.as_ref() {
         suites.push(("recommendation".to_string(), recommendation_cases(rec)));
     }
     let all = suites.iter().flat_map(|(_, cases)| cases);
     let tests = all.clone().count();
     let failures = all.clone().filter(|c| c.failure.is_some()).count();
-    let name = view::profile_text(summary, "name");
+    let name = summary.profile.name.as_str();
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
@@ -81,8 +82,9 @@ fn accounting_cases(summary: &Summary) -> Vec<Case> {
         .collect()
 }
 
-fn recommendation_cases(rec: &serde_json::Value) -> Vec<Case> {
-    candidates::candidates(rec)
+fn recommendation_cases(rec: &Recommendation) -> Vec<Case> {
+    Advice::of(rec)
+        .candidates
         .into_iter()
         .map(|c| Case {
             classname: "recommendation".into(),

@@ -1,10 +1,10 @@
 //! `report.md`: the findings of report.html as Markdown tables — the run, the
 //! recommendation, results, latency percentiles, SLA checks and errors by class.
 
-use super::candidates;
 use super::view;
 use crate::domain::Sla;
 use crate::domain::units::format_size;
+use crate::recommend::Recommendation;
 use crate::sample::ErrorKind;
 use crate::store::record::Summary;
 use std::fmt;
@@ -31,9 +31,9 @@ impl fmt::Display for Md<'_> {
 
 /// Writes the whole document.
 pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
-    let sla = view::sla_of(summary);
+    let sla = summary.profile.sla;
     overview(summary, sla.as_ref(), out)?;
-    recommendation(view::recommendation(summary), out)?;
+    recommendation(summary.recommendation.as_ref(), out)?;
     results(summary, sla.as_ref(), out)?;
     percentiles(summary, out)?;
     if let Some(sla) = &sla {
@@ -43,7 +43,7 @@ pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn overview(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> io::Result<()> {
-    let name = view::profile_text(summary, "name");
+    let name = summary.profile.name.as_str();
     writeln!(
         out,
         "# {}\n",
@@ -53,7 +53,7 @@ fn overview(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> io::Re
             name
         })
     )?;
-    let description = view::profile_text(summary, "description");
+    let description = summary.profile.description.as_str();
     if !description.is_empty() {
         writeln!(out, "{}\n", Md(description))?;
     }
@@ -66,42 +66,14 @@ fn overview(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> io::Re
 
 /// The recommendation as tables (the recommendation's own Markdown when it is of this
 /// version's type), or a note that the run made none.
-pub fn recommendation(rec: Option<&serde_json::Value>, out: &mut dyn Write) -> io::Result<()> {
+pub fn recommendation(rec: Option<&Recommendation>, out: &mut dyn Write) -> io::Result<()> {
     let Some(rec) = rec else {
         return writeln!(
             out,
             "## Recommendation\n\nNo recommendation in this run: it needs `[sla]` and `[traffic]` in the profile.\n"
         );
     };
-    let advice = candidates::read(rec);
-    if let Some(typed) = &advice.typed {
-        return nested(|w| super::recommendation::write_markdown(typed, w), out);
-    }
-    writeln!(out, "## Recommendation\n")?;
-    if let Some(choice) = &advice.choice {
-        writeln!(
-            out,
-            "Cheapest configuration that meets the SLA: **{}**\n",
-            Md(choice)
-        )?;
-    }
-    writeln!(
-        out,
-        "| candidate | meets SLA | USD per million | latency ms | why not |\n|---|---|---:|---:|---|"
-    )?;
-    for c in &advice.candidates {
-        let num = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v}"));
-        writeln!(
-            out,
-            "| {} | {} | {} | {} | {} |",
-            Md(&c.label),
-            if c.feasible { "yes" } else { "no" },
-            num(c.cost_per_million),
-            num(c.latency_ms),
-            Md(c.reason.as_deref().unwrap_or(""))
-        )?;
-    }
-    writeln!(out)
+    nested(|w| super::recommendation::write_markdown(rec, w), out)
 }
 
 /// Writes a Markdown document one heading level down (`#` → `##`), to sit inside this one.

@@ -20,7 +20,7 @@ pub mod write;
 #[cfg(test)]
 mod test_support;
 
-pub use write::{Format, Formats, read_summary, write_all};
+pub use write::{Format, Formats, write_all};
 
 use crate::results::histogram::HistogramError;
 use std::io::Write as _;
@@ -37,22 +37,9 @@ pub enum ReportError {
         /// The formats there are.
         valid: String,
     },
-    /// summary.json could not be read.
-    #[error("cannot read {path}: {source} (give a run folder written by `loadtest run`)")]
-    ReadSummary {
-        /// The summary.json path.
-        path: PathBuf,
-        /// The I/O error.
-        source: std::io::Error,
-    },
-    /// summary.json is not valid JSON of the expected shape.
-    #[error("{path} is not a loadtest summary: {source}")]
-    ParseSummary {
-        /// The summary.json path.
-        path: PathBuf,
-        /// Where and why parsing failed.
-        source: serde_json::Error,
-    },
+    /// summary.json could not be read, or is of another version.
+    #[error(transparent)]
+    Record(#[from] crate::store::record::RecordError),
     /// summary.json parses but cannot be used.
     #[error("{path}: {reason}")]
     InvalidSummary {
@@ -90,7 +77,7 @@ impl ReportError {
 /// folder from its summary.json and lists the files written on stdout.
 pub fn cli_report(args: &crate::cli::ReportArgs) -> Result<(), ReportError> {
     let formats = Formats::parse(&args.format)?;
-    let summary = read_summary(&args.run_dir)?;
+    let summary = crate::store::record::read(&args.run_dir)?;
     let written = write_all(&args.run_dir, &summary, &formats)?;
     let mut stdout = std::io::stdout().lock();
     for path in written {

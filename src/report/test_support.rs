@@ -47,15 +47,26 @@ pub fn cell(index: usize, concurrency: u32, base_ms: f64, errors: u64) -> CellSu
 
 /// Two cells (c=1 fast, c=4 slower with errors); an SLA of p99 ≤ 50 ms, errors ≤ 1% if asked.
 pub fn summary(with_sla: bool) -> Summary {
-    let mut profile = serde_json::json!({
-        "name": "bert <launch>",
-        "description": "BERT & friends",
-        "target": { "kind": "emulator" },
-    });
+    let mut profile = String::from(
+        r#"
+name = "bert"
+description = "BERT & friends"
+[target]
+kind = "emulator"
+[model]
+preset = "bert-base"
+[sweep]
+hosting = ["real-time"]
+instance_types = ["ml.c5.xlarge"]
+load = { mode = "closed", concurrency = [1, 4] }
+"#,
+    );
     if with_sla {
-        profile["sla"] =
-            serde_json::json!({ "percentile": 99.0, "latency_ms": 50.0, "max_error_rate": 0.01 });
+        profile.push_str("[sla]\npercentile = 99\nlatency_ms = 50\nmax_error_rate = 0.01\n");
     }
     let cells = vec![cell(0, 1, 5.0, 0), cell(1, 4, 30.0, 80)];
-    Summary::for_tests("profiles/bert.toml", profile, cells)
+    let mut summary = Summary::for_tests("profiles/bert.toml", &profile, cells);
+    // A hand-edited record may hold any name: reports escape it.
+    summary.profile.name = "bert <launch>".into();
+    summary
 }

@@ -8,36 +8,6 @@ use crate::results::CellSummary;
 use crate::results::histogram::{self, HistogramError};
 use crate::store::record::Summary;
 use hdrhistogram::Histogram;
-use serde::Deserialize;
-
-/// The profile's `[sla]`, when it has one.
-pub fn sla_of(summary: &Summary) -> Option<Sla> {
-    Sla::deserialize(summary.profile.get("sla")?).ok()
-}
-
-/// A string field of the stored profile (`name`, `description`), empty when absent.
-pub fn profile_text<'a>(summary: &'a Summary, key: &str) -> &'a str {
-    summary
-        .profile
-        .get(key)
-        .and_then(|v| v.as_str())
-        .unwrap_or("")
-}
-
-/// The target kind (`emulator`, `http`, `sagemaker`), `-` when absent.
-pub fn target_kind(summary: &Summary) -> &str {
-    summary
-        .profile
-        .get("target")
-        .and_then(|t| t.get("kind"))
-        .and_then(|k| k.as_str())
-        .unwrap_or("-")
-}
-
-/// The recommendation stored in summary.json, when the run made one.
-pub fn recommendation(summary: &Summary) -> Option<&serde_json::Value> {
-    summary.recommendation.as_ref().filter(|v| !v.is_null())
-}
 
 /// `real-time ml.c5.xlarge`: names a series of cells that differ only in load.
 pub fn variant_label(c: &CellSummary) -> String {
@@ -214,7 +184,7 @@ pub fn facts(summary: &Summary, sla: Option<&Sla>) -> Vec<(&'static str, String)
     };
     vec![
         ("Profile", summary.profile_path.clone()),
-        ("Target", target_kind(summary).to_string()),
+        ("Target", summary.profile.target.kind().to_string()),
         (
             "SLA",
             sla.map_or_else(|| "none given".to_string(), Sla::describe),
@@ -274,9 +244,14 @@ mod tests {
     #[test]
     fn sla_is_read_from_the_profile() {
         let s = crate::report::test_support::summary(true);
-        let sla = sla_of(&s).unwrap();
+        let sla = s.profile.sla.unwrap();
         assert_eq!(sla.percentile, crate::domain::Quantile::P99);
         assert_eq!(sla.describe(), "p99 ≤ 50 ms, errors ≤ 1%");
-        assert!(sla_of(&crate::report::test_support::summary(false)).is_none());
+        assert!(
+            crate::report::test_support::summary(false)
+                .profile
+                .sla
+                .is_none()
+        );
     }
 }

@@ -13,7 +13,7 @@
 use super::view::{self};
 use super::{ReportError, hgrm, hlog, html, junit, markdown};
 use crate::store::files::write_atomic;
-use crate::store::record::{self, Summary};
+use crate::store::record::Summary;
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -110,31 +110,6 @@ impl Formats {
     pub fn contains(&self, format: Format) -> bool {
         self.0.contains(&format)
     }
-}
-
-/// Reads `<run_dir>/summary.json`.
-pub fn read_summary(run_dir: &Path) -> Result<Summary, ReportError> {
-    let path = run_dir.join("summary.json");
-    let file = std::fs::File::open(&path).map_err(|source| ReportError::ReadSummary {
-        path: path.clone(),
-        source,
-    })?;
-    let summary =
-        record::read(io::BufReader::new(file)).map_err(|source| ReportError::ParseSummary {
-            path: path.clone(),
-            source,
-        })?;
-    if summary.schema_version != record::SCHEMA_VERSION {
-        return Err(ReportError::InvalidSummary {
-            path,
-            reason: format!(
-                "schema version {} (this loadtest reads version {}); use the loadtest that wrote it",
-                summary.schema_version,
-                record::SCHEMA_VERSION
-            ),
-        });
-    }
-    Ok(summary)
 }
 
 /// Writes every selected report of `summary` into `run_dir`, each file atomically, and

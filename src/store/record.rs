@@ -1,14 +1,20 @@
-//! `summary.json`: the run's profile, environment, times and every cell with its histograms,
-//! so reports and comparisons can be made from the run folder alone.
+//! `summary.json`, the typed run record: the profile as run, the plan, every cell with its
+//! histograms, the searches and the evidence, and the recommendation. The runner writes it
+//! (atomically, after every cell); `report`, `compare` and `merge` read it back with
+//! [`read`], the one reader, which checks [`SCHEMA_VERSION`].
 
 use crate::domain::{Deployment, FirstRequest, Pruned, Unfit};
+use crate::plan::Plan;
 use crate::profile::Profile;
-use crate::recommend::PrunedCandidate;
+use crate::recommend::{PrunedCandidate, Recommendation};
 use crate::results::CellSummary;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// Version of the summary.json layout; bumped on incompatible changes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: the profile, plan and recommendation are typed; variants are tagged.
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The whole summary.json document.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -20,7 +26,9 @@ pub struct Summary {
     /// Profile path as given.
     pub profile_path: String,
     /// The validated profile, defaults filled in.
-    pub profile: serde_json::Value,
+    pub profile: Profile,
+    /// The cells and searches the run planned.
+    pub plan: Plan,
     /// Where the run happened.
     pub environment: Environment,
     /// RFC 3339 UTC start time.
@@ -37,7 +45,7 @@ pub struct Summary {
     pub cells: Vec<CellSummary>,
     /// The recommendation made from the cells, when the run made one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recommendation: Option<serde_json::Value>,
+    pub recommendation: Option<Recommendation>,
     /// What each SLA search found (search mode only).
     #[serde(default)]
     pub searches: Vec<SearchSummary>,
@@ -113,18 +121,19 @@ impl Summary {
     pub fn start(
         profile: &Profile,
         profile_path: &str,
-        planned_cells: usize,
+        plan: &Plan,
         started_at: String,
     ) -> Summary {
         Summary {
             schema_version: SCHEMA_VERSION,
             tool: Tool::current(),
             profile_path: profile_path.into(),
-            profile: serde_json::to_value(profile).unwrap_or(serde_json::Value::Null),
+            profile: profile.clone(),
+            plan: plan.clone(),
             environment: Environment::current(),
             ended_at: started_at.clone(),
             started_at,
-            planned_cells,
+            planned_cells: plan.cells.len(),
             complete: false,
             interrupted: false,
             cells: Vec::new(),
@@ -153,24 +162,123 @@ impl Summary {
     }
 }
 
-/// Reads a summary.json.
-pub fn read(input: impl std::io::Read) -> Result<Summary, serde_json::Error> {
-    serde_json::from_reader(input)
+/// Why a run record could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The file could not be read.
+    #[error(
+        "cannot read {path}: {source}; give a run folder written by `loadtest run`, or its summary.json"
+    )]
+    Read {
+        /// The summary.json path.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a run record of this tool.
+    #[error("{path} is not a loadtest summary.json: {source}")]
+    Parse {
+        /// The summary.json path.
+        path: PathBuf,
+        /// Where and why parsing failed.
+        source: serde_json::Error,
+    },
+    /// The file was written in another layout.
+    #[error(
+        "{path} has schema version {found} (written by loadtest {writer}); this loadtest reads version {expected}: read it with the loadtest that wrote it, or rerun the profile"
+    )]
+    Version {
+        /// The summary.json path.
+        path: PathBuf,
+        /// The version in the file.
+        found: u32,
+        /// [`SCHEMA_VERSION`].
+        expected: u32,
+        /// The version of the tool that wrote it.
+        writer: String,
+    },
+}
+
+/// Reads a run record: `path` is a run folder or its summary.json. The schema version is
+/// checked before the rest, so a record of another version says so rather than failing on
+/// the first field that changed.
+pub fn read(path: &Path) -> Result<Summary, RecordError> {
+    let file = if path.is_dir() {
+        path.join("summary.json")
+    } else {
+        path.to_path_buf()
+    };
+    let text = std::fs::read(&file).map_err(|source| RecordError::Read {
+        path: file.clone(),
+        source,
+    })?;
+    let parse_error = |source| RecordError::Parse {
+        path: file.clone(),
+        source,
+    };
+    let header: Header = serde_json::from_slice(&text).map_err(parse_error)?;
+    if header.schema_version != SCHEMA_VERSION {
+        return Err(RecordError::Version {
+            path: file,
+            found: header.schema_version,
+            expected: SCHEMA_VERSION,
+            writer: header.tool.map_or_else(|| "unknown".into(), |t| t.version),
+        });
+    }
+    serde_json::from_slice(&text).map_err(parse_error)
+}
+
+/// Every leaf of a profile as it is stored: dotted path (`sweep.load.concurrency`) to its
+/// JSON text (`[1,2,4]`; arrays are leaves). `compare` diffs two runs' profiles with it.
+pub fn leaves(profile: &Profile) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    if let Ok(value) = serde_json::to_value(profile) {
+        flatten("", &value, &mut out);
+    }
+    out
+}
+
+fn flatten(path: &str, value: &serde_json::Value, out: &mut BTreeMap<String, String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            for (key, child) in map {
+                let child_path = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                flatten(&child_path, child, out);
+            }
+        }
+        leaf => {
+            out.insert(path.to_string(), leaf.to_string());
+        }
+    }
+}
+
+/// What every version of summary.json starts with.
+#[derive(Deserialize)]
+struct Header {
+    schema_version: u32,
+    tool: Option<Tool>,
 }
 
 #[cfg(test)]
 impl Summary {
-    /// A complete test run of `cells` under `profile`, on a fixed machine and date.
-    pub(crate) fn for_tests(
-        profile_path: &str,
-        profile: serde_json::Value,
-        cells: Vec<CellSummary>,
-    ) -> Summary {
+    /// A complete test run of `cells` under the profile `toml` (parsed as `profile_path`),
+    /// on a fixed machine and date.
+    pub(crate) fn for_tests(profile_path: &str, toml: &str, cells: Vec<CellSummary>) -> Summary {
+        let profile = crate::profile::parse(toml, Path::new(profile_path))
+            .unwrap_or_else(|e| panic!("test profile: {e}"));
         Summary {
             schema_version: SCHEMA_VERSION,
             tool: Tool::current(),
             profile_path: profile_path.into(),
             profile,
+            plan: Plan {
+                cells: Vec::new(),
+                searches: Vec::new(),
+            },
             environment: Environment {
                 os: "linux".into(),
                 arch: "x86_64".into(),

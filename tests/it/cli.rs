@@ -231,7 +231,7 @@ async fn results_csv_and_summary_json_parse_and_agree() {
     );
     let rows =
         results_csv::read(std::fs::File::open(run_dir.join("results.csv")).unwrap()).unwrap();
-    let summary = record::read(std::fs::File::open(run_dir.join("summary.json")).unwrap()).unwrap();
+    let summary = record::read(&run_dir.join("summary.json")).unwrap();
     assert_eq!(summary.schema_version, record::SCHEMA_VERSION);
     assert!(summary.complete);
     assert_eq!(rows.len(), 4);
@@ -294,7 +294,7 @@ async fn ctrl_c_keeps_what_was_measured_and_exits_130() {
                 .and_then(|mut d| d.next())
                 .and_then(|e| {
                     let path = e.ok()?.path().join("summary.json");
-                    record::read(std::fs::File::open(path).ok()?).ok()
+                    record::read(&path).ok()
                 });
             if saved.is_some_and(|s| s.cells.len() == 1) {
                 return;
@@ -322,7 +322,7 @@ async fn ctrl_c_keeps_what_was_measured_and_exits_130() {
         String::from_utf8_lossy(&out.stderr)
     );
     let run_dir = only_run_dir(&dir.join("out"));
-    let summary = record::read(std::fs::File::open(run_dir.join("summary.json")).unwrap()).unwrap();
+    let summary = record::read(&run_dir.join("summary.json")).unwrap();
     assert!(summary.interrupted && !summary.complete);
     assert_eq!(
         summary.cells.len(),

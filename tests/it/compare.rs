@@ -291,7 +291,12 @@ fn incompatible_runs_exit_2_naming_what_differs() {
     let r = runs();
     let cur = edited(&r.identical[1], &r.dir.join("cur-other-grid"), |j| {
         j["profile"]["sweep"]["load"]["concurrency"] = serde_json::json!([8]);
-        j["profile"]["target"]["kind"] = "http".into();
+        j["profile"]["target"] = serde_json::json!({
+            "kind": "http",
+            "urls": { "one": "http://127.0.0.1:9/invocations" },
+            "method": "POST",
+            "headers": {},
+        });
     });
     let out = compare(&r.identical[0], &cur, &r.dir.join("cmp-incompatible"), &[]);
     let err = String::from_utf8_lossy(&out.stderr);

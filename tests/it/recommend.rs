@@ -110,12 +110,11 @@ fn run_with(name: &str, profile: &str, args: &[&str]) -> Run {
         .map(|e| e.unwrap().path())
         .collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
-    let summary = record::read(std::fs::File::open(dirs[0].join("summary.json")).unwrap()).unwrap();
-    let value = summary
+    let summary = record::read(&dirs[0].join("summary.json")).unwrap();
+    let rec: Recommendation = summary
         .recommendation
         .clone()
         .expect("a profile with an [sla] gets a recommendation");
-    let rec: Recommendation = serde_json::from_value(value).unwrap();
     let run = Run { out, summary, rec };
     assert!(
         run.summary.complete && run.summary.cells.iter().all(|c| c.accounting_ok),

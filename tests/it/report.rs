@@ -82,12 +82,24 @@ fn summary() -> &'static Summary {
         third.error_rate = third.errors as f64 / third.requests as f64;
         *third.errors_by_kind.entry(ErrorKind::Timeout).or_default() += timeouts;
         let cells = vec![cells[0].clone(), cells[1].clone(), third];
-        let profile = serde_json::json!({
-            "name": "report-test",
-            "description": "reports <from> the run folder & nothing else",
-            "target": { "kind": "http" },
-            "sla": { "percentile": 99.0, "latency_ms": 50.0, "max_error_rate": 0.005 },
-        });
+        let profile = loadtest::profile::parse(
+            r#"
+name = "report-test"
+description = "reports <from> the run folder & nothing else"
+[target]
+kind = "http"
+url = "http://127.0.0.1:8080/invocations"
+[sweep]
+load = { mode = "closed", concurrency = [1, 4] }
+[sla]
+percentile = 99
+latency_ms = 50
+max_error_rate = 0.005
+"#,
+            Path::new("profile.toml"),
+        )
+        .unwrap();
+        let plan = loadtest::plan::Plan::from_profile(&profile).unwrap();
         let sla = Sla {
             percentile: loadtest::domain::Quantile::P99,
             latency_ms: 50.0,
@@ -104,6 +116,7 @@ fn summary() -> &'static Summary {
             tool: Tool::current(),
             profile_path: "profile.toml".into(),
             profile,
+            plan,
             environment: Environment::current(),
             started_at: "2026-11-28T12:00:00Z".into(),
             ended_at: "2026-11-28T12:00:02Z".into(),
@@ -111,7 +124,7 @@ fn summary() -> &'static Summary {
             complete: true,
             interrupted: false,
             cells,
-            recommendation: Some(serde_json::to_value(rec).unwrap()),
+            recommendation: Some(rec),
             searches: Vec::new(),
             first_requests: Vec::new(),
             unfit: Vec::new(),
@@ -382,7 +395,7 @@ fn report_rebuilds_everything_from_summary_json() {
     ] {
         assert!(dir.join(name).exists(), "{name} missing");
     }
-    let back = loadtest::report::read_summary(&dir).unwrap();
+    let back = loadtest::store::record::read(&dir).unwrap();
     assert_eq!(
         back.cells,
         summary().cells,
@@ -419,6 +432,23 @@ fn missing_or_invalid_summary_names_the_path() {
     let path = dir.join("summary.json");
     assert!(String::from_utf8_lossy(&out.stderr).contains(&path.display().to_string()));
     std::fs::write(&path, "{\"schema_version\": 1}").unwrap();
+    let out = report_cmd(&dir, &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&path.display().to_string())
+            && err.contains("schema version 1")
+            && err.contains(&format!("reads version {SCHEMA_VERSION}")),
+        "an older record names both versions: {err}"
+    );
+    let newer = format!("{{\"schema_version\": {}}}", SCHEMA_VERSION + 1);
+    std::fs::write(&path, newer).unwrap();
+    let err = String::from_utf8_lossy(&report_cmd(&dir, &[]).stderr).into_owned();
+    assert!(
+        err.contains(&format!("schema version {}", SCHEMA_VERSION + 1)),
+        "{err}"
+    );
+    std::fs::write(&path, format!("{{\"schema_version\": {SCHEMA_VERSION}}}")).unwrap();
     let out = report_cmd(&dir, &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);

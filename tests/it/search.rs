@@ -55,7 +55,7 @@ max_error_rate = 0.01
         .unwrap()
         .unwrap()
         .path();
-    let summary = record::read(std::fs::File::open(run_dir.join("summary.json")).unwrap()).unwrap();
+    let summary = record::read(&run_dir.join("summary.json")).unwrap();
     let rows =
         results_csv::read(std::fs::File::open(run_dir.join("results.csv")).unwrap()).unwrap();
     (summary, rows)

@@ -311,13 +311,15 @@ pub async fn emulate(args: &crate::cli::EmulateArgs) -> Result<ExitCode, AppErro
 
 /// `loadtest report`: rebuilds a run folder's reports from its summary.json.
 pub fn report(args: &crate::cli::ReportArgs) -> Result<ExitCode, AppError> {
-    crate::report::cli_report(args).map_err(AppError::Report)?;
+    let formats = crate::report::Formats::parse(&args.format).map_err(AppError::Report)?;
+    crate::report::rebuild(&args.run_dir, &formats).map_err(AppError::Report)?;
     Ok(ExitCode::from(exit::OK))
 }
 
 /// `loadtest prices`: prints the price table and its date.
 pub fn prices(args: &crate::cli::PricesArgs) -> Result<ExitCode, AppError> {
-    crate::pricing::cli_prices(args).map_err(AppError::Pricing)?;
+    crate::pricing::cli_prices(args.file.as_deref(), args.region.as_deref())
+        .map_err(AppError::Pricing)?;
     Ok(ExitCode::from(exit::OK))
 }
 
@@ -420,7 +422,13 @@ fn ignore_broken_pipe(result: std::io::Result<()>) -> Result<(), AppError> {
 
 /// `loadtest compare`: judges a run against a baseline; exit 1 on a regression.
 pub fn compare(args: &crate::cli::CompareArgs) -> Result<ExitCode, AppError> {
-    let regressed = crate::compare::cli_compare(args).map_err(AppError::Compare)?;
+    let regressed = crate::compare::compare_runs(
+        &args.baseline,
+        &args.current,
+        &args.thresholds,
+        args.out.as_deref(),
+    )
+    .map_err(AppError::Compare)?;
     Ok(ExitCode::from(if regressed {
         exit::FAILED_CHECK
     } else {

@@ -263,16 +263,6 @@ fn print(comparison: &Comparison, written: &[PathBuf]) {
     }
 }
 
-/// `loadtest compare`: `Ok(true)` when a regression was found.
-pub fn cli_compare(args: &crate::cli::CompareArgs) -> Result<bool, CompareError> {
-    compare_runs(
-        &args.baseline,
-        &args.current,
-        &args.thresholds,
-        args.out.as_deref(),
-    )
-}
-
 /// Files of a run folder that belong to a comparison, not to the run: not copied to baselines.
 const NOT_BASELINE: [&str; 2] = [MARKDOWN_FILE, JUNIT_FILE];
 

@@ -5,6 +5,7 @@
 //! [`rebuild`] rebuilds a run folder's reports from its summary.json alone.
 
 pub mod candidates;
+pub mod escape;
 pub mod hgrm;
 pub mod hlog;
 pub mod html;

@@ -5,7 +5,7 @@
 //! - [`matching`]: which runs are comparable, which cells match;
 //! - [`stats`]: Mann–Whitney U, two-proportion z-test, bootstrap interval;
 //! - [`judge`]: the verdict rules;
-//! - [`thresholds`]: `[regression]` in profiles and `--threshold` overrides;
+//! - [`crate::domain::thresholds`]: `[regression]` in profiles and `--threshold` overrides;
 //! - [`render`]: the printed table, `compare.md` and `compare-junit.xml`.
 
 pub mod judge;

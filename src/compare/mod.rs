@@ -5,7 +5,7 @@
 //! - [`matching`]: which runs are comparable, which cells match;
 //! - [`stats`]: Mann–Whitney U, two-proportion z-test, bootstrap interval;
 //! - [`judge`]: the verdict rules;
-//! - [`thresholds`]: `[regression]` in profiles and `--threshold` overrides;
+//! - [`crate::domain::thresholds`]: `[regression]` in profiles and `--threshold` overrides;
 //! - [`render`]: the printed table, `compare.md` and `compare-junit.xml`.
 
 pub mod judge;
@@ -214,16 +214,6 @@ fn print(comparison: &Comparison, written: &[PathBuf]) {
     {
         eprintln!("warning: cannot print the comparison: {e}");
     }
-}
-
-/// `loadtest compare`: `Ok(true)` when a regression was found.
-pub fn cli_compare(args: &crate::cli::CompareArgs) -> Result<bool, CompareError> {
-    compare_runs(
-        &args.baseline,
-        &args.current,
-        &args.thresholds,
-        args.out.as_deref(),
-    )
 }
 
 /// Files of a run folder that belong to a comparison, not to the run: not copied to baselines.

@@ -34,7 +34,7 @@ mod print;
 use crate::domain::{Hosting, InstanceType, Variant};
 use crate::profile::Pricing;
 use parse::parse_csv;
-pub use print::{cli_prices, write_table};
+pub use print::{print_prices, write_table};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::fmt;

@@ -2,24 +2,26 @@
 
 use super::{Confidence, Origin, PriceRow, PriceTable, PricingError};
 use std::io::{self, Write};
+use std::path::Path;
 
-/// `loadtest prices`: prints the table (one region with `--region`, overrides from `--file`),
-/// its date and sources, with `low` confidence rows flagged.
-pub fn cli_prices(args: &crate::cli::PricesArgs) -> Result<(), PricingError> {
+/// `loadtest prices`: prints the table (only `region`'s rows when given, with the rows of
+/// the CSV `file` overriding or adding to the embedded ones), its date and sources, with
+/// `low` confidence rows flagged.
+pub fn print_prices(file: Option<&Path>, region: Option<&str>) -> Result<(), PricingError> {
     let mut table = PriceTable::embedded();
-    if let Some(path) = &args.file {
+    if let Some(path) = file {
         table = table.with_file(path)?;
     }
-    if let Some(region) = &args.region
-        && !table.rows().iter().any(|r| &r.region == region)
+    if let Some(region) = region
+        && !table.rows().iter().any(|r| r.region == region)
     {
         return Err(PricingError::UnknownRegion {
-            region: region.clone(),
+            region: region.to_string(),
             known: table.regions(),
         });
     }
     let stdout = io::stdout();
-    match write_table(&table, args.region.as_deref(), &mut stdout.lock()) {
+    match write_table(&table, region, &mut stdout.lock()) {
         Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(PricingError::Output(e)),
         _ => Ok(()),
     }

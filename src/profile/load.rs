@@ -1,7 +1,7 @@
 //! Validation of `sweep.load`: closed, open and search loads.
 
+use super::checker::Checker;
 use super::raw::RawLoad;
-use super::validate::Checker;
 use super::*;
 use crate::domain::Arrivals;
 use toml::Spanned;

@@ -3,6 +3,7 @@
 //! [`load`] reads a TOML file into [`raw::RawProfile`] (syntax, unknown keys), then
 //! [`validate::validate`] checks meaning and reports every problem at once.
 
+mod checker;
 mod load;
 pub mod raw;
 mod sagemaker;
@@ -16,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use validate::Problem;
+pub use checker::Problem;
 
 /// A profile that passed validation: defaults filled in, every value in range.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

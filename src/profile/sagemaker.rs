@@ -1,8 +1,7 @@
 //! Validation of `[target] kind = "sagemaker"`: region, endpoints per variant, headers.
 
+use super::checker::{Checker, check_url};
 use super::raw::RawTarget;
-use super::target::check_url;
-use super::validate::Checker;
 use super::{InvokeMode, SageMakerTarget, Sweep};
 use crate::domain::Hosting;
 use std::collections::BTreeMap;

@@ -1,8 +1,8 @@
 //! Validation of `[target]`: the kinds, the fields each one takes, URLs, the emulator's
 //! model and instance types.
 
+use super::checker::{Checker, check_url};
 use super::raw::{RawProfile, RawTarget, SpannedStr};
-use super::validate::Checker;
 use super::*;
 use crate::domain::{Hosting, SERVERLESS_MAX_CONCURRENCY};
 use toml::Spanned;
@@ -134,18 +134,6 @@ fn reject_foreign_fields(c: &mut Checker, t: &RawTarget, kind: &str) {
                 Some(format!("remove `{field}`, or use kind = \"{}\"", kinds[0])),
             );
         }
-    }
-}
-
-pub(super) fn check_url(c: &mut Checker, url: &SpannedStr, key: &str) {
-    match reqwest::Url::parse(url.get_ref()) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") => {}
-        _ => c.on(
-            url,
-            key,
-            format!("`{}` is not an http(s) URL", url.get_ref()),
-            Some("write e.g. \"http://127.0.0.1:8080/invocations\"".into()),
-        ),
     }
 }
 

@@ -7,6 +7,7 @@
 //! multiples), and errors by class. The charts live in [`super::html_charts`].
 
 use super::candidates::{self, Advice, Candidate};
+use super::escape::Esc;
 use super::html_charts;
 use super::svg::{self, Chart, Series, XScale};
 use super::view;
@@ -14,27 +15,7 @@ use crate::domain::Sla;
 use crate::domain::units::format_size;
 use crate::recommend::Recommendation;
 use crate::store::record::Summary;
-use std::fmt;
 use std::io::{self, Write};
-
-/// Text escaped for HTML and SVG content and attribute values.
-pub struct Esc<'a>(pub &'a str);
-
-impl fmt::Display for Esc<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for ch in self.0.chars() {
-            match ch {
-                '&' => f.write_str("&amp;")?,
-                '<' => f.write_str("&lt;")?,
-                '>' => f.write_str("&gt;")?,
-                '"' => f.write_str("&quot;")?,
-                '\'' => f.write_str("&#39;")?,
-                c => write!(f, "{c}")?,
-            }
-        }
-        Ok(())
-    }
-}
 
 const CSS: &str = r#"
 :root { color-scheme: light; }

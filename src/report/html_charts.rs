@@ -1,6 +1,6 @@
 //! The chart sections of report.html, each reading the summary and drawing with [`super::svg`].
 
-use super::html::Esc;
+use super::escape::Esc;
 use super::svg::{self, Bar, Chart, Series, XScale};
 use super::view;
 use crate::domain::Sla;

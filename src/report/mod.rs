@@ -2,9 +2,10 @@
 //!
 //! Every reporter takes the data and a `&mut dyn Write` and propagates every write error;
 //! [`write_all`] puts each selected report into the run folder atomically, and
-//! [`cli_report`] rebuilds a run folder's reports from its summary.json alone.
+//! [`rebuild`] rebuilds a run folder's reports from its summary.json alone.
 
 pub mod candidates;
+pub mod escape;
 pub mod hgrm;
 pub mod hlog;
 pub mod html;
@@ -24,7 +25,7 @@ pub use write::{Format, Formats, write_all};
 
 use crate::results::histogram::HistogramError;
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Why reports could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -75,10 +76,9 @@ impl ReportError {
 
 /// `loadtest report <RUN_DIR> [--format ...]`: rebuilds the selected reports of a run
 /// folder from its summary.json and lists the files written on stdout.
-pub fn cli_report(args: &crate::cli::ReportArgs) -> Result<(), ReportError> {
-    let formats = Formats::parse(&args.format)?;
-    let summary = crate::store::record::read(&args.run_dir)?;
-    let written = write_all(&args.run_dir, &summary, &formats)?;
+pub fn rebuild(run_dir: &Path, formats: &Formats) -> Result<(), ReportError> {
+    let summary = crate::store::record::read(run_dir)?;
+    let written = write_all(run_dir, &summary, formats)?;
     let mut stdout = std::io::stdout().lock();
     for path in written {
         match writeln!(stdout, "wrote {}", path.display()) {

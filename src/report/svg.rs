@@ -5,7 +5,7 @@
 //! drawn, so tests and readers can tell an empty chart) and an HTML legend that wraps.
 //! Points carry `<title>` tooltips; no script is needed.
 
-use super::html::Esc;
+use super::escape::Esc;
 use std::io::{self, Write};
 
 /// Colours of series, in order (Tableau 10: distinct, print-safe).

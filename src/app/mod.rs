@@ -1,0 +1,177 @@
+//! One function per subcommand, wiring the stages: profile → plan → targets → engine →
+//! results → report. Returns the exit code of DESIGN.md §8.
+//!
+//! Each subcommand has its own file; this one holds what they share: the exit codes, the
+//! error type, the checked plan and its printout.
+
+mod compare;
+mod emulate;
+mod prices;
+mod report;
+mod run;
+mod validate;
+
+pub use compare::compare;
+pub use emulate::emulate;
+pub use prices::prices;
+pub use report::report;
+pub use run::run;
+pub use validate::validate;
+
+use crate::domain::{Deployment, Unfit};
+use crate::endpoint::EndpointError;
+use crate::payload::PayloadError;
+use crate::plan::Plan;
+use crate::pricing::PriceTable;
+use crate::profile::{self, Profile, ProfileError};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Exit codes of DESIGN.md §8.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// Ran, but the SLA or a regression check failed.
+    pub const FAILED_CHECK: u8 = 1;
+    /// Usage or profile error.
+    pub const USAGE: u8 = 2;
+    /// Target unreachable or run aborted.
+    pub const TARGET: u8 = 3;
+    /// Stopped by Ctrl-C (128 + SIGINT).
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// Why a command could not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The profile is unreadable or invalid.
+    #[error(transparent)]
+    Profile(#[from] ProfileError),
+    /// Request bodies could not be built.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// The target cannot be used.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    /// The emulator could not start its endpoints.
+    #[error(transparent)]
+    Emulator(#[from] crate::emulator::EmulatorError),
+    /// Two runs could not be compared.
+    #[error(transparent)]
+    Compare(crate::compare::CompareError),
+    /// Reports could not be made.
+    #[error(transparent)]
+    Report(crate::report::ReportError),
+    /// The price table could not be read.
+    #[error(transparent)]
+    Pricing(crate::pricing::PricingError),
+    /// Targets could not be set up or reached.
+    #[error(transparent)]
+    Targets(#[from] crate::endpoint::build::TargetsError),
+    /// The run could not go on.
+    #[error(transparent)]
+    Run(#[from] crate::run::RunError),
+    /// Results could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+impl AppError {
+    /// The exit code this error maps to.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            AppError::Profile(_) | AppError::Payload(_) | AppError::Pricing(_) => exit::USAGE,
+            AppError::Run(crate::run::RunError::Payload(_)) => exit::USAGE,
+            AppError::Targets(crate::endpoint::build::TargetsError::Payload(_)) => exit::USAGE,
+            AppError::Report(e) if e.is_usage() => exit::USAGE,
+            AppError::Compare(_) => exit::USAGE,
+            AppError::Emulator(crate::emulator::EmulatorError::Deploy(_)) => exit::USAGE,
+            _ => exit::TARGET,
+        }
+    }
+}
+
+/// A profile's plan, without the variants the model does not fit, and its prices.
+struct Checked {
+    /// The cells to measure.
+    plan: Plan,
+    /// The variants dropped from the plan.
+    unfit: Vec<Unfit>,
+    /// The price table, checked to cover the plan when there is an SLA.
+    prices: PriceTable,
+}
+
+/// Expands the profile into its plan, drops what the model does not fit and loads the prices.
+fn check_plan(profile: &Profile) -> Result<Checked, AppError> {
+    let plan = Plan::from_profile(profile)?;
+    let unfit = crate::endpoint::emulated::check(profile, &plan)?;
+    let plan = skip_unfit(plan, &unfit);
+    let prices = crate::recommend::advise::prices_for(profile, &plan).map_err(AppError::Pricing)?;
+    Ok(Checked {
+        plan,
+        unfit,
+        prices,
+    })
+}
+
+/// Drops the variants the model does not fit from the plan, saying so.
+fn skip_unfit(plan: Plan, unfit: &[Unfit]) -> Plan {
+    for u in unfit {
+        eprintln!(
+            "note: {} is skipped: the model needs {} MB and it has {} MB; \
+             the recommendation lists it as too small",
+            u.deployment, u.model_mb, u.available_mb
+        );
+    }
+    let skipped: Vec<Deployment> = unfit.iter().map(|u| u.deployment.clone()).collect();
+    plan.without(&skipped)
+}
+
+/// Prints the cells of a plan, one line each.
+fn print_plan(
+    out: &mut dyn Write,
+    path: &Path,
+    plan: &Plan,
+    strategy: profile::Strategy,
+) -> std::io::Result<()> {
+    let adaptive = if strategy == profile::Strategy::Adaptive {
+        " at most (adaptive: each candidate's top load first, then only what the answer needs)"
+    } else {
+        ""
+    };
+    writeln!(
+        out,
+        "{} is valid: {} cells, about {} of load{adaptive}.",
+        path.display(),
+        plan.cells.len(),
+        humantime::format_duration(plan.estimated_duration())
+    )?;
+    for cell in &plan.cells {
+        writeln!(
+            out,
+            "  {:>3}  {:<10} {:<16} {:>8}  {}",
+            cell.index,
+            cell.deployment.hosting_label(),
+            cell.deployment.variant_label(),
+            crate::domain::units::format_size(cell.payload_bytes),
+            cell.load
+        )?;
+    }
+    Ok(())
+}
+
+/// A closed stdout (`loadtest ... | head`) is not an error; anything else is.
+fn ignore_broken_pipe(result: std::io::Result<()>) -> Result<(), AppError> {
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(AppError::Write {
+            path: PathBuf::from("<stdout>"),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, every server on 127.0.0.1 port 0.
 
+mod architecture;
 mod cli;
 mod compare;
 mod emulator;

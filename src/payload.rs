@@ -2,6 +2,7 @@
 //!
 //! Bodies are built once per cell; each request takes a cheap [`Bytes`] clone.
 
+use crate::domain::template::{FILL, fixed_fill};
 use crate::profile::PayloadSource;
 use bytes::Bytes;
 use rand::{Rng, RngExt, SeedableRng};
@@ -50,37 +51,6 @@ pub enum PayloadError {
         /// The template's own size.
         template: u64,
     },
-}
-
-const FILL: &str = "{{bytes}}";
-
-/// Checks a JSON template: at most one `{{bytes}}` or `{{bytes:N}}` placeholder.
-pub fn check_template(text: &str) -> Result<(), String> {
-    let count = text.matches("{{bytes").count();
-    if count > 1 {
-        return Err("has more than one `{{bytes}}` placeholder; keep one".into());
-    }
-    if let Some(n) = fixed_fill(text) {
-        n.map_err(|_| {
-            "`{{bytes:N}}` needs a whole number of bytes, e.g. `{{bytes:1024}}`".to_string()
-        })?;
-    }
-    Ok(())
-}
-
-/// The N of a `{{bytes:N}}` placeholder, if the template has one.
-fn fixed_fill(text: &str) -> Option<Result<(usize, std::ops::Range<usize>), ()>> {
-    let start = text.find("{{bytes:")?;
-    let Some(len) = text[start..].find("}}") else {
-        return Some(Err(()));
-    };
-    let digits = &text[start + 8..start + len];
-    Some(
-        digits
-            .parse()
-            .map(|n| (n, start..start + len + 2))
-            .map_err(|_| ()),
-    )
 }
 
 /// The sizes a source really sends: a file or folder replaces the swept sizes.
@@ -218,13 +188,6 @@ mod tests {
     fn json_template_larger_than_size_is_an_error() {
         let err = build(&json(r#"{"inputs": "{{bytes}}"}"#), 4, 1).unwrap_err();
         assert!(matches!(err, PayloadError::TemplateTooLarge { .. }));
-    }
-
-    #[test]
-    fn templates_are_checked() {
-        assert!(check_template(r#"{"a":"{{bytes}}","b":"{{bytes}}"}"#).is_err());
-        assert!(check_template(r#"{"a":"{{bytes:x}}"}"#).is_err());
-        assert!(check_template(r#"{"a":"{{bytes:12}}"}"#).is_ok());
     }
 
     #[test]

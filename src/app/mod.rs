@@ -67,7 +67,7 @@ pub enum AppError {
     Pricing(crate::pricing::PricingError),
     /// Targets could not be set up or reached.
     #[error(transparent)]
-    Targets(#[from] crate::endpoint::build::TargetsError),
+    Targets(#[from] crate::endpoint::build::BuildError),
     /// The run could not go on.
     #[error(transparent)]
     Run(#[from] crate::run::RunError),
@@ -87,7 +87,7 @@ impl AppError {
         match self {
             AppError::Profile(_) | AppError::Payload(_) | AppError::Pricing(_) => exit::USAGE,
             AppError::Run(crate::run::RunError::Payload(_)) => exit::USAGE,
-            AppError::Targets(crate::endpoint::build::TargetsError::Payload(_)) => exit::USAGE,
+            AppError::Targets(crate::endpoint::build::BuildError::Payload(_)) => exit::USAGE,
             AppError::Report(e) if e.is_usage() => exit::USAGE,
             AppError::Compare(_) => exit::USAGE,
             AppError::Emulator(crate::emulator::EmulatorError::Deploy(_)) => exit::USAGE,

@@ -64,15 +64,15 @@ async fn measure(
 ) -> Result<RunFolder, AppError> {
     let deployed = crate::endpoint::emulated::start(profile, plan, args.time_scale).await?;
     let routes = deployed.as_ref().map(|d| d.routes.clone());
-    let targets = build::build(profile, plan, routes).await?;
-    let first_requests = build::probe(profile, plan, &targets).await?;
+    let endpoints = build::build(profile, plan, routes).await?;
+    let first_requests = build::probe(profile, plan, &endpoints).await?;
     let mut folder = open_run_folder(args, profile, plan)?;
     folder.summary.first_requests = first_requests;
     folder.summary.unfit = unfit;
     let mut progress = Progress::new(plan, args.quiet);
     let ctx = Context {
         profile,
-        targets: &targets,
+        endpoints: &endpoints,
         prices,
         cancel: cancel.clone(),
     };

@@ -174,7 +174,7 @@ impl Side<'_> {
             }
         }
         let h = merged.filter(|h| !h.is_empty())?;
-        Some(crate::results::round3(
+        Some(crate::domain::units::round3(
             h.value_at_quantile(q) as f64 / 1000.0,
         ))
     }

@@ -9,6 +9,7 @@ pub mod hosting;
 pub mod load;
 pub mod names;
 pub mod sla;
+pub mod template;
 pub mod thresholds;
 pub mod traffic;
 pub mod units;

@@ -2,6 +2,11 @@
 
 use std::time::Duration;
 
+/// Rounds to 3 decimals (µs precision for ms figures).
+pub fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
 /// Parses a humantime duration such as `15s`, `500ms` or `2m`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text.trim()).map_err(|e| {

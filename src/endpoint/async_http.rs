@@ -8,7 +8,7 @@
 
 use super::async_result::EmulatorResults;
 use super::http::{Failure, classify, error_chain, read_answer};
-use super::{EndpointError, Reply, Target};
+use super::{Endpoint, EndpointError, Reply};
 use crate::domain::ASYNC_INLINE_BODY_BYTES;
 use crate::sample::ErrorKind;
 use bytes::Bytes;
@@ -18,7 +18,7 @@ use tokio::time::Instant;
 
 /// One emulated async endpoint.
 #[derive(Clone, Debug)]
-pub struct AsyncHttpTarget {
+pub struct AsyncHttpEndpoint {
     client: Client,
     submit_url: Url,
     results: EmulatorResults,
@@ -27,14 +27,14 @@ pub struct AsyncHttpTarget {
     timeout: Duration,
 }
 
-impl AsyncHttpTarget {
+impl AsyncHttpEndpoint {
     /// A target submitting to `submit_url` (`…/endpoints/<name>/async-invocations`).
     pub fn new(
         client: Client,
         submit_url: &str,
         content_type: &str,
         timeout: Duration,
-    ) -> Result<AsyncHttpTarget, EndpointError> {
+    ) -> Result<AsyncHttpEndpoint, EndpointError> {
         let setup = |reason: String| EndpointError::Setup {
             target: submit_url.to_string(),
             reason,
@@ -43,7 +43,7 @@ impl AsyncHttpTarget {
         let base_url = submit_url
             .join("/")
             .map_err(|e| setup(format!("bad URL: {e}")))?;
-        Ok(AsyncHttpTarget {
+        Ok(AsyncHttpEndpoint {
             results: EmulatorResults::new(client.clone(), base_url),
             client,
             submit_url,
@@ -76,7 +76,7 @@ impl AsyncHttpTarget {
     }
 }
 
-impl Target for AsyncHttpTarget {
+impl Endpoint for AsyncHttpEndpoint {
     async fn send(&self, body: Bytes) -> Result<Reply, ErrorKind> {
         let sent = Instant::now();
         let id = self.submit(body).await.map_err(classify)?;

@@ -1,13 +1,13 @@
-//! Builds the target of every variant of a plan: an HTTP URL, an emulated endpoint (sync or
+//! Builds the endpoint of every deployment of a plan: an HTTP URL, an emulated endpoint (sync or
 //! async), or a SageMaker endpoint through the SDK; then probes each once before any load.
 
 use crate::domain::Deployment;
 use crate::domain::FirstRequest;
-use crate::endpoint::async_http::AsyncHttpTarget;
+use crate::endpoint::async_http::AsyncHttpEndpoint;
 use crate::endpoint::emulated::Route;
-use crate::endpoint::http::{self, ClientSettings, HttpTarget};
+use crate::endpoint::http::{self, ClientSettings, HttpEndpoint};
 use crate::endpoint::sagemaker::{self, SageMakerEndpoint};
-use crate::endpoint::{AnyTarget, EndpointError, Target};
+use crate::endpoint::{AnyEndpoint, Endpoint, EndpointError};
 use crate::payload::{self, PayloadError};
 use crate::plan::Plan;
 use crate::profile::{
@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 /// Why targets could not be set up.
 #[derive(Debug, thiserror::Error)]
-pub enum TargetsError {
+pub enum BuildError {
     /// A target could not be built or reached.
     #[error(transparent)]
     Endpoint(#[from] EndpointError),
@@ -32,15 +32,15 @@ pub async fn build(
     profile: &Profile,
     plan: &Plan,
     emulated: Option<BTreeMap<Deployment, Route>>,
-) -> Result<BTreeMap<Deployment, Arc<AnyTarget>>, TargetsError> {
+) -> Result<BTreeMap<Deployment, Arc<AnyEndpoint>>, BuildError> {
     let max_in_flight = plan.max_in_flight() as usize;
     let out = match (&profile.target, emulated) {
         (TargetSpec::Sagemaker(sm), _) => {
-            sagemaker_targets(profile, plan, sm, max_in_flight).await?
+            sagemaker_endpoints(profile, plan, sm, max_in_flight).await?
         }
         (TargetSpec::Http(spec), _) => {
             let routes = http_routes(spec, plan);
-            http_targets(
+            http_endpoints(
                 profile,
                 spec.method.as_str(),
                 &spec.headers,
@@ -50,7 +50,7 @@ pub async fn build(
         }
         (TargetSpec::Emulator(_), routes) => {
             let routes = routes.unwrap_or_default();
-            http_targets(profile, "POST", &BTreeMap::new(), &routes, max_in_flight)?
+            http_endpoints(profile, "POST", &BTreeMap::new(), &routes, max_in_flight)?
         }
     };
     Ok(out.into_iter().map(|(v, t)| (v, Arc::new(t))).collect())
@@ -70,13 +70,13 @@ fn http_routes(spec: &HttpSpec, plan: &Plan) -> BTreeMap<Deployment, Route> {
         .collect()
 }
 
-fn http_targets(
+fn http_endpoints(
     profile: &Profile,
     method: &str,
     headers: &BTreeMap<String, String>,
     routes: &BTreeMap<Deployment, Route>,
     max_in_flight: usize,
-) -> Result<BTreeMap<Deployment, AnyTarget>, EndpointError> {
+) -> Result<BTreeMap<Deployment, AnyEndpoint>, EndpointError> {
     let client = http::client(&ClientSettings {
         timeout: profile.timeout,
         max_in_flight,
@@ -85,14 +85,14 @@ fn http_targets(
     let mut out = BTreeMap::new();
     for (variant, route) in routes {
         let target = match route {
-            Route::Sync(url) => AnyTarget::Http(HttpTarget::new(
+            Route::Sync(url) => AnyEndpoint::Http(HttpEndpoint::new(
                 client.clone(),
                 method,
                 url,
                 content_type,
                 headers,
             )?),
-            Route::Async(url) => AnyTarget::Async(AsyncHttpTarget::new(
+            Route::Async(url) => AnyEndpoint::Async(AsyncHttpEndpoint::new(
                 client.clone(),
                 url,
                 content_type,
@@ -104,12 +104,12 @@ fn http_targets(
     Ok(out)
 }
 
-async fn sagemaker_targets(
+async fn sagemaker_endpoints(
     profile: &Profile,
     plan: &Plan,
     sm: &SageMakerTarget,
     max_in_flight: usize,
-) -> Result<BTreeMap<Deployment, AnyTarget>, EndpointError> {
+) -> Result<BTreeMap<Deployment, AnyEndpoint>, EndpointError> {
     let client = sagemaker::client(sm, profile.timeout, max_in_flight).await?;
     let mut out = BTreeMap::new();
     for variant in plan.deployments() {
@@ -127,7 +127,7 @@ async fn sagemaker_targets(
             &profile.payload.content_type,
             profile.timeout,
         );
-        out.insert(variant, AnyTarget::SageMaker(endpoint));
+        out.insert(variant, AnyEndpoint::SageMaker(endpoint));
     }
     Ok(out)
 }
@@ -138,8 +138,8 @@ async fn sagemaker_targets(
 pub async fn probe(
     profile: &Profile,
     plan: &Plan,
-    targets: &BTreeMap<Deployment, Arc<AnyTarget>>,
-) -> Result<Vec<FirstRequest>, TargetsError> {
+    endpoints: &BTreeMap<Deployment, Arc<AnyEndpoint>>,
+) -> Result<Vec<FirstRequest>, BuildError> {
     let size = plan
         .cells
         .first()
@@ -148,12 +148,12 @@ pub async fn probe(
         .unwrap_or(0);
     let body = payload::build(&profile.payload.source, size, profile.sweep.seed)?.get(0);
     let mut timed = Vec::new();
-    for (variant, target) in targets {
+    for (variant, endpoint) in endpoints {
         let start = std::time::Instant::now();
-        target.probe(body.clone()).await?;
+        endpoint.probe(body.clone()).await?;
         timed.push(FirstRequest {
             deployment: variant.clone(),
-            ms: crate::results::round3(start.elapsed().as_secs_f64() * 1000.0),
+            ms: crate::domain::units::round3(start.elapsed().as_secs_f64() * 1000.0),
         });
     }
     Ok(timed)

@@ -1,6 +1,6 @@
 //! Any HTTP inference server, through a pooled reqwest client (rustls, keep-alive).
 
-use super::{EndpointError, Reply, Target};
+use super::{Endpoint, EndpointError, Reply};
 use crate::sample::ErrorKind;
 use bytes::Bytes;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
@@ -36,7 +36,7 @@ pub fn client(settings: &ClientSettings) -> Result<Client, EndpointError> {
 
 /// One URL with its method and headers.
 #[derive(Clone, Debug)]
-pub struct HttpTarget {
+pub struct HttpEndpoint {
     client: Client,
     method: Method,
     url: Url,
@@ -44,7 +44,7 @@ pub struct HttpTarget {
     variants: std::sync::Arc<super::variants::VariantNames>,
 }
 
-impl HttpTarget {
+impl HttpEndpoint {
     /// A target for `url`; `headers` are sent with every request.
     pub fn new(
         client: Client,
@@ -52,7 +52,7 @@ impl HttpTarget {
         url: &str,
         content_type: &str,
         headers: &BTreeMap<String, String>,
-    ) -> Result<HttpTarget, EndpointError> {
+    ) -> Result<HttpEndpoint, EndpointError> {
         let setup = |reason: String| EndpointError::Setup {
             target: url.to_string(),
             reason,
@@ -74,7 +74,7 @@ impl HttpTarget {
                 .map_err(|_| setup(format!("target.headers.{name}: not a header value")))?;
             map.insert(n, v);
         }
-        Ok(HttpTarget {
+        Ok(HttpEndpoint {
             client,
             method,
             url,
@@ -153,7 +153,7 @@ pub(crate) fn classify(failure: Failure) -> ErrorKind {
     }
 }
 
-impl Target for HttpTarget {
+impl Endpoint for HttpEndpoint {
     async fn send(&self, body: Bytes) -> Result<Reply, ErrorKind> {
         self.exchange(body).await.map_err(classify)
     }

@@ -1,4 +1,6 @@
-//! The targets requests go to: one trait, one file per kind.
+//! Where requests go: the [`Endpoint`] trait, one file per kind (HTTP, asynchronous HTTP,
+//! SageMaker through the SDK), [`build`] to make them from a profile and [`emulated`] to
+//! deploy the in-process emulator behind them.
 
 pub mod async_http;
 mod async_result;
@@ -15,7 +17,7 @@ use std::future::Future;
 /// Something that answers requests: an HTTP server, a SageMaker endpoint, the emulator.
 ///
 /// `send` is the hot path: it classifies failures into an [`ErrorKind`] and never builds strings.
-pub trait Target: Send + Sync + 'static {
+pub trait Endpoint: Send + Sync + 'static {
     /// Sends one request and waits for its outcome.
     fn send(&self, body: Bytes) -> impl Future<Output = Result<Reply, ErrorKind>> + Send;
 
@@ -62,52 +64,52 @@ impl Reply {
 }
 
 /// Every kind of target a run can use, so one engine drives them all.
-pub enum AnyTarget {
+pub enum AnyEndpoint {
     /// Plain HTTP, also real-time and serverless endpoints of the emulator.
-    Http(http::HttpTarget),
+    Http(http::HttpEndpoint),
     /// Asynchronous inference on the emulator: submit, then poll the result.
-    Async(async_http::AsyncHttpTarget),
+    Async(async_http::AsyncHttpEndpoint),
     /// An Amazon SageMaker endpoint (or `loadtest emulate`) through the AWS SDK.
     SageMaker(sagemaker::SageMakerEndpoint),
 }
 
-impl Target for AnyTarget {
+impl Endpoint for AnyEndpoint {
     async fn send(&self, body: Bytes) -> Result<Reply, ErrorKind> {
         match self {
-            AnyTarget::Http(t) => t.send(body).await,
-            AnyTarget::Async(t) => t.send(body).await,
-            AnyTarget::SageMaker(t) => t.send(body).await,
+            AnyEndpoint::Http(t) => t.send(body).await,
+            AnyEndpoint::Async(t) => t.send(body).await,
+            AnyEndpoint::SageMaker(t) => t.send(body).await,
         }
     }
 
     async fn probe(&self, body: Bytes) -> Result<(), EndpointError> {
         match self {
-            AnyTarget::Http(t) => t.probe(body).await,
-            AnyTarget::Async(t) => t.probe(body).await,
-            AnyTarget::SageMaker(t) => t.probe(body).await,
+            AnyEndpoint::Http(t) => t.probe(body).await,
+            AnyEndpoint::Async(t) => t.probe(body).await,
+            AnyEndpoint::SageMaker(t) => t.probe(body).await,
         }
     }
 
     fn describe(&self) -> String {
         match self {
-            AnyTarget::Http(t) => t.describe(),
-            AnyTarget::Async(t) => t.describe(),
-            AnyTarget::SageMaker(t) => t.describe(),
+            AnyEndpoint::Http(t) => t.describe(),
+            AnyEndpoint::Async(t) => t.describe(),
+            AnyEndpoint::SageMaker(t) => t.describe(),
         }
     }
 
     fn variant_names(&self) -> Vec<String> {
         match self {
-            AnyTarget::Http(t) => t.variant_names(),
-            AnyTarget::Async(t) => t.variant_names(),
-            AnyTarget::SageMaker(t) => t.variant_names(),
+            AnyEndpoint::Http(t) => t.variant_names(),
+            AnyEndpoint::Async(t) => t.variant_names(),
+            AnyEndpoint::SageMaker(t) => t.variant_names(),
         }
     }
 
     fn retries(&self) -> u64 {
         match self {
-            AnyTarget::SageMaker(t) => t.retries(),
-            AnyTarget::Http(_) | AnyTarget::Async(_) => 0,
+            AnyEndpoint::SageMaker(t) => t.retries(),
+            AnyEndpoint::Http(_) | AnyEndpoint::Async(_) => 0,
         }
     }
 }

@@ -8,7 +8,7 @@ pub mod pacer;
 pub mod shard;
 
 use crate::domain::Load;
-use crate::endpoint::Target;
+use crate::endpoint::Endpoint;
 use crate::payload::Bodies;
 use crate::plan::Cell;
 use crate::recorder::Recorder;
@@ -75,7 +75,7 @@ impl CellOptions {
 }
 
 /// Runs `cell` against `target`; `cancel` turning true stops it early (Ctrl-C).
-pub async fn run_cell<T: Target>(
+pub async fn run_cell<T: Endpoint>(
     cell: &Cell,
     target: Arc<T>,
     bodies: Arc<Bodies>,

@@ -5,7 +5,7 @@
 
 use super::live::LiveStats;
 use super::pacer::Pacer;
-use crate::endpoint::Target;
+use crate::endpoint::Endpoint;
 use crate::payload::Bodies;
 use crate::recorder::Recorder;
 use crate::sample::{Outcome, Sample};
@@ -127,7 +127,7 @@ pub enum Stop {
 }
 
 /// Runs one shard until the window ends (or `stop` says so) and returns its recorder.
-pub async fn run<T: Target>(
+pub async fn run<T: Endpoint>(
     target: &T,
     bodies: &Bodies,
     mut issue: Issue,
@@ -235,7 +235,7 @@ fn dropped_sample(intended: Instant) -> Sample {
 
 /// Sends one request. `scheduled` is its intended time in an open loop; a closed loop's
 /// request is intended when it is actually sent, so client-side scheduling never counts.
-async fn one_request<T: Target>(
+async fn one_request<T: Endpoint>(
     target: &T,
     body: bytes::Bytes,
     scheduled: Option<Instant>,

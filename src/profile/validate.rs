@@ -363,7 +363,7 @@ fn json_template(c: &mut Checker, raw: Option<&RawPayload>, base_dir: &Path) -> 
             return String::new();
         }
     };
-    if let Err(msg) = crate::payload::check_template(&text) {
+    if let Err(msg) = crate::domain::template::check(&text) {
         let span = template
             .map(|t| t.span())
             .or_else(|| path.map(|p| p.span()));

@@ -4,6 +4,7 @@
 pub mod histogram;
 
 use crate::domain::Load;
+use crate::domain::units::round3;
 use crate::domain::{Deployment, Quantile};
 #[cfg(test)]
 use crate::domain::{Hosting, Variant};
@@ -165,11 +166,6 @@ pub struct CellSummary {
     /// Attempts the client retried (SageMaker SDK with `retries` set); 0 otherwise.
     #[serde(default)]
     pub retries: u64,
-}
-
-/// Rounds to 3 decimals (µs precision for ms figures).
-pub fn round3(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
 }
 
 impl CellSummary {

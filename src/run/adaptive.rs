@@ -178,7 +178,7 @@ fn search_summary(track: &Track) -> SearchSummary {
         payload_bytes: track.ladder.payload_bytes(),
         found: track.ladder.found(),
         probes: track.ladder.probes,
-        load_seconds: crate::results::round3(track.load_seconds),
+        load_seconds: crate::domain::units::round3(track.load_seconds),
         pruned: track.pruned.clone(),
     }
 }

@@ -5,7 +5,7 @@ mod adaptive;
 pub mod progress;
 
 use crate::domain::{Deployment, Sla};
-use crate::endpoint::AnyTarget;
+use crate::endpoint::AnyEndpoint;
 use crate::engine::live::{EarlyStop, LiveStats};
 use crate::engine::{self, CellOptions};
 use crate::payload::{self, PayloadError};
@@ -57,8 +57,8 @@ pub enum RunError {
 pub struct Context<'a> {
     /// The validated profile.
     pub profile: &'a Profile,
-    /// The target of each variant.
-    pub targets: &'a BTreeMap<Deployment, Arc<AnyTarget>>,
+    /// The endpoint of each deployment.
+    pub endpoints: &'a BTreeMap<Deployment, Arc<AnyEndpoint>>,
     /// Prices, for the adaptive sweep's choices.
     pub prices: &'a PriceTable,
     /// Turns true on Ctrl-C.
@@ -150,13 +150,13 @@ async fn measure(
         cell.payload_bytes,
         seed,
     )?);
-    let target = ctx.targets[&cell.deployment].clone();
+    let endpoint = ctx.endpoints[&cell.deployment].clone();
     let options = CellOptions {
         seed,
         early_stop,
         live,
     };
-    let result = engine::run_cell(cell, target, bodies, &options, ctx.cancel.clone()).await;
+    let result = engine::run_cell(cell, endpoint, bodies, &options, ctx.cancel.clone()).await;
     let mut summary = CellSummary::from_result(&result);
     summary.phase = phase;
     progress.finish_cell(&summary);

@@ -10,7 +10,7 @@ use loadtest::emulator::{
     EndpointSpec, Faults, InjectedError, Model, Running, ServiceDistribution,
 };
 use loadtest::endpoint::sagemaker::{SageMakerEndpoint, client_with_credentials};
-use loadtest::endpoint::{AnyTarget, EndpointError, Target};
+use loadtest::endpoint::{AnyEndpoint, Endpoint, EndpointError};
 use loadtest::engine::{CellOptions, run_cell};
 use loadtest::payload;
 use loadtest::plan::Cell;
@@ -112,7 +112,7 @@ async fn sync_invocations_run_through_the_engine_and_are_counted() {
     };
     let bodies = payload::build(&PayloadSource::Random, cell.payload_bytes, 1).expect("bodies");
     let (_tx, cancel) = tokio::sync::watch::channel(false);
-    let target = Arc::new(AnyTarget::SageMaker(target));
+    let target = Arc::new(AnyEndpoint::SageMaker(target));
     let result = run_cell(
         &cell,
         Arc::clone(&target),
@@ -432,7 +432,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement, not a check; run it in release"]
 async fn sdk_overhead_next_to_plain_http() {
-    use loadtest::endpoint::http::{ClientSettings, HttpTarget, client};
+    use loadtest::endpoint::http::{ClientSettings, HttpEndpoint, client};
     let tiny = Model::preset("tiny-mlp").expect("preset");
     let emu = start(vec![EndpointSpec::new(
         "tiny",
@@ -447,21 +447,21 @@ async fn sdk_overhead_next_to_plain_http() {
     })
     .expect("client");
     let url = emu.invocations_url("tiny");
-    let plain = HttpTarget::new(
+    let plain = HttpEndpoint::new(
         http,
         "POST",
         &url,
         "application/octet-stream",
         &BTreeMap::new(),
     );
-    let plain = Arc::new(AnyTarget::Http(plain.expect("target")));
+    let plain = Arc::new(AnyEndpoint::Http(plain.expect("target")));
     let sdk = endpoint(
         "tiny",
         &settings(&emu.base_url(), InvokeMode::Sync),
         TIMEOUT,
     )
     .await;
-    let sdk = Arc::new(AnyTarget::SageMaker(sdk));
+    let sdk = Arc::new(AnyEndpoint::SageMaker(sdk));
     for concurrency in [1, 8] {
         for (name, target) in [("http", &plain), ("sdk", &sdk)] {
             let cell = Cell {

@@ -105,14 +105,14 @@ pub fn post_target(
     url: &str,
     timeout: std::time::Duration,
     max_in_flight: usize,
-) -> loadtest::endpoint::http::HttpTarget {
-    use loadtest::endpoint::http::{ClientSettings, HttpTarget, client};
+) -> loadtest::endpoint::http::HttpEndpoint {
+    use loadtest::endpoint::http::{ClientSettings, HttpEndpoint, client};
     let http = client(&ClientSettings {
         timeout,
         max_in_flight,
     })
     .unwrap();
-    HttpTarget::new(
+    HttpEndpoint::new(
         http,
         "POST",
         url,

@@ -16,7 +16,7 @@ mod client;
 pub use client::{client, client_with_credentials};
 
 use super::variants::VariantNames;
-use super::{EndpointError, Reply, Target};
+use super::{Endpoint, EndpointError, Reply};
 use crate::endpoint::async_result::EmulatorResults;
 use crate::profile::{InvokeMode, SageMakerTarget};
 use crate::sample::ErrorKind;
@@ -207,7 +207,7 @@ fn display_name(endpoint_name: &str, settings: &SageMakerTarget) -> String {
     }
 }
 
-impl Target for SageMakerEndpoint {
+impl Endpoint for SageMakerEndpoint {
     async fn send(&self, body: Bytes) -> Result<Reply, ErrorKind> {
         match self.mode {
             InvokeMode::Sync => self.invoke(body).await.map_err(|e| classify(&e)),

@@ -72,7 +72,7 @@
 //!   [`plan::ladder`]. **search**: the bisection for the highest load that meets the SLA:
 //!   [`plan::search`].
 //! - **run record**: everything a run measured and decided, `summary.json`:
-//!   [`store::record::Summary`].
+//!   [`store::record::RunRecord`].
 
 pub mod app;
 pub mod cli;

@@ -14,7 +14,7 @@ use crate::results::CellSummary;
 use crate::run::progress::Progress;
 use crate::run::{self, Context, RunFolder};
 use crate::store::files;
-use crate::store::record::Summary;
+use crate::store::record::RunRecord;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -233,7 +233,7 @@ fn open_run_folder(args: &RunArgs, profile: &Profile, plan: &Plan) -> Result<Run
             source,
         }
     })?;
-    let summary = Summary::start(
+    let summary = RunRecord::start(
         profile,
         &args.profile.display().to_string(),
         plan,
@@ -261,7 +261,7 @@ fn accounting_exit(cells: &[CellSummary]) -> u8 {
 }
 
 /// How much load the run applied; for an adaptive sweep, against the whole grid.
-fn load_line(profile: &Profile, plan: &Plan, summary: &Summary) -> String {
+fn load_line(profile: &Profile, plan: &Plan, summary: &RunRecord) -> String {
     let warmup = profile.sweep.warmup;
     let applied: f64 = summary.cells.iter().map(|c| c.load_seconds(warmup)).sum();
     let cells = summary.cells.len();

@@ -9,7 +9,7 @@
 //! traffic, prices, name, and the machine — may differ and is reported as a warning.
 
 use crate::results::CellSummary;
-use crate::store::record::{Summary, leaves};
+use crate::store::record::{RunRecord, leaves};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -97,7 +97,7 @@ pub struct Compatibility {
 }
 
 /// Checks whether `current` can be judged against `baseline`.
-pub fn compatibility(baseline: &Summary, current: &Summary) -> Compatibility {
+pub fn compatibility(baseline: &RunRecord, current: &RunRecord) -> Compatibility {
     let mut out = Compatibility::default();
     if baseline.schema_version != current.schema_version {
         out.errors.push(format!(
@@ -139,7 +139,7 @@ pub fn compatibility(baseline: &Summary, current: &Summary) -> Compatibility {
     out
 }
 
-fn check_tool(baseline: &Summary, current: &Summary, out: &mut Compatibility) {
+fn check_tool(baseline: &RunRecord, current: &RunRecord, out: &mut Compatibility) {
     let (b, c) = (&baseline.tool, &current.tool);
     if b.name != c.name {
         out.errors.push(format!("tool {} vs {}", b.name, c.name));
@@ -164,7 +164,7 @@ fn semver_line(version: &str) -> String {
     }
 }
 
-fn check_environment(baseline: &Summary, current: &Summary, out: &mut Compatibility) {
+fn check_environment(baseline: &RunRecord, current: &RunRecord, out: &mut Compatibility) {
     let (b, c) = (&baseline.environment, &current.environment);
     if (b.os.as_str(), b.arch.as_str(), b.cpus) != (c.os.as_str(), c.arch.as_str(), c.cpus) {
         out.warnings.push(format!(

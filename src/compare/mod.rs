@@ -18,7 +18,7 @@ pub use judge::{Row, Verdict};
 use crate::domain::thresholds::{ThresholdError, Thresholds};
 
 use crate::store::files::write_atomic;
-use crate::store::record::{self, Summary};
+use crate::store::record::{self, RunRecord};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -89,8 +89,8 @@ impl Comparison {
 
 /// Judges `current` against `baseline` (pure: no files).
 pub fn compare(
-    baseline: &Summary,
-    current: &Summary,
+    baseline: &RunRecord,
+    current: &RunRecord,
     thresholds: Thresholds,
 ) -> Result<Comparison, CompareError> {
     let compat = matching::compatibility(baseline, current);
@@ -134,7 +134,7 @@ fn presence(present: bool) -> &'static str {
 }
 
 /// Reads a run folder's summary.json, or the given summary.json, and where it was.
-pub fn read_summary(path: &Path) -> Result<(Summary, PathBuf), CompareError> {
+pub fn read_summary(path: &Path) -> Result<(RunRecord, PathBuf), CompareError> {
     let summary = record::read(path)?;
     let file = if path.is_dir() {
         path.join("summary.json")

@@ -45,8 +45,8 @@ fn cell(
     }
 }
 
-fn summary(cells: Vec<CellSummary>) -> Summary {
-    Summary::for_tests(
+fn summary(cells: Vec<CellSummary>) -> RunRecord {
+    RunRecord::for_tests(
         "p.toml",
         r#"
 name = "nightly"

@@ -124,10 +124,11 @@ impl ModelConfig {
 }
 
 impl Model {
-    /// The model written back as an explicit `[model]` table (no preset).
+    /// The model written back as an explicit `[model]` table, naming its preset if it has one.
     pub fn to_config(&self) -> ModelConfig {
         ModelConfig {
-            preset: None,
+            // The preset's name, so a model read back keeps it; every field is explicit.
+            preset: Model::preset(&self.name).map(|_| self.name.clone()),
             base_ms: Some(self.base_ms),
             per_kib_ms: Some(self.per_kib_ms),
             gpu_speedup: Some(self.gpu_speedup),

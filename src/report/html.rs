@@ -14,7 +14,7 @@ use super::view;
 use crate::domain::Sla;
 use crate::domain::units::format_size;
 use crate::recommend::Recommendation;
-use crate::store::record::Summary;
+use crate::store::record::RunRecord;
 use std::io::{self, Write};
 
 const CSS: &str = r#"
@@ -46,7 +46,7 @@ svg.chart .rule-label { fill: #c62828; } svg.chart .empty { fill: #999; font-siz
 "#;
 
 /// Writes the whole page.
-pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
     let name = summary.profile.name.as_str();
     let sla = summary.profile.sla;
     writeln!(
@@ -78,7 +78,7 @@ pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     )
 }
 
-fn overview(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> io::Result<()> {
+fn overview(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) -> io::Result<()> {
     let name = summary.profile.name.as_str();
     let description = summary.profile.description.as_str();
     writeln!(
@@ -100,7 +100,7 @@ fn overview(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> io::Re
     writeln!(out, "</dl></header>")
 }
 
-fn results_table(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> io::Result<()> {
+fn results_table(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "<section><h2>Results</h2>")?;
     writeln!(
         out,
@@ -269,7 +269,7 @@ mod tests {
     use super::*;
     use crate::report::test_support::summary;
 
-    fn page(s: &Summary) -> String {
+    fn page(s: &RunRecord) -> String {
         let mut out = Vec::new();
         write(s, &mut out).unwrap();
         String::from_utf8(out).unwrap()

@@ -7,7 +7,7 @@ use crate::domain::Sla;
 use crate::domain::units::format_size;
 use crate::results::CellSummary;
 use crate::sample::ErrorKind;
-use crate::store::record::Summary;
+use crate::store::record::RunRecord;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -22,7 +22,7 @@ fn rule(sla: Option<&Sla>) -> Vec<(f64, String)> {
 /// Latency (p50 dashed, p99 solid) vs throughput, one series per (hosting, instance type)
 /// in load order; one chart per payload size.
 pub fn latency_vs_throughput(
-    summary: &Summary,
+    summary: &RunRecord,
     sla: Option<&Sla>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
@@ -70,7 +70,7 @@ pub fn latency_vs_throughput(
 /// Percentile distribution of each cell's response times, read off its stored histogram;
 /// one chart per (hosting, instance type, payload), one curve per load level.
 pub fn percentile_curves(
-    summary: &Summary,
+    summary: &RunRecord,
     sla: Option<&Sla>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
@@ -121,7 +121,7 @@ fn curve(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {
 }
 
 /// Throughput (and errors) per second and p99 per second of each cell, as small multiples.
-pub fn over_time(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+pub fn over_time(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
     writeln!(
         out,
         r#"<section><h2>Over time</h2><div class="charts small">"#
@@ -207,7 +207,7 @@ fn small(title: &str, y_label: &str, series: &[Series], out: &mut dyn Write) -> 
 }
 
 /// Failed requests by class: totals as bars, and a table of the cells that had any.
-pub fn errors(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+pub fn errors(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, r#"<section><h2>Errors by class</h2>"#)?;
     let total = |k: &ErrorKind| {
         summary
@@ -282,7 +282,7 @@ mod tests {
     use super::*;
     use crate::report::test_support::summary;
 
-    fn render(f: fn(&Summary, &mut dyn Write) -> io::Result<()>) -> String {
+    fn render(f: fn(&RunRecord, &mut dyn Write) -> io::Result<()>) -> String {
         let mut out = Vec::new();
         f(&summary(true), &mut out).unwrap();
         String::from_utf8(out).unwrap()

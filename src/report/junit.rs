@@ -9,7 +9,7 @@ use super::candidates::Advice;
 use super::view::{self, Check};
 use crate::domain::Sla;
 use crate::recommend::Recommendation;
-use crate::store::record::Summary;
+use crate::store::record::RunRecord;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -40,7 +40,7 @@ impl Case {
 }
 
 /// Writes the JUnit XML document.
-pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
     let mut suites = Vec::new();
     if let Some(sla) = summary.profile.sla {
         suites.push((format!("sla {}", sla.describe()), sla_cases(summary, &sla)));
@@ -66,7 +66,7 @@ pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "</testsuites>")
 }
 
-fn sla_cases(summary: &Summary, sla: &Sla) -> Vec<Case> {
+fn sla_cases(summary: &RunRecord, sla: &Sla) -> Vec<Case> {
     let cells = summary.cells.iter();
     cells
         .flat_map(|c| {
@@ -75,7 +75,7 @@ fn sla_cases(summary: &Summary, sla: &Sla) -> Vec<Case> {
         .collect()
 }
 
-fn accounting_cases(summary: &Summary) -> Vec<Case> {
+fn accounting_cases(summary: &RunRecord) -> Vec<Case> {
     let cells = summary.cells.iter();
     cells
         .map(|c| Case::of(view::cell_label(c), view::accounting_check(c), c.duration_s))
@@ -96,7 +96,7 @@ fn recommendation_cases(rec: &Recommendation) -> Vec<Case> {
         .collect()
 }
 
-fn total_time(summary: &Summary) -> f64 {
+fn total_time(summary: &RunRecord) -> f64 {
     summary.cells.iter().map(|c| c.duration_s).sum()
 }
 
@@ -158,7 +158,7 @@ mod tests {
     use super::*;
     use crate::report::test_support::summary;
 
-    fn xml(s: &Summary) -> String {
+    fn xml(s: &RunRecord) -> String {
         let mut out = Vec::new();
         write(s, &mut out).unwrap();
         String::from_utf8(out).unwrap()

@@ -6,7 +6,7 @@ use crate::domain::Sla;
 use crate::domain::units::format_size;
 use crate::recommend::Recommendation;
 use crate::sample::ErrorKind;
-use crate::store::record::Summary;
+use crate::store::record::RunRecord;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -30,7 +30,7 @@ impl fmt::Display for Md<'_> {
 }
 
 /// Writes the whole document.
-pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
     let sla = summary.profile.sla;
     overview(summary, sla.as_ref(), out)?;
     recommendation(summary.recommendation.as_ref(), out)?;
@@ -42,7 +42,7 @@ pub fn write(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     errors(summary, out)
 }
 
-fn overview(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> io::Result<()> {
+fn overview(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) -> io::Result<()> {
     let name = summary.profile.name.as_str();
     writeln!(
         out,
@@ -92,7 +92,7 @@ fn nested(
     writeln!(out)
 }
 
-fn results(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> io::Result<()> {
+fn results(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "## Results\n")?;
     writeln!(
         out,
@@ -132,7 +132,7 @@ fn results(summary: &Summary, sla: Option<&Sla>, out: &mut dyn Write) -> io::Res
     writeln!(out)
 }
 
-fn percentiles(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+fn percentiles(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "## Latency percentiles (ms)\n")?;
     writeln!(
         out,
@@ -171,7 +171,7 @@ fn percentiles(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
-fn sla_checks(summary: &Summary, sla: &Sla, out: &mut dyn Write) -> io::Result<()> {
+fn sla_checks(summary: &RunRecord, sla: &Sla, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "## SLA checks ({})\n", Md(&sla.describe()))?;
     writeln!(
         out,
@@ -193,7 +193,7 @@ fn sla_checks(summary: &Summary, sla: &Sla, out: &mut dyn Write) -> io::Result<(
     writeln!(out)
 }
 
-fn errors(summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+fn errors(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "## Errors by class\n")?;
     let count = |c: &crate::results::CellSummary, k: &ErrorKind| {
         c.errors_by_kind.get(k).copied().unwrap_or(0)

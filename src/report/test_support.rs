@@ -3,7 +3,7 @@
 use crate::domain::Load;
 use crate::results::{CellSummary, Percentiles, SecondStats};
 use crate::sample::ErrorKind;
-use crate::store::record::Summary;
+use crate::store::record::RunRecord;
 
 /// A histogram of `n` latencies spread from `base_ms` up to about 3 × `base_ms` (µs).
 pub fn latencies(n: u64, base_ms: f64) -> hdrhistogram::Histogram<u64> {
@@ -46,7 +46,7 @@ pub fn cell(index: usize, concurrency: u32, base_ms: f64, errors: u64) -> CellSu
 }
 
 /// Two cells (c=1 fast, c=4 slower with errors); an SLA of p99 ≤ 50 ms, errors ≤ 1% if asked.
-pub fn summary(with_sla: bool) -> Summary {
+pub fn summary(with_sla: bool) -> RunRecord {
     let mut profile = String::from(
         r#"
 name = "bert"
@@ -65,7 +65,7 @@ load = { mode = "closed", concurrency = [1, 4] }
         profile.push_str("[sla]\npercentile = 99\nlatency_ms = 50\nmax_error_rate = 0.01\n");
     }
     let cells = vec![cell(0, 1, 5.0, 0), cell(1, 4, 30.0, 80)];
-    let mut summary = Summary::for_tests("profiles/bert.toml", &profile, cells);
+    let mut summary = RunRecord::for_tests("profiles/bert.toml", &profile, cells);
     // A hand-edited record may hold any name: reports escape it.
     summary.profile.name = "bert <launch>".into();
     summary

@@ -1,4 +1,4 @@
-//! What every reporter reads off a [`Summary`]: the profile's facts and SLA, cell labels,
+//! What every reporter reads off a [`RunRecord`]: the profile's facts and SLA, cell labels,
 //! per-cell file names and the decoded histograms. Reading only: nothing here computes stats.
 
 use crate::domain::units::format_size;
@@ -6,7 +6,7 @@ use crate::domain::{Load, Sla};
 use crate::recommend::sla::SlaFailure;
 use crate::results::CellSummary;
 use crate::results::histogram::{self, HistogramError};
-use crate::store::record::Summary;
+use crate::store::record::RunRecord;
 use hdrhistogram::Histogram;
 
 /// `real-time ml.c5.xlarge`: names a series of cells that differ only in load.
@@ -65,7 +65,7 @@ pub fn cell_file_stem(c: &CellSummary, index_width: usize) -> String {
 }
 
 /// Digits of the largest cell index, for [`cell_file_stem`].
-pub fn index_width(summary: &Summary) -> usize {
+pub fn index_width(summary: &RunRecord) -> usize {
     let largest = summary.cells.iter().map(|c| c.index).max().unwrap_or(0);
     largest
         .max(summary.planned_cells.saturating_sub(1))
@@ -175,7 +175,7 @@ pub fn accounting_check(c: &CellSummary) -> Check {
 }
 
 /// The run's facts shown at the top of every report: where, what, when, how complete.
-pub fn facts(summary: &Summary, sla: Option<&Sla>) -> Vec<(&'static str, String)> {
+pub fn facts(summary: &RunRecord, sla: Option<&Sla>) -> Vec<(&'static str, String)> {
     let env = &summary.environment;
     let state = match (summary.complete, summary.interrupted) {
         (true, _) => "complete",

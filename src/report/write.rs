@@ -1,5 +1,5 @@
 //! The run folder's report files: which formats to write ([`Formats`]), and [`write_all`],
-//! which renders each one from a [`Summary`] into its file, atomically.
+//! which renders each one from a [`RunRecord`] into its file, atomically.
 //!
 //! | format | files |
 //! |---|---|
@@ -13,7 +13,7 @@
 use super::view::{self};
 use super::{ReportError, hgrm, hlog, html, junit, markdown};
 use crate::store::files::write_atomic;
-use crate::store::record::Summary;
+use crate::store::record::RunRecord;
 use std::collections::BTreeSet;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -116,7 +116,7 @@ impl Formats {
 /// returns the paths written, in order.
 pub fn write_all(
     run_dir: &Path,
-    summary: &Summary,
+    summary: &RunRecord,
     formats: &Formats,
 ) -> Result<Vec<PathBuf>, ReportError> {
     let mut written = Vec::new();
@@ -160,7 +160,7 @@ fn file(
 }
 
 /// A .hgrm and a .hlog per cell.
-fn histogram_files(run_dir: &Path, summary: &Summary) -> Result<Vec<PathBuf>, ReportError> {
+fn histogram_files(run_dir: &Path, summary: &RunRecord) -> Result<Vec<PathBuf>, ReportError> {
     let start_time = humantime::parse_rfc3339_weak(&summary.started_at).map_err(|e| {
         ReportError::InvalidSummary {
             path: run_dir.join("summary.json"),

@@ -17,7 +17,7 @@ use crate::results::{CellSummary, Phase};
 use crate::run::progress::Progress;
 use crate::store::csv as results_csv;
 use crate::store::files::{self, write_atomic};
-use crate::store::record::Summary;
+use crate::store::record::RunRecord;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -27,7 +27,11 @@ use tokio::sync::watch;
 /// The recommendation from what the run folder's record holds so far: its cells, the
 /// candidates its searches pruned, each variant's first request and the sizes the model
 /// does not fit.
-pub fn advise(profile: &Profile, prices: &PriceTable, summary: &Summary) -> Option<Recommendation> {
+pub fn advise(
+    profile: &Profile,
+    prices: &PriceTable,
+    summary: &RunRecord,
+) -> Option<Recommendation> {
     let pruned = summary.pruned_candidates();
     let evidence = Evidence {
         pruned: &pruned,
@@ -76,7 +80,7 @@ pub struct RunFolder {
     /// The folder.
     pub dir: PathBuf,
     /// Everything measured so far.
-    pub summary: Summary,
+    pub summary: RunRecord,
 }
 
 impl RunFolder {
@@ -94,7 +98,7 @@ impl RunFolder {
     }
 }
 
-fn write_files(dir: &Path, summary: &Summary) -> Result<(), RunError> {
+fn write_files(dir: &Path, summary: &RunRecord) -> Result<(), RunError> {
     let csv_path = dir.join("results.csv");
     let json_path = dir.join("summary.json");
     let fail = |path: &Path| {

@@ -4,3 +4,6 @@
 pub mod csv;
 pub mod files;
 pub mod record;
+
+#[cfg(test)]
+mod tests;

@@ -18,7 +18,7 @@ pub const SCHEMA_VERSION: u32 = 2;
 
 /// The whole summary.json document.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Summary {
+pub struct RunRecord {
     /// Layout version: [`SCHEMA_VERSION`].
     pub schema_version: u32,
     /// Tool name and version.
@@ -116,15 +116,15 @@ impl Environment {
     }
 }
 
-impl Summary {
+impl RunRecord {
     /// A summary with no cells yet.
     pub fn start(
         profile: &Profile,
         profile_path: &str,
         plan: &Plan,
         started_at: String,
-    ) -> Summary {
-        Summary {
+    ) -> RunRecord {
+        RunRecord {
             schema_version: SCHEMA_VERSION,
             tool: Tool::current(),
             profile_path: profile_path.into(),
@@ -145,7 +145,7 @@ impl Summary {
     }
 }
 
-impl Summary {
+impl RunRecord {
     /// The candidates the run's searches stopped probing, and why.
     pub fn pruned_candidates(&self) -> Vec<PrunedCandidate> {
         self.searches
@@ -202,7 +202,7 @@ pub enum RecordError {
 /// Reads a run record: `path` is a run folder or its summary.json. The schema version is
 /// checked before the rest, so a record of another version says so rather than failing on
 /// the first field that changed.
-pub fn read(path: &Path) -> Result<Summary, RecordError> {
+pub fn read(path: &Path) -> Result<RunRecord, RecordError> {
     let file = if path.is_dir() {
         path.join("summary.json")
     } else {
@@ -264,13 +264,13 @@ struct Header {
 }
 
 #[cfg(test)]
-impl Summary {
+impl RunRecord {
     /// A complete test run of `cells` under the profile `toml` (parsed as `profile_path`),
     /// on a fixed machine and date.
-    pub(crate) fn for_tests(profile_path: &str, toml: &str, cells: Vec<CellSummary>) -> Summary {
+    pub(crate) fn for_tests(profile_path: &str, toml: &str, cells: Vec<CellSummary>) -> RunRecord {
         let profile = crate::profile::parse(toml, Path::new(profile_path))
             .unwrap_or_else(|e| panic!("test profile: {e}"));
-        Summary {
+        RunRecord {
             schema_version: SCHEMA_VERSION,
             tool: Tool::current(),
             profile_path: profile_path.into(),

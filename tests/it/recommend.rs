@@ -17,7 +17,7 @@ use std::process::{Command, Output};
 /// One run of the binary on a profile: its output, summary and recommendation.
 struct Run {
     out: Output,
-    summary: record::Summary,
+    summary: record::RunRecord,
     rec: Recommendation,
 }
 

@@ -20,7 +20,7 @@ use loadtest::recommend::{Prices, recommend};
 use loadtest::report::{Format, Formats, write_all};
 use loadtest::results::{CellSummary, histogram};
 use loadtest::sample::ErrorKind;
-use loadtest::store::record::{Environment, SCHEMA_VERSION, Summary, Tool};
+use loadtest::store::record::{Environment, RunRecord, SCHEMA_VERSION, Tool};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
@@ -57,8 +57,8 @@ async fn measure(server: &TestServer, index: usize, concurrency: u32) -> CellSum
 /// Two measured cells (c=1, c=4 against a 2 ms server) and a third, copied from the second
 /// as another instance type with 2% timeouts added; an SLA of p99 ≤ 50 ms, errors ≤ 0.5%;
 /// the recommendation made from them with the embedded prices.
-fn summary() -> &'static Summary {
-    static SUMMARY: OnceLock<Summary> = OnceLock::new();
+fn summary() -> &'static RunRecord {
+    static SUMMARY: OnceLock<RunRecord> = OnceLock::new();
     SUMMARY.get_or_init(|| {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -111,7 +111,7 @@ max_error_rate = 0.005
             region: "us-east-1",
         };
         let rec = recommend(&cells, &sla, None, prices, &Default::default());
-        Summary {
+        RunRecord {
             schema_version: SCHEMA_VERSION,
             tool: Tool::current(),
             profile_path: "profile.toml".into(),

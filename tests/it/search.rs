@@ -5,7 +5,7 @@ use loadtest::store::{csv as results_csv, record};
 use std::path::PathBuf;
 use std::process::Command;
 
-fn run_profile(name: &str, load: &str) -> (record::Summary, Vec<results_csv::Row>) {
+fn run_profile(name: &str, load: &str) -> (record::RunRecord, Vec<results_csv::Row>) {
     let dir =
         std::env::temp_dir().join(format!("loadtest-it-search-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

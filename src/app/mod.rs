@@ -1,4 +1,4 @@
-//! One function per subcommand, wiring the stages: profile → plan → targets → engine →
+//! One function per subcommand, wiring the stages: profile → plan → endpoints → engine →
 //! results → report. Returns the exit code of DESIGN.md §8.
 //!
 //! Each subcommand has its own file; this one holds what they share: the exit codes, the

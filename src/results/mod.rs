@@ -1,5 +1,5 @@
-//! What a run measured, per cell: [`CellSummary`], and the files that keep it
-//! (`results.csv`, `summary.json`), written atomically as each cell ends.
+//! What a run measured, per cell: [`CellSummary`], made from the engine's result when the
+//! cell ends, with its histograms encoded for the run record (`crate::store` keeps it).
 
 pub mod histogram;
 

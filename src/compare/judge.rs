@@ -337,8 +337,8 @@ pub fn recommendation_rows(
 ) -> Vec<Row> {
     let key = |c: &Candidate| {
         (
-            c.hosting.as_str().to_string(),
-            c.variant.to_string(),
+            c.hosting_label().to_string(),
+            c.variant_label(),
             c.payload_bytes,
         )
     };
@@ -370,9 +370,13 @@ pub fn recommendation_rows(
             rate(b),
             rate(c),
         ));
-        rows.push(single_row(&label, Metric::Cost, t, cost(b), cost(c)));
+        if !(b.unpriced() && c.unpriced()) {
+            rows.push(single_row(&label, Metric::Cost, t, cost(b), cost(c)));
+        }
     }
-    if let (Some(b), Some(c)) = (chosen(base), chosen(cur)) {
+    if let (Some(b), Some(c)) = (chosen(base), chosen(cur))
+        && !(b.unpriced() && c.unpriced())
+    {
         let label = match (b.label(), c.label()) {
             (lb, lc) if lb == lc => format!("recommended: {lb}"),
             (lb, lc) => format!("recommended: {lb} → {lc}"),

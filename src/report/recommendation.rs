@@ -138,8 +138,8 @@ fn row(rec: &Recommendation, c: &Candidate) -> [String; 12] {
     });
     [
         rank,
-        c.hosting.to_string(),
-        c.variant.to_string(),
+        c.hosting_label().to_string(),
+        c.variant_label(),
         format_size(c.payload_bytes),
         op.map_or_else(dash, |o| o.load.to_string()),
         op.map_or_else(dash, |o| format!("{:.1}", o.per_instance_rps)),
@@ -221,7 +221,7 @@ fn conclusion(rec: &Recommendation) -> Vec<String> {
     if rec
         .candidates
         .iter()
-        .any(|c| c.hosting == crate::domain::Hosting::Batch)
+        .any(|c| c.hosting == Some(crate::domain::Hosting::Batch))
     {
         lines.push("Batch transform is held to the error limit and the 3600 s invocation timeout, not to the latency percentile: a transform job answers no live requests; its $/M is per million records.".into());
     }
@@ -243,7 +243,7 @@ fn cold_start_line(rec: &Recommendation) -> Option<String> {
         let Some(ms) = c.first_request_ms else {
             continue;
         };
-        let item = format!("{} {ms:.0} ms", c.variant);
+        let item = format!("{} {ms:.0} ms", c.variant_label());
         if !seen.contains(&item) {
             seen.push(item);
         }
@@ -339,8 +339,8 @@ mod tests {
     fn candidate(instance: &str, rank: Option<usize>, verdict: Verdict) -> Candidate {
         let feasible = matches!(verdict, Verdict::Feasible);
         Candidate {
-            hosting: Hosting::RealTime,
-            variant: crate::domain::Variant::instance(instance),
+            hosting: Some(Hosting::RealTime),
+            variant: Some(crate::domain::Variant::instance(instance)),
             payload_bytes: 1024,
             cells: 2,
             operating: feasible.then_some(OperatingPoint {
@@ -397,6 +397,7 @@ mod tests {
             choice,
             nearest_miss,
             unattributed_cells: 0,
+            interrupted: None,
         }
     }
 

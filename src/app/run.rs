@@ -1,5 +1,6 @@
 //! `loadtest run`: measure every cell of the plan, write the run folder, then judge the run
-//! (interrupted, accounting, baseline, SLA) into an exit code.
+//! (interrupted, accounting, baseline, SLA) into one [`RunVerdict`], which both junit.xml and
+//! the exit code come from.
 
 use super::{AppError, Checked, check_plan, exit, ignore_broken_pipe, print_plan};
 use crate::cli::RunArgs;
@@ -9,8 +10,8 @@ use crate::plan::Plan;
 use crate::pricing::PriceTable;
 use crate::profile::{self, Profile, ProfileError};
 use crate::recommend::Recommendation;
+use crate::report::verdict::{Baseline, Outcome, RunVerdict};
 use crate::report::{Format, table};
-use crate::results::CellSummary;
 use crate::run::progress::Progress;
 use crate::run::{self, Context, RunFolder};
 use crate::store::files;
@@ -43,12 +44,13 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
     }
     let cancel = cancel_on_ctrl_c();
     let mut folder = measure(args, &profile, &plan, unfit, &prices, &cancel).await?;
-    let recommendation = write_reports(args, &profile, &prices, &mut folder)?;
+    folder.summary.interrupted |= *cancel.borrow();
+    let recommendation = recommend_into(args, &profile, &prices, &mut folder)?;
+    let baseline = check_baseline(args, &folder)?;
+    let verdict = RunVerdict::of(&folder.summary, baseline);
+    write_reports(&folder, &verdict)?;
     print_results(&profile, &plan, &folder, recommendation.as_ref())?;
-    if let Some(code) = stopped_short(&folder, &cancel) {
-        return Ok(ExitCode::from(code));
-    }
-    let code = judge(args, &profile, &folder.dir, recommendation.as_ref())?;
+    let code = conclude(args, &profile, &folder, &verdict)?;
     Ok(ExitCode::from(code))
 }
 
@@ -85,9 +87,9 @@ async fn measure(
     Ok(folder)
 }
 
-/// Recommends from the measured cells, then writes the recommendation and the reports into
-/// the run folder.
-fn write_reports(
+/// Recommends from the measured cells (never from a partial one), then writes the
+/// recommendation into the run folder (summary.json and recommendation.md).
+fn recommend_into(
     args: &RunArgs,
     profile: &Profile,
     prices: &PriceTable,
@@ -100,15 +102,23 @@ fn write_reports(
              derived from them are those of a model {scale} times as slow as the one configured"
         );
     }
+    folder.summary.recommendation.clone_from(&recommendation);
+    folder.write()?;
     if let Some(rec) = &recommendation {
-        folder.summary.recommendation = Some(rec.clone());
-        folder.write()?;
         write_recommendation(&folder.dir, rec)?;
     }
-    let formats =
-        crate::report::Formats::only(&[Format::Hgrm, Format::Md, Format::Html, Format::Junit]);
-    crate::report::write_all(&folder.dir, &folder.summary, &formats).map_err(AppError::Report)?;
     Ok(recommendation)
+}
+
+/// Writes the reports into the run folder; junit.xml renders `verdict`, the exit code's.
+fn write_reports(folder: &RunFolder, verdict: &RunVerdict) -> Result<(), AppError> {
+    let formats = crate::report::Formats::only(&[Format::Hgrm, Format::Md, Format::Html]);
+    crate::report::write_all(&folder.dir, &folder.summary, &formats).map_err(AppError::Report)?;
+    let path = folder.dir.join("junit.xml");
+    files::write_atomic(&path, |w| {
+        crate::report::junit::write_verdict(&folder.summary, verdict, w)
+    })
+    .map_err(|source| AppError::Write { path, source })
 }
 
 /// Prints the results table, the recommendation, the load applied and the run folder.
@@ -131,58 +141,79 @@ fn print_results(
     )
 }
 
-/// The exit code of a run that did not measure everything it should have: interrupted, or
-/// with cells whose accounting does not balance.
-fn stopped_short(folder: &RunFolder, cancel: &watch::Receiver<bool>) -> Option<u8> {
-    let summary = &folder.summary;
-    if summary.interrupted || *cancel.borrow() {
-        eprintln!(
-            "Interrupted: {} cells measured and saved in {}.",
-            summary.cells.len(),
-            folder.dir.display()
-        );
-        return Some(exit::INTERRUPTED);
+/// With `--baseline`, and when the run was not interrupted: the comparison's outcome.
+fn check_baseline(
+    args: &RunArgs,
+    folder: &RunFolder,
+) -> Result<Option<(String, Baseline)>, AppError> {
+    let Some(baseline) = &args.baseline else {
+        return Ok(None);
+    };
+    if folder.summary.interrupted {
+        return Ok(None);
     }
-    let accounting = accounting_exit(&summary.cells);
-    (accounting != exit::OK).then_some(accounting)
+    let outcome = crate::compare::compare_runs(baseline, &folder.dir, &[], None)
+        .map_err(AppError::Compare)?;
+    Ok(Some((baseline.display().to_string(), outcome)))
 }
 
-/// Checks the run against `--baseline` and the SLA, saves it with `--save-baseline` unless it
-/// regressed, and returns the exit code.
-fn judge(
+/// Says what the verdict means, saves the run with `--save-baseline` unless it regressed or
+/// stopped short, and returns the exit code.
+fn conclude(
     args: &RunArgs,
     profile: &Profile,
-    run_dir: &Path,
-    recommendation: Option<&Recommendation>,
+    folder: &RunFolder,
+    verdict: &RunVerdict,
 ) -> Result<u8, AppError> {
-    let regressed = match &args.baseline {
-        Some(baseline) => {
-            crate::compare::compare_runs(baseline, run_dir, &[], None).map_err(AppError::Compare)?
+    let outcome = verdict.outcome();
+    match outcome {
+        Outcome::Interrupted => {
+            let stop = verdict.interrupted.as_ref().map(ToString::to_string);
+            eprintln!(
+                "Interrupted: {}; measured cells saved in {}.",
+                stop.unwrap_or_default().trim_start_matches("interrupted: "),
+                folder.dir.display()
+            );
         }
-        None => false,
-    };
-    let sla_missed = recommendation.is_some_and(|r| r.choice.is_none());
-    if sla_missed {
-        eprintln!("No candidate meets the SLA; see the nearest miss above.");
+        Outcome::Aborted => eprintln!(
+            "error: accounting does not balance (sent ≠ ok + errors + cancelled) in cells {:?}",
+            verdict.unbalanced
+        ),
+        Outcome::Unusable => eprintln!(
+            "error: nothing to compare with the baseline: every cell it shares with this run is partial (interrupted) there"
+        ),
+        Outcome::Failed if verdict.sla_missed() => {
+            eprintln!("No candidate meets the SLA; see the nearest miss above.");
+        }
+        Outcome::Failed | Outcome::Passed => {}
     }
-    if args.save_baseline && !regressed {
+    let regressed = matches!(verdict.baseline, Some((_, Baseline::Regressed)));
+    let stopped = matches!(
+        outcome,
+        Outcome::Interrupted | Outcome::Aborted | Outcome::Unusable
+    );
+    if args.save_baseline && !regressed && !stopped {
         let out_root = args
             .out
             .clone()
             .unwrap_or_else(|| profile.report_dir.clone());
-        let saved = crate::compare::save_baseline(run_dir, &out_root, &profile.name)
+        let saved = crate::compare::save_baseline(&folder.dir, &out_root, &profile.name)
             .map_err(AppError::Compare)?;
         eprintln!("Saved as the baseline: {}", saved.display());
-    } else if args.save_baseline {
+    } else if args.save_baseline && regressed {
         eprintln!(
             "Not saved as the baseline: this run regressed against {}.",
             args.baseline.as_deref().unwrap_or(Path::new("-")).display()
         );
+    } else if args.save_baseline {
+        eprintln!("Not saved as the baseline: the run did not finish cleanly.");
     }
-    Ok(if regressed || sla_missed {
-        exit::FAILED_CHECK
-    } else {
-        exit::OK
+    Ok(match outcome {
+        Outcome::Passed => exit::OK,
+        Outcome::Failed => exit::FAILED_CHECK,
+        Outcome::Unusable => exit::USAGE,
+        Outcome::Aborted => exit::TARGET,
+        Outcome::Interrupted => exit::INTERRUPTED,
     })
 }
 
@@ -242,22 +273,6 @@ fn open_run_folder(args: &RunArgs, profile: &Profile, plan: &Plan) -> Result<Run
     let mut folder = RunFolder { dir, summary };
     folder.write()?;
     Ok(folder)
-}
-
-/// A cell whose accounting does not balance means lost measurements: report it as aborted.
-fn accounting_exit(cells: &[CellSummary]) -> u8 {
-    let broken: Vec<usize> = cells
-        .iter()
-        .filter(|c| !c.accounting_ok)
-        .map(|c| c.index)
-        .collect();
-    if broken.is_empty() {
-        return exit::OK;
-    }
-    eprintln!(
-        "error: accounting does not balance (sent ≠ ok + errors + cancelled) in cells {broken:?}"
-    );
-    exit::TARGET
 }
 
 /// How much load the run applied; for an adaptive sweep, against the whole grid.

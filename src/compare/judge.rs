@@ -42,6 +42,9 @@ pub enum Verdict {
     Worse,
     /// Measured in only one of the runs.
     Missing,
+    /// Measured whole in at most one run: partial (cut short by Ctrl-C) in the other, so
+    /// left out.
+    Interrupted,
 }
 
 impl Verdict {
@@ -52,6 +55,7 @@ impl Verdict {
             Verdict::Same => "same",
             Verdict::Worse => "worse",
             Verdict::Missing => "missing",
+            Verdict::Interrupted => "interrupted",
         }
     }
 }
@@ -132,6 +136,26 @@ pub fn cell_rows(pair: &Pair<'_>, thresholds: &Thresholds) -> Vec<Row> {
         ),
         error_row(&label, thresholds, &b, &c),
     ]
+}
+
+/// Rows for a cell left out because it is partial (interrupted) on `side`.
+pub fn interrupted_rows(label: &str, side: &str) -> Vec<Row> {
+    [
+        Metric::P50,
+        Metric::P99,
+        Metric::Throughput,
+        Metric::ErrorRate,
+    ]
+    .iter()
+    .map(|&m| Row {
+        verdict: Verdict::Interrupted,
+        ..missing(
+            label,
+            m,
+            &format!("partial (interrupted) in the {side}: left out"),
+        )
+    })
+    .collect()
 }
 
 fn missing(label: &str, metric: Metric, why: &str) -> Row {
@@ -337,8 +361,8 @@ pub fn recommendation_rows(
 ) -> Vec<Row> {
     let key = |c: &Candidate| {
         (
-            c.hosting.as_str().to_string(),
-            c.variant.to_string(),
+            c.hosting_label().to_string(),
+            c.variant_label(),
             c.payload_bytes,
         )
     };
@@ -370,9 +394,13 @@ pub fn recommendation_rows(
             rate(b),
             rate(c),
         ));
-        rows.push(single_row(&label, Metric::Cost, t, cost(b), cost(c)));
+        if !(b.unpriced() && c.unpriced()) {
+            rows.push(single_row(&label, Metric::Cost, t, cost(b), cost(c)));
+        }
     }
-    if let (Some(b), Some(c)) = (chosen(base), chosen(cur)) {
+    if let (Some(b), Some(c)) = (chosen(base), chosen(cur))
+        && !(b.unpriced() && c.unpriced())
+    {
         let label = match (b.label(), c.label()) {
             (lb, lc) if lb == lc => format!("recommended: {lb}"),
             (lb, lc) => format!("recommended: {lb} → {lc}"),

@@ -16,6 +16,7 @@ pub mod stats;
 pub use judge::{Row, Verdict};
 
 use crate::domain::thresholds::{ThresholdError, Thresholds};
+pub use crate::report::verdict::Baseline;
 
 use crate::store::files::write_atomic;
 use crate::store::record::{self, RunRecord};
@@ -73,6 +74,8 @@ pub struct Comparison {
     pub warnings: Vec<String>,
     /// One row per metric per cell (then per recommendation candidate).
     pub rows: Vec<Row>,
+    /// Cells measured whole in both runs: judged.
+    pub comparable_cells: usize,
 }
 
 impl Comparison {
@@ -84,6 +87,17 @@ impl Comparison {
     /// Rows with this verdict.
     pub fn count(&self, verdict: Verdict) -> usize {
         self.rows.iter().filter(|r| r.verdict == verdict).count()
+    }
+
+    /// Regressed, or not; or nothing to judge when every shared cell is partial in a run.
+    pub fn outcome(&self) -> Baseline {
+        if self.regressed() {
+            Baseline::Regressed
+        } else if self.comparable_cells == 0 {
+            Baseline::NothingComparable
+        } else {
+            Baseline::NoRegression
+        }
     }
 }
 
@@ -107,11 +121,12 @@ pub fn compare(
     {
         return Err(CompareError::NothingInCommon);
     }
-    let mut rows: Vec<Row> = pairs
-        .iter()
-        .flat_map(|p| judge::cell_rows(p, &thresholds))
-        .collect();
+    let (mut rows, comparable_cells) = whole_cell_rows(pairs, &thresholds);
+    let interrupted = baseline.interrupted || current.interrupted;
     match (&baseline.recommendation, &current.recommendation) {
+        _ if interrupted => warnings.push(
+            "sustainable rate and cost not compared: a run was interrupted, so its recommendation rests on part of the grid".into(),
+        ),
         (Some(b), Some(c)) => rows.extend(judge::recommendation_rows(b, c, &thresholds)),
         (None, None) => {}
         (b, c) => warnings.push(format!(
@@ -126,7 +141,34 @@ pub fn compare(
         thresholds,
         warnings,
         rows,
+        comparable_cells,
     })
+}
+
+/// Rows of every pair, partial (interrupted) cells left out and listed as `interrupted`;
+/// and how many cells were whole in both runs.
+fn whole_cell_rows(pairs: Vec<matching::Pair<'_>>, thresholds: &Thresholds) -> (Vec<Row>, usize) {
+    let mut rows = Vec::new();
+    let mut comparable = 0;
+    for mut p in pairs {
+        let partial = |cells: &[&crate::results::CellSummary]| cells.iter().any(|c| c.interrupted);
+        let (b_partial, c_partial) = (partial(&p.baseline), partial(&p.current));
+        p.baseline.retain(|c| !c.interrupted);
+        p.current.retain(|c| !c.interrupted);
+        let side = match (p.baseline.is_empty(), p.current.is_empty()) {
+            (true, _) if b_partial => Some("baseline"),
+            (_, true) if c_partial => Some("current run"),
+            _ => None,
+        };
+        match side {
+            Some(side) => rows.extend(judge::interrupted_rows(&p.key.label(), side)),
+            None => {
+                comparable += usize::from(!p.baseline.is_empty() && !p.current.is_empty());
+                rows.extend(judge::cell_rows(&p, thresholds));
+            }
+        }
+    }
+    (rows, comparable)
 }
 
 fn presence(present: bool) -> &'static str {
@@ -145,7 +187,8 @@ pub fn read_summary(path: &Path) -> Result<(RunRecord, PathBuf), CompareError> {
 }
 
 /// Compares two runs (folders or summary.json files), prints the table, writes compare.md and
-/// compare-junit.xml to `out` (default: the current run's folder); `Ok(true)` on a regression.
+/// compare-junit.xml to `out` (default: the current run's folder), and returns the outcome
+/// (which compare-junit.xml's failures agree with).
 ///
 /// Thresholds: the current run's `[regression]` (else the baseline's, else the defaults),
 /// then `overrides` (`METRIC=LIMIT`) in order.
@@ -154,7 +197,7 @@ pub fn compare_runs(
     current: &Path,
     overrides: &[String],
     out: Option<&Path>,
-) -> Result<bool, CompareError> {
+) -> Result<Baseline, CompareError> {
     Thresholds::default().with_overrides(overrides)?;
     let (base, _) = read_summary(baseline)?;
     let (cur, cur_file) = read_summary(current)?;
@@ -173,7 +216,7 @@ pub fn compare_runs(
     };
     let written = write_reports(&comparison, &out_dir)?;
     print(&comparison, &written);
-    Ok(comparison.regressed())
+    Ok(comparison.outcome())
 }
 
 /// Writes compare.md and compare-junit.xml into `dir`; returns their paths.

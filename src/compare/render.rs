@@ -1,8 +1,8 @@
 //! The comparison as a printed table, `compare.md` and `compare-junit.xml`. Render only: every
 //! figure comes from [`Comparison`]; every write error is returned.
 
-use super::Comparison;
 use super::judge::{self, ALPHA, LOW_CONFIDENCE_MARGIN, MIN_SAMPLES, Row, Verdict};
+use super::{Baseline, Comparison};
 use crate::domain::thresholds::Metric;
 use crate::report::junit::Xml;
 use std::io::{self, Write};
@@ -83,19 +83,27 @@ pub fn table(c: &Comparison, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "\n{}", headline(c))
 }
 
-/// `REGRESSION: 2 worse, 10 same, 0 better, 1 missing` or `No regression: …`.
+/// `REGRESSION: 2 worse, 10 same, 0 better, 1 missing` or `No regression: …`, with
+/// `, 4 interrupted` when partial cells were left out; `NOTHING COMPARABLE: …` when no cell
+/// was whole in both runs.
 pub fn headline(c: &Comparison) -> String {
-    let counts = format!(
+    let mut counts = format!(
         "{} worse, {} same, {} better, {} missing",
         c.count(Verdict::Worse),
         c.count(Verdict::Same),
         c.count(Verdict::Better),
         c.count(Verdict::Missing)
     );
-    if c.regressed() {
-        format!("REGRESSION: {counts}")
-    } else {
-        format!("No regression: {counts}")
+    let interrupted = c.count(Verdict::Interrupted);
+    if interrupted > 0 {
+        counts.push_str(&format!(", {interrupted} interrupted"));
+    }
+    match c.outcome() {
+        Baseline::Regressed => format!("REGRESSION: {counts}"),
+        Baseline::NothingComparable => format!(
+            "NOTHING COMPARABLE (every shared cell is partial in a run; interrupted cells are left out): {counts}"
+        ),
+        Baseline::NoRegression => format!("No regression: {counts}"),
     }
 }
 
@@ -147,8 +155,10 @@ fn md(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
-/// `compare-junit.xml`: one suite per cell, one case per metric; *worse* fails, *missing* is
-/// skipped, and every case carries its figures and test in `<system-out>`.
+/// `compare-junit.xml`: one suite per cell, one case per metric verdict; *worse* fails,
+/// *missing* and *interrupted* are skipped, and every case carries its figures and test in
+/// `<system-out>`. When nothing was comparable (the exit is 2) one more case fails saying
+/// so, so `failures="0"` exactly when `loadtest compare` exits 0.
 pub fn junit(c: &Comparison, out: &mut dyn Write) -> io::Result<()> {
     let mut suites: Vec<(&str, Vec<&Row>)> = Vec::new();
     for row in &c.rows {
@@ -157,20 +167,30 @@ pub fn junit(c: &Comparison, out: &mut dyn Write) -> io::Result<()> {
             _ => suites.push((&row.cell, vec![row])),
         }
     }
+    let skips = |r: &Row| matches!(r.verdict, Verdict::Missing | Verdict::Interrupted);
+    let nothing = c.outcome() == Baseline::NothingComparable;
     writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
     writeln!(
         out,
         r#"<testsuites name="loadtest compare" tests="{}" failures="{}" errors="0" skipped="{}">"#,
-        c.rows.len(),
-        c.count(Verdict::Worse),
-        c.count(Verdict::Missing)
+        c.rows.len() + usize::from(nothing),
+        c.count(Verdict::Worse) + usize::from(nothing),
+        c.rows.iter().filter(|r| skips(r)).count()
     )?;
+    if nothing {
+        writeln!(
+            out,
+            r#"  <testsuite name="comparison" tests="1" failures="1" errors="0" skipped="0">
+    <testcase classname="comparison" name="comparable cells" time="0">
+      <failure message="{m}" type="nothing comparable"/>
+    </testcase>
+  </testsuite>"#,
+            m = Xml(&headline(c))
+        )?;
+    }
     for (cell, rows) in &suites {
         let failures = rows.iter().filter(|r| r.verdict == Verdict::Worse).count();
-        let skipped = rows
-            .iter()
-            .filter(|r| r.verdict == Verdict::Missing)
-            .count();
+        let skipped = rows.iter().filter(|r| skips(r)).count();
         writeln!(
             out,
             r#"  <testsuite name="{}" tests="{}" failures="{failures}" errors="0" skipped="{skipped}">"#,
@@ -208,7 +228,9 @@ fn case(c: &Comparison, row: &Row, out: &mut dyn Write) -> io::Result<()> {
             r#"      <failure message="{}" type="regression"/>"#,
             Xml(&detail)
         )?,
-        Verdict::Missing => writeln!(out, r#"      <skipped message="{}"/>"#, Xml(&detail))?,
+        Verdict::Missing | Verdict::Interrupted => {
+            writeln!(out, r#"      <skipped message="{}"/>"#, Xml(&detail))?;
+        }
         Verdict::Same | Verdict::Better => {}
     }
     writeln!(out, "      <system-out>{}</system-out>", Xml(&detail))?;

@@ -109,6 +109,16 @@ impl Deployment {
     pub fn instance_type(&self) -> Option<&InstanceType> {
         self.variant.as_ref().and_then(Variant::instance_type)
     }
+
+    /// The hosting option to judge and price it as: its own, else real-time when it names an
+    /// instance type (an HTTP target with `urls` per instance type serves live requests).
+    pub fn implied_hosting(&self) -> Option<Hosting> {
+        match (self.hosting, &self.variant) {
+            (Some(h), _) => Some(h),
+            (None, Some(Variant::Instance(_))) => Some(Hosting::RealTime),
+            (None, _) => None,
+        }
+    }
 }
 
 impl fmt::Display for Deployment {
@@ -136,6 +146,18 @@ mod tests {
         assert_eq!(sl.to_string(), "serverless serverless-2048");
         assert_eq!(Deployment::default().variant_label(), "-");
         assert_eq!(Deployment::default().hosting_label(), "-");
+    }
+
+    #[test]
+    fn an_instance_type_without_hosting_is_real_time() {
+        let url_per_type = Deployment {
+            hosting: None,
+            variant: Some(Variant::instance("ml.c5.xlarge")),
+        };
+        assert_eq!(url_per_type.implied_hosting(), Some(Hosting::RealTime));
+        assert_eq!(Deployment::default().implied_hosting(), None);
+        let sl = Deployment::new(Hosting::Serverless, Variant::Serverless { memory_mb: 2048 });
+        assert_eq!(sl.implied_hosting(), Some(Hosting::Serverless));
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub fn prices_for(profile: &Profile, plan: &Plan) -> Result<PriceTable, PricingE
         let variants: Vec<(Hosting, Variant)> = plan
             .deployments()
             .into_iter()
-            .filter_map(|d| Some((d.hosting?, d.variant?)))
+            .filter_map(|d| Some((d.implied_hosting()?, d.variant?)))
             .collect();
         check_prices(&table, &profile.pricing.region, &variants)?;
     }

@@ -16,6 +16,10 @@ pub struct Evidence<'a> {
     pub first_requests: &'a [FirstRequest],
     /// Variants the model does not fit, never measured.
     pub unfit: &'a [Unfit],
+    /// Cells the plan had (for "N of M cells" when the run was interrupted).
+    pub planned_cells: usize,
+    /// Whether the run was stopped by Ctrl-C.
+    pub interrupted: bool,
 }
 
 /// A candidate an adaptive sweep stopped probing, and why.
@@ -40,14 +44,14 @@ pub(super) fn unfit_candidates(cells: &[CellSummary], unfit: &[Unfit]) -> Vec<Ca
             continue;
         };
         for &payload_bytes in &sizes {
-            let mut reasons = limit_reasons(hosting, variant, payload_bytes);
+            let mut reasons = limit_reasons(Some(hosting), Some(variant), payload_bytes);
             reasons.push(Reason::ModelTooLarge {
                 model_mb: u.model_mb,
                 available_mb: u.available_mb,
             });
             out.push(Candidate {
-                hosting,
-                variant: variant.clone(),
+                hosting: Some(hosting),
+                variant: Some(variant.clone()),
                 payload_bytes,
                 cells: 0,
                 operating: None,
@@ -66,23 +70,21 @@ pub(super) fn unfit_candidates(cells: &[CellSummary], unfit: &[Unfit]) -> Vec<Ca
 /// A serverless variant's first request, ms (its cold start when it was idle).
 pub(super) fn first_request_ms(
     first: &[FirstRequest],
-    hosting: Hosting,
-    variant: &Variant,
+    hosting: Option<Hosting>,
+    variant: Option<&Variant>,
 ) -> Option<f64> {
-    if hosting != Hosting::Serverless {
+    if hosting != Some(Hosting::Serverless) {
         return None;
     }
     first
         .iter()
-        .find(|f| {
-            f.deployment.hosting == Some(hosting) && f.deployment.variant.as_ref() == Some(variant)
-        })
+        .find(|f| f.deployment.hosting == hosting && f.deployment.variant.as_ref() == variant)
         .map(|f| f.ms)
 }
 
 /// A pruned candidate's reasons: the limits no load changes, then [`Reason::Dearer`].
 pub(super) fn dearer(c: &Candidate, pruned: &Pruned) -> Vec<Reason> {
-    let mut reasons = limit_reasons(c.hosting, &c.variant, c.payload_bytes);
+    let mut reasons = limit_reasons(c.hosting, c.variant.as_ref(), c.payload_bytes);
     reasons.push(Reason::Dearer(pruned.clone()));
     reasons
 }

@@ -17,9 +17,12 @@ pub fn pareto(points: &[(f64, f64)]) -> Vec<bool> {
         .collect()
 }
 
-/// Costs within a billionth of each other are a tie.
+/// Costs within a billionth of each other are a tie; no cost (infinite: unpriced) comes
+/// after every price.
 fn cost_order(a: f64, b: f64) -> Ordering {
-    if (a - b).abs() <= 1e-9 * a.abs().max(b.abs()) {
+    if a.is_finite() != b.is_finite() {
+        a.total_cmp(&b)
+    } else if a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()) {
         Ordering::Equal
     } else {
         a.total_cmp(&b)
@@ -114,5 +117,7 @@ mod tests {
     fn near_equal_costs_tie() {
         assert_eq!(cost_order(1.0, 1.0 + 1e-12), Ordering::Equal);
         assert_eq!(cost_order(1.0, 1.01), Ordering::Less);
+        assert_eq!(cost_order(1.0, f64::INFINITY), Ordering::Less);
+        assert_eq!(cost_order(f64::INFINITY, f64::INFINITY), Ordering::Equal);
     }
 }

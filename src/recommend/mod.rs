@@ -17,6 +17,11 @@
 //! and invocation timeout, and loses to any online option as offline only. With repeats of
 //! the grid, each candidate stands at its worst pass ([`RepeatRange`]); pruned candidates, cold
 //! starts and sizes the model does not fit come in as [`Evidence`].
+//!
+//! Cells that name no hosting option or instance type (a plain HTTP target) form one
+//! *unpriced* candidate per payload size, the target itself: judged on the SLA like any
+//! other, without a price, and ranked after the priced feasible ones. Cells cut short by
+//! Ctrl-C (`interrupted`) are left out of the judging ([`Interruption`]).
 
 pub mod advise;
 pub mod cost;
@@ -124,13 +129,15 @@ pub struct OperatingPoint {
     pub low_confidence: bool,
 }
 
-/// One (hosting, instance type or serverless memory, payload size) and what it would cost.
+/// One (hosting, instance type or serverless memory, payload size) and what it would cost;
+/// without a hosting option or variant, the target itself (unpriced).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
-    /// Hosting option.
-    pub hosting: Hosting,
-    /// Instance type or serverless memory size.
-    pub variant: Variant,
+    /// Hosting option; `None` for a target that names none.
+    pub hosting: Option<Hosting>,
+    /// Instance type or serverless memory size; `None` for a target that names none
+    /// (then the candidate has no price).
+    pub variant: Option<Variant>,
     /// Request body size.
     pub payload_bytes: u64,
     /// Cells measured for it.
@@ -168,10 +175,32 @@ impl Candidate {
         }
     }
 
-    /// `real-time ml.c5.xlarge 1KiB`.
+    /// `real-time ml.c5.xlarge 1KiB`; `target 1KiB` for the target itself.
     pub fn label(&self) -> String {
         let size = crate::domain::units::format_size(self.payload_bytes);
-        format!("{} {} {size}", self.hosting, self.variant)
+        match (self.hosting, &self.variant) {
+            (Some(h), Some(v)) => format!("{h} {v} {size}"),
+            (Some(h), None) => format!("{h} {size}"),
+            (None, Some(v)) => format!("{v} {size}"),
+            (None, None) => format!("target {size}"),
+        }
+    }
+
+    /// Hosting label for tables: `-` when none.
+    pub fn hosting_label(&self) -> &str {
+        self.hosting.map_or("-", Hosting::as_str)
+    }
+
+    /// Variant label for tables: `-` when none.
+    pub fn variant_label(&self) -> String {
+        self.variant
+            .as_ref()
+            .map_or_else(|| "-".to_string(), Variant::to_string)
+    }
+
+    /// Whether it names no instance type or serverless size, so it has no price.
+    pub fn unpriced(&self) -> bool {
+        self.variant.is_none()
     }
 
     fn ranking_cost(&self) -> f64 {
@@ -217,8 +246,58 @@ pub struct Recommendation {
     pub choice: Option<usize>,
     /// When nothing is feasible: the closest candidate and why.
     pub nearest_miss: Option<NearestMiss>,
-    /// Cells without a hosting option or instance type (plain HTTP targets): not priced.
+    /// Cells without a hosting option or instance type (plain HTTP targets): judged as the
+    /// unpriced candidate(s) of the target itself.
     pub unattributed_cells: usize,
+    /// When the run was interrupted: how far it got; its partial cells are left out.
+    pub interrupted: Option<Interruption>,
+}
+
+/// How far an interrupted run got.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Interruption {
+    /// Cells measured, the partial ones included.
+    pub measured: usize,
+    /// Cells the plan had.
+    pub planned: usize,
+    /// Plan indices of the cells cut short: never judged.
+    pub partial: Vec<usize>,
+}
+
+impl Interruption {
+    /// How far a run got, when it was interrupted (`run_interrupted`, or any cell cut short).
+    pub fn of(
+        cells: &[CellSummary],
+        planned: usize,
+        run_interrupted: bool,
+    ) -> Option<Interruption> {
+        let partial: Vec<usize> = cells
+            .iter()
+            .filter(|c| c.interrupted)
+            .map(|c| c.index)
+            .collect();
+        (run_interrupted || !partial.is_empty()).then(|| Interruption {
+            measured: cells.len(),
+            planned: planned.max(cells.len()),
+            partial,
+        })
+    }
+}
+
+impl std::fmt::Display for Interruption {
+    /// `interrupted: 2 of 6 cells, the last one partial`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "interrupted: {} of {} cells",
+            self.measured, self.planned
+        )?;
+        match self.partial.len() {
+            0 => Ok(()),
+            1 => f.write_str(", the last one partial"),
+            n => write!(f, ", {n} of them partial"),
+        }
+    }
 }
 
 /// Where prices come from.
@@ -254,10 +333,13 @@ pub fn recommend_with(
     evidence: &Evidence<'_>,
 ) -> Recommendation {
     let traffic = traffic.copied();
+    let interrupted = Interruption::of(cells, evidence.planned_cells, evidence.interrupted);
+    let whole: Vec<CellSummary> = cells.iter().filter(|c| !c.interrupted).cloned().collect();
+    let cells = whole.as_slice();
     let (groups, unattributed_cells) = group(cells);
     let ctx = Context {
         sla,
-        online: groups.keys().any(|(h, _, _)| *h != Hosting::Batch),
+        online: groups.keys().any(|(h, _, _)| *h != Some(Hosting::Batch)),
         traffic: traffic.as_ref(),
         prices,
         options,
@@ -266,9 +348,10 @@ pub fn recommend_with(
         .into_iter()
         .map(|((hosting, variant, payload_bytes), cells)| {
             let pruned = evidence.pruned.iter().find(|p| {
-                (p.hosting, &p.variant, p.payload_bytes) == (hosting, &variant, payload_bytes)
+                (Some(p.hosting), Some(&p.variant), p.payload_bytes)
+                    == (hosting, variant.as_ref(), payload_bytes)
             });
-            let first = first_request_ms(evidence.first_requests, hosting, &variant);
+            let first = first_request_ms(evidence.first_requests, hosting, variant.as_ref());
             let mut c = ctx.over_repeats(hosting, variant, payload_bytes, &cells);
             c.first_request_ms = first;
             ctx.gate_cold_start(&mut c);
@@ -294,23 +377,25 @@ pub fn recommend_with(
         candidates,
         choice,
         unattributed_cells,
+        interrupted,
     }
 }
 
-type Key = (Hosting, Variant, u64);
+type Key = (Option<Hosting>, Option<Variant>, u64);
 
-/// Cells by candidate; and how many cells name no hosting or instance.
+/// Cells by candidate (an instance type without a hosting option is real-time); and how
+/// many cells name no instance type or serverless size (the unpriced target itself).
 fn group(cells: &[CellSummary]) -> (BTreeMap<Key, Vec<&CellSummary>>, usize) {
     let mut groups: BTreeMap<Key, Vec<&CellSummary>> = BTreeMap::new();
     let mut unattributed = 0;
     for cell in cells {
-        match (cell.deployment.hosting, &cell.deployment.variant) {
-            (Some(h), Some(v)) => groups
-                .entry((h, v.clone(), cell.payload_bytes))
-                .or_default()
-                .push(cell),
-            _ => unattributed += 1,
-        }
+        let hosting = cell.deployment.implied_hosting();
+        let variant = cell.deployment.variant.clone();
+        unattributed += usize::from(variant.is_none());
+        groups
+            .entry((hosting, variant, cell.payload_bytes))
+            .or_default()
+            .push(cell);
     }
     (groups, unattributed)
 }
@@ -329,29 +414,29 @@ struct Context<'a> {
 impl Context<'_> {
     fn candidate(
         &self,
-        hosting: Hosting,
-        variant: Variant,
+        hosting: Option<Hosting>,
+        variant: Option<Variant>,
         payload_bytes: u64,
         cells: &[&CellSummary],
     ) -> Candidate {
-        let mut reasons = limit_reasons(hosting, &variant, payload_bytes);
-        let missing = self
-            .prices
-            .table
-            .missing(self.prices.region, hosting, &variant);
-        reasons.extend(missing.into_iter().map(Reason::NoPrice));
-        let sla = sla::for_hosting(self.sla, Some(hosting));
+        let mut reasons = limit_reasons(hosting, variant.as_ref(), payload_bytes);
+        if let (Some(h), Some(v)) = (hosting, &variant) {
+            let missing = self.prices.table.missing(self.prices.region, h, v);
+            reasons.extend(missing.into_iter().map(Reason::NoPrice));
+        }
+        let sla = sla::for_hosting(self.sla, hosting);
         let verdicts: Vec<SlaVerdict> = cells.iter().map(|c| sla::check(c, &sla)).collect();
         let operating = self.operating_point(hosting, cells, &verdicts);
         if operating.is_none() {
             reasons.extend(sla_reasons(&sla, cells, &verdicts));
         }
-        if hosting == Hosting::Batch && self.online {
+        if hosting == Some(Hosting::Batch) && self.online {
             reasons.push(Reason::OfflineOnly);
         }
-        let cost = operating
-            .as_ref()
-            .and_then(|op| self.cost(hosting, &variant, payload_bytes, op));
+        let cost = match (hosting, &variant, &operating) {
+            (Some(h), Some(v), Some(op)) => self.cost(h, v, payload_bytes, op),
+            _ => None,
+        };
         reasons.extend(self.concurrency_reason(cost.as_ref()));
         Candidate {
             hosting,
@@ -375,7 +460,7 @@ impl Context<'_> {
     /// The SLA-passing cell of highest throughput (ties: lower latency).
     fn operating_point(
         &self,
-        hosting: Hosting,
+        hosting: Option<Hosting>,
         cells: &[&CellSummary],
         verdicts: &[SlaVerdict],
     ) -> Option<OperatingPoint> {
@@ -388,7 +473,7 @@ impl Context<'_> {
                     .total_cmp(&b.throughput_rps)
                     .then_with(|| latency(vb).total_cmp(&latency(va)))
             })?;
-        let per_endpoint = hosting == Hosting::Serverless;
+        let per_endpoint = hosting == Some(Hosting::Serverless);
         let instances = if per_endpoint {
             1
         } else {
@@ -465,5 +550,7 @@ impl Context<'_> {
     }
 }
 
+#[cfg(test)]
+mod target_tests;
 #[cfg(test)]
 mod tests;

@@ -154,7 +154,8 @@ impl Reason {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "snake_case")]
 pub enum Verdict {
-    /// Meets the SLA within every limit, and has a price.
+    /// Meets the SLA within every limit, and has a price (or names no instance type or
+    /// serverless size to price: the target itself).
     Feasible,
     /// Every reason it cannot be recommended.
     Infeasible {
@@ -169,11 +170,14 @@ pub(super) fn latency(v: &SlaVerdict) -> f64 {
 
 /// Limits of the hosting option that no load level changes.
 pub(super) fn limit_reasons(
-    hosting: Hosting,
-    variant: &Variant,
+    hosting: Option<Hosting>,
+    variant: Option<&Variant>,
     payload_bytes: u64,
 ) -> Vec<Reason> {
     let mut reasons = Vec::new();
+    let Some(hosting) = hosting else {
+        return reasons;
+    };
     if payload_bytes > hosting.max_payload_bytes() {
         reasons.push(Reason::PayloadOverLimit {
             hosting,
@@ -181,7 +185,10 @@ pub(super) fn limit_reasons(
             limit_bytes: hosting.max_payload_bytes(),
         });
     }
-    if hosting == Hosting::Serverless && variant.serverless_memory_mb().is_none() {
+    if let Some(variant) = variant
+        && hosting == Hosting::Serverless
+        && variant.serverless_memory_mb().is_none()
+    {
         reasons.push(Reason::UnknownServerlessMemory {
             name: variant.to_string(),
         });

@@ -52,8 +52,8 @@ impl Context<'_> {
     /// it, with the range over all of them.
     pub(super) fn over_repeats(
         &self,
-        hosting: Hosting,
-        variant: Variant,
+        hosting: Option<Hosting>,
+        variant: Option<Variant>,
         payload_bytes: u64,
         cells: &[&CellSummary],
     ) -> Candidate {

@@ -64,7 +64,7 @@ fn embedded(cells: &[CellSummary], traffic: Option<&Traffic>) -> Recommendation 
 fn find<'a>(r: &'a Recommendation, instance: &str) -> &'a Candidate {
     r.candidates
         .iter()
-        .find(|c| c.variant.to_string() == instance)
+        .find(|c| c.variant_label() == instance)
         .expect(instance)
 }
 
@@ -119,7 +119,7 @@ fn cheapest_feasible_real_time_fleet_is_chosen() {
     let m5 = find(&r, "ml.m5.xlarge");
     assert_eq!(instances(m5), Some(3));
     assert_eq!(r.choice, Some(0));
-    assert_eq!(r.candidates[0].variant.to_string(), "ml.c5.xlarge");
+    assert_eq!(r.candidates[0].variant_label(), "ml.c5.xlarge");
     assert_eq!((c5.rank, m5.rank), (Some(1), Some(2)));
     // Cheaper but slower, dearer but faster: both on the frontier.
     assert!(c5.on_frontier && m5.on_frontier);
@@ -178,8 +178,8 @@ fn equal_cost_ties_go_to_the_lower_latency() {
         &table,
         &Options::default(),
     );
-    assert_eq!(r.candidates[0].variant.to_string(), "ml.b");
-    assert_eq!(r.candidates[1].variant.to_string(), "ml.a");
+    assert_eq!(r.candidates[0].variant_label(), "ml.b");
+    assert_eq!(r.candidates[1].variant_label(), "ml.a");
     // Same cost, slower: ml.a is dominated.
     assert!(r.candidates[0].on_frontier && !r.candidates[1].on_frontier);
 }
@@ -246,7 +246,7 @@ fn nothing_feasible_names_the_nearest_miss() {
     ];
     let r = embedded(&cells, Some(&traffic(100.0, None)));
     assert_eq!(r.choice, None);
-    assert_eq!(r.candidates[0].variant.to_string(), "ml.m5.xlarge");
+    assert_eq!(r.candidates[0].variant_label(), "ml.m5.xlarge");
     let c5 = find(&r, "ml.c5.xlarge");
     let [
         Reason::LatencyOverLimit {
@@ -355,7 +355,7 @@ fn daily_cost_compares_hosting_options() {
         }
     );
     let day = |h: Hosting| {
-        let c = r.candidates.iter().find(|c| c.hosting == h).unwrap();
+        let c = r.candidates.iter().find(|c| c.hosting == Some(h)).unwrap();
         c.cost.as_ref().unwrap().per_day.unwrap()
     };
     // Real-time: 1 instance all day = $0.204 × 24.
@@ -366,7 +366,7 @@ fn daily_cost_compares_hosting_options() {
     assert!(close(day(Hosting::Async), 0.204 / 3.6));
     // Batch: 100,000 / (50 × 3600) = 0.5556 hours × $0.23.
     assert!(close(day(Hosting::Batch), 0.23 / 1.8));
-    let order: Vec<Hosting> = r.candidates.iter().map(|c| c.hosting).collect();
+    let order: Vec<Hosting> = r.candidates.iter().filter_map(|c| c.hosting).collect();
     assert_eq!(
         order,
         [
@@ -401,11 +401,13 @@ fn low_confidence_and_unattributed_cells_are_reported() {
     let mut few = cell(Hosting::RealTime, "ml.c5.xlarge", 1, 20.0, 50.0);
     few.ok = 500;
     let mut plain = cell(Hosting::RealTime, "x", 1, 20.0, 50.0);
-    plain.deployment.hosting = None;
+    plain.deployment = Deployment::default();
     let r = embedded(&[few, plain], None);
     assert!(r.candidates[0].operating.as_ref().unwrap().low_confidence);
     assert!(r.candidates[0].feasible());
-    assert_eq!((r.candidates.len(), r.unattributed_cells), (1, 1));
+    // The plain cell is the target itself: an unpriced candidate ranked after the priced one.
+    assert_eq!((r.candidates.len(), r.unattributed_cells), (2, 1));
+    assert!(r.candidates[1].unpriced() && r.candidates[1].cost.is_none());
 }
 
 #[test]
@@ -500,6 +502,7 @@ fn a_cold_start_gates_serverless_only_for_intermittent_traffic() {
         pruned: &[],
         first_requests: &first,
         unfit: &[],
+        ..Evidence::default()
     };
     let table = PriceTable::embedded();
     let prices = Prices {

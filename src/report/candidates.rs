@@ -29,11 +29,14 @@ impl Advice {
             .choice
             .and_then(|i| rec.candidates.get(i))
             .map(|c| c.label());
-        let mut notes = vec![format!(
+        let mut notes: Vec<String> = super::recommendation::interruption_line(rec)
+            .into_iter()
+            .collect();
+        notes.push(format!(
             "Prices: {} as of {}.",
             rec.region,
             rec.prices_as_of.join(", ")
-        )];
+        ));
         if let Some(miss) = &rec.nearest_miss {
             notes.push(format!(
                 "Nothing meets the SLA; nearest: {}",

@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod recommendation;
 pub mod svg;
 pub mod table;
+pub mod verdict;
 pub mod view;
 pub mod write;
 

@@ -138,8 +138,8 @@ fn row(rec: &Recommendation, c: &Candidate) -> [String; 12] {
     });
     [
         rank,
-        c.hosting.to_string(),
-        c.variant.to_string(),
+        c.hosting_label().to_string(),
+        c.variant_label(),
         format_size(c.payload_bytes),
         op.map_or_else(dash, |o| o.load.to_string()),
         op.map_or_else(dash, |o| format!("{:.1}", o.per_instance_rps)),
@@ -178,17 +178,29 @@ fn verdict(c: &Candidate) -> String {
     reasons.join("; ")
 }
 
+/// `Run interrupted: 2 of 6 cells, the last one partial; …left out…`, when it was.
+pub fn interruption_line(rec: &Recommendation) -> Option<String> {
+    let stop = rec.interrupted.as_ref()?;
+    let left_out = if stop.partial.is_empty() {
+        "the recommendation rests on the cells measured before it".to_string()
+    } else {
+        let cells: Vec<String> = stop.partial.iter().map(|i| format!("#{i}")).collect();
+        format!(
+            "partial cells are left out of the recommendation ({})",
+            cells.join(", ")
+        )
+    };
+    Some(format!("Run {stop}; {left_out}."))
+}
+
 /// The choice (or the nearest miss), the frontier, and notes a reader must not miss.
 fn conclusion(rec: &Recommendation) -> Vec<String> {
-    let mut lines = Vec::new();
+    let mut lines: Vec<String> = interruption_line(rec).into_iter().collect();
     match rec.choice.and_then(|i| rec.candidates.get(i)) {
         Some(c) => lines.push(format!("Recommended: {}{}", c.label(), choice_figures(c))),
         None => match &rec.nearest_miss {
             Some(miss) => lines.push(format!("No candidate is feasible: {}.", miss.explanation)),
-            None => lines.push(
-                "No candidate to recommend: no cell names a hosting option and instance type."
-                    .into(),
-            ),
+            None => lines.push("No candidate to recommend: no whole cell was measured.".into()),
         },
     }
     let frontier: Vec<String> = rec
@@ -221,7 +233,7 @@ fn conclusion(rec: &Recommendation) -> Vec<String> {
     if rec
         .candidates
         .iter()
-        .any(|c| c.hosting == crate::domain::Hosting::Batch)
+        .any(|c| c.hosting == Some(crate::domain::Hosting::Batch))
     {
         lines.push("Batch transform is held to the error limit and the 3600 s invocation timeout, not to the latency percentile: a transform job answers no live requests; its $/M is per million records.".into());
     }
@@ -229,7 +241,7 @@ fn conclusion(rec: &Recommendation) -> Vec<String> {
     lines.extend(repeat_lines(rec));
     if rec.unattributed_cells > 0 {
         lines.push(format!(
-            "{} cells name no hosting option or instance type and were not priced.",
+            "{} cells name no hosting option or instance type: the target itself is judged on the SLA, without a price.",
             rec.unattributed_cells
         ));
     }
@@ -243,7 +255,7 @@ fn cold_start_line(rec: &Recommendation) -> Option<String> {
         let Some(ms) = c.first_request_ms else {
             continue;
         };
-        let item = format!("{} {ms:.0} ms", c.variant);
+        let item = format!("{} {ms:.0} ms", c.variant_label());
         if !seen.contains(&item) {
             seen.push(item);
         }
@@ -305,10 +317,16 @@ pub fn range_text(r: &RepeatRange, percentile: Quantile) -> String {
     )
 }
 
-/// ` — 3 inst, $0.6120/hour, $0.4250 per million requests, $14.6880/day`.
+/// ` — 3 inst, $0.6120/hour, $0.4250 per million requests, $14.6880/day`; unpriced:
+/// ` — meets the SLA up to closed c=4 (50.0 rps, p99 20.1 ms); no price`.
 fn choice_figures(c: &Candidate) -> String {
     let Some(cost) = &c.cost else {
-        return String::new();
+        return c.operating.as_ref().map_or_else(String::new, |o| {
+            format!(
+                " — meets the SLA up to {} ({:.1} rps, {:.1} ms at the SLA percentile); no hosting option or instance type to price",
+                o.load, o.throughput_rps, o.latency_ms
+            )
+        });
     };
     let mut parts = vec![capacity(&cost.billing)];
     if let Some(h) = cost.per_hour {
@@ -339,8 +357,8 @@ mod tests {
     fn candidate(instance: &str, rank: Option<usize>, verdict: Verdict) -> Candidate {
         let feasible = matches!(verdict, Verdict::Feasible);
         Candidate {
-            hosting: Hosting::RealTime,
-            variant: crate::domain::Variant::instance(instance),
+            hosting: Some(Hosting::RealTime),
+            variant: Some(crate::domain::Variant::instance(instance)),
             payload_bytes: 1024,
             cells: 2,
             operating: feasible.then_some(OperatingPoint {
@@ -397,6 +415,7 @@ mod tests {
             choice,
             nearest_miss,
             unattributed_cells: 0,
+            interrupted: None,
         }
     }
 
@@ -473,6 +492,27 @@ mod tests {
         assert!(md.contains("| - | real-time | ml.x\\|y |"), "{md}");
         let table_rows = md.lines().filter(|l| l.starts_with("| ")).count();
         assert_eq!(table_rows, 3);
+    }
+
+    #[test]
+    fn an_interrupted_run_and_an_unpriced_choice_say_so() {
+        let mut target = candidate("x", Some(1), Verdict::Feasible);
+        (target.hosting, target.variant, target.cost) = (None, None, None);
+        let mut rec = recommendation(vec![target], Some(0), None);
+        rec.interrupted = Some(crate::recommend::Interruption {
+            measured: 2,
+            planned: 6,
+            partial: vec![1],
+        });
+        for text in [render(write_text, &rec), render(write_markdown, &rec)] {
+            assert!(text.contains("Run interrupted: 2 of 6 cells, the last one partial; partial cells are left out of the recommendation (#1)."), "{text}");
+            assert!(
+                text.contains(
+                    "Recommended: target 1KiB — meets the SLA up to closed c=4 (180.0 rps"
+                ),
+                "{text}"
+            );
+        }
     }
 
     #[test]

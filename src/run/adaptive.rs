@@ -127,7 +127,9 @@ fn candidate_of<'r>(ladder: &Ladder, rec: &'r Recommendation) -> Option<&'r Cand
     let hosting = deployment.hosting?;
     let variant = deployment.variant.as_ref()?;
     rec.candidates.iter().find(|c| {
-        c.hosting == hosting && &c.variant == variant && c.payload_bytes == ladder.payload_bytes()
+        c.hosting == Some(hosting)
+            && c.variant.as_ref() == Some(variant)
+            && c.payload_bytes == ladder.payload_bytes()
     })
 }
 

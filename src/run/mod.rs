@@ -37,6 +37,8 @@ pub fn advise(
         pruned: &pruned,
         first_requests: &summary.first_requests,
         unfit: &summary.unfit,
+        planned_cells: summary.planned_cells,
+        interrupted: summary.interrupted,
     };
     crate::recommend::advise::advise(profile, prices, &summary.cells, &evidence)
 }

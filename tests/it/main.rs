@@ -10,3 +10,4 @@ mod report;
 mod sagemaker;
 mod search;
 mod support;
+mod verdicts;

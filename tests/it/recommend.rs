@@ -74,7 +74,7 @@ impl Run {
         self.rec
             .candidates
             .iter()
-            .find(|c| c.hosting == hosting && c.variant.to_string() == instance_type)
+            .find(|c| c.hosting == Some(hosting) && c.variant_label() == instance_type)
             .unwrap_or_else(|| panic!("no {hosting} {instance_type}\n{}", self.context()))
     }
 }
@@ -180,7 +180,7 @@ headroom = 0.2
     assert_eq!(r.rec.basis, CostBasis::AtPeak { peak_rps: 40.0 }, "{ctx}");
     let choice = r.choice();
     assert_eq!(
-        (choice.hosting, choice.variant.to_string().as_str()),
+        (choice.hosting.unwrap(), choice.variant_label().as_str()),
         (Hosting::RealTime, "ml.c5.large"),
         "{ctx}"
     );
@@ -245,7 +245,7 @@ headroom = 0.2
     assert_eq!(r.out.status.code(), Some(0), "{ctx}");
     let choice = r.choice();
     assert_eq!(
-        (choice.hosting, choice.variant.to_string().as_str()),
+        (choice.hosting.unwrap(), choice.variant_label().as_str()),
         (Hosting::RealTime, "ml.g4dn.xlarge"),
         "{ctx}"
     );
@@ -331,7 +331,7 @@ fn spiky_low_volume_traffic_is_cheapest_on_serverless() {
     );
     let choice = r.choice();
     assert_eq!(
-        (choice.hosting, choice.variant.to_string().as_str()),
+        (choice.hosting.unwrap(), choice.variant_label().as_str()),
         (Hosting::Serverless, "serverless-2048"),
         "{ctx}"
     );
@@ -398,7 +398,7 @@ headroom = 0.2
     assert_eq!(r.out.status.code(), Some(0), "{ctx}");
     let choice = r.choice();
     assert_eq!(
-        (choice.hosting, choice.variant.to_string().as_str()),
+        (choice.hosting.unwrap(), choice.variant_label().as_str()),
         (Hosting::Async, "ml.c5.large"),
         "{ctx}"
     );
@@ -481,7 +481,7 @@ max_error_rate = 0.01
     let miss = r.rec.nearest_miss.as_ref().expect("a nearest miss");
     let nearest = &r.rec.candidates[miss.candidate];
     assert_eq!(
-        (nearest.hosting, nearest.variant.to_string().as_str()),
+        (nearest.hosting.unwrap(), nearest.variant_label().as_str()),
         (Hosting::RealTime, "ml.c5.large"),
         "{ctx}"
     );
@@ -543,7 +543,7 @@ headroom = 0.2
         adaptive.context()
     );
     assert_eq!(
-        (g.hosting, g.variant.to_string().as_str(), instances(g)),
+        (g.hosting.unwrap(), g.variant_label().as_str(), instances(g)),
         (Hosting::RealTime, "ml.g4dn.xlarge", Some(1)),
         "{ctx}"
     );
@@ -651,7 +651,7 @@ max_error_rate = 0.01
     let ctx = alone.context();
     assert_eq!(alone.out.status.code(), Some(0), "{ctx}");
     let c = alone.choice();
-    assert_eq!(c.hosting, Hosting::Batch, "{ctx}");
+    assert_eq!(c.hosting, Some(Hosting::Batch), "{ctx}");
     let op = c.operating.as_ref().unwrap();
     assert!(
         op.latency_ms > 25.0,
@@ -705,7 +705,7 @@ fn intermittent_traffic_rules_out_a_slow_serverless_cold_start() {
         "{ctx}"
     );
     let choice = r.choice();
-    assert_eq!(choice.hosting, Hosting::RealTime, "{ctx}");
+    assert_eq!(choice.hosting, Some(Hosting::RealTime), "{ctx}");
 }
 
 /// A serverless size the model does not fit is not deployed, and is listed with why.
@@ -757,5 +757,5 @@ max_error_rate = 0.01
         }],
         "{ctx}"
     );
-    assert_eq!(r.choice().variant.to_string(), "serverless-2048", "{ctx}");
+    assert_eq!(r.choice().variant_label(), "serverless-2048", "{ctx}");
 }

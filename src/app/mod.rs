@@ -71,6 +71,16 @@ pub enum AppError {
     /// The run could not go on.
     #[error(transparent)]
     Run(#[from] crate::run::RunError),
+    /// The output folder cannot be created or written (checked before any load).
+    #[error(
+        "cannot write run folders into {path}: {source}; set `[report] dir` or `--out` to a folder you can write"
+    )]
+    OutputDir {
+        /// The output folder.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// Results could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -86,6 +96,7 @@ impl AppError {
     pub fn exit_code(&self) -> u8 {
         match self {
             AppError::Profile(_) | AppError::Payload(_) | AppError::Pricing(_) => exit::USAGE,
+            AppError::OutputDir { .. } => exit::USAGE,
             AppError::Run(crate::run::RunError::Payload(_)) => exit::USAGE,
             AppError::Targets(crate::endpoint::build::BuildError::Payload(_)) => exit::USAGE,
             AppError::Report(e) if e.is_usage() => exit::USAGE,

@@ -383,3 +383,30 @@ fn every_shipped_profile_validates() {
     }
     assert!(checked >= 6, "{checked} profiles");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_folder_that_is_a_file_exits_2_before_any_load() {
+    let server = TestServer::start(Behaviour::default()).await;
+    let dir = temp_dir("out-is-file");
+    let path = write_profile(
+        &dir,
+        &http_profile(
+            &server.url("/ok"),
+            r#"{ mode = "closed", concurrency = [1] }"#,
+        ),
+    );
+    let file = dir.join("taken");
+    std::fs::write(&file, b"not a folder").unwrap();
+    for out_root in [file.clone(), file.join("below")] {
+        let out = run_async(loadtest().arg("run").arg(&path).arg("--out").arg(&out_root)).await;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(&out_root.display().to_string()), "{err}");
+        assert!(!err.contains("unreachable"), "{err}");
+    }
+    assert_eq!(
+        server.received(),
+        0,
+        "no request before the output folder is checked"
+    );
+}

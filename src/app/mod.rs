@@ -119,6 +119,9 @@ struct Checked {
 
 /// Expands the profile into its plan, drops what the model does not fit and loads the prices.
 fn check_plan(profile: &Profile) -> Result<Checked, AppError> {
+    for warning in profile.warnings() {
+        eprintln!("warning: {warning}");
+    }
     let plan = Plan::from_profile(profile)?;
     let unfit = crate::endpoint::emulated::check(profile, &plan)?;
     let plan = skip_unfit(plan, &unfit);
@@ -169,7 +172,7 @@ fn print_plan(
             cell.index,
             cell.deployment.hosting_label(),
             cell.deployment.variant_label(),
-            crate::domain::units::format_size(cell.payload_bytes),
+            cell.payload_label(),
             cell.load
         )?;
     }

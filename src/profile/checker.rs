@@ -134,23 +134,45 @@ impl<'a> Checker<'a> {
         self.on(word, key, message, Some(fix));
     }
 
-    /// Parses an optional humantime field, falling back to `default`.
+    /// Parses an optional humantime field, falling back to `default`: a positive duration
+    /// (zero too when `zero_ok`) of at most 24 hours.
     pub(super) fn duration(
         &mut self,
         value: Option<&SpannedStr>,
         key: &str,
         default: Duration,
+        zero_ok: bool,
     ) -> Duration {
         let Some(value) = value else { return default };
-        match parse_duration(value.get_ref()) {
-            Ok(d) => d,
-            Err(msg) => {
-                self.on(value, key, msg, None);
-                default
-            }
+        let field = key.rsplit('.').next().unwrap_or(key);
+        let text = value.get_ref();
+        let fix = Some(format!(
+            "write e.g. {field} = \"5s\" (also \"500ms\", \"2m\", \"1h\")"
+        ));
+        let Ok(d) = parse_duration(text) else {
+            let message = if text.trim_start().starts_with('-') {
+                format!("`{text}` is negative; a duration is a length of time")
+            } else {
+                format!("`{text}` is not a duration")
+            };
+            self.on(value, key, message, fix);
+            return default;
+        };
+        if d.is_zero() && !zero_ok {
+            self.on(value, key, "must be more than 0".into(), fix);
+            return default;
         }
+        if d > MAX_DURATION {
+            let message = format!("`{text}` is over the 24 h limit of a cell or a request");
+            self.on(value, key, message, Some("use at most \"24h\"".into()));
+            return default;
+        }
+        d
     }
 }
+
+/// The longest cell, warmup or request timeout a profile may ask for.
+pub(super) const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 
 /// Records a problem at `key` unless `url` is an http(s) URL.
 pub(super) fn check_url(c: &mut Checker, url: &SpannedStr, key: &str) {

@@ -5,6 +5,7 @@
 
 mod checker;
 mod load;
+mod payload;
 pub mod raw;
 mod sagemaker;
 mod target;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use checker::Problem;
+pub use payload::default_content_type;
 
 /// A profile that passed validation: defaults filled in, every value in range.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -271,6 +273,11 @@ pub enum PayloadSource {
         /// The file.
         path: PathBuf,
     },
+    /// Several files, each one payload level of the sweep (labelled by its name).
+    Files {
+        /// The files, in sweep order.
+        paths: Vec<PathBuf>,
+    },
     /// Every file of a folder, in turn.
     Dir {
         /// The folder.
@@ -324,6 +331,39 @@ fn render_problems(path: &Path, problems: &[Problem]) -> String {
         out.push_str(&format!("\n  {}", p.render(path)));
     }
     out
+}
+
+impl Profile {
+    /// What is allowed but probably not meant: two instance types of `[target] urls` on
+    /// one URL (their cells measure the same server). Printed by `validate` and `run`.
+    pub fn warnings(&self) -> Vec<String> {
+        let Target::Http(HttpTarget {
+            urls: Urls::PerInstance(map),
+            ..
+        }) = &self.target
+        else {
+            return Vec::new();
+        };
+        let mut by_url: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (name, url) in map {
+            by_url.entry(url.as_str()).or_default().push(name.as_str());
+        }
+        by_url
+            .into_iter()
+            .filter(|(_, names)| names.len() > 1)
+            .map(|(url, names)| {
+                format!(
+                    "target.urls: {} all go to {url}, so their cells measure one server and \
+                     compare nothing; give each instance type its own URL",
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect()
+    }
 }
 
 /// Reads and validates a profile file.

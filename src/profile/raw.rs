@@ -119,8 +119,10 @@ pub struct RawLoad {
 pub struct RawPayload {
     pub source: Option<SpannedStr>,
     pub path: Option<SpannedStr>,
+    /// `source = "files"`: one payload level per file.
+    pub paths: Option<Spanned<Vec<SpannedStr>>>,
     pub template: Option<SpannedStr>,
-    pub content_type: Option<String>,
+    pub content_type: Option<SpannedStr>,
 }
 
 /// `[sla]`: what "good enough" means.

@@ -148,6 +148,10 @@ fn check_url_map(
     if sweep.instance_types.is_empty() {
         sweep.instance_types = map.get_ref().keys().cloned().collect();
     }
+    if sweep.hosting.is_empty() {
+        // A URL per instance type is a real-time endpoint per instance type: price it so.
+        sweep.hosting = vec![Hosting::RealTime];
+    }
     for name in &sweep.instance_types {
         if !map.get_ref().contains_key(name) {
             c.on(

@@ -46,7 +46,8 @@ pub fn ladders(cells: &[Cell]) -> Vec<Ladder> {
     let mut groups: Vec<Vec<Cell>> = Vec::new();
     for cell in cells {
         let same = |g: &&mut Vec<Cell>| {
-            g[0].deployment == cell.deployment && g[0].payload_bytes == cell.payload_bytes
+            g[0].deployment == cell.deployment
+                && g[0].payload_bytes == cell.payload_bytes
                 && g[0].payload_file == cell.payload_file
         };
         match groups.iter_mut().find(same) {

@@ -4,6 +4,7 @@
 //! [`validate::validate`] checks meaning and reports every problem at once.
 
 mod checker;
+mod keys;
 mod load;
 mod payload;
 pub mod raw;
@@ -381,8 +382,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Profile, ProfileError> {
         path: path.to_path_buf(),
         problems,
     };
+    let table =
+        toml::de::DeTable::parse(text).map_err(|e| invalid(vec![Problem::from_toml(&e, text)]))?;
+    let mut keys = checker::Checker::new(text);
+    let paths = keys::walk(&mut keys, table.get_ref());
+    if !keys.problems.is_empty() {
+        keys.problems.sort_by_key(|p| p.line_col);
+        return Err(invalid(keys.problems));
+    }
     let raw: raw::RawProfile =
-        toml::from_str(text).map_err(|e| invalid(vec![Problem::from_toml(&e, text)]))?;
+        toml::from_str(text).map_err(|e| invalid(vec![Problem::from_typed(&e, text, &paths)]))?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     validate::validate(raw, text, base_dir).map_err(invalid)
 }
@@ -402,3 +411,6 @@ fn deserialize_model<'de, D: serde::Deserializer<'de>>(
     let config = crate::emulator::ModelConfig::deserialize(d)?;
     config.resolve().map_err(serde::de::Error::custom)
 }
+
+#[cfg(test)]
+mod tests;

@@ -308,7 +308,11 @@ pub(super) fn check_limits(
     } else {
         sweep.hosting.clone()
     };
-    let Some(widest) = hosting.iter().copied().max_by_key(|h| h.max_payload_bytes()) else {
+    let Some(widest) = hosting
+        .iter()
+        .copied()
+        .max_by_key(|h| h.max_payload_bytes())
+    else {
         return;
     };
     let limit = widest.max_payload_bytes();

@@ -7,7 +7,7 @@ use super::*;
 use crate::domain::template::{FILL, fixed_fill};
 use crate::domain::units::format_size;
 
-/// Checks `[payload]`; `sizes_given` is whether `sweep.payload_sizes` was written.
+/// Checks `[payload]` against the sweep as written (`payload_sizes` given or not).
 pub(super) fn check_payload(
     c: &mut Checker,
     raw: Option<&RawPayload>,
@@ -42,26 +42,7 @@ pub(super) fn check_payload(
             PayloadSource::Random
         }
     };
-    if let (Some(sizes), Some(name)) = (&sweep.payload_sizes, source_name) {
-        if matches!(
-            source,
-            PayloadSource::File { .. } | PayloadSource::Files { .. } | PayloadSource::Dir { .. }
-        ) {
-            c.on(
-                sizes,
-                "sweep.payload_sizes",
-                format!(
-                    "does not apply to source = \"{}\": the files are sent as they are",
-                    name.get_ref()
-                ),
-                Some(
-                    "remove `payload_sizes`, or use source = \"json\" with a `{{bytes}}` template \
-                     to grow a body to each size"
-                        .into(),
-                ),
-            );
-        }
-    }
+    reject_sizes_beside_files(c, sweep, source_name, &source);
     let content_type = match raw.and_then(|p| p.content_type.as_ref()) {
         Some(ct) => {
             if reqwest::header::HeaderValue::from_str(ct.get_ref()).is_err() {
@@ -80,6 +61,37 @@ pub(super) fn check_payload(
         source,
         content_type,
     }
+}
+
+/// Files are sent as they are: `payload_sizes` beside them would be silently ignored.
+fn reject_sizes_beside_files(
+    c: &mut Checker,
+    sweep: &RawSweep,
+    source_name: Option<&SpannedStr>,
+    source: &PayloadSource,
+) {
+    let (Some(sizes), Some(name)) = (&sweep.payload_sizes, source_name) else {
+        return;
+    };
+    if !matches!(
+        source,
+        PayloadSource::File { .. } | PayloadSource::Files { .. } | PayloadSource::Dir { .. }
+    ) {
+        return;
+    }
+    c.on(
+        sizes,
+        "sweep.payload_sizes",
+        format!(
+            "does not apply to source = \"{}\": the files are sent as they are",
+            name.get_ref()
+        ),
+        Some(
+            "remove `payload_sizes`, or use source = \"json\" with a `{{bytes}}` template \
+             to grow a body to each size"
+                .into(),
+        ),
+    );
 }
 
 /// The content type a source implies: JSON for templates, the file extension for files

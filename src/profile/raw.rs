@@ -44,7 +44,7 @@ pub struct RawTarget {
     pub urls: Option<Spanned<BTreeMap<String, SpannedStr>>>,
     pub method: Option<SpannedStr>,
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, SpannedStr>,
     pub timeout: Option<SpannedStr>,
     /// Emulator: instances behind each emulated endpoint.
     pub instance_count: Option<Spanned<u32>>,

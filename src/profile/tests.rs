@@ -261,6 +261,19 @@ fn urls_per_instance_type_imply_real_time_and_shared_urls_warn() {
 }
 
 #[test]
+fn bad_headers_are_caught_before_any_load() {
+    let text = http("").replace(
+        "url = \"http://127.0.0.1:9/invocations\"",
+        "url = \"http://127.0.0.1:9/invocations\"\nheaders = { \"Bad Name\" = \"x\", \"X-Ok\" = \"line\\nbreak\" }",
+    );
+    let keys: Vec<String> = problems(&text).into_iter().map(|p| p.key).collect();
+    assert_eq!(
+        keys,
+        ["target.headers.\"Bad Name\"", "target.headers.\"X-Ok\""]
+    );
+}
+
+#[test]
 fn files_are_payload_levels_one_cell_each_labelled() {
     let dir = temp("files");
     std::fs::write(dir.join("small.json"), vec![b'1'; 10]).unwrap();

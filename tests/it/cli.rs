@@ -505,4 +505,8 @@ async fn payload_files_are_sweep_levels_sent_with_their_content_type() {
             (Some("rows-64.json".to_string()), 3000)
         ]
     );
+    let csv = std::fs::File::open(only_run_dir(&out_dir).join("results.csv")).unwrap();
+    let rows = results_csv::read(csv).unwrap();
+    let csv_files: Vec<_> = rows.iter().map(|r| r.payload_file.as_deref()).collect();
+    assert_eq!(csv_files, [Some("rows-1.json"), Some("rows-64.json")]);
 }

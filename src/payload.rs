@@ -1,4 +1,5 @@
-//! Request bodies: random bytes of a size, one file, a folder of files, or a JSON template.
+//! Request bodies: random bytes of a size, one file, a list of files (one payload level
+//! each), a folder of files, or a JSON template.
 //!
 //! Bodies are built once per cell; each request takes a cheap [`Bytes`] clone.
 
@@ -41,6 +42,9 @@ pub enum PayloadError {
     /// A folder source has no files.
     #[error("payload folder {0} has no files; put request bodies in it or use source = \"random\"")]
     EmptyDir(PathBuf),
+    /// A `files` source lists no files.
+    #[error("payload source \"files\" lists no files; add them to `[payload] paths`")]
+    NoFiles,
     /// A swept size is smaller than the JSON template around its filler.
     #[error(
         "payload size {size} B is smaller than the JSON template ({template} B without filler); raise sweep.payload_sizes or shorten the template"
@@ -53,7 +57,8 @@ pub enum PayloadError {
     },
 }
 
-/// The sizes a source really sends: a file or folder replaces the swept sizes.
+/// The sizes a source really sends: a file or folder replaces the swept sizes; a list of
+/// files gives one size per file, in order.
 pub fn effective_sizes(source: &PayloadSource, swept: &[u64]) -> Result<Vec<u64>, PayloadError> {
     match source {
         PayloadSource::Random => Ok(swept.to_vec()),
@@ -62,17 +67,52 @@ pub fn effective_sizes(source: &PayloadSource, swept: &[u64]) -> Result<Vec<u64>
             _ if !template.contains(FILL) => Ok(vec![template.len() as u64]),
             _ => Ok(swept.to_vec()),
         },
-        PayloadSource::File { .. } | PayloadSource::Dir { .. } => {
-            Ok(vec![build(source, 0, 0)?.mean_len()])
-        }
+        PayloadSource::Files { paths } => paths.iter().map(|p| file_len(p)).collect(),
+        PayloadSource::File { path } => Ok(vec![file_len(path)?]),
+        PayloadSource::Dir { .. } => Ok(vec![build(source, 0, 0)?.mean_len()]),
     }
 }
 
-/// Builds the bodies of one cell of `size` bytes (ignored by file and folder sources).
+/// The name a `files` level is labelled by: the file name of the `index`-th path.
+pub fn file_label(source: &PayloadSource, index: usize) -> Option<String> {
+    let PayloadSource::Files { paths } = source else {
+        return None;
+    };
+    let path = paths.get(index)?;
+    let name = path.file_name().unwrap_or(path.as_os_str());
+    Some(name.to_string_lossy().into_owned())
+}
+
+fn file_len(path: &Path) -> Result<u64, PayloadError> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|source| PayloadError::Read {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Builds the bodies of one cell of `size` bytes (ignored by file and folder sources); a
+/// `files` source sends its first file.
 pub fn build(source: &PayloadSource, size: u64, seed: u64) -> Result<Bodies, PayloadError> {
+    build_level(source, size, None, seed)
+}
+
+/// Builds the bodies of one payload level: `size` bytes, or the `file`-th file of a `files`
+/// source.
+pub fn build_level(
+    source: &PayloadSource,
+    size: u64,
+    file: Option<usize>,
+    seed: u64,
+) -> Result<Bodies, PayloadError> {
     let bodies = match source {
         PayloadSource::Random => vec![random_bytes(size as usize, seed)],
         PayloadSource::File { path } => vec![read(path)?],
+        PayloadSource::Files { paths } => {
+            let path = paths.get(file.unwrap_or(0)).ok_or(PayloadError::NoFiles)?;
+            vec![read(path)?]
+        }
         PayloadSource::Dir { path } => read_dir(path)?,
         PayloadSource::Json { template } => vec![fill_template(template, size, seed)?],
     };
@@ -95,7 +135,8 @@ fn read(path: &Path) -> Result<Bytes, PayloadError> {
         })
 }
 
-fn read_dir(dir: &Path) -> Result<Vec<Bytes>, PayloadError> {
+/// The files of a payload folder, in name order.
+pub fn dir_files(dir: &Path) -> Result<Vec<PathBuf>, PayloadError> {
     let io = |source| PayloadError::Read {
         path: dir.to_path_buf(),
         source,
@@ -106,6 +147,11 @@ fn read_dir(dir: &Path) -> Result<Vec<Bytes>, PayloadError> {
         .filter(|p| p.is_file())
         .collect();
     files.sort();
+    Ok(files)
+}
+
+fn read_dir(dir: &Path) -> Result<Vec<Bytes>, PayloadError> {
+    let files = dir_files(dir)?;
     if files.is_empty() {
         return Err(PayloadError::EmptyDir(dir.to_path_buf()));
     }

@@ -71,6 +71,16 @@ pub enum AppError {
     /// The run could not go on.
     #[error(transparent)]
     Run(#[from] crate::run::RunError),
+    /// The output folder cannot be created or written (checked before any load).
+    #[error(
+        "cannot write run folders into {path}: {source}; set `[report] dir` or `--out` to a folder you can write"
+    )]
+    OutputDir {
+        /// The output folder.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
     /// Results could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -86,6 +96,7 @@ impl AppError {
     pub fn exit_code(&self) -> u8 {
         match self {
             AppError::Profile(_) | AppError::Payload(_) | AppError::Pricing(_) => exit::USAGE,
+            AppError::OutputDir { .. } => exit::USAGE,
             AppError::Run(crate::run::RunError::Payload(_)) => exit::USAGE,
             AppError::Targets(crate::endpoint::build::BuildError::Payload(_)) => exit::USAGE,
             AppError::Report(e) if e.is_usage() => exit::USAGE,
@@ -108,6 +119,9 @@ struct Checked {
 
 /// Expands the profile into its plan, drops what the model does not fit and loads the prices.
 fn check_plan(profile: &Profile) -> Result<Checked, AppError> {
+    for warning in profile.warnings() {
+        eprintln!("warning: {warning}");
+    }
     let plan = Plan::from_profile(profile)?;
     let unfit = crate::endpoint::emulated::check(profile, &plan)?;
     let plan = skip_unfit(plan, &unfit);
@@ -158,7 +172,7 @@ fn print_plan(
             cell.index,
             cell.deployment.hosting_label(),
             cell.deployment.variant_label(),
-            crate::domain::units::format_size(cell.payload_bytes),
+            cell.payload_label(),
             cell.load
         )?;
     }

@@ -42,6 +42,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         ))?;
         return Ok(ExitCode::from(exit::OK));
     }
+    check_out_root(&out_root(args, &profile))?;
     let cancel = cancel_on_ctrl_c();
     let mut folder = measure(args, &profile, &plan, unfit, &prices, &cancel).await?;
     folder.summary.interrupted |= *cancel.borrow();
@@ -251,12 +252,36 @@ fn cancel_on_ctrl_c() -> watch::Receiver<bool> {
     cancel
 }
 
+/// The folder that receives run folders: `--out`, else `[report] dir`.
+fn out_root(args: &RunArgs, profile: &Profile) -> std::path::PathBuf {
+    args.out
+        .clone()
+        .unwrap_or_else(|| profile.report_dir.clone())
+}
+
+/// Before any load: the output folder exists (or can be made) and takes a file, so a run
+/// cannot measure for minutes and then fail to save. Folders made for the check are removed
+/// again: a run that never starts leaves nothing behind.
+fn check_out_root(root: &Path) -> Result<(), AppError> {
+    let unusable = |source| AppError::OutputDir {
+        path: root.to_path_buf(),
+        source,
+    };
+    let missing: Vec<&Path> = root.ancestors().take_while(|a| !a.exists()).collect();
+    let checked = std::fs::create_dir_all(root).and_then(|()| {
+        let probe = root.join(format!(".loadtest-write-check-{}", std::process::id()));
+        std::fs::write(&probe, b"")?;
+        std::fs::remove_file(&probe)
+    });
+    for dir in missing.iter().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::remove_dir(dir);
+    }
+    checked.map_err(unusable)
+}
+
 /// Creates `<report dir>/<name>-<UTC>/` and writes an empty summary into it.
 fn open_run_folder(args: &RunArgs, profile: &Profile, plan: &Plan) -> Result<RunFolder, AppError> {
-    let out_root = args
-        .out
-        .clone()
-        .unwrap_or_else(|| profile.report_dir.clone());
+    let out_root = out_root(args, profile);
     let started = SystemTime::now();
     let dir = files::create_run_dir(&out_root, &profile.name, started).map_err(|source| {
         AppError::Write {

@@ -46,7 +46,9 @@ pub fn ladders(cells: &[Cell]) -> Vec<Ladder> {
     let mut groups: Vec<Vec<Cell>> = Vec::new();
     for cell in cells {
         let same = |g: &&mut Vec<Cell>| {
-            g[0].deployment == cell.deployment && g[0].payload_bytes == cell.payload_bytes
+            g[0].deployment == cell.deployment
+                && g[0].payload_bytes == cell.payload_bytes
+                && g[0].payload_file == cell.payload_file
         };
         match groups.iter_mut().find(same) {
             Some(group) => group.push(cell.clone()),
@@ -201,6 +203,7 @@ mod tests {
                 index,
                 deployment: Deployment::default(),
                 payload_bytes: 1024,
+                payload_file: None,
                 load: Load::Closed { concurrency: c },
                 duration: Duration::from_secs(1),
                 warmup: Duration::ZERO,

@@ -23,6 +23,8 @@ pub struct Cell {
     pub deployment: Deployment,
     /// Request body size in bytes.
     pub payload_bytes: u64,
+    /// The request file of a `files` payload level; none for sized payloads.
+    pub payload_file: Option<PayloadFile>,
     /// Load applied.
     pub load: Load,
     /// Measured time.
@@ -38,6 +40,26 @@ pub struct Cell {
     pub repeat: u32,
 }
 
+/// One file of a `[payload] source = "files"` sweep: one payload level.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayloadFile {
+    /// Its place in `[payload] paths`, from 0.
+    pub index: usize,
+    /// Its file name, which labels the level in results and reports.
+    pub name: String,
+}
+
+impl Cell {
+    /// The payload level as printed: the size, after the file's name for a `files` level.
+    pub fn payload_label(&self) -> String {
+        let size = crate::domain::units::format_size(self.payload_bytes);
+        match &self.payload_file {
+            Some(file) => format!("{} {size}", file.name),
+            None => size,
+        }
+    }
+}
+
 /// One SLA search: the load levels of one variant and payload size are probed in turn.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SearchTask {
@@ -45,6 +67,8 @@ pub struct SearchTask {
     pub deployment: Deployment,
     /// Request body size in bytes.
     pub payload_bytes: u64,
+    /// The request file of a `files` payload level; none for sized payloads.
+    pub payload_file: Option<PayloadFile>,
     /// The levels that may be probed.
     pub space: SearchSpace,
     /// Longest measured time per probe (a clearly failing probe stops sooner).
@@ -79,6 +103,7 @@ impl SearchTask {
             index,
             deployment: self.deployment.clone(),
             payload_bytes: self.payload_bytes,
+            payload_file: self.payload_file.clone(),
             load,
             duration: self.duration,
             warmup: self.warmup,
@@ -126,11 +151,14 @@ impl Plan {
         let mut cells = Vec::new();
         let mut searches = Vec::new();
         for deployment in deployments(profile) {
-            for &payload_bytes in &sizes {
+            for (level, &payload_bytes) in sizes.iter().enumerate() {
+                let payload_file = payload::file_label(&profile.payload.source, level)
+                    .map(|name| PayloadFile { index: level, name });
                 if let LoadSweep::Search { space } = profile.sweep.load {
                     searches.push(SearchTask {
                         deployment: deployment.clone(),
                         payload_bytes,
+                        payload_file: payload_file.clone(),
                         space,
                         duration: profile.sweep.duration,
                         warmup: profile.sweep.warmup,
@@ -142,6 +170,7 @@ impl Plan {
                         index: cells.len(),
                         deployment: deployment.clone(),
                         payload_bytes,
+                        payload_file: payload_file.clone(),
                         load,
                         duration: profile.sweep.duration,
                         warmup: profile.sweep.warmup,

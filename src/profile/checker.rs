@@ -60,6 +60,64 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// Turns an error of the typed parse into a problem naming the key (from `paths`), the
+    /// form it takes and an example, in the profile's words rather than the parser's.
+    pub(super) fn from_typed(
+        err: &toml::de::Error,
+        text: &str,
+        paths: &super::keys::KeyPaths,
+    ) -> Problem {
+        let mut p = Problem::from_toml(err, text);
+        let Some(span) = err.span() else { return p };
+        let at = paths.at(span.start).unwrap_or_default().to_string();
+        let message = err.message().trim();
+        if let Some(field) = message
+            .strip_prefix("missing field `")
+            .and_then(|r| r.strip_suffix('`'))
+        {
+            p.key = if at.is_empty() {
+                field.to_string()
+            } else {
+                format!("{at}.{field}")
+            };
+            p.message = "is missing".into();
+            let example = super::keys::example(&p.key, "a value");
+            p.fix = Some(example.replacen("write", "add", 1));
+            return p;
+        }
+        let shape = message
+            .strip_prefix("invalid type: ")
+            .or_else(|| message.strip_prefix("invalid value: "));
+        let Some((found, expected)) = shape.and_then(|s| s.split_once(", expected ")) else {
+            if !at.is_empty() && p.fix.is_none() {
+                p.key = at;
+            }
+            return p;
+        };
+        let (kind, value) = found.split_once(' ').unwrap_or((found, ""));
+        let plain = super::keys::plain_type(expected);
+        let value = value.trim_matches('`');
+        p.message = if message.starts_with("invalid type") {
+            format!("{value} is {}, and this key takes {plain}", article(kind))
+        } else {
+            format!("{value} is out of range for {plain}")
+        };
+        p.fix = Some(super::keys::example(&at, plain));
+        p.key = at;
+        p
+    }
+}
+
+fn article(kind: &str) -> String {
+    let kind = if kind == "sequence" { "list" } else { kind };
+    if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {kind}")
+    } else {
+        format!("a {kind}")
+    }
+}
+
 /// From serde's "unknown field `x`, expected one of `a`, `b`", suggests the closest name.
 fn unknown_field_fix(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
@@ -134,23 +192,45 @@ impl<'a> Checker<'a> {
         self.on(word, key, message, Some(fix));
     }
 
-    /// Parses an optional humantime field, falling back to `default`.
+    /// Parses an optional humantime field, falling back to `default`: a positive duration
+    /// (zero too when `zero_ok`) of at most 24 hours.
     pub(super) fn duration(
         &mut self,
         value: Option<&SpannedStr>,
         key: &str,
         default: Duration,
+        zero_ok: bool,
     ) -> Duration {
         let Some(value) = value else { return default };
-        match parse_duration(value.get_ref()) {
-            Ok(d) => d,
-            Err(msg) => {
-                self.on(value, key, msg, None);
-                default
-            }
+        let field = key.rsplit('.').next().unwrap_or(key);
+        let text = value.get_ref();
+        let fix = Some(format!(
+            "write e.g. {field} = \"5s\" (also \"500ms\", \"2m\", \"1h\")"
+        ));
+        let Ok(d) = parse_duration(text) else {
+            let message = if text.trim_start().starts_with('-') {
+                format!("`{text}` is negative; a duration is a length of time")
+            } else {
+                format!("`{text}` is not a duration")
+            };
+            self.on(value, key, message, fix);
+            return default;
+        };
+        if d.is_zero() && !zero_ok {
+            self.on(value, key, "must be more than 0".into(), fix);
+            return default;
         }
+        if d > MAX_DURATION {
+            let message = format!("`{text}` is over the 24 h limit of a cell or a request");
+            self.on(value, key, message, Some("use at most \"24h\"".into()));
+            return default;
+        }
+        d
     }
 }
+
+/// The longest cell, warmup or request timeout a profile may ask for.
+pub(super) const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 
 /// Records a problem at `key` unless `url` is an http(s) URL.
 pub(super) fn check_url(c: &mut Checker, url: &SpannedStr, key: &str) {

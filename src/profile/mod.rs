@@ -4,7 +4,9 @@
 //! [`validate::validate`] checks meaning and reports every problem at once.
 
 mod checker;
+mod keys;
 mod load;
+mod payload;
 pub mod raw;
 mod sagemaker;
 mod target;
@@ -18,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use checker::Problem;
+pub use payload::default_content_type;
 
 /// A profile that passed validation: defaults filled in, every value in range.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -271,6 +274,11 @@ pub enum PayloadSource {
         /// The file.
         path: PathBuf,
     },
+    /// Several files, each one payload level of the sweep (labelled by its name).
+    Files {
+        /// The files, in sweep order.
+        paths: Vec<PathBuf>,
+    },
     /// Every file of a folder, in turn.
     Dir {
         /// The folder.
@@ -326,6 +334,39 @@ fn render_problems(path: &Path, problems: &[Problem]) -> String {
     out
 }
 
+impl Profile {
+    /// What is allowed but probably not meant: two instance types of `[target] urls` on
+    /// one URL (their cells measure the same server). Printed by `validate` and `run`.
+    pub fn warnings(&self) -> Vec<String> {
+        let Target::Http(HttpTarget {
+            urls: Urls::PerInstance(map),
+            ..
+        }) = &self.target
+        else {
+            return Vec::new();
+        };
+        let mut by_url: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (name, url) in map {
+            by_url.entry(url.as_str()).or_default().push(name.as_str());
+        }
+        by_url
+            .into_iter()
+            .filter(|(_, names)| names.len() > 1)
+            .map(|(url, names)| {
+                format!(
+                    "target.urls: {} all go to {url}, so their cells measure one server and \
+                     compare nothing; give each instance type its own URL",
+                    names
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            })
+            .collect()
+    }
+}
+
 /// Reads and validates a profile file.
 pub fn load(path: &Path) -> Result<Profile, ProfileError> {
     let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Read {
@@ -341,8 +382,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Profile, ProfileError> {
         path: path.to_path_buf(),
         problems,
     };
+    let table =
+        toml::de::DeTable::parse(text).map_err(|e| invalid(vec![Problem::from_toml(&e, text)]))?;
+    let mut keys = checker::Checker::new(text);
+    let paths = keys::walk(&mut keys, table.get_ref());
+    if !keys.problems.is_empty() {
+        keys.problems.sort_by_key(|p| p.line_col);
+        return Err(invalid(keys.problems));
+    }
     let raw: raw::RawProfile =
-        toml::from_str(text).map_err(|e| invalid(vec![Problem::from_toml(&e, text)]))?;
+        toml::from_str(text).map_err(|e| invalid(vec![Problem::from_typed(&e, text, &paths)]))?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     validate::validate(raw, text, base_dir).map_err(invalid)
 }
@@ -362,3 +411,6 @@ fn deserialize_model<'de, D: serde::Deserializer<'de>>(
     let config = crate::emulator::ModelConfig::deserialize(d)?;
     config.resolve().map_err(serde::de::Error::custom)
 }
+
+#[cfg(test)]
+mod tests;

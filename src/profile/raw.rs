@@ -44,7 +44,7 @@ pub struct RawTarget {
     pub urls: Option<Spanned<BTreeMap<String, SpannedStr>>>,
     pub method: Option<SpannedStr>,
     #[serde(default)]
-    pub headers: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, SpannedStr>,
     pub timeout: Option<SpannedStr>,
     /// Emulator: instances behind each emulated endpoint.
     pub instance_count: Option<Spanned<u32>>,
@@ -119,8 +119,10 @@ pub struct RawLoad {
 pub struct RawPayload {
     pub source: Option<SpannedStr>,
     pub path: Option<SpannedStr>,
+    /// `source = "files"`: one payload level per file.
+    pub paths: Option<Spanned<Vec<SpannedStr>>>,
     pub template: Option<SpannedStr>,
-    pub content_type: Option<String>,
+    pub content_type: Option<SpannedStr>,
 }
 
 /// `[sla]`: what "good enough" means.

@@ -70,8 +70,25 @@ fn check_http(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> HttpTarget {
     HttpTarget {
         urls,
         method,
-        headers: t.headers.clone(),
+        headers: check_headers(c, t),
     }
+}
+
+/// Headers as `run` would send them: valid names and values, checked before any load.
+fn check_headers(c: &mut Checker, t: &RawTarget) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (name, value) in &t.headers {
+        let key = format!("target.headers.\"{name}\"");
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            let fix = Some("use letters, digits and `-`, e.g. \"X-Api-Key\"".into());
+            c.on(value, &key, format!("`{name}` is not a header name"), fix);
+        } else if reqwest::header::HeaderValue::from_str(value.get_ref()).is_err() {
+            let fix = Some("use visible ASCII text without line breaks".into());
+            c.on(value, &key, "is not a header value".into(), fix);
+        }
+        out.insert(name.clone(), value.get_ref().clone());
+    }
+    out
 }
 
 /// Fields of `[target]` and the kinds they belong to.
@@ -147,6 +164,10 @@ fn check_url_map(
     }
     if sweep.instance_types.is_empty() {
         sweep.instance_types = map.get_ref().keys().cloned().collect();
+    }
+    if sweep.hosting.is_empty() {
+        // A URL per instance type is a real-time endpoint per instance type: price it so.
+        sweep.hosting = vec![Hosting::RealTime];
     }
     for name in &sweep.instance_types {
         if !map.get_ref().contains_key(name) {

@@ -2,7 +2,8 @@
 
 use super::checker::Checker;
 use super::load::check_load;
-use super::raw::{RawPayload, RawProfile, RawSla, RawSweep, SpannedStr};
+use super::payload::check_payload;
+use super::raw::{RawProfile, RawSla, RawSweep, SpannedStr};
 use super::target::check_target;
 use super::*;
 use crate::domain::units::parse_size;
@@ -17,13 +18,17 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
         raw.target.timeout.as_ref(),
         "target.timeout",
         Duration::from_secs(60),
+        false,
     );
-    if timeout.is_zero() {
-        c.at(None, "target.timeout", "must be more than 0".into(), None);
-    }
     let mut sweep = check_sweep(&mut c, &raw.sweep);
     let target = check_target(&mut c, &raw, &mut sweep);
-    let payload = check_payload(&mut c, raw.payload.as_ref(), &base_dir);
+    let payload = check_payload(&mut c, raw.payload.as_ref(), &raw.sweep, &base_dir);
+    let (limit_span, limit_key) = match (&raw.sweep.payload_sizes, &raw.payload) {
+        (Some(s), _) => (Some(s.span()), "sweep.payload_sizes"),
+        (None, Some(p)) => (p.path.as_ref().map(|s| s.span()), "payload.path"),
+        (None, None) => (None, "sweep.payload_sizes"),
+    };
+    super::payload::check_limits(&mut c, &payload, &sweep, limit_span, limit_key);
     let sla = raw.sla.as_ref().map(|s| check_sla(&mut c, s));
     if matches!(sweep.load, LoadSweep::Search { .. }) && sla.is_none() {
         c.on(
@@ -141,11 +146,14 @@ fn check_sweep(c: &mut Checker, raw: &RawSweep) -> Sweep {
         raw.duration.as_ref(),
         "sweep.duration",
         Duration::from_secs(15),
+        false,
     );
-    if duration.is_zero() {
-        c.at(None, "sweep.duration", "must be more than 0".into(), None);
-    }
-    let warmup = c.duration(raw.warmup.as_ref(), "sweep.warmup", Duration::from_secs(1));
+    let warmup = c.duration(
+        raw.warmup.as_ref(),
+        "sweep.warmup",
+        Duration::from_secs(1),
+        true,
+    );
     Sweep {
         hosting,
         instance_types,
@@ -257,119 +265,6 @@ fn check_sizes(c: &mut Checker, raw: &RawSweep) -> Vec<u64> {
         }
     }
     out
-}
-
-fn check_payload(c: &mut Checker, raw: Option<&RawPayload>, base_dir: &Path) -> Payload {
-    let source_name = raw.and_then(|p| p.source.as_ref());
-    let path = raw.and_then(|p| p.path.as_ref());
-    let source = match source_name.map(|s| s.get_ref().as_str()) {
-        None | Some("random") => PayloadSource::Random,
-        Some("file") => PayloadSource::File {
-            path: existing_path(c, source_name, path, base_dir, false),
-        },
-        Some("dir") => PayloadSource::Dir {
-            path: existing_path(c, source_name, path, base_dir, true),
-        },
-        Some("json") => PayloadSource::Json {
-            template: json_template(c, raw, base_dir),
-        },
-        Some(other) => {
-            if let Some(s) = source_name {
-                c.on(
-                    s,
-                    "payload.source",
-                    format!("unknown payload source `{other}`"),
-                    Some("use \"random\", \"file\", \"dir\" or \"json\"".into()),
-                );
-            }
-            PayloadSource::Random
-        }
-    };
-    let default_type = match source {
-        PayloadSource::Json { .. } => "application/json",
-        _ => "application/octet-stream",
-    };
-    Payload {
-        source,
-        content_type: raw
-            .and_then(|p| p.content_type.clone())
-            .unwrap_or_else(|| default_type.into()),
-    }
-}
-
-fn existing_path(
-    c: &mut Checker,
-    source: Option<&SpannedStr>,
-    path: Option<&SpannedStr>,
-    base_dir: &Path,
-    dir: bool,
-) -> PathBuf {
-    let what = if dir { "folder" } else { "file" };
-    let Some(path) = path else {
-        if let Some(s) = source {
-            c.on(
-                s,
-                "payload.path",
-                format!("source = \"{}\" needs a path", s.get_ref()),
-                Some(format!("add `path = \"...\"` naming the {what}")),
-            );
-        }
-        return PathBuf::new();
-    };
-    let full = base_dir.join(path.get_ref());
-    let ok = if dir { full.is_dir() } else { full.is_file() };
-    if !ok {
-        c.on(
-            path,
-            "payload.path",
-            format!("{} is not a {what}", full.display()),
-            Some(format!(
-                "point `path` at an existing {what} (relative paths start at the profile's folder)"
-            )),
-        );
-    }
-    full
-}
-
-fn json_template(c: &mut Checker, raw: Option<&RawPayload>, base_dir: &Path) -> String {
-    let (template, path) = (
-        raw.and_then(|p| p.template.as_ref()),
-        raw.and_then(|p| p.path.as_ref()),
-    );
-    let text = match (template, path) {
-        (Some(t), _) => t.get_ref().clone(),
-        (None, Some(p)) => match std::fs::read_to_string(base_dir.join(p.get_ref())) {
-            Ok(text) => text,
-            Err(e) => {
-                c.on(
-                    p,
-                    "payload.path",
-                    format!("cannot read the JSON template: {e}"),
-                    None,
-                );
-                return String::new();
-            }
-        },
-        (None, None) => {
-            c.at(
-                None,
-                "payload.template",
-                "source = \"json\" needs a template".into(),
-                Some(
-                    "add `template = '{\"inputs\": \"{{bytes}}\"}'` or `path = \"template.json\"`"
-                        .into(),
-                ),
-            );
-            return String::new();
-        }
-    };
-    if let Err(msg) = crate::domain::template::check(&text) {
-        let span = template
-            .map(|t| t.span())
-            .or_else(|| path.map(|p| p.span()));
-        c.at(span, "payload.template", msg, None);
-    }
-    text
 }
 
 fn check_sla(c: &mut Checker, raw: &RawSla) -> Sla {

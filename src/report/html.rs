@@ -12,7 +12,6 @@ use super::html_charts;
 use super::svg::{self, Chart, Series, XScale};
 use super::view;
 use crate::domain::Sla;
-use crate::domain::units::format_size;
 use crate::recommend::Recommendation;
 use crate::store::record::RunRecord;
 use std::io::{self, Write};
@@ -130,7 +129,7 @@ fn results_table(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) ->
             c.index,
             c.deployment.hosting_label(),
             Esc(&c.deployment.variant_label()),
-            format_size(c.payload_bytes),
+            Esc(&c.payload_label()),
             c.load,
             c.throughput_rps,
             c.achieved_rps,

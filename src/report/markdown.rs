@@ -3,7 +3,6 @@
 
 use super::view;
 use crate::domain::Sla;
-use crate::domain::units::format_size;
 use crate::recommend::Recommendation;
 use crate::sample::ErrorKind;
 use crate::store::record::RunRecord;
@@ -119,7 +118,7 @@ fn results(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) -> io::R
             c.index,
             c.deployment.hosting_label(),
             Md(&c.deployment.variant_label()),
-            format_size(c.payload_bytes),
+            Md(&c.payload_label()),
             c.load,
             c.throughput_rps,
             c.achieved_rps,

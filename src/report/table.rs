@@ -1,6 +1,5 @@
 //! The results table printed at the end of a run.
 
-use crate::domain::units::format_size;
 use crate::results::CellSummary;
 use std::io::{self, Write};
 
@@ -22,7 +21,7 @@ pub fn write(cells: &[CellSummary], out: &mut dyn Write) -> io::Result<()> {
             "{:<10} {:<16} {:>8} {:<22} {:>9.1} {:>9} {:>9} {:>9} {:>6.2}%  {}",
             c.deployment.hosting_label(),
             c.deployment.variant_label(),
-            format_size(c.payload_bytes),
+            c.payload_label(),
             c.load.to_string(),
             c.throughput_rps,
             lat(|l| l.p50_ms),

@@ -24,7 +24,7 @@ pub fn cell_label(c: &CellSummary) -> String {
         "#{} {} {} {}",
         c.index,
         variant_label(c),
-        format_size(c.payload_bytes),
+        c.payload_label(),
         c.load
     )
 }

@@ -103,6 +103,8 @@ pub struct CellSummary {
     pub deployment: Deployment,
     /// Request body size.
     pub payload_bytes: u64,
+    /// The request file's name, for a `files` payload level; none for sized payloads.
+    pub payload_file: Option<String>,
     /// Load applied.
     pub load: Load,
     /// Measured window, seconds.
@@ -174,6 +176,16 @@ impl CellSummary {
         warmup.as_secs_f64() + self.duration_s
     }
 
+    /// The payload level as reports show it: the size, after the file's name for a `files`
+    /// level (`small.json 1.2KiB`).
+    pub fn payload_label(&self) -> String {
+        let size = crate::domain::units::format_size(self.payload_bytes);
+        match &self.payload_file {
+            Some(name) => format!("{name} {size}"),
+            None => size,
+        }
+    }
+
     /// Summarises what a cell measured.
     pub fn from_result(r: &CellResult) -> CellSummary {
         let rec: &Recorder = &r.recorder;
@@ -185,6 +197,7 @@ impl CellSummary {
             repeat: r.cell.repeat,
             deployment: r.cell.deployment.clone(),
             payload_bytes: r.cell.payload_bytes,
+            payload_file: r.cell.payload_file.as_ref().map(|f| f.name.clone()),
             load: r.cell.load,
             duration_s: round3(r.elapsed.as_secs_f64()),
             requests: c.sent,
@@ -278,6 +291,7 @@ impl CellSummary {
             index: 0,
             deployment: Deployment::new(Hosting::RealTime, Variant::instance("ml.c5.xlarge")),
             payload_bytes: 1024,
+            payload_file: None,
             load: Load::Closed { concurrency: 1 },
             duration_s,
             requests,

@@ -151,9 +151,10 @@ async fn measure(
     let live = Arc::new(LiveStats::default());
     progress.start_cell(cell, &live);
     let seed = ctx.profile.sweep.seed ^ cell.index as u64;
-    let bodies = Arc::new(payload::build(
+    let bodies = Arc::new(payload::build_level(
         &ctx.profile.payload.source,
         cell.payload_bytes,
+        cell.payload_file.as_ref().map(|f| f.index),
         seed,
     )?);
     let endpoint = ctx.endpoints[&cell.deployment].clone();

@@ -57,7 +57,7 @@ impl Progress {
             self.total,
             cell.deployment.hosting_label(),
             cell.deployment.variant_label(),
-            crate::domain::units::format_size(cell.payload_bytes),
+            cell.payload_label(),
             cell.load
         );
         if let Some(bar) = &self.bar {

@@ -52,6 +52,9 @@ pub struct Row {
     pub retries: u64,
     #[serde(default = "one")]
     pub repeat: u32,
+    /// The request file of a `files` payload level; empty for sized payloads.
+    #[serde(default)]
+    pub payload_file: Option<String>,
 }
 
 fn one() -> u32 {
@@ -111,6 +114,7 @@ impl Row {
             stopped_early: s.stopped_early,
             retries: s.retries,
             repeat: s.repeat,
+            payload_file: s.payload_file.clone(),
         }
     }
 }

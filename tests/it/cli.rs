@@ -383,3 +383,130 @@ fn every_shipped_profile_validates() {
     }
     assert!(checked >= 6, "{checked} profiles");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_output_folder_that_is_a_file_exits_2_before_any_load() {
+    let server = TestServer::start(Behaviour::default()).await;
+    let dir = temp_dir("out-is-file");
+    let path = write_profile(
+        &dir,
+        &http_profile(
+            &server.url("/ok"),
+            r#"{ mode = "closed", concurrency = [1] }"#,
+        ),
+    );
+    let file = dir.join("taken");
+    std::fs::write(&file, b"not a folder").unwrap();
+    for out_root in [file.clone(), file.join("below")] {
+        let out = run_async(loadtest().arg("run").arg(&path).arg("--out").arg(&out_root)).await;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(&out_root.display().to_string()), "{err}");
+        assert!(!err.contains("unreachable"), "{err}");
+    }
+    assert_eq!(
+        server.received(),
+        0,
+        "no request before the output folder is checked"
+    );
+}
+
+fn validate_err(dir: &Path, text: &str) -> String {
+    let path = write_profile(dir, text);
+    let out = loadtest().arg("validate").arg(&path).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    err
+}
+
+#[test]
+fn validate_catches_what_run_would_reject_or_change() {
+    let dir = temp_dir("validate-as-run");
+    let base = http_profile(
+        "http://127.0.0.1:9/ok",
+        r#"{ mode = "closed", concurrency = [1] }"#,
+    );
+    // A template larger than a swept size (run exits 2 on it), and a 100000 h cell.
+    let oversize = base.replace("duration = \"400ms\"", "duration = \"100000h\"")
+        + &format!(
+            "[payload]\nsource = \"json\"\ntemplate = '{{\"inputs\": \"{{{{bytes}}}}\", \"pad\": \"{}\"}}'\n",
+            "x".repeat(600)
+        );
+    let err = validate_err(&dir, &oversize);
+    assert!(err.contains("2 problems"), "{err}");
+    assert!(
+        err.contains("`sweep.payload_sizes[0]`: 512B is smaller than the JSON template"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`sweep.duration`: `100000h` is over the 24 h limit"),
+        "{err}"
+    );
+    // A template without `{{bytes}}` while sizes are swept: 512 B would silently become 19 B.
+    let fixed =
+        base.clone() + "[payload]\nsource = \"json\"\ntemplate = '{\"inputs\": [1, 2, 3]}'\n";
+    let err = validate_err(&dir, &fixed);
+    assert!(
+        err.contains("`payload.template`: has no `{{bytes}}` placeholder"),
+        "{err}"
+    );
+    // 2 GB on real-time: over the only swept option's limit, named.
+    let huge = base
+        .replace(
+            "payload_sizes = [\"512B\", \"2KiB\"]",
+            "payload_sizes = [\"2GiB\"]",
+        )
+        .replace("[sweep]\n", "[sweep]\nhosting = [\"real-time\"]\n");
+    let err = validate_err(&dir, &huge);
+    assert!(
+        err.contains("2GiB payload is over the request limit"),
+        "{err}"
+    );
+    assert!(err.contains("real-time: 6MiB"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payload_files_are_sweep_levels_sent_with_their_content_type() {
+    let server = TestServer::start(Behaviour::default()).await;
+    let dir = temp_dir("payload-files");
+    std::fs::write(dir.join("rows-1.json"), br#"{"inputs": [1]}"#).unwrap();
+    std::fs::write(dir.join("rows-64.json"), vec![b' '; 3000]).unwrap();
+    let text = http_profile(
+        &server.url("/ok"),
+        r#"{ mode = "closed", concurrency = [1] }"#,
+    )
+    .replace("payload_sizes = [\"512B\", \"2KiB\"]\n", "")
+        + "[payload]\nsource = \"files\"\npaths = [\"rows-1.json\", \"rows-64.json\"]\n";
+    let path = write_profile(&dir, &text);
+    let out_dir = dir.join("out");
+    let out = run_async(loadtest().arg("run").arg(&path).arg("--out").arg(&out_dir)).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(server.content_types(), ["application/json"]);
+    assert!(
+        stdout.contains("rows-1.json 15B") && stdout.contains("rows-64.json 2.9KiB"),
+        "{stdout}"
+    );
+    let run = record::read(&only_run_dir(&out_dir)).unwrap();
+    let files: Vec<_> = run
+        .cells
+        .iter()
+        .map(|c| (c.payload_file.clone(), c.payload_bytes))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            (Some("rows-1.json".to_string()), 15),
+            (Some("rows-64.json".to_string()), 3000)
+        ]
+    );
+    let csv = std::fs::File::open(only_run_dir(&out_dir).join("results.csv")).unwrap();
+    let rows = results_csv::read(csv).unwrap();
+    let csv_files: Vec<_> = rows.iter().map(|r| r.payload_file.as_deref()).collect();
+    assert_eq!(csv_files, [Some("rows-1.json"), Some("rows-64.json")]);
+}

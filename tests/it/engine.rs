@@ -19,6 +19,7 @@ fn cell(load: Load, duration_ms: u64, warmup_ms: u64) -> Cell {
         index: 0,
         deployment: Deployment::default(),
         payload_bytes: 256,
+        payload_file: None,
         load,
         duration: Duration::from_millis(duration_ms),
         warmup: Duration::from_millis(warmup_ms),

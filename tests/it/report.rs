@@ -34,6 +34,7 @@ async fn measure(server: &TestServer, index: usize, concurrency: u32) -> CellSum
             Variant::instance("ml.c5.xlarge"),
         ),
         payload_bytes: 1024,
+        payload_file: None,
         load: Load::Closed { concurrency },
         duration: Duration::from_millis(400),
         warmup: Duration::ZERO,

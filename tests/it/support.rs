@@ -24,6 +24,7 @@ pub struct Behaviour {
 struct Shared {
     behaviour: Behaviour,
     received: AtomicU64,
+    content_types: std::sync::Mutex<std::collections::BTreeSet<String>>,
     first: OnceCell<Instant>,
 }
 
@@ -40,6 +41,7 @@ impl TestServer {
         let shared = Arc::new(Shared {
             behaviour,
             received: AtomicU64::new(0),
+            content_types: Default::default(),
             first: OnceCell::new(),
         });
         let app = Router::new()
@@ -59,6 +61,12 @@ impl TestServer {
         format!("http://{}{path}", self.addr)
     }
 
+    /// The distinct `Content-Type` headers `POST /ok` received so far.
+    pub fn content_types(&self) -> Vec<String> {
+        let seen = self.shared.content_types.lock().unwrap();
+        seen.iter().cloned().collect()
+    }
+
     /// Requests received so far.
     pub fn received(&self) -> u64 {
         self.shared.received.load(Ordering::SeqCst)
@@ -71,8 +79,15 @@ impl Drop for TestServer {
     }
 }
 
-async fn ok(State(s): State<Arc<Shared>>, body: axum::body::Bytes) -> (StatusCode, String) {
+async fn ok(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> (StatusCode, String) {
     s.received.fetch_add(1, Ordering::SeqCst);
+    if let Some(ct) = headers.get("content-type").and_then(|v| v.to_str().ok()) {
+        s.content_types.lock().unwrap().insert(ct.to_string());
+    }
     let now = Instant::now();
     let first = *s.first.get_or_init(|| async { now }).await;
     if let Some((start, len)) = s.behaviour.stall {

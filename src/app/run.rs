@@ -49,7 +49,16 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         return Ok(ExitCode::from(code));
     }
     let code = judge(args, &profile, &folder.dir, recommendation.as_ref())?;
-    Ok(ExitCode::from(code))
+    Ok(ExitCode::from(code.max(all_failed_exit(&folder.summary.cells))))
+}
+
+/// A run whose every cell failed every request measured nothing: exit 1, `[sla]` or not.
+fn all_failed_exit(cells: &[CellSummary]) -> u8 {
+    if cells.is_empty() || !cells.iter().all(CellSummary::all_failed) {
+        return exit::OK;
+    }
+    eprintln!("Every request of every cell failed; see the errors under the table.");
+    exit::FAILED_CHECK
 }
 
 /// Starts the emulator when the profile asks for it, reaches the targets, and measures the

@@ -49,7 +49,9 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         return Ok(ExitCode::from(code));
     }
     let code = judge(args, &profile, &folder.dir, recommendation.as_ref())?;
-    Ok(ExitCode::from(code.max(all_failed_exit(&folder.summary.cells))))
+    Ok(ExitCode::from(
+        code.max(all_failed_exit(&folder.summary.cells)),
+    ))
 }
 
 /// A run whose every cell failed every request measured nothing: exit 1, `[sla]` or not.

@@ -216,7 +216,10 @@ impl Endpoint for HttpEndpoint {
 
 /// The probe's verdict on one exchange: a success, an unreachable target, or an answer that
 /// was not a success.
-pub(crate) fn probe_result(result: Result<(), HttpFailure>, target: &str) -> Result<(), EndpointError> {
+pub(crate) fn probe_result(
+    result: Result<(), HttpFailure>,
+    target: &str,
+) -> Result<(), EndpointError> {
     match result {
         Ok(()) => Ok(()),
         Err(HttpFailure::Client(e)) if e.is_connect() || e.is_timeout() => {

@@ -111,7 +111,11 @@ fn is_connect(err: &(dyn std::error::Error + 'static)) -> bool {
 /// caller is [`EndpointError::Credentials`] (with `remedy`), no answer is
 /// [`EndpointError::Unreachable`], any other answer [`EndpointError::Failed`] with its
 /// status, class, error code and message. `target` names the endpoint.
-pub(super) fn probe_error<E: Typed>(err: &SdkError<E>, target: &str, remedy: &str) -> EndpointError {
+pub(super) fn probe_error<E: Typed>(
+    err: &SdkError<E>,
+    target: &str,
+    remedy: &str,
+) -> EndpointError {
     match err {
         SdkError::ServiceError(ctx) => {
             let failure = classify(err);

@@ -100,6 +100,10 @@ impl EmulatorResults {
 
 /// A completed result's time from the send; a failed one's class, from the error code the
 /// emulator records (`ModelError: …`), a model error when it names none.
+#[allow(
+    clippy::result_large_err,
+    reason = "the excerpt is inline so a failure allocates nothing"
+)]
 fn finished(result: &AsyncResult, accepted: Duration) -> Result<Duration, HttpFailure> {
     if result.status != "Completed" {
         let kind = result

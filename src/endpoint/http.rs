@@ -114,12 +114,14 @@ pub(crate) async fn read_answer(
     let status = response.status();
     let mut bytes_in = 0u64;
     let mut excerpt = Excerpt::default();
-    if status.is_redirection() {
-        if let Some(location) = response.headers().get(reqwest::header::LOCATION) {
-            excerpt.push(b"Location: ");
-            excerpt.push(location.as_bytes());
-            excerpt.push(b" ");
-        }
+    if let Some(location) = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .filter(|_| status.is_redirection())
+    {
+        excerpt.push(b"Location: ");
+        excerpt.push(location.as_bytes());
+        excerpt.push(b" ");
     }
     while let Some(chunk) = response.chunk().await? {
         bytes_in += chunk.len() as u64;

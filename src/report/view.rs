@@ -143,7 +143,7 @@ pub fn error_lines(c: &CellSummary) -> Vec<ErrorLine> {
             }
         })
         .collect();
-    lines.sort_by(|a, b| b.count.cmp(&a.count));
+    lines.sort_by_key(|l| std::cmp::Reverse(l.count));
     lines
 }
 

@@ -1,7 +1,10 @@
 //! Per-shard measurement: response- and service-time HdrHistograms, outcome counts and a
 //! per-second series. Each shard owns one [`Recorder`]; shards merge when the cell ends.
 
-use crate::sample::{ErrorKind, Outcome, Sample};
+pub mod failures;
+
+use crate::sample::{ErrorKind, Failure, Outcome, Sample};
+use failures::FailureLog;
 use hdrhistogram::Histogram;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -109,6 +112,8 @@ pub struct Recorder {
     pub bytes_in: u64,
     /// Successful responses per production variant id.
     pub variants: Vec<u64>,
+    /// Statuses and first messages of the measured failures, by class.
+    pub failures: FailureLog,
 }
 
 fn micros(d: Duration) -> u64 {
@@ -129,6 +134,15 @@ impl Recorder {
             bytes_out: 0,
             bytes_in: 0,
             variants: Vec::new(),
+            failures: FailureLog::default(),
+        }
+    }
+
+    /// Keeps the status and message of a failed request intended at `intended`, when it
+    /// belongs to the measured window (its count is [`Recorder::record`]'s).
+    pub fn record_failure(&mut self, intended: Instant, f: &Failure) {
+        if self.measures(intended) {
+            self.failures.record(f);
         }
     }
 
@@ -223,6 +237,7 @@ impl Recorder {
         for (mine, theirs) in self.variants.iter_mut().zip(&other.variants) {
             *mine += theirs;
         }
+        self.failures.merge(&other.failures);
     }
 }
 

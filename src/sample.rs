@@ -10,6 +10,11 @@ use tokio::time::Instant;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
+    /// A 3xx answer the client did not (or could not) follow: the URL points at a redirect.
+    Http3xx,
+    /// Credentials missing, refused or lacking permission: 401 or 403 whatever the body, or
+    /// an AWS error code refusing the caller (`AccessDeniedException`, `ExpiredToken`, …).
+    Auth,
     /// Any other 4xx answer.
     Http4xx,
     /// Any other 5xx answer.
@@ -36,7 +41,9 @@ pub enum ErrorKind {
 
 impl ErrorKind {
     /// Every kind, in the order columns and reports list them.
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 13] = [
+        ErrorKind::Http3xx,
+        ErrorKind::Auth,
         ErrorKind::Http4xx,
         ErrorKind::Http5xx,
         ErrorKind::Throttled,
@@ -53,6 +60,8 @@ impl ErrorKind {
     /// Stable name used in CSV columns and JSON keys.
     pub fn as_str(self) -> &'static str {
         match self {
+            ErrorKind::Http3xx => "http_3xx",
+            ErrorKind::Auth => "auth",
             ErrorKind::Http4xx => "http_4xx",
             ErrorKind::Http5xx => "http_5xx",
             ErrorKind::Throttled => "throttled",
@@ -74,12 +83,20 @@ impl ErrorKind {
 
     /// Classifies an HTTP error answer from its status and, when present, the
     /// `x-amzn-ErrorType` header SageMaker sets (e.g. `ThrottlingException:`).
+    ///
+    /// 401 and 403 are [`ErrorKind::Auth`] whatever the header or body says: a server (or a
+    /// proxy, gateway or load balancer in front of it) answers them to refuse the caller,
+    /// and AWS answers 403 for missing permissions, often with a body that names no error
+    /// code (an HTML or XML page). An AWS code refusing the caller is `Auth` at any status.
+    /// 3xx is [`ErrorKind::Http3xx`]; a status outside 3xx–5xx counts as 5xx (a broken answer).
     pub fn from_http(status: u16, amzn_error_type: Option<&str>) -> ErrorKind {
-        let named = amzn_error_type
-            .map(|t| t.split(':').next().unwrap_or(t))
-            .and_then(ErrorKind::from_aws_code);
-        match (named, status) {
+        let code = amzn_error_type.map(|t| t.split(':').next().unwrap_or(t));
+        if matches!(status, 401 | 403) || code.is_some_and(is_auth_code) {
+            return ErrorKind::Auth;
+        }
+        match (code.and_then(ErrorKind::from_aws_code), status) {
             (Some(kind), _) => kind,
+            (None, 300..=399) => ErrorKind::Http3xx,
             (None, 429) => ErrorKind::Throttled,
             (None, 400..=499) => ErrorKind::Http4xx,
             (None, _) => ErrorKind::Http5xx,
@@ -97,14 +114,130 @@ impl ErrorKind {
             "ModelNotReadyException" => ErrorKind::ModelNotReady,
             "ServiceUnavailable" => ErrorKind::ServiceUnavailable,
             "InternalFailure" | "InternalDependencyException" => ErrorKind::InternalFailure,
+            code if is_auth_code(code) => ErrorKind::Auth,
             _ => return None,
         })
     }
 }
 
+/// Error codes with which AWS refuses the caller rather than the request.
+pub const AUTH_CODES: [&str; 10] = [
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "IncompleteSignature",
+    "ExpiredTokenException",
+    "ExpiredToken",
+    "InvalidClientTokenId",
+    "MissingAuthenticationToken",
+    "AccessDeniedException",
+    "AccessDenied",
+];
+
+/// Whether an AWS error code refuses the caller (credentials or permissions).
+pub fn is_auth_code(code: &str) -> bool {
+    AUTH_CODES.contains(&code)
+}
+
 impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Longest message kept from an error answer: its first 200 bytes.
+pub const EXCERPT_BYTES: usize = 200;
+
+/// The first [`EXCERPT_BYTES`] of an error answer (or of the client's error), held inline so
+/// a failure is `Copy` and costs no allocation; text is cut at a character boundary.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Excerpt {
+    len: u8,
+    bytes: [u8; EXCERPT_BYTES],
+}
+
+impl Default for Excerpt {
+    fn default() -> Excerpt {
+        Excerpt {
+            len: 0,
+            bytes: [0; EXCERPT_BYTES],
+        }
+    }
+}
+
+impl Excerpt {
+    /// The first bytes of `text`, cut at a character boundary.
+    pub fn of(text: &str) -> Excerpt {
+        let mut e = Excerpt::default();
+        e.push(text.as_bytes());
+        e
+    }
+
+    /// Appends bytes until the excerpt is full; invalid UTF-8 is shown as `�` when read.
+    pub fn push(&mut self, more: &[u8]) {
+        let at = usize::from(self.len);
+        let n = more.len().min(EXCERPT_BYTES - at);
+        self.bytes[at..at + n].copy_from_slice(&more[..n]);
+        self.len = (at + n) as u8;
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Whether it cannot take more bytes.
+    pub fn is_full(&self) -> bool {
+        usize::from(self.len) == EXCERPT_BYTES
+    }
+
+    /// The text, whitespace runs folded to one space, a cut character dropped.
+    pub fn text(&self) -> String {
+        let raw = &self.bytes[..usize::from(self.len)];
+        let text = match std::str::from_utf8(raw) {
+            Ok(t) => t.to_string(),
+            Err(e) if e.error_len().is_none() => {
+                String::from_utf8_lossy(&raw[..e.valid_up_to()]).into_owned()
+            }
+            Err(_) => String::from_utf8_lossy(raw).into_owned(),
+        };
+        text.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+}
+
+impl fmt::Write for Excerpt {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push(s.as_bytes());
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Excerpt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.text())
+    }
+}
+
+/// How one request failed, as its target saw it: `Copy`, so the hot path tallies it
+/// without allocating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The class.
+    pub kind: ErrorKind,
+    /// The HTTP status of the answer; `None` when there was no answer.
+    pub status: Option<u16>,
+    /// What the answer (or the client) said, first bytes.
+    pub excerpt: Excerpt,
+}
+
+impl Failure {
+    /// A failure of `kind` with no answer and nothing said.
+    pub fn of(kind: ErrorKind) -> Failure {
+        Failure {
+            kind,
+            status: None,
+            excerpt: Excerpt::default(),
+        }
     }
 }
 

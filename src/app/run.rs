@@ -183,6 +183,9 @@ fn conclude(
         Outcome::Unusable => eprintln!(
             "error: nothing to compare with the baseline: every cell it shares with this run is partial (interrupted) there"
         ),
+        Outcome::Failed if verdict.all_failed => {
+            eprintln!("Every request of every cell failed; see the errors under the table.");
+        }
         Outcome::Failed if verdict.sla_missed() => {
             eprintln!("No candidate meets the SLA; see the nearest miss above.");
         }

@@ -7,10 +7,10 @@
 //! object in S3) rather than a body.
 
 use super::async_result::EmulatorResults;
-use super::http::{Failure, classify, error_chain, read_answer};
+use super::http::{HttpFailure, classify, probe_result, read_answer};
 use super::{Endpoint, EndpointError, Reply};
 use crate::domain::ASYNC_INLINE_BODY_BYTES;
-use crate::sample::ErrorKind;
+use crate::sample::{ErrorKind, Failure};
 use bytes::Bytes;
 use reqwest::{Client, Url};
 use std::time::Duration;
@@ -52,7 +52,7 @@ impl AsyncHttpEndpoint {
         })
     }
 
-    async fn submit(&self, body: Bytes) -> Result<String, Failure> {
+    async fn submit(&self, body: Bytes) -> Result<String, HttpFailure> {
         let mut request = self
             .client
             .post(self.submit_url.clone())
@@ -71,13 +71,19 @@ impl AsyncHttpEndpoint {
             .get("x-amzn-sagemaker-inferenceid")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        read_answer(response).await?;
-        id.ok_or(Failure::Status(ErrorKind::Http5xx))
+        let (status, _) = read_answer(response).await?;
+        id.ok_or_else(|| {
+            HttpFailure::answer(
+                ErrorKind::Http5xx,
+                Some(status.as_u16()),
+                "accepted without an x-amzn-SageMaker-InferenceId header",
+            )
+        })
     }
 }
 
 impl Endpoint for AsyncHttpEndpoint {
-    async fn send(&self, body: Bytes) -> Result<Reply, ErrorKind> {
+    async fn request(&self, body: Bytes) -> Result<Reply, Failure> {
         let sent = Instant::now();
         let id = self.submit(body).await.map_err(classify)?;
         let accepted = sent.elapsed();
@@ -94,15 +100,7 @@ impl Endpoint for AsyncHttpEndpoint {
     }
 
     async fn probe(&self, body: Bytes) -> Result<(), EndpointError> {
-        match self.submit(body).await {
-            Err(Failure::Client(e)) if e.is_connect() || e.is_timeout() => {
-                Err(EndpointError::Unreachable {
-                    target: self.submit_url.to_string(),
-                    reason: error_chain(&e),
-                })
-            }
-            _ => Ok(()),
-        }
+        probe_result(self.submit(body).await.map(drop), &self.describe())
     }
 
     fn describe(&self) -> String {

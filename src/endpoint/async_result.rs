@@ -4,8 +4,8 @@
 //! poll. Real SageMaker endpoints write results to S3, which is not polled; their replies
 //! end at acceptance.
 
-use crate::endpoint::http::{Failure, read_answer};
-use crate::sample::ErrorKind;
+use crate::endpoint::http::{HttpFailure, read_answer};
+use crate::sample::{ErrorKind, Excerpt, Failure};
 use reqwest::{Client, StatusCode, Url};
 use serde::Deserialize;
 use std::net::IpAddr;
@@ -71,22 +71,27 @@ impl EmulatorResults {
         sent: Instant,
         accepted: Duration,
         timeout: Duration,
-    ) -> Result<Duration, Failure> {
+    ) -> Result<Duration, HttpFailure> {
         let url = self
             .base
             .join(&format!("async-results/{id}"))
-            .map_err(|_| Failure::Status(ErrorKind::Http4xx))?;
+            .map_err(|_| HttpFailure::answer(ErrorKind::Http4xx, None, "unusable InferenceId"))?;
         loop {
             let response = self.client.get(url.clone()).send().await?;
             if response.status() == StatusCode::OK {
                 let body = response.bytes().await?;
-                let result: AsyncResult = serde_json::from_slice(&body)
-                    .map_err(|_| Failure::Status(ErrorKind::Http5xx))?;
+                let result: AsyncResult = serde_json::from_slice(&body).map_err(|_| {
+                    HttpFailure::answer(ErrorKind::Http5xx, Some(200), "unreadable async result")
+                })?;
                 return finished(&result, accepted);
             }
             read_answer(response).await?;
             if sent.elapsed() > timeout {
-                return Err(Failure::Status(ErrorKind::Timeout));
+                return Err(HttpFailure::answer(
+                    ErrorKind::Timeout,
+                    None,
+                    "no async result within the timeout",
+                ));
             }
             tokio::time::sleep(POLL_EVERY).await;
         }
@@ -95,14 +100,22 @@ impl EmulatorResults {
 
 /// A completed result's time from the send; a failed one's class, from the error code the
 /// emulator records (`ModelError: …`), a model error when it names none.
-fn finished(result: &AsyncResult, accepted: Duration) -> Result<Duration, Failure> {
+#[allow(
+    clippy::result_large_err,
+    reason = "the excerpt is inline so a failure allocates nothing"
+)]
+fn finished(result: &AsyncResult, accepted: Duration) -> Result<Duration, HttpFailure> {
     if result.status != "Completed" {
         let kind = result
             .error
             .as_deref()
             .and_then(|e| ErrorKind::from_aws_code(e.split(':').next().unwrap_or(e)))
             .unwrap_or(ErrorKind::ModelError);
-        return Err(Failure::Status(kind));
+        return Err(HttpFailure::Status(Failure {
+            kind,
+            status: None,
+            excerpt: Excerpt::of(result.error.as_deref().unwrap_or(&result.status)),
+        }));
     }
     let took_ms = result.completed_ms.unwrap_or(result.submitted_ms) - result.submitted_ms;
     let done = Duration::from_secs_f64(took_ms.max(0.0) / 1000.0) + accepted / 2;
@@ -150,7 +163,7 @@ mod tests {
             error: Some(error.into()),
         };
         let kind = |r: &AsyncResult| match finished(r, Duration::ZERO) {
-            Err(Failure::Status(k)) => Some(k),
+            Err(HttpFailure::Status(f)) => Some(f.kind),
             _ => None,
         };
         assert_eq!(

@@ -132,29 +132,47 @@ async fn sagemaker_endpoints(
     Ok(out)
 }
 
-/// Sends one request to each target before any load: an unreachable target (or missing
-/// credentials) fails the run at once instead of as thousands of failed requests. Returns
-/// each one's response time (a cold start, where the endpoint was idle).
+/// Sends one request to each target before any load: a target that cannot serve (not
+/// reachable, credentials refused, a wrong URL or endpoint name, a payload it rejects) fails
+/// the run at once, naming the status, error class and the start of the answer, instead of
+/// as thousands of failed requests. Each probe carries the deployment's smallest payload
+/// size, capped at its hosting option's payload limit (cells over the limit are measured
+/// anyway, to show the option cannot take them). Returns each one's response time (a cold
+/// start, where the endpoint was idle).
 pub async fn probe(
     profile: &Profile,
     plan: &Plan,
     endpoints: &BTreeMap<Deployment, Arc<AnyEndpoint>>,
 ) -> Result<Vec<FirstRequest>, BuildError> {
-    let size = plan
-        .cells
-        .first()
-        .map(|c| c.payload_bytes)
-        .or_else(|| plan.searches.first().map(|s| s.payload_bytes))
-        .unwrap_or(0);
-    let body = payload::build(&profile.payload.source, size, profile.sweep.seed)?.get(0);
     let mut timed = Vec::new();
     for (variant, endpoint) in endpoints {
+        let size = probe_size(plan, variant);
+        let body = payload::build(&profile.payload.source, size, profile.sweep.seed)?.get(0);
         let start = std::time::Instant::now();
-        endpoint.probe(body.clone()).await?;
+        endpoint.probe(body).await?;
         timed.push(FirstRequest {
             deployment: variant.clone(),
             ms: crate::domain::units::round3(start.elapsed().as_secs_f64() * 1000.0),
         });
     }
     Ok(timed)
+}
+
+/// The probe's payload size for `deployment`: its smallest, within its option's limit.
+fn probe_size(plan: &Plan, deployment: &Deployment) -> u64 {
+    let cells = plan
+        .cells
+        .iter()
+        .filter(|c| &c.deployment == deployment)
+        .map(|c| c.payload_bytes);
+    let searches = plan
+        .searches
+        .iter()
+        .filter(|s| &s.deployment == deployment)
+        .map(|s| s.payload_bytes);
+    let smallest = cells.chain(searches).min().unwrap_or(0);
+    match deployment.hosting {
+        Some(hosting) => smallest.min(hosting.max_payload_bytes()),
+        None => smallest,
+    }
 }

@@ -1,7 +1,7 @@
 //! Any HTTP inference server, through a pooled reqwest client (rustls, keep-alive).
 
 use super::{Endpoint, EndpointError, Reply};
-use crate::sample::ErrorKind;
+use crate::sample::{ErrorKind, Excerpt, Failure};
 use bytes::Bytes;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Method, Url};
@@ -83,7 +83,7 @@ impl HttpEndpoint {
         })
     }
 
-    async fn exchange(&self, body: Bytes) -> Result<Reply, Failure> {
+    async fn exchange(&self, body: Bytes) -> Result<Reply, HttpFailure> {
         let response = self
             .client
             .request(self.method.clone(), self.url.clone())
@@ -106,14 +106,28 @@ impl HttpEndpoint {
 }
 
 /// Reads a whole answer, counting body bytes without keeping them; an error status becomes
-/// a classified [`Failure::Status`].
+/// a classified [`HttpFailure::Status`] with the first bytes of its body (and, for a
+/// redirect, where it points), copied inline: nothing is allocated for it.
 pub(crate) async fn read_answer(
     mut response: reqwest::Response,
-) -> Result<(reqwest::StatusCode, u64), Failure> {
+) -> Result<(reqwest::StatusCode, u64), HttpFailure> {
     let status = response.status();
     let mut bytes_in = 0u64;
+    let mut excerpt = Excerpt::default();
+    if let Some(location) = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .filter(|_| status.is_redirection())
+    {
+        excerpt.push(b"Location: ");
+        excerpt.push(location.as_bytes());
+        excerpt.push(b" ");
+    }
     while let Some(chunk) = response.chunk().await? {
         bytes_in += chunk.len() as u64;
+        if !status.is_success() && !excerpt.is_full() {
+            excerpt.push(&chunk);
+        }
     }
     if status.is_success() {
         return Ok((status, bytes_in));
@@ -122,52 +136,75 @@ pub(crate) async fn read_answer(
         .headers()
         .get("x-amzn-errortype")
         .and_then(|v| v.to_str().ok());
-    Err(Failure::Status(ErrorKind::from_http(
-        status.as_u16(),
-        error_type,
-    )))
+    Err(HttpFailure::Status(Failure {
+        kind: ErrorKind::from_http(status.as_u16(), error_type),
+        status: Some(status.as_u16()),
+        excerpt,
+    }))
 }
 
 /// How one exchange failed: an error answer, or no answer.
 #[derive(Debug)]
-pub(crate) enum Failure {
-    /// The server answered with an error status, already classified.
-    Status(ErrorKind),
+pub(crate) enum HttpFailure {
+    /// The server answered with an error status (or an unusable answer), already classified.
+    Status(Failure),
     /// The client gave up: timeout, connect or I/O failure.
     Client(reqwest::Error),
 }
 
-impl From<reqwest::Error> for Failure {
-    fn from(e: reqwest::Error) -> Failure {
-        Failure::Client(e)
+impl HttpFailure {
+    /// An unusable answer of class `kind`, saying why.
+    pub(crate) fn answer(kind: ErrorKind, status: Option<u16>, why: &str) -> HttpFailure {
+        HttpFailure::Status(Failure {
+            kind,
+            status,
+            excerpt: Excerpt::of(why),
+        })
     }
 }
 
-/// Maps a failure to its class; the one place this target classifies errors.
-pub(crate) fn classify(failure: Failure) -> ErrorKind {
-    match failure {
-        Failure::Status(kind) => kind,
-        Failure::Client(e) if e.is_timeout() => ErrorKind::Timeout,
-        Failure::Client(e) if e.is_connect() => ErrorKind::Connect,
-        Failure::Client(_) => ErrorKind::Io,
+impl From<reqwest::Error> for HttpFailure {
+    fn from(e: reqwest::Error) -> HttpFailure {
+        HttpFailure::Client(e)
     }
 }
+
+/// Maps a failure to its class; the one place this target classifies errors. A client
+/// failure keeps the client's message (written inline, no allocation).
+pub(crate) fn classify(failure: HttpFailure) -> Failure {
+    let e = match failure {
+        HttpFailure::Status(f) => return f,
+        HttpFailure::Client(e) => e,
+    };
+    let kind = if e.is_timeout() {
+        ErrorKind::Timeout
+    } else if e.is_connect() {
+        ErrorKind::Connect
+    } else if e.is_redirect() {
+        ErrorKind::Http3xx
+    } else {
+        ErrorKind::Io
+    };
+    let mut excerpt = Excerpt::default();
+    chain_into(&e, &mut excerpt);
+    Failure {
+        kind,
+        status: e.status().map(|s| s.as_u16()),
+        excerpt,
+    }
+}
+
+/// What to do about an HTTP target refusing the credentials.
+const HTTP_REMEDY: &str = "check the credentials in `[target] headers` (e.g. `Authorization`) \
+                           and that they are allowed to call this URL";
 
 impl Endpoint for HttpEndpoint {
-    async fn send(&self, body: Bytes) -> Result<Reply, ErrorKind> {
+    async fn request(&self, body: Bytes) -> Result<Reply, Failure> {
         self.exchange(body).await.map_err(classify)
     }
 
     async fn probe(&self, body: Bytes) -> Result<(), EndpointError> {
-        match self.exchange(body).await {
-            Err(Failure::Client(e)) if e.is_connect() || e.is_timeout() => {
-                Err(EndpointError::Unreachable {
-                    target: self.url.to_string(),
-                    reason: error_chain(&e),
-                })
-            }
-            _ => Ok(()),
-        }
+        probe_result(self.exchange(body).await.map(drop), &self.describe())
     }
 
     fn describe(&self) -> String {
@@ -176,6 +213,43 @@ impl Endpoint for HttpEndpoint {
 
     fn variant_names(&self) -> Vec<String> {
         self.variants.names()
+    }
+}
+
+/// The probe's verdict on one exchange: a success, an unreachable target, or an answer that
+/// was not a success.
+pub(crate) fn probe_result(
+    result: Result<(), HttpFailure>,
+    target: &str,
+) -> Result<(), EndpointError> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(HttpFailure::Client(e)) if e.is_connect() || e.is_timeout() => {
+            Err(EndpointError::Unreachable {
+                target: target.to_string(),
+                reason: error_chain(&e),
+            })
+        }
+        Err(failure) => Err(EndpointError::probe_failed(
+            target,
+            &classify(failure),
+            None,
+            HTTP_REMEDY,
+        )),
+    }
+}
+
+/// Writes an error and its sources into `out`, as far as it holds.
+pub(crate) fn chain_into(e: &dyn std::error::Error, out: &mut Excerpt) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "{e}");
+    let mut source = e.source();
+    while let Some(s) = source {
+        if out.is_full() {
+            break;
+        }
+        let _ = write!(out, ": {s}");
+        source = s.source();
     }
 }
 

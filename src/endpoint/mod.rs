@@ -10,19 +10,27 @@ pub mod http;
 pub mod sagemaker;
 pub mod variants;
 
-use crate::sample::ErrorKind;
+use crate::sample::{ErrorKind, Failure};
 use bytes::Bytes;
 use std::future::Future;
 
 /// Something that answers requests: an HTTP server, a SageMaker endpoint, the emulator.
 ///
-/// `send` is the hot path: it classifies failures into an [`ErrorKind`] and never builds strings.
+/// `request` is the hot path: it classifies a failure into a `Copy` [`Failure`] (class,
+/// status, the answer's first bytes held inline) and never allocates for it.
 pub trait Endpoint: Send + Sync + 'static {
-    /// Sends one request and waits for its outcome.
-    fn send(&self, body: Bytes) -> impl Future<Output = Result<Reply, ErrorKind>> + Send;
+    /// Sends one request and waits for its outcome; a failure keeps its class, status and
+    /// the first bytes of the answer.
+    fn request(&self, body: Bytes) -> impl Future<Output = Result<Reply, Failure>> + Send;
+
+    /// Sends one request and waits for its outcome, failures by class only.
+    fn send(&self, body: Bytes) -> impl Future<Output = Result<Reply, ErrorKind>> + Send {
+        async move { self.request(body).await.map_err(|f| f.kind) }
+    }
 
     /// Sends one request before any load, to fail fast with a readable reason when the
-    /// target cannot be reached at all. Error answers (4xx/5xx) count as reachable.
+    /// target cannot serve at all: anything but a success (2xx, or SageMaker's answer) is an
+    /// error naming the status, the class and the first 200 bytes of the answer.
     fn probe(&self, body: Bytes) -> impl Future<Output = Result<(), EndpointError>> + Send;
 
     /// Where requests go, for messages and reports.
@@ -74,11 +82,11 @@ pub enum AnyEndpoint {
 }
 
 impl Endpoint for AnyEndpoint {
-    async fn send(&self, body: Bytes) -> Result<Reply, ErrorKind> {
+    async fn request(&self, body: Bytes) -> Result<Reply, Failure> {
         match self {
-            AnyEndpoint::Http(t) => t.send(body).await,
-            AnyEndpoint::Async(t) => t.send(body).await,
-            AnyEndpoint::SageMaker(t) => t.send(body).await,
+            AnyEndpoint::Http(t) => t.request(body).await,
+            AnyEndpoint::Async(t) => t.request(body).await,
+            AnyEndpoint::SageMaker(t) => t.request(body).await,
         }
     }
 
@@ -141,4 +149,73 @@ pub enum EndpointError {
         /// What is wrong and what to do; never a key, token or signature.
         reason: String,
     },
+    /// The probe request was answered 401 or 403: credentials missing, refused or without
+    /// the permission, whatever the answer's body says.
+    #[error(
+        "{target} refused the probe request before any load: credentials or permissions \
+         ({answer}); {remedy}"
+    )]
+    Denied {
+        /// Where requests were going.
+        target: String,
+        /// Status, class and the answer's first bytes.
+        answer: String,
+        /// What to do.
+        remedy: String,
+    },
+    /// The probe request was answered, but not with a success: nothing more is sent.
+    #[error(
+        "{target} failed the probe request before any load ({answer}); no load was sent: fix \
+         the target (URL or endpoint name, payload, content type) and run again"
+    )]
+    Failed {
+        /// Where requests were going.
+        target: String,
+        /// Status, class and the answer's first bytes.
+        answer: String,
+    },
+}
+
+impl EndpointError {
+    /// The error of a probe that failed with `failure`: [`EndpointError::Denied`] for the
+    /// [`ErrorKind::Auth`] class, [`EndpointError::Failed`] otherwise. `code` is the
+    /// service's error code when it named one (`ValidationError`).
+    pub fn probe_failed(
+        target: &str,
+        failure: &Failure,
+        code: Option<&str>,
+        remedy: &str,
+    ) -> EndpointError {
+        let answer = describe_failure(failure, code);
+        match failure.kind {
+            ErrorKind::Auth => EndpointError::Denied {
+                target: target.to_string(),
+                answer,
+                remedy: remedy.to_string(),
+            },
+            _ => EndpointError::Failed {
+                target: target.to_string(),
+                answer,
+            },
+        }
+    }
+}
+
+/// `HTTP 400, validation (ValidationError): Endpoint x not found.`
+pub fn describe_failure(failure: &Failure, code: Option<&str>) -> String {
+    let mut out = match failure.status {
+        Some(status) => format!("HTTP {status}, {}", failure.kind),
+        None => failure.kind.to_string(),
+    };
+    if let Some(code) = code {
+        out.push_str(&format!(" ({code})"));
+    }
+    let text = failure.excerpt.text();
+    out.push_str(": ");
+    out.push_str(if text.is_empty() {
+        "the answer was empty"
+    } else {
+        &text
+    });
+    out
 }

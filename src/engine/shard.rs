@@ -8,7 +8,7 @@ use super::pacer::Pacer;
 use crate::endpoint::Endpoint;
 use crate::payload::Bodies;
 use crate::recorder::Recorder;
-use crate::sample::{Outcome, Sample};
+use crate::sample::{Failure, Outcome, Sample};
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use std::time::Duration;
@@ -192,7 +192,7 @@ pub async fn run<T: Endpoint>(
                 (Ok(()), Stop::Running) => {}
                 _ => break,
             },
-            Some((sample, counted)) = in_flight.next(), if !in_flight.is_empty() => {
+            Some(((sample, failure), counted)) = in_flight.next(), if !in_flight.is_empty() => {
                 measured_in_flight -= u64::from(counted);
                 if rec.measures(sample.intended_start) {
                     match sample.outcome {
@@ -201,6 +201,9 @@ pub async fn run<T: Endpoint>(
                     }
                 }
                 rec.record(&sample);
+                if let Some(f) = &failure {
+                    rec.record_failure(sample.intended_start, f);
+                }
             }
             _ = pause(spin, sleep_to) => {
                 if stopping && Instant::now() >= drain_until {
@@ -235,26 +238,27 @@ fn dropped_sample(intended: Instant) -> Sample {
 
 /// Sends one request. `scheduled` is its intended time in an open loop; a closed loop's
 /// request is intended when it is actually sent, so client-side scheduling never counts.
+/// A failure comes back beside the sample (status and excerpt, inline: no allocation).
 async fn one_request<T: Endpoint>(
     target: &T,
     body: bytes::Bytes,
     scheduled: Option<Instant>,
-) -> Sample {
+) -> (Sample, Option<Failure>) {
     let bytes_out = body.len() as u64;
     let start = Instant::now();
     let intended = scheduled.unwrap_or(start);
-    let result = target.send(body).await;
+    let result = target.request(body).await;
     let mut end = Instant::now();
-    let (outcome, bytes_in, variant) = match result {
+    let (outcome, bytes_in, variant, failure) = match result {
         Ok(reply) => {
             if let Some(done) = reply.done_after {
                 end = end.min(start + done);
             }
-            (Outcome::Ok, reply.bytes_in, reply.variant)
+            (Outcome::Ok, reply.bytes_in, reply.variant, None)
         }
-        Err(kind) => (Outcome::Error(kind), 0, None),
+        Err(f) => (Outcome::Error(f.kind), 0, None, Some(f)),
     };
-    Sample {
+    let sample = Sample {
         intended_start: intended,
         start,
         end,
@@ -262,5 +266,6 @@ async fn one_request<T: Endpoint>(
         bytes_out,
         bytes_in,
         variant,
-    }
+    };
+    (sample, failure)
 }

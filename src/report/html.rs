@@ -68,6 +68,7 @@ pub fn write(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
     html_charts::percentile_curves(summary, sla.as_ref(), out)?;
     html_charts::over_time(summary, out)?;
     html_charts::errors(summary, out)?;
+    error_messages(summary, out)?;
     writeln!(
         out,
         r#"<p class="muted">Written by {} {} from summary.json (schema {}).</p></body></html>"#,
@@ -139,8 +140,56 @@ fn results_table(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) ->
             lat(|l| l.p999_ms),
             lat(|l| l.max_ms),
             c.error_rate * 100.0,
-            Esc(&view::notes(c).join("; "))
+            notes(c)
         )?;
+    }
+    writeln!(out, "</table></section>")
+}
+
+/// A cell's notes, escaped; a cell whose every request failed says so first, in bold.
+fn notes(c: &crate::results::CellSummary) -> String {
+    let notes = Esc(&view::notes(c).join("; ")).to_string();
+    match (c.all_failed(), notes.is_empty()) {
+        (true, true) => format!("<strong>{}</strong>", view::ALL_FAILED),
+        (true, false) => format!("<strong>{}</strong>; {notes}", view::ALL_FAILED),
+        (false, _) => notes,
+    }
+}
+
+/// Per cell and class that failed: the statuses seen and the first distinct messages.
+fn error_messages(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
+    if summary.cells.iter().all(|c| c.errors == 0) {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        r#"<section><h2>What the failures said</h2><table><tr><th class="l">cell</th><th class="l">class</th><th>count</th><th class="l">statuses</th><th class="l">first messages</th></tr>"#
+    )?;
+    for c in summary.cells.iter().filter(|c| c.errors > 0) {
+        let label = if c.all_failed() {
+            format!(
+                "<strong>{}</strong> ({})",
+                Esc(&view::cell_label(c)),
+                view::ALL_FAILED
+            )
+        } else {
+            Esc(&view::cell_label(c)).to_string()
+        };
+        for line in view::error_lines(c) {
+            let messages: Vec<String> = line
+                .messages
+                .iter()
+                .map(|m| format!("<code>{}</code>", Esc(m)))
+                .collect();
+            writeln!(
+                out,
+                r#"<tr><td class="l">{label}</td><td class="l">{}</td><td>{}</td><td class="l">{}</td><td class="l">{}</td></tr>"#,
+                Esc(&line.kind),
+                line.count,
+                Esc(&line.statuses),
+                messages.join("<br>")
+            )?;
+        }
     }
     writeln!(out, "</table></section>")
 }

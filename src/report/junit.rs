@@ -50,6 +50,17 @@ pub fn write_verdict(
         };
         suites.push(("run".to_string(), vec![case]));
     }
+    if verdict.all_failed {
+        let case = Case {
+            classname: "run".into(),
+            name: "any request succeeds".into(),
+            failure: Some(
+                "every request of every cell failed; see report.md for the errors".into(),
+            ),
+            ..Case::default()
+        };
+        suites.push(("run".to_string(), vec![case]));
+    }
     suites.push(("accounting".to_string(), accounting_cases(summary)));
     if let Some(rec) = summary.recommendation.as_ref() {
         let cases = recommendation_cases(rec, verdict.sla_missed());

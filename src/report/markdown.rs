@@ -125,10 +125,20 @@ fn results(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) -> io::R
             lat(|l| l.p50_ms),
             lat(|l| l.p99_ms),
             c.error_rate * 100.0,
-            Md(&view::notes(c).join("; "))
+            notes(c)
         )?;
     }
     writeln!(out)
+}
+
+/// A cell's notes, escaped; a cell whose every request failed says so first, in bold.
+fn notes(c: &crate::results::CellSummary) -> String {
+    let notes = Md(&view::notes(c).join("; ")).to_string();
+    match (c.all_failed(), notes.is_empty()) {
+        (true, true) => format!("**{}**", view::ALL_FAILED),
+        (true, false) => format!("**{}**; {notes}", view::ALL_FAILED),
+        (false, _) => notes,
+    }
 }
 
 fn percentiles(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
@@ -215,6 +225,37 @@ fn errors(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
             write!(out, " {} |", count(c, k))?;
         }
         writeln!(out)?;
+    }
+    error_messages(summary, out)
+}
+
+/// Per cell and class that failed: the statuses seen and the first distinct messages.
+fn error_messages(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out, "\n### What the failures said\n")?;
+    writeln!(out, "| cell | class | count | statuses | first messages |")?;
+    writeln!(out, "|---|---|---:|---|---|")?;
+    for c in summary.cells.iter().filter(|c| c.errors > 0) {
+        let label = Md(&view::cell_label(c)).to_string();
+        let label = if c.all_failed() {
+            format!("**{label}** ({})", view::ALL_FAILED)
+        } else {
+            label
+        };
+        for line in view::error_lines(c) {
+            let messages: Vec<String> = line
+                .messages
+                .iter()
+                .map(|m| format!("“{}”", Md(m)))
+                .collect();
+            writeln!(
+                out,
+                "| {label} | {} | {} | {} | {} |",
+                line.kind,
+                line.count,
+                Md(&line.statuses),
+                messages.join("<br>")
+            )?;
+        }
     }
     Ok(())
 }

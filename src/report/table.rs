@@ -31,12 +31,44 @@ pub fn write(cells: &[CellSummary], out: &mut dyn Write) -> io::Result<()> {
             notes(c)
         )?;
     }
+    errors(cells, out)
+}
+
+/// Under the table: per cell that failed, each class with its statuses and first messages.
+fn errors(cells: &[CellSummary], out: &mut dyn Write) -> io::Result<()> {
+    let failing: Vec<&CellSummary> = cells.iter().filter(|c| c.errors > 0).collect();
+    if failing.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\nErrors:")?;
+    for c in failing {
+        let every = if c.all_failed() {
+            " (EVERY REQUEST FAILED)"
+        } else {
+            ""
+        };
+        writeln!(out, "  {}{every}", super::view::cell_label(c))?;
+        for line in super::view::error_lines(c) {
+            let statuses = if line.statuses.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", line.statuses)
+            };
+            writeln!(out, "    {} {}{statuses}", line.count, line.kind)?;
+            for m in &line.messages {
+                writeln!(out, "      \"{m}\"")?;
+            }
+        }
+    }
     Ok(())
 }
 
 /// Short flags a reader must not miss, and the most frequent error class.
 fn notes(c: &CellSummary) -> String {
     let mut notes = super::view::notes(c);
+    if c.all_failed() {
+        notes.insert(0, super::view::ALL_FAILED.to_uppercase());
+    }
     if c.repeat > 1 {
         notes.insert(0, format!("repeat {}", c.repeat));
     }

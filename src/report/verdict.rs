@@ -42,6 +42,8 @@ pub struct RunVerdict {
     pub sla: Option<Option<String>>,
     /// With `--baseline`: how the comparison came out, and against what.
     pub baseline: Option<(String, Baseline)>,
+    /// Every request of every cell failed: the run measured nothing, `[sla]` or not.
+    pub all_failed: bool,
 }
 
 impl RunVerdict {
@@ -67,6 +69,7 @@ impl RunVerdict {
                     .map(|c| c.label())
             }),
             baseline,
+            all_failed: !summary.cells.is_empty() && summary.cells.iter().all(|c| c.all_failed()),
         }
     }
 
@@ -80,7 +83,7 @@ impl RunVerdict {
             Outcome::Aborted
         } else if matches!(self.baseline, Some((_, Baseline::NothingComparable))) {
             Outcome::Unusable
-        } else if regressed || sla_missed {
+        } else if regressed || sla_missed || self.all_failed {
             Outcome::Failed
         } else {
             Outcome::Passed

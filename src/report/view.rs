@@ -104,6 +104,49 @@ pub fn notes(c: &CellSummary) -> Vec<String> {
     notes
 }
 
+/// The note of a cell whose every request failed, shown in bold by every reporter.
+pub const ALL_FAILED: &str = "every request failed";
+
+/// What one error class of a cell said, as the reports show it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ErrorLine {
+    /// `http_4xx`.
+    pub kind: String,
+    /// Failures of the class.
+    pub count: u64,
+    /// `HTTP 422 ×100, HTTP 415 ×20`; empty when the failures had no answer.
+    pub statuses: String,
+    /// The first distinct messages (answer excerpts), as stored.
+    pub messages: Vec<String>,
+}
+
+/// The error classes of a cell with their statuses and first messages, most frequent first.
+pub fn error_lines(c: &CellSummary) -> Vec<ErrorLine> {
+    let mut lines: Vec<ErrorLine> = c
+        .errors_by_kind
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(kind, n)| {
+            let detail = c.error_details.get(kind);
+            let statuses = detail.map_or_else(String::new, |d| {
+                d.statuses
+                    .iter()
+                    .map(|(s, n)| format!("HTTP {s} ×{n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            });
+            ErrorLine {
+                kind: kind.to_string(),
+                count: *n,
+                statuses,
+                messages: detail.map(|d| d.messages.clone()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    lines.sort_by_key(|l| std::cmp::Reverse(l.count));
+    lines
+}
+
 /// One pass/fail check of a cell, as JUnit and the tables show it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Check {

@@ -73,6 +73,41 @@ pub struct SecondStats {
     pub errors: u64,
 }
 
+/// What the failures of one error class said.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// HTTP statuses of the answers, with their counts (none for timeouts, connect and I/O
+    /// failures, which had no answer).
+    pub statuses: BTreeMap<u16, u64>,
+    /// The first few (at most 3) distinct messages: answer excerpts of at most 200 bytes, or
+    /// the client's error.
+    pub messages: Vec<String>,
+}
+
+impl ErrorDetail {
+    /// The details of every class that failed in `rec`.
+    fn of(rec: &Recorder) -> BTreeMap<ErrorKind, ErrorDetail> {
+        ErrorKind::ALL
+            .into_iter()
+            .filter(|k| rec.counts.errors[k.index()] > 0)
+            .map(|k| {
+                let log = rec.failures.of(k);
+                let mut messages: Vec<String> = Vec::new();
+                for text in log.messages.iter().map(crate::sample::Excerpt::text) {
+                    if !messages.contains(&text) {
+                        messages.push(text);
+                    }
+                }
+                let detail = ErrorDetail {
+                    statuses: log.statuses.iter().copied().collect(),
+                    messages,
+                };
+                (k, detail)
+            })
+            .collect()
+    }
+}
+
 /// Why a cell ran: part of the grid, or a probe of an SLA search.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -127,6 +162,8 @@ pub struct CellSummary {
     pub service: Option<Percentiles>,
     /// Failures by class (every class listed, zeros included).
     pub errors_by_kind: BTreeMap<ErrorKind, u64>,
+    /// Per class that failed: the HTTP statuses seen and the first distinct messages.
+    pub error_details: BTreeMap<ErrorKind, ErrorDetail>,
     /// Sent but unanswered when the cell stopped.
     pub cancelled: u64,
     /// Open-loop arrivals not sent: the generator, not the target, was the limit.
@@ -216,6 +253,7 @@ impl CellSummary {
                 .iter()
                 .map(|k| (*k, c.errors[k.index()]))
                 .collect(),
+            error_details: ErrorDetail::of(rec),
             cancelled: c.cancelled,
             dropped: c.dropped,
             late: c.late,
@@ -248,6 +286,11 @@ impl CellSummary {
             stopped_early: r.stopped_early,
             retries: r.retries,
         }
+    }
+
+    /// Whether every request the cell sent failed (none succeeded, at least one failed).
+    pub fn all_failed(&self) -> bool {
+        self.ok == 0 && self.errors > 0
     }
 
     /// The latency figure at an SLA percentile (e.g. 99 → p99), from the stored histogram.
@@ -307,6 +350,7 @@ impl CellSummary {
             latency: p,
             service: p,
             errors_by_kind: ErrorKind::ALL.iter().map(|k| (*k, 0)).collect(),
+            error_details: BTreeMap::new(),
             cancelled: 0,
             dropped: 0,
             late: 0,

@@ -45,6 +45,10 @@ pub struct Row {
     pub err_timeout: u64,
     pub err_connect: u64,
     pub err_io: u64,
+    #[serde(default)]
+    pub err_http_3xx: u64,
+    #[serde(default)]
+    pub err_auth: u64,
     pub accounting_ok: bool,
     pub interrupted: bool,
     pub phase: String,
@@ -108,6 +112,8 @@ impl Row {
             err_timeout: err(ErrorKind::Timeout),
             err_connect: err(ErrorKind::Connect),
             err_io: err(ErrorKind::Io),
+            err_http_3xx: err(ErrorKind::Http3xx),
+            err_auth: err(ErrorKind::Auth),
             accounting_ok: s.accounting_ok,
             interrupted: s.interrupted,
             phase: s.phase.as_str().to_string(),

@@ -45,10 +45,15 @@ fn cell(index: usize, deployment: Deployment, concurrency: u32, n: u64) -> CellS
     for i in 0..n {
         h.record(10_000 + i % 500).unwrap();
     }
+    let detail = crate::results::ErrorDetail {
+        statuses: [(422, 1)].into(),
+        messages: vec!["Input should be a valid dictionary".into()],
+    };
     CellSummary {
         index,
         deployment,
         load: Load::Closed { concurrency },
+        error_details: [(crate::sample::ErrorKind::Http4xx, detail)].into(),
         ..CellSummary::for_tests(&h, 1, 2.0)
     }
 }

@@ -120,6 +120,7 @@ async fn a_stall_shows_in_response_time_but_not_in_service_time() {
     let server = TestServer::start(Behaviour {
         delay: Duration::from_millis(5),
         stall: Some((Duration::from_millis(1_000), Duration::from_millis(1_000))),
+        ..Behaviour::default()
     })
     .await;
     let load = Load::Open {

@@ -411,6 +411,57 @@ async fn no_credential_appears_in_any_output() {
     emu.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nonexistent_endpoint_exits_3_with_the_servers_message_before_any_load() {
+    let emu = start(vec![realtime("tiny", fixed(1.0))]).await;
+    let dir = temp_dir("no-endpoint");
+    let path = profile(&dir, &emu.base_url());
+    let text = std::fs::read_to_string(&path).expect("profile");
+    std::fs::write(
+        &path,
+        text.replace("endpoint = \"tiny\"", "endpoint = \"nope\""),
+    )
+    .expect("profile");
+    let env = [
+        ("AWS_ACCESS_KEY_ID", KEY_ID),
+        ("AWS_SECRET_ACCESS_KEY", SECRET),
+    ];
+    let out = run_binary(&dir, &path, &env).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    for needle in [
+        "InvokeEndpoint nope",
+        "HTTP 400, validation (ValidationError)",
+        "Endpoint nope of account",
+        "not found",
+        "before any load",
+    ] {
+        assert!(err.contains(needle), "missing {needle}: {err}");
+    }
+    assert!(!dir.join("out").exists(), "no run folder: no load was sent");
+    emu.stop().await;
+}
+
+#[tokio::test]
+async fn a_403_without_an_aws_error_code_is_a_credentials_or_permission_failure() {
+    let server = crate::support::TestServer::start(Default::default()).await;
+    let s = settings(&server.url(""), InvokeMode::Sync);
+    let target = endpoint("any", &s, TIMEOUT).await;
+    assert_eq!(
+        target.send(body(16)).await,
+        Err(ErrorKind::Auth),
+        "not http_4xx"
+    );
+    let err = target.probe(body(16)).await.expect_err("refused");
+    assert!(matches!(err, EndpointError::Credentials { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("credentials or their permissions") && text.contains("HTTP 403, auth"),
+        "{text}"
+    );
+    assert!(!text.contains(KEY_ID) && !text.contains(SECRET), "{text}");
+}
+
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];

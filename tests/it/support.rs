@@ -1,4 +1,5 @@
-//! A small HTTP server for tests: fixed delay, chosen statuses, an optional stall.
+//! A small HTTP server for tests: fixed delay, chosen statuses, an optional stall, failures
+//! after the first requests, a mix of error answers, 403 and 404 pages.
 //! It counts what it received so tests can check the client's accounting.
 
 use axum::Router;
@@ -19,6 +20,8 @@ pub struct Behaviour {
     pub delay: Duration,
     /// `(start, length)`: counted from the first request, requests wait until the stall ends.
     pub stall: Option<(Duration, Duration)>,
+    /// `POST /ok` answers 503 with a message after this many requests.
+    pub fail_after: Option<u64>,
 }
 
 struct Shared {
@@ -47,6 +50,10 @@ impl TestServer {
         let app = Router::new()
             .route("/ok", post(ok))
             .route("/status/{code}", post(status))
+            .route("/flaky", post(flaky))
+            .route("/denied", post(denied))
+            .route("/endpoints/{name}/invocations", post(denied))
+            .fallback(not_found)
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -84,9 +91,15 @@ async fn ok(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> (StatusCode, String) {
-    s.received.fetch_add(1, Ordering::SeqCst);
+    let n = s.received.fetch_add(1, Ordering::SeqCst);
     if let Some(ct) = headers.get("content-type").and_then(|v| v.to_str().ok()) {
         s.content_types.lock().unwrap().insert(ct.to_string());
+    }
+    if s.behaviour.fail_after.is_some_and(|after| n >= after) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "model worker crashed".into(),
+        );
     }
     let now = Instant::now();
     let first = *s.first.get_or_init(|| async { now }).await;
@@ -112,6 +125,41 @@ async fn status(State(s): State<Arc<Shared>>, Path(code): Path<u16>) -> (StatusC
         );
     }
     (StatusCode::from_u16(code).unwrap(), headers)
+}
+
+/// Request n: a third succeed (the first among them), a third are 422 with one of five
+/// messages, a third 415.
+async fn flaky(State(s): State<Arc<Shared>>) -> (StatusCode, String) {
+    let n = s.received.fetch_add(1, Ordering::SeqCst);
+    match n % 3 {
+        0 => (StatusCode::OK, "{}".into()),
+        1 => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("Input should be a valid dictionary (case {})", n / 3 % 5),
+        ),
+        _ => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported Content-Type: use application/json".into(),
+        ),
+    }
+}
+
+/// 403 with a body that names no AWS error code, as a gateway or proxy answers.
+async fn denied(State(s): State<Arc<Shared>>) -> (StatusCode, &'static str) {
+    s.received.fetch_add(1, Ordering::SeqCst);
+    (
+        StatusCode::FORBIDDEN,
+        "<html><body>403 Forbidden: not allowed</body></html>",
+    )
+}
+
+/// 404 naming the path, as most servers answer a wrong URL.
+async fn not_found(State(s): State<Arc<Shared>>, uri: axum::http::Uri) -> (StatusCode, String) {
+    s.received.fetch_add(1, Ordering::SeqCst);
+    (
+        StatusCode::NOT_FOUND,
+        format!("no route for {}", uri.path()),
+    )
 }
 
 /// A plain POST target for `url` with its own client: `timeout` per request, a pool for

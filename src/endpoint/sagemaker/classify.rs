@@ -3,24 +3,11 @@
 //! credential or signature.
 
 use crate::endpoint::EndpointError;
-use crate::endpoint::http::error_chain;
-use crate::sample::ErrorKind;
+use crate::endpoint::http::{chain_into, error_chain};
+use crate::sample::{ErrorKind, Excerpt, Failure, is_auth_code};
 use aws_sdk_sagemakerruntime::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError;
 use aws_sdk_sagemakerruntime::operation::invoke_endpoint_async::InvokeEndpointAsyncError;
-
-/// Error codes with which AWS refuses the caller rather than the request.
-const AUTH_CODES: [&str; 9] = [
-    "UnrecognizedClientException",
-    "InvalidSignatureException",
-    "SignatureDoesNotMatch",
-    "IncompleteSignature",
-    "ExpiredTokenException",
-    "ExpiredToken",
-    "InvalidClientTokenId",
-    "MissingAuthenticationToken",
-    "AccessDeniedException",
-];
 
 /// The class of an operation's modelled (typed) errors; `None` for the rest, which are then
 /// classified by their error code and HTTP status.
@@ -54,15 +41,49 @@ impl Typed for InvokeEndpointAsyncError {
     }
 }
 
-/// Maps a failed call to its class: typed service errors first, then the error code
+/// Maps a failed call to its class: a refused caller first (401/403 whatever the body, or
+/// an AWS code refusing the caller), then typed service errors, then the error code
 /// (`ThrottlingException` is not modelled by the SDK) and status, then the client's own
-/// failures (timeout, connect, I/O).
-pub(super) fn classify<E: Typed>(err: &SdkError<E>) -> ErrorKind {
-    match err {
-        SdkError::ServiceError(ctx) => ctx
-            .err()
+/// failures (timeout, connect, I/O). The failure keeps the status and the service's message
+/// (or the answer's first bytes), copied inline.
+pub(super) fn classify<E: Typed>(err: &SdkError<E>) -> Failure {
+    let SdkError::ServiceError(ctx) = err else {
+        let mut excerpt = Excerpt::default();
+        chain_into(err, &mut excerpt);
+        return Failure {
+            kind: client_kind(err),
+            status: None,
+            excerpt,
+        };
+    };
+    let status = ctx.raw().status().as_u16();
+    let code = ctx.err().code();
+    let kind = if matches!(status, 401 | 403) || code.is_some_and(is_auth_code) {
+        ErrorKind::Auth
+    } else {
+        ctx.err()
             .typed_kind()
-            .unwrap_or_else(|| ErrorKind::from_http(ctx.raw().status().as_u16(), ctx.err().code())),
+            .unwrap_or_else(|| ErrorKind::from_http(status, code))
+    };
+    let excerpt = match (ctx.err().message(), ctx.raw().body().bytes()) {
+        (Some(message), _) => Excerpt::of(message),
+        (None, Some(body)) => {
+            let mut e = Excerpt::default();
+            e.push(body);
+            e
+        }
+        (None, None) => Excerpt::default(),
+    };
+    Failure {
+        kind,
+        status: Some(status),
+        excerpt,
+    }
+}
+
+/// The class of a call that got no service answer.
+fn client_kind<E: Typed>(err: &SdkError<E>) -> ErrorKind {
+    match err {
         SdkError::TimeoutError(_) => ErrorKind::Timeout,
         SdkError::DispatchFailure(d) if d.is_timeout() => ErrorKind::Timeout,
         SdkError::DispatchFailure(_) if is_connect(err) => ErrorKind::Connect,
@@ -86,33 +107,39 @@ fn is_connect(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
-/// Why the probe request shows the endpoint cannot be used, or `None` when it answered
-/// (an error answer other than an authentication failure counts as reachable).
-/// `target` names the endpoint; `remedy` says how to fix credentials.
+/// Why the probe request shows the endpoint cannot be used: any failure is one. A refused
+/// caller is [`EndpointError::Credentials`] (with `remedy`), no answer is
+/// [`EndpointError::Unreachable`], any other answer [`EndpointError::Failed`] with its
+/// status, class, error code and message. `target` names the endpoint.
 pub(super) fn probe_error<E: Typed>(
     err: &SdkError<E>,
     target: &str,
     remedy: &str,
-) -> Option<EndpointError> {
+) -> EndpointError {
     match err {
         SdkError::ServiceError(ctx) => {
-            let code = ctx.err().code().filter(|c| AUTH_CODES.contains(c))?;
-            Some(EndpointError::Credentials {
-                reason: format!(
-                    "SageMaker refused the credentials for {target} ({code}); {remedy}"
-                ),
-            })
+            let failure = classify(err);
+            let code = ctx.err().code();
+            if failure.kind == ErrorKind::Auth {
+                let answer = crate::endpoint::describe_failure(&failure, code);
+                return EndpointError::Credentials {
+                    reason: format!(
+                        "SageMaker refused the credentials or their permissions for {target} \
+                         ({answer}); {remedy}, and check that they allow \
+                         sagemaker:InvokeEndpoint on this endpoint"
+                    ),
+                };
+            }
+            EndpointError::probe_failed(target, &failure, code, remedy)
         }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
-            Some(EndpointError::Unreachable {
-                target: target.to_string(),
-                reason: error_chain(err),
-            })
-        }
-        SdkError::ConstructionFailure(_) => Some(EndpointError::Setup {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => EndpointError::Unreachable {
             target: target.to_string(),
             reason: error_chain(err),
-        }),
-        _ => None,
+        },
+        SdkError::ConstructionFailure(_) => EndpointError::Setup {
+            target: target.to_string(),
+            reason: error_chain(err),
+        },
+        _ => EndpointError::probe_failed(target, &classify(err), None, remedy),
     }
 }

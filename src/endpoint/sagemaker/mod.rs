@@ -19,7 +19,7 @@ use super::variants::VariantNames;
 use super::{Endpoint, EndpointError, Reply};
 use crate::endpoint::async_result::EmulatorResults;
 use crate::profile::{InvokeMode, SageMakerTarget};
-use crate::sample::ErrorKind;
+use crate::sample::Failure;
 use aws_sdk_sagemakerruntime::Client;
 use aws_sdk_sagemakerruntime::error::SdkError;
 use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError;
@@ -170,7 +170,7 @@ impl SageMakerEndpoint {
     }
 
     /// Async: acceptance, then — on the emulator — the completion, measured from the send.
-    async fn send_async(&self, body: Bytes) -> Result<Reply, ErrorKind> {
+    async fn send_async(&self, body: Bytes) -> Result<Reply, Failure> {
         let sent = Instant::now();
         let output = self.submit(body.len()).await.map_err(|e| classify(&e))?;
         let accepted = sent.elapsed();
@@ -208,7 +208,7 @@ fn display_name(endpoint_name: &str, settings: &SageMakerTarget) -> String {
 }
 
 impl Endpoint for SageMakerEndpoint {
-    async fn send(&self, body: Bytes) -> Result<Reply, ErrorKind> {
+    async fn request(&self, body: Bytes) -> Result<Reply, Failure> {
         match self.mode {
             InvokeMode::Sync => self.invoke(body).await.map_err(|e| classify(&e)),
             InvokeMode::Async => self.send_async(body).await,
@@ -216,19 +216,18 @@ impl Endpoint for SageMakerEndpoint {
     }
 
     async fn probe(&self, body: Bytes) -> Result<(), EndpointError> {
-        let failure = match self.mode {
+        match self.mode {
             InvokeMode::Sync => self
                 .invoke(body)
                 .await
-                .err()
-                .and_then(|e| probe_error(&e, &self.name, &self.remedy)),
+                .map(drop)
+                .map_err(|e| probe_error(&e, &self.name, &self.remedy)),
             InvokeMode::Async => self
                 .submit(body.len())
                 .await
-                .err()
-                .and_then(|e| probe_error(&e, &self.name, &self.remedy)),
-        };
-        failure.map_or(Ok(()), Err)
+                .map(drop)
+                .map_err(|e| probe_error(&e, &self.name, &self.remedy)),
+        }
     }
 
     fn describe(&self) -> String {

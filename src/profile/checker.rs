@@ -147,7 +147,7 @@ impl<'a> Checker<'a> {
         let field = key.rsplit('.').next().unwrap_or(key);
         let text = value.get_ref();
         let fix = Some(format!(
-            "write e.g. {field} = \"5s\" (also \"500ms\", \"2m\", \"1h\")"
+            "write e.g. `{field} = \"5s\"` (also \"500ms\", \"2m\", \"1h\")"
         ));
         let Ok(d) = parse_duration(text) else {
             let message = if text.trim_start().starts_with('-') {

@@ -241,7 +241,11 @@ pub(super) fn typed_problem(err: &toml::de::Error, text: &str, paths: &KeyPaths)
     let (kind, value) = found.split_once(' ').unwrap_or((found, ""));
     let plain = plain_type(expected);
     let value = value.trim_matches('`');
-    p.message = if message.starts_with("invalid type") {
+    let field = at.rsplit('.').next().unwrap_or_default();
+    let duration = matches!(field, "duration" | "warmup" | "timeout");
+    p.message = if duration && plain == "a string" {
+        format!("{value} has no unit: a duration is a string such as \"5s\"")
+    } else if message.starts_with("invalid type") {
         format!("{value} is {}, and this key takes {plain}", article(kind))
     } else {
         format!("{value} is out of range for {plain}")

@@ -510,3 +510,28 @@ async fn payload_files_are_sweep_levels_sent_with_their_content_type() {
     let csv_files: Vec<_> = rows.iter().map(|r| r.payload_file.as_deref()).collect();
     assert_eq!(csv_files, [Some("rows-1.json"), Some("rows-64.json")]);
 }
+
+#[test]
+fn validate_warns_when_two_instance_types_share_a_url() {
+    let dir = temp_dir("shared-url");
+    let text = http_profile("http://127.0.0.1:9/a", r#"{ mode = "closed", concurrency = [1] }"#)
+        .replace(
+            "url = \"http://127.0.0.1:9/a\"",
+            "urls = { \"ml.c5.xlarge\" = \"http://127.0.0.1:9/a\", \"ml.m5.xlarge\" = \"http://127.0.0.1:9/a\" }",
+        );
+    let path = write_profile(&dir, &text);
+    let out = loadtest().arg("validate").arg(&path).output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: target.urls: `ml.c5.xlarge`, `ml.m5.xlarge`"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("real-time  ml.c5.xlarge"),
+        "urls imply real-time: {stdout}"
+    );
+}

@@ -535,3 +535,35 @@ fn validate_warns_when_two_instance_types_share_a_url() {
         "urls imply real-time: {stdout}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn urls_per_instance_type_are_priced_as_real_time() {
+    let server = TestServer::start(Behaviour::default()).await;
+    let dir = temp_dir("urls-priced");
+    let text = http_profile(
+        &server.url("/ok"),
+        r#"{ mode = "closed", concurrency = [1] }"#,
+    )
+    .replace(
+        &format!("url = \"{}\"", server.url("/ok")),
+        &format!(
+            "urls = {{ \"ml.c5.xlarge\" = \"{}\", \"ml.m5.xlarge\" = \"{}\" }}",
+            server.url("/ok"),
+            server.url("/ok?m5")
+        ),
+    )
+    .replace(
+        "payload_sizes = [\"512B\", \"2KiB\"]",
+        "payload_sizes = [\"512B\"]",
+    ) + "[sla]\npercentile = 99\nlatency_ms = 1000\n[traffic]\npeak_rps = 1\n";
+    let path = write_profile(&dir, &text);
+    let out_dir = dir.join("out");
+    let out = run_async(loadtest().arg("run").arg(&path).arg("--out").arg(&out_dir)).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let run = record::read(&only_run_dir(&out_dir)).unwrap();
+    let rec = run.recommendation.expect("a recommendation");
+    assert_eq!(rec.unattributed_cells, 0, "{stderr}");
+    assert_eq!(rec.candidates.len(), 2, "{stderr}");
+    assert!(rec.choice.is_some(), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

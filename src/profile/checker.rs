@@ -60,64 +60,6 @@ impl Problem {
     }
 }
 
-impl Problem {
-    /// Turns an error of the typed parse into a problem naming the key (from `paths`), the
-    /// form it takes and an example, in the profile's words rather than the parser's.
-    pub(super) fn from_typed(
-        err: &toml::de::Error,
-        text: &str,
-        paths: &super::keys::KeyPaths,
-    ) -> Problem {
-        let mut p = Problem::from_toml(err, text);
-        let Some(span) = err.span() else { return p };
-        let at = paths.at(span.start).unwrap_or_default().to_string();
-        let message = err.message().trim();
-        if let Some(field) = message
-            .strip_prefix("missing field `")
-            .and_then(|r| r.strip_suffix('`'))
-        {
-            p.key = if at.is_empty() {
-                field.to_string()
-            } else {
-                format!("{at}.{field}")
-            };
-            p.message = "is missing".into();
-            let example = super::keys::example(&p.key, "a value");
-            p.fix = Some(example.replacen("write", "add", 1));
-            return p;
-        }
-        let shape = message
-            .strip_prefix("invalid type: ")
-            .or_else(|| message.strip_prefix("invalid value: "));
-        let Some((found, expected)) = shape.and_then(|s| s.split_once(", expected ")) else {
-            if !at.is_empty() && p.fix.is_none() {
-                p.key = at;
-            }
-            return p;
-        };
-        let (kind, value) = found.split_once(' ').unwrap_or((found, ""));
-        let plain = super::keys::plain_type(expected);
-        let value = value.trim_matches('`');
-        p.message = if message.starts_with("invalid type") {
-            format!("{value} is {}, and this key takes {plain}", article(kind))
-        } else {
-            format!("{value} is out of range for {plain}")
-        };
-        p.fix = Some(super::keys::example(&at, plain));
-        p.key = at;
-        p
-    }
-}
-
-fn article(kind: &str) -> String {
-    let kind = if kind == "sequence" { "list" } else { kind };
-    if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        format!("an {kind}")
-    } else {
-        format!("a {kind}")
-    }
-}
-
 /// From serde's "unknown field `x`, expected one of `a`, `b`", suggests the closest name.
 fn unknown_field_fix(message: &str) -> Option<String> {
     let rest = message.strip_prefix("unknown field `")?;
@@ -205,7 +147,7 @@ impl<'a> Checker<'a> {
         let field = key.rsplit('.').next().unwrap_or(key);
         let text = value.get_ref();
         let fix = Some(format!(
-            "write e.g. {field} = \"5s\" (also \"500ms\", \"2m\", \"1h\")"
+            "write e.g. `{field} = \"5s\"` (also \"500ms\", \"2m\", \"1h\")"
         ));
         let Ok(d) = parse_duration(text) else {
             let message = if text.trim_start().starts_with('-') {

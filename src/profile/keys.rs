@@ -5,7 +5,7 @@
 //! derived `Deserialize`, so the sets cannot drift from the structs. The typed parse that
 //! follows stops at its first error; this walk does not.
 
-use super::checker::Checker;
+use super::checker::{Checker, Problem};
 use crate::domain::names::closest;
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use std::ops::Range;
@@ -205,5 +205,61 @@ pub(super) fn plain_type(serde: &str) -> &'static str {
         t if t.starts_with('u') || t.starts_with('i') || t.contains("integer") => "a whole number",
         t if t.starts_with('f') || t.contains("float") => "a number",
         _ => "a value of another type",
+    }
+}
+
+/// Turns an error of the typed parse into a problem naming the key (from `paths`), the
+/// form it takes and an example, in the profile's words rather than the parser's.
+pub(super) fn typed_problem(err: &toml::de::Error, text: &str, paths: &KeyPaths) -> Problem {
+    let mut p = Problem::from_toml(err, text);
+    let Some(span) = err.span() else { return p };
+    let at = paths.at(span.start).unwrap_or_default().to_string();
+    let message = err.message().trim();
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|r| r.strip_suffix('`'))
+    {
+        p.key = if at.is_empty() {
+            field.to_string()
+        } else {
+            format!("{at}.{field}")
+        };
+        p.message = "is missing".into();
+        let example = example(&p.key, "a value");
+        p.fix = Some(example.replacen("write", "add", 1));
+        return p;
+    }
+    let shape = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "));
+    let Some((found, expected)) = shape.and_then(|s| s.split_once(", expected ")) else {
+        if !at.is_empty() && p.fix.is_none() {
+            p.key = at;
+        }
+        return p;
+    };
+    let (kind, value) = found.split_once(' ').unwrap_or((found, ""));
+    let plain = plain_type(expected);
+    let value = value.trim_matches('`');
+    let field = at.rsplit('.').next().unwrap_or_default();
+    let duration = matches!(field, "duration" | "warmup" | "timeout");
+    p.message = if duration && plain == "a string" {
+        format!("{value} has no unit: a duration is a string such as \"5s\"")
+    } else if message.starts_with("invalid type") {
+        format!("{value} is {}, and this key takes {plain}", article(kind))
+    } else {
+        format!("{value} is out of range for {plain}")
+    };
+    p.fix = Some(example(&at, plain));
+    p.key = at;
+    p
+}
+
+fn article(kind: &str) -> String {
+    let kind = if kind == "sequence" { "list" } else { kind };
+    if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {kind}")
+    } else {
+        format!("a {kind}")
     }
 }

@@ -391,7 +391,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Profile, ProfileError> {
         return Err(invalid(keys.problems));
     }
     let raw: raw::RawProfile =
-        toml::from_str(text).map_err(|e| invalid(vec![Problem::from_typed(&e, text, &paths)]))?;
+        toml::from_str(text).map_err(|e| invalid(vec![keys::typed_problem(&e, text, &paths)]))?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     validate::validate(raw, text, base_dir).map_err(invalid)
 }

@@ -102,9 +102,7 @@ pub fn default_content_type(source: &PayloadSource) -> &'static str {
         PayloadSource::Random => return "application/octet-stream",
         PayloadSource::File { path } => Some(path.clone()),
         PayloadSource::Files { paths } => paths.first().cloned(),
-        PayloadSource::Dir { path } => crate::payload::dir_files(path)
-            .ok()
-            .and_then(|f| f.into_iter().next()),
+        PayloadSource::Dir { path } => folder_files(path).ok().and_then(|f| f.into_iter().next()),
     };
     let ext = first
         .as_deref()
@@ -157,7 +155,7 @@ fn existing_path(
                 "point `path` at an existing {what} (relative paths start at the profile's folder)"
             )),
         );
-    } else if dir && crate::payload::dir_files(&full).is_ok_and(|f| f.is_empty()) {
+    } else if dir && folder_files(&full).is_ok_and(|f| f.is_empty()) {
         c.on(
             path,
             "payload.path",
@@ -328,9 +326,7 @@ pub(super) fn check_limits(
         return;
     };
     let limit = widest.max_payload_bytes();
-    let largest = crate::payload::effective_sizes(&payload.source, &sweep.payload_sizes)
-        .ok()
-        .and_then(|s| s.into_iter().max());
+    let largest = largest_size(&payload.source, &sweep.payload_sizes);
     let Some(largest) = largest.filter(|&b| b > limit) else {
         return;
     };
@@ -356,4 +352,30 @@ pub(super) fn check_limits(
             format_size(limit)
         )),
     );
+}
+
+/// The files of a payload folder, in name order (what `run` sends, in turn).
+fn folder_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// The largest body a source sends, without building any (`None` when unknown).
+fn largest_size(source: &PayloadSource, swept: &[u64]) -> Option<u64> {
+    let len = |p: &Path| std::fs::metadata(p).ok().map(|m| m.len());
+    match source {
+        PayloadSource::Random => swept.iter().copied().max(),
+        PayloadSource::Json { template } => match fixed_fill(template) {
+            Some(Ok((n, range))) => Some((template.len() - range.len() + n) as u64),
+            _ if !template.contains(FILL) => Some(template.len() as u64),
+            _ => swept.iter().copied().max(),
+        },
+        PayloadSource::File { path } => len(path),
+        PayloadSource::Files { paths } => paths.iter().filter_map(|p| len(p)).max(),
+        PayloadSource::Dir { path } => folder_files(path).ok()?.iter().filter_map(|p| len(p)).max(),
+    }
 }

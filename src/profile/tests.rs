@@ -90,6 +90,7 @@ fn a_bare_number_for_a_duration_says_to_write_a_string() {
     let p = one(&http("duration = 5"));
     assert_eq!(p.key, "sweep.duration");
     assert_eq!(p.line_col, Some((7, 12)));
+    assert!(p.message.contains("has no unit"), "{p:?}");
     assert_eq!(p.fix.as_deref(), Some("write e.g. `duration = \"5s\"`"));
 }
 

@@ -510,3 +510,60 @@ async fn payload_files_are_sweep_levels_sent_with_their_content_type() {
     let csv_files: Vec<_> = rows.iter().map(|r| r.payload_file.as_deref()).collect();
     assert_eq!(csv_files, [Some("rows-1.json"), Some("rows-64.json")]);
 }
+
+#[test]
+fn validate_warns_when_two_instance_types_share_a_url() {
+    let dir = temp_dir("shared-url");
+    let text = http_profile("http://127.0.0.1:9/a", r#"{ mode = "closed", concurrency = [1] }"#)
+        .replace(
+            "url = \"http://127.0.0.1:9/a\"",
+            "urls = { \"ml.c5.xlarge\" = \"http://127.0.0.1:9/a\", \"ml.m5.xlarge\" = \"http://127.0.0.1:9/a\" }",
+        );
+    let path = write_profile(&dir, &text);
+    let out = loadtest().arg("validate").arg(&path).output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning: target.urls: `ml.c5.xlarge`, `ml.m5.xlarge`"),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains("real-time  ml.c5.xlarge"),
+        "urls imply real-time: {stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn urls_per_instance_type_are_priced_as_real_time() {
+    let server = TestServer::start(Behaviour::default()).await;
+    let dir = temp_dir("urls-priced");
+    let text = http_profile(
+        &server.url("/ok"),
+        r#"{ mode = "closed", concurrency = [1] }"#,
+    )
+    .replace(
+        &format!("url = \"{}\"", server.url("/ok")),
+        &format!(
+            "urls = {{ \"ml.c5.xlarge\" = \"{}\", \"ml.m5.xlarge\" = \"{}\" }}",
+            server.url("/ok"),
+            server.url("/ok?m5")
+        ),
+    )
+    .replace(
+        "payload_sizes = [\"512B\", \"2KiB\"]",
+        "payload_sizes = [\"512B\"]",
+    ) + "[sla]\npercentile = 99\nlatency_ms = 1000\n[traffic]\npeak_rps = 1\n";
+    let path = write_profile(&dir, &text);
+    let out_dir = dir.join("out");
+    let out = run_async(loadtest().arg("run").arg(&path).arg("--out").arg(&out_dir)).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let run = record::read(&only_run_dir(&out_dir)).unwrap();
+    let rec = run.recommendation.expect("a recommendation");
+    assert_eq!(rec.unattributed_cells, 0, "{stderr}");
+    assert_eq!(rec.candidates.len(), 2, "{stderr}");
+    assert!(rec.choice.is_some(), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

@@ -17,6 +17,7 @@ pub struct Row {
     pub duration_s: f64,
     pub requests: u64,
     pub ok: u64,
+    pub late_ok: u64,
     pub errors: u64,
     pub error_rate: f64,
     pub throughput_rps: f64,
@@ -50,6 +51,11 @@ pub struct Row {
     pub phase: String,
     pub stopped_early: bool,
     pub retries: u64,
+    pub warmup_retries: u64,
+    pub probe_retries: u64,
+    pub saturated: bool,
+    pub littles_law: Option<String>,
+    pub cold_starts: u64,
     #[serde(default = "one")]
     pub repeat: u32,
 }
@@ -77,6 +83,7 @@ impl Row {
             duration_s: s.duration_s,
             requests: s.requests,
             ok: s.ok,
+            late_ok: s.late_ok,
             errors: s.errors,
             error_rate: s.error_rate,
             throughput_rps: s.throughput_rps,
@@ -110,6 +117,11 @@ impl Row {
             phase: s.phase.as_str().to_string(),
             stopped_early: s.stopped_early,
             retries: s.retries,
+            warmup_retries: s.warmup_retries,
+            probe_retries: s.probe_retries,
+            saturated: s.saturated,
+            littles_law: s.littles_law.clone(),
+            cold_starts: s.cold_starts,
             repeat: s.repeat,
         }
     }

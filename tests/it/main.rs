@@ -5,6 +5,7 @@ mod cli;
 mod compare;
 mod emulator;
 mod engine;
+mod measure;
 mod recommend;
 mod report;
 mod sagemaker;

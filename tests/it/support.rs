@@ -35,7 +35,8 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts serving `POST /ok` (2xx after the delay) and `POST /status/{code}`.
+    /// Starts serving `POST /ok` (2xx after the delay), `POST /status/{code}` and a failing
+    /// `POST /endpoints/{name}/invocations`.
     pub async fn start(behaviour: Behaviour) -> TestServer {
         let shared = Arc::new(Shared {
             behaviour,
@@ -45,6 +46,7 @@ impl TestServer {
         let app = Router::new()
             .route("/ok", post(ok))
             .route("/status/{code}", post(status))
+            .route("/endpoints/{name}/invocations", post(internal_failure))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -97,6 +99,19 @@ async fn status(State(s): State<Arc<Shared>>, Path(code): Path<u16>) -> (StatusC
         );
     }
     (StatusCode::from_u16(code).unwrap(), headers)
+}
+
+/// SageMaker's `InvokeEndpoint` path, always answered 500 InternalFailure (which the SDK
+/// retries), so a test can count the attempts that reached the server.
+async fn internal_failure(State(s): State<Arc<Shared>>) -> (StatusCode, HeaderMap, String) {
+    s.received.fetch_add(1, Ordering::SeqCst);
+    let mut headers = HeaderMap::new();
+    headers.insert("x-amzn-ErrorType", "InternalFailure".parse().unwrap());
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        headers,
+        r#"{"message":"injected"}"#.to_string(),
+    )
 }
 
 /// A plain POST target for `url` with its own client: `timeout` per request, a pool for

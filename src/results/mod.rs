@@ -247,7 +247,7 @@ impl CellSummary {
             bytes_out: rec.bytes_out,
             bytes_in: rec.bytes_in,
             accounting_ok: c.balanced() && retries_fit,
-            saturated: checks::saturated(&r.cell.load, c),
+            saturated: checks::saturated(&r.cell.load, c, secs, fastest_s(&rec.response)),
             littles_law: checks::littles_law(&r.cell.load, c, latency.map(|l| l.mean_ms), secs),
             cold_starts: c.cold_starts,
             interrupted: r.interrupted,
@@ -281,6 +281,15 @@ impl CellSummary {
     pub fn latency_at(&self, percentile: Quantile) -> Option<f64> {
         let h = histogram::decode(&self.histogram).ok()?;
         (!h.is_empty()).then(|| round3(h.value_at_quantile(percentile.fraction()) as f64 / 1000.0))
+    }
+}
+
+/// The least response time in a µs histogram, seconds (0 when empty).
+fn fastest_s(h: &Histogram<u64>) -> f64 {
+    if h.is_empty() {
+        0.0
+    } else {
+        h.min() as f64 / 1e6
     }
 }
 

@@ -30,8 +30,15 @@ fn second_histogram() -> Histogram<u32> {
 pub struct Counts {
     /// Requests handed to the target in the measured window.
     pub sent: u64,
-    /// 2xx answers.
+    /// 2xx answers that completed inside the window.
     pub ok: u64,
+    /// 2xx answers to requests sent in the window that completed after it closed: not in
+    /// `ok` nor in throughput.
+    pub late_ok: u64,
+    /// Failures (in `errors`) that completed after the window closed.
+    pub late_errors: u64,
+    /// Measured requests that met a cold start (when the target says so).
+    pub cold_starts: u64,
     /// Failures, indexed by [`ErrorKind::index`].
     pub errors: [u64; ErrorKind::ALL.len()],
     /// Sent but unanswered when the cell stopped.
@@ -50,14 +57,23 @@ impl Counts {
         self.errors.iter().sum()
     }
 
-    /// Whether every sent request is accounted for: sent = ok + errors + cancelled.
+    /// Whether every sent request is accounted for: sent = ok + late_ok + errors + cancelled.
     pub fn balanced(&self) -> bool {
-        self.sent == self.ok + self.error_total() + self.cancelled
+        self.sent == self.ok + self.late_ok + self.error_total() + self.cancelled
+            && self.late_errors <= self.error_total()
+    }
+
+    /// Answers (successful or not) that completed inside the window.
+    pub fn completed_in_window(&self) -> u64 {
+        self.ok + self.error_total() - self.late_errors.min(self.error_total())
     }
 
     fn add(&mut self, o: &Counts) {
         self.sent += o.sent;
         self.ok += o.ok;
+        self.late_ok += o.late_ok;
+        self.late_errors += o.late_errors;
+        self.cold_starts += o.cold_starts;
         for (a, b) in self.errors.iter_mut().zip(o.errors) {
             *a += b;
         }
@@ -94,6 +110,8 @@ impl Second {
 pub struct Recorder {
     /// When measurement started (end of warmup).
     window_start: Instant,
+    /// When the window closed (or will): answers after it are late. `None`: never closes.
+    window_end: Option<Instant>,
     /// Response time (from the intended start) of successful requests, µs.
     pub response: Histogram<u64>,
     /// Service time (from the actual send) of successful requests, µs.
@@ -121,10 +139,11 @@ fn micros(d: Duration) -> u64 {
 }
 
 impl Recorder {
-    /// An empty recorder for a window starting at `window_start`.
+    /// An empty recorder for a window starting at `window_start` that never closes.
     pub fn new(window_start: Instant) -> Recorder {
         Recorder {
             window_start,
+            window_end: None,
             response: latency_histogram(),
             service: latency_histogram(),
             counts: Counts::default(),
@@ -144,6 +163,24 @@ impl Recorder {
         if self.measures(intended) {
             self.failures.record(f);
         }
+    }
+
+    /// An empty recorder for the window `[start, end)`.
+    pub fn window(start: Instant, end: Instant) -> Recorder {
+        Recorder {
+            window_end: Some(end),
+            ..Recorder::new(start)
+        }
+    }
+
+    /// Closes the window earlier, at `at` (a cell stopped early); never later.
+    pub fn close_at(&mut self, at: Instant) {
+        self.window_end = Some(self.window_end.map_or(at, |end| end.min(at)));
+    }
+
+    /// Whether an answer at `end` came after the window closed.
+    fn is_late(&self, end: Instant) -> bool {
+        self.window_end.is_some_and(|close| end > close)
     }
 
     /// Whether a request intended at `t` belongs to the measured window.
@@ -171,32 +208,49 @@ impl Recorder {
             self.counts.late += 1;
         }
         self.bytes_out += s.bytes_out;
-        let second = self.second_mut(s.end);
+        self.counts.cold_starts += u64::from(s.cold_start);
+        let late = self.is_late(s.end);
         match s.outcome {
             Outcome::Ok => {
                 let response = micros(s.response_time());
-                second.ok += 1;
-                let _ = second.latency.record(response);
-                self.counts.ok += 1;
-                self.bytes_in += s.bytes_in;
-                if let Some(id) = s.variant {
-                    let id = usize::from(id);
-                    if self.variants.len() <= id {
-                        self.variants.resize(id + 1, 0);
+                // Late answers describe requests of the window (latency) but not its
+                // throughput, nor any second of its series.
+                if late {
+                    self.counts.late_ok += 1;
+                } else {
+                    let second = self.second_mut(s.end);
+                    second.ok += 1;
+                    let _ = second.latency.record(response);
+                    self.counts.ok += 1;
+                    if let Some(id) = s.variant {
+                        self.count_variant(id);
                     }
-                    self.variants[id] += 1;
                 }
+                self.bytes_in += s.bytes_in;
                 // Values are clamped into the histogram's bounds, so recording cannot fail.
                 let _ = self.response.record(response);
                 let _ = self.service.record(micros(s.service_time()));
             }
             Outcome::Error(kind) => {
-                second.errors += 1;
+                if late {
+                    self.counts.late_errors += 1;
+                } else {
+                    self.second_mut(s.end).errors += 1;
+                }
                 self.counts.errors[kind.index()] += 1;
             }
             Outcome::Cancelled => self.counts.cancelled += 1,
             Outcome::Dropped => {}
         }
+    }
+
+    /// Counts one in-window success of production variant `id`.
+    fn count_variant(&mut self, id: u16) {
+        let id = usize::from(id);
+        if self.variants.len() <= id {
+            self.variants.resize(id + 1, 0);
+        }
+        self.variants[id] += 1;
     }
 
     /// Counts `n` measured requests still in flight when the cell stopped.
@@ -255,6 +309,7 @@ mod tests {
             bytes_out: 10,
             bytes_in: 5,
             variant: None,
+            cold_start: false,
         }
     }
 

@@ -271,6 +271,8 @@ pub struct Sample {
     pub bytes_in: u64,
     /// Production variant that answered, as the target's variant id.
     pub variant: Option<u16>,
+    /// Whether it met a cold start, when the target says so.
+    pub cold_start: bool,
 }
 
 impl Sample {

@@ -129,8 +129,8 @@ pub fn cell_rows(pair: &Pair<'_>, thresholds: &Thresholds) -> Vec<Row> {
             thresholds,
             (Some(b.throughput()), Some(c.throughput())),
             (
-                b.series(|s| Some(s.throughput_rps as f64)),
-                c.series(|s| Some(s.throughput_rps as f64)),
+                b.series(|s| Some(s.throughput_rps)),
+                c.series(|s| Some(s.throughput_rps)),
             ),
             seed ^ 2,
         ),

@@ -31,8 +31,9 @@ fn cell(
     let series = (0..seconds)
         .map(|s| SecondStats {
             second: s,
+            span_s: 1.0,
             throughput_rps: ((ok as f64 / f64::from(seconds)) * wobble(u64::from(s), salt + 1))
-                as u64,
+                .trunc(),
             p50_ms: p.map(|p| p.p50_ms * wobble(u64::from(s), salt + 2)),
             p99_ms: p.map(|p| p.p99_ms * wobble(u64::from(s), salt + 3)),
             errors: errors / u64::from(seconds),

@@ -96,6 +96,7 @@ impl Endpoint for AsyncHttpEndpoint {
             bytes_in: 0,
             done_after: Some(done),
             variant: None,
+            cold_start: false,
         })
     }
 

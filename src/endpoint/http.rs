@@ -96,11 +96,13 @@ impl HttpEndpoint {
             .get("x-amzn-invoked-production-variant")
             .and_then(|v| v.to_str().ok())
             .map(|name| self.variants.id(name));
+        let cold_start = response.headers().contains_key("x-emulator-cold-start-ms");
         let (_, bytes_in) = read_answer(response).await?;
         Ok(Reply {
             bytes_in,
             done_after: None,
             variant,
+            cold_start,
         })
     }
 }

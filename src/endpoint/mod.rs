@@ -45,6 +45,17 @@ pub trait Endpoint: Send + Sync + 'static {
     fn retries(&self) -> u64 {
         0
     }
+
+    /// Retries since the last call (of any caller), so each stage of a cell (warmup, the
+    /// measured window) and what came before it (the probe) is counted apart.
+    fn take_retries(&self) -> u64 {
+        0
+    }
+
+    /// Most retries the client makes per request (the SDK's `retries`); 0 without retries.
+    fn max_retries(&self) -> u32 {
+        0
+    }
 }
 
 /// A successful answer.
@@ -58,6 +69,8 @@ pub struct Reply {
     pub done_after: Option<std::time::Duration>,
     /// Which production variant answered, as an id of the target's [`variants::VariantNames`].
     pub variant: Option<u16>,
+    /// Whether the request met a cold start (the emulator's `x-emulator-cold-start-ms`).
+    pub cold_start: bool,
 }
 
 impl Reply {
@@ -67,6 +80,7 @@ impl Reply {
             bytes_in,
             done_after: None,
             variant: None,
+            cold_start: false,
         }
     }
 }
@@ -117,6 +131,20 @@ impl Endpoint for AnyEndpoint {
     fn retries(&self) -> u64 {
         match self {
             AnyEndpoint::SageMaker(t) => t.retries(),
+            AnyEndpoint::Http(_) | AnyEndpoint::Async(_) => 0,
+        }
+    }
+
+    fn take_retries(&self) -> u64 {
+        match self {
+            AnyEndpoint::SageMaker(t) => t.take_retries(),
+            AnyEndpoint::Http(_) | AnyEndpoint::Async(_) => 0,
+        }
+    }
+
+    fn max_retries(&self) -> u32 {
+        match self {
+            AnyEndpoint::SageMaker(t) => t.max_retries(),
             AnyEndpoint::Http(_) | AnyEndpoint::Async(_) => 0,
         }
     }

@@ -35,8 +35,22 @@ pub struct CellResult {
     pub stopped_early: bool,
     /// Production variant names by id, as the target interned them.
     pub variant_names: Vec<String>,
-    /// Attempts the client retried during the cell (SDK retries, when enabled).
-    pub retries: u64,
+    /// Attempts the client retried (SDK retries, when enabled), by phase.
+    pub retries: Retries,
+}
+
+/// Retries the client made around one cell: attempts the server received are requests +
+/// retries, phase by phase.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Retries {
+    /// Retries of the requests sent in the measured window (until they were answered).
+    pub measured: u64,
+    /// Retries of warmup requests.
+    pub warmup: u64,
+    /// Retries made before the cell: the probe's, for the first cell of an endpoint.
+    pub before: u64,
+    /// Most retries the client makes per request.
+    pub max_per_request: u32,
 }
 
 /// Shards per cell: enough to use every core, never more than the load needs.
@@ -75,6 +89,10 @@ impl CellOptions {
 }
 
 /// Runs `cell` against `target`; `cancel` turning true stops it early (Ctrl-C).
+///
+/// Warmup runs first as a phase of its own, and every warmup request is answered (or times
+/// out) before the measured window opens, so no warmup request holds a worker inside the
+/// window: measured throughput and latency describe the same requests.
 pub async fn run_cell<T: Endpoint>(
     cell: &Cell,
     target: Arc<T>,
@@ -82,15 +100,8 @@ pub async fn run_cell<T: Endpoint>(
     options: &CellOptions,
     cancel: watch::Receiver<bool>,
 ) -> CellResult {
-    let shards = shard_count(&cell.load);
-    let retries_before = target.retries();
-    let start = Instant::now();
-    let window = Window {
-        start,
-        measure_from: start + cell.warmup,
-        end: start + cell.warmup + cell.duration,
-        drain: cell.timeout + Duration::from_millis(100),
-    };
+    let probe_retries = target.take_retries();
+    let drain = cell.timeout + Duration::from_millis(100);
     let initial = if *cancel.borrow() {
         Stop::Abort
     } else {
@@ -98,34 +109,36 @@ pub async fn run_cell<T: Endpoint>(
     };
     let (stop_tx, stop) = watch::channel(initial);
     let monitor = tokio::spawn(watch_for_stop(cancel.clone(), stop_tx, options.clone()));
-    let mut tasks = tokio::task::JoinSet::new();
-    for index in 0..shards {
-        let issue = issue_for(cell, shards, index, options.seed);
-        let (target, bodies, stop, live) = (
-            target.clone(),
-            bodies.clone(),
-            stop.clone(),
-            options.live.clone(),
-        );
-        tasks.spawn(async move {
-            shard::run(
-                &*target,
-                &bodies,
-                issue,
-                window,
-                index as usize,
-                stop,
-                &live,
-            )
-            .await
-        });
+    let phase = Phase {
+        cell,
+        target: &target,
+        bodies: &bodies,
+        options,
+        stop: &stop,
+    };
+    let mut warmup = None;
+    if !cell.warmup.is_zero() {
+        let start = Instant::now();
+        let end = start + cell.warmup;
+        let window = Window {
+            start,
+            measure_from: end,
+            end,
+            drain,
+        };
+        warmup = Some(phase.run(window, options.seed ^ WARMUP_SEED).await);
     }
-    let mut merged = Recorder::new(window.measure_from);
-    while let Some(joined) = tasks.join_next().await {
-        // A shard only panics on a bug; its measurements are lost and the accounting shows it.
-        if let Ok(recorder) = joined {
-            merged.merge(&recorder);
-        }
+    let warmup_retries = target.take_retries();
+    let start = Instant::now();
+    let window = Window {
+        start,
+        measure_from: start,
+        end: start + cell.duration,
+        drain,
+    };
+    let mut merged = phase.run(window, options.seed).await;
+    if let Some(w) = &warmup {
+        merged.merge(w);
     }
     monitor.abort();
     let interrupted = *cancel.borrow();
@@ -140,7 +153,62 @@ pub async fn run_cell<T: Endpoint>(
         interrupted,
         stopped_early,
         variant_names: target.variant_names(),
-        retries: target.retries().saturating_sub(retries_before),
+        retries: Retries {
+            measured: target.take_retries(),
+            warmup: warmup_retries,
+            before: probe_retries,
+            max_per_request: target.max_retries(),
+        },
+    }
+}
+
+/// Mixed into the seed of warmup arrivals, so warmup and window draw different schedules.
+const WARMUP_SEED: u64 = 0x5741_524d;
+
+/// What every phase of a cell (warmup, measured window) shares.
+struct Phase<'a, T> {
+    cell: &'a Cell,
+    target: &'a Arc<T>,
+    bodies: &'a Arc<Bodies>,
+    options: &'a CellOptions,
+    stop: &'a watch::Receiver<Stop>,
+}
+
+impl<T: Endpoint> Phase<'_, T> {
+    /// Runs every shard over `window` and merges their recorders.
+    async fn run(&self, window: Window, seed: u64) -> Recorder {
+        let shards = shard_count(&self.cell.load);
+        let mut tasks = tokio::task::JoinSet::new();
+        for index in 0..shards {
+            let issue = issue_for(self.cell, shards, index, seed);
+            let (target, bodies, stop, live) = (
+                self.target.clone(),
+                self.bodies.clone(),
+                self.stop.clone(),
+                self.options.live.clone(),
+            );
+            tasks.spawn(async move {
+                shard::run(
+                    &*target,
+                    &bodies,
+                    issue,
+                    window,
+                    index as usize,
+                    stop,
+                    &live,
+                )
+                .await
+            });
+        }
+        let mut merged = Recorder::new(window.measure_from);
+        while let Some(joined) = tasks.join_next().await {
+            // A shard only panics on a bug; its measurements are lost and the accounting
+            // shows it.
+            if let Ok(recorder) = joined {
+                merged.merge(&recorder);
+            }
+        }
+        merged
     }
 }
 

@@ -136,7 +136,7 @@ pub async fn run<T: Endpoint>(
     mut stop: watch::Receiver<Stop>,
     live: &LiveStats,
 ) -> Recorder {
-    let mut rec = Recorder::new(window.measure_from);
+    let mut rec = Recorder::window(window.measure_from, window.end);
     let mut in_flight = FuturesUnordered::new();
     let mut measured_in_flight = 0u64;
     let mut drain_until = window.end + window.drain;
@@ -187,6 +187,7 @@ pub async fn run<T: Endpoint>(
             changed = stop.changed() => match (changed, *stop.borrow()) {
                 (Ok(()), Stop::Drain(at)) => {
                     stopping = true;
+                    rec.close_at(at);
                     drain_until = drain_until.min(at + window.drain);
                 }
                 (Ok(()), Stop::Running) => {}
@@ -233,6 +234,7 @@ fn dropped_sample(intended: Instant) -> Sample {
         bytes_out: 0,
         bytes_in: 0,
         variant: None,
+        cold_start: false,
     }
 }
 
@@ -249,14 +251,15 @@ async fn one_request<T: Endpoint>(
     let intended = scheduled.unwrap_or(start);
     let result = target.request(body).await;
     let mut end = Instant::now();
-    let (outcome, bytes_in, variant, failure) = match result {
+    let (outcome, bytes_in, variant, cold_start, failure) = match result {
         Ok(reply) => {
             if let Some(done) = reply.done_after {
                 end = end.min(start + done);
             }
-            (Outcome::Ok, reply.bytes_in, reply.variant, None)
+            let cold = reply.cold_start;
+            (Outcome::Ok, reply.bytes_in, reply.variant, cold, None)
         }
-        Err(f) => (Outcome::Error(f.kind), 0, None, Some(f)),
+        Err(f) => (Outcome::Error(f.kind), 0, None, false, Some(f)),
     };
     let sample = Sample {
         intended_start: intended,
@@ -266,6 +269,7 @@ async fn one_request<T: Endpoint>(
         bytes_out,
         bytes_in,
         variant,
+        cold_start,
     };
     (sample, failure)
 }

@@ -93,6 +93,14 @@ pub enum Reason {
         /// Loads measured.
         loads: usize,
     },
+    /// Open-loop loads whose completions fell behind their arrivals.
+    #[error("saturated at {loads_saturated} of {loads} loads: the load exceeds capacity")]
+    Saturated {
+        /// Loads saturated.
+        loads_saturated: usize,
+        /// Loads measured.
+        loads: usize,
+    },
     /// An adaptive sweep stopped probing it: even its throughput at a load that missed the
     /// SLA would cost more than a feasible candidate already found.
     #[error(
@@ -261,6 +269,13 @@ pub(super) fn sla_reasons(
     if !dropping.is_empty() {
         reasons.push(Reason::GeneratorBound {
             loads_dropping: dropping.len(),
+            loads,
+        });
+    }
+    let saturated = failing(|f| matches!(f, SlaFailure::Saturated { .. }));
+    if !saturated.is_empty() {
+        reasons.push(Reason::Saturated {
+            loads_saturated: saturated.len(),
             loads,
         });
     }

@@ -47,6 +47,16 @@ pub enum SlaFailure {
         /// Arrivals not sent.
         dropped: u64,
     },
+    /// The open loop's completions fell behind its arrivals: the target cannot keep up.
+    #[error(
+        "saturated: {completed_rps} req/s completed against {target_rps} req/s asked; the load exceeds capacity"
+    )]
+    Saturated {
+        /// Answers completed inside the window per second.
+        completed_rps: f64,
+        /// The open loop's rate.
+        target_rps: f64,
+    },
 }
 
 /// The SLA verdict of one cell.
@@ -126,6 +136,12 @@ pub fn check(cell: &CellSummary, sla: &Sla) -> SlaVerdict {
     if cell.dropped > 0 {
         failures.push(SlaFailure::GeneratorBound {
             dropped: cell.dropped,
+        });
+    }
+    if let (true, crate::domain::Load::Open { rate, .. }) = (cell.saturated, cell.load) {
+        failures.push(SlaFailure::Saturated {
+            completed_rps: cell.throughput_rps,
+            target_rps: rate,
         });
     }
     SlaVerdict {
@@ -244,6 +260,19 @@ pub(crate) mod tests {
             check(&dropped, &SLA).failures,
             vec![SlaFailure::GeneratorBound { dropped: 3 }]
         );
+        let mut saturated = cell(&[10.0], 1000, 0);
+        saturated.saturated = true;
+        saturated.load = crate::domain::Load::Open {
+            rate: 100.0,
+            arrivals: crate::domain::Arrivals::Constant,
+            max_in_flight: 1000,
+        };
+        let failures = check(&saturated, &SLA).failures;
+        assert!(
+            matches!(failures[..], [SlaFailure::Saturated { target_rps, .. }] if target_rps == 100.0),
+            "{failures:?}"
+        );
+        assert!(failures[0].to_string().contains("exceeds capacity"));
         let v = check(&cell(&[10.0], 0, 5), &SLA);
         assert_eq!(v.latency_ms, None);
         assert_eq!(v.failures[0], SlaFailure::NoSuccessfulResponses);

@@ -315,6 +315,27 @@ fn error_rate_and_generator_bound_cells_never_pass() {
 }
 
 #[test]
+fn a_saturated_open_loop_is_not_feasible_and_says_why() {
+    let mut saturated = cell(Hosting::RealTime, "ml.c5.xlarge", 4, 10.0, 150.0);
+    saturated.load = Load::Open {
+        rate: 100.0,
+        arrivals: crate::domain::Arrivals::Constant,
+        max_in_flight: 1000,
+    };
+    saturated.saturated = true;
+    let r = embedded(&[saturated], Some(&traffic(100.0, None)));
+    let c5 = find(&r, "ml.c5.xlarge");
+    assert_eq!(
+        c5.reasons(),
+        &[Reason::Saturated {
+            loads_saturated: 1,
+            loads: 1
+        }]
+    );
+    assert!(c5.reasons()[0].to_string().contains("exceeds capacity"));
+}
+
+#[test]
 fn serverless_concurrency_over_max_is_infeasible() {
     let cells = [cell(Hosting::Serverless, "serverless-2048", 8, 50.0, 100.0)];
     // Little's law: 1,000 rps × ~0.05 s = 50 in flight; a MaxConcurrency of 20 is too small.

@@ -140,7 +140,7 @@ pub fn over_time(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
                 false,
                 c.series
                     .iter()
-                    .map(|s| (second(s), s.throughput_rps as f64))
+                    .map(|s| (second(s), s.throughput_rps))
                     .collect(),
             ),
             line(
@@ -149,7 +149,7 @@ pub fn over_time(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
                 true,
                 c.series
                     .iter()
-                    .map(|s| (second(s), s.errors as f64))
+                    .map(|s| (second(s), s.errors_per_s()))
                     .collect(),
             ),
         ];

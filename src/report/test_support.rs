@@ -27,7 +27,8 @@ pub fn cell(index: usize, concurrency: u32, base_ms: f64, errors: u64) -> CellSu
     let series = (0..4)
         .map(|s| SecondStats {
             second: s,
-            throughput_rps: ok / 4,
+            span_s: 1.0,
+            throughput_rps: (ok / 4) as f64,
             p50_ms: p.map(|p| p.p50_ms),
             p99_ms: p.map(|p| p.p99_ms + f64::from(s)),
             errors: errors / 4,

@@ -89,8 +89,26 @@ pub fn notes(c: &CellSummary) -> Vec<String> {
     if c.dropped > 0 {
         notes.push(format!("{} dropped (generator-bound)", c.dropped));
     }
+    if c.saturated {
+        notes.push("saturated: load exceeds capacity".into());
+    }
     if c.late > 0 {
         notes.push(format!("{} sent late", c.late));
+    }
+    if c.late_ok > 0 {
+        notes.push(format!("{} answered after the window", c.late_ok));
+    }
+    if let Some(why) = &c.littles_law {
+        notes.push(why.clone());
+    }
+    if c.cold_starts > 0 {
+        notes.push(format!("{} cold starts", c.cold_starts));
+    }
+    if c.retries + c.warmup_retries + c.probe_retries > 0 {
+        notes.push(format!(
+            "{} retries (warmup {}, probe {})",
+            c.retries, c.warmup_retries, c.probe_retries
+        ));
     }
     if c.cancelled > 0 {
         notes.push(format!("{} cancelled", c.cancelled));

@@ -1,6 +1,7 @@
 //! What a run measured, per cell: [`CellSummary`], made from the engine's result when the
 //! cell ends, with its histograms encoded for the run record (`crate::store` keeps it).
 
+pub mod checks;
 pub mod histogram;
 
 use crate::domain::Load;
@@ -63,13 +64,16 @@ impl Percentiles {
 pub struct SecondStats {
     /// Seconds since measurement started.
     pub second: u32,
-    /// Successful responses completed in this second.
-    pub throughput_rps: u64,
+    /// Length of the window this second covers, s: 1 except for a partial last second
+    /// (one shorter than half a second is left out of the series).
+    pub span_s: f64,
+    /// Successful responses completed in this second, per second of its span.
+    pub throughput_rps: f64,
     /// Median response time of those, ms.
     pub p50_ms: Option<f64>,
     /// 99th percentile, ms.
     pub p99_ms: Option<f64>,
-    /// Failures completed in this second.
+    /// Failures completed in this second (a count: divide by `span_s` for a rate).
     pub errors: u64,
 }
 
@@ -105,6 +109,13 @@ impl ErrorDetail {
                 (k, detail)
             })
             .collect()
+    }
+}
+
+impl SecondStats {
+    /// Failures per second of the span.
+    pub fn errors_per_s(&self) -> f64 {
+        self.errors as f64 / self.span_s.max(1e-9)
     }
 }
 
@@ -144,15 +155,18 @@ pub struct CellSummary {
     pub load: Load,
     /// Measured window, seconds.
     pub duration_s: f64,
-    /// Requests sent in the window (= ok + errors + cancelled).
+    /// Requests sent in the window (= ok + late_ok + errors + cancelled).
     pub requests: u64,
-    /// Successful responses.
+    /// Successful responses completed inside the window.
     pub ok: u64,
+    /// Successful responses to requests of the window that completed after it closed: in
+    /// the latency figures, not in `ok` nor in throughput.
+    pub late_ok: u64,
     /// Failed requests of every class.
     pub errors: u64,
     /// errors / requests.
     pub error_rate: f64,
-    /// Successful responses per second.
+    /// Successful responses completed inside the window, per second of it.
     pub throughput_rps: f64,
     /// Requests sent per second.
     pub achieved_rps: f64,
@@ -180,8 +194,18 @@ pub struct CellSummary {
     pub bytes_out: u64,
     /// Response bytes received.
     pub bytes_in: u64,
-    /// Whether sent = ok + errors + cancelled held.
+    /// Whether sent = ok + late_ok + errors + cancelled held, and retries stayed within
+    /// the client's retries per request.
     pub accounting_ok: bool,
+    /// Open loop: fewer than 95% of the window's arrivals completed inside it; the load
+    /// exceeds capacity, and the cell is never an SLA pass.
+    pub saturated: bool,
+    /// Closed loop: why throughput × mean response time is more than 10% off the
+    /// concurrency; `None` when Little's law holds (or does not apply).
+    pub littles_law: Option<String>,
+    /// Measured requests that met a cold start (serverless on the emulator); 0 when the
+    /// target does not say.
+    pub cold_starts: u64,
     /// Whether Ctrl-C cut the cell short.
     pub interrupted: bool,
     /// Per-second throughput, p50, p99 and errors.
@@ -190,7 +214,8 @@ pub struct CellSummary {
     pub histogram: String,
     /// Service-time histogram (µs), same encoding.
     pub service_histogram: String,
-    /// Successful responses per production variant (`x-Amzn-Invoked-Production-Variant`).
+    /// Successful responses inside the window per production variant
+    /// (`x-Amzn-Invoked-Production-Variant`); they add up to `ok`.
     #[serde(default)]
     pub invoked_variants: BTreeMap<String, u64>,
     /// Grid cell or search probe.
@@ -202,9 +227,15 @@ pub struct CellSummary {
     /// Whether the cell stopped before its duration because its SLA was clearly broken.
     #[serde(default)]
     pub stopped_early: bool,
-    /// Attempts the client retried (SageMaker SDK with `retries` set); 0 otherwise.
+    /// Attempts the client retried for the requests of the window (SageMaker SDK with
+    /// `retries` set); 0 otherwise. Attempts the server received in the window are
+    /// `requests + retries`.
     #[serde(default)]
     pub retries: u64,
+    /// Retries of warmup requests (attempts: `warmup_requests + warmup_retries`).
+    pub warmup_retries: u64,
+    /// Retries made before the cell, by the probe for an endpoint's first cell.
+    pub probe_retries: u64,
 }
 
 impl CellSummary {
@@ -229,6 +260,9 @@ impl CellSummary {
         let c = &rec.counts;
         let secs = r.elapsed.as_secs_f64().max(1e-9);
         let errors = c.error_total();
+        let latency = Percentiles::of(&rec.response);
+        let retries_fit = r.retries.measured <= c.sent * u64::from(r.retries.max_per_request)
+            && r.retries.warmup <= c.warmup * u64::from(r.retries.max_per_request);
         CellSummary {
             index: r.cell.index,
             repeat: r.cell.repeat,
@@ -239,6 +273,7 @@ impl CellSummary {
             duration_s: round3(r.elapsed.as_secs_f64()),
             requests: c.sent,
             ok: c.ok,
+            late_ok: c.late_ok,
             errors,
             error_rate: if c.sent == 0 {
                 0.0
@@ -247,7 +282,7 @@ impl CellSummary {
             },
             throughput_rps: round3(c.ok as f64 / secs),
             achieved_rps: round3(c.sent as f64 / secs),
-            latency: Percentiles::of(&rec.response),
+            latency,
             service: Percentiles::of(&rec.service),
             errors_by_kind: ErrorKind::ALL
                 .iter()
@@ -262,7 +297,10 @@ impl CellSummary {
             warmup_requests: c.warmup,
             bytes_out: rec.bytes_out,
             bytes_in: rec.bytes_in,
-            accounting_ok: c.balanced(),
+            accounting_ok: c.balanced() && retries_fit,
+            saturated: checks::saturated(&r.cell.load, c, secs, fastest_s(&rec.response)),
+            littles_law: checks::littles_law(&r.cell.load, c, latency.map(|l| l.mean_ms), secs),
+            cold_starts: c.cold_starts,
             interrupted: r.interrupted,
             series: series(rec, r.elapsed.as_secs_f64()),
             histogram: histogram::encode(&rec.response),
@@ -284,7 +322,9 @@ impl CellSummary {
                 .collect(),
             phase: Phase::Grid,
             stopped_early: r.stopped_early,
-            retries: r.retries,
+            retries: r.retries.measured,
+            warmup_retries: r.retries.warmup,
+            probe_retries: r.retries.before,
         }
     }
 
@@ -300,20 +340,38 @@ impl CellSummary {
     }
 }
 
+/// The least response time in a µs histogram, seconds (0 when empty).
+fn fastest_s(h: &Histogram<u64>) -> f64 {
+    if h.is_empty() {
+        0.0
+    } else {
+        h.min() as f64 / 1e6
+    }
+}
+
+/// A partial last second shorter than this is left out of the series; a longer one is
+/// scaled to its length.
+const MIN_PARTIAL_SECOND: f64 = 0.5;
+
+/// The per-second series over `elapsed_s`: each second's counts as rates over its span.
 fn series(rec: &Recorder, elapsed_s: f64) -> Vec<SecondStats> {
     let whole_seconds = elapsed_s.ceil() as usize;
     rec.seconds
         .iter()
         .take(whole_seconds.max(1))
         .enumerate()
-        .map(|(i, s)| {
+        .map(|(i, s)| (i, s, (elapsed_s - i as f64).clamp(0.0, 1.0)))
+        .filter(|(i, _, span)| *i == 0 || *span >= MIN_PARTIAL_SECOND)
+        .map(|(i, s, span)| {
+            let span = if span > 0.0 { span } else { 1.0 };
             let q = |p: f64| {
                 (!s.latency.is_empty())
                     .then(|| round3(s.latency.value_at_quantile(p) as f64 / 1000.0))
             };
             SecondStats {
                 second: i as u32,
-                throughput_rps: s.ok,
+                span_s: round3(span),
+                throughput_rps: round3(s.ok as f64 / span),
                 p50_ms: q(0.5),
                 p99_ms: q(0.99),
                 errors: s.errors,
@@ -339,6 +397,7 @@ impl CellSummary {
             duration_s,
             requests,
             ok,
+            late_ok: 0,
             errors,
             error_rate: if requests == 0 {
                 0.0
@@ -360,6 +419,9 @@ impl CellSummary {
             bytes_out: 0,
             bytes_in: 0,
             accounting_ok: true,
+            saturated: false,
+            littles_law: None,
+            cold_starts: 0,
             interrupted: false,
             series: Vec::new(),
             histogram: histogram::encode(h),
@@ -369,6 +431,8 @@ impl CellSummary {
             repeat: 1,
             stopped_early: false,
             retries: 0,
+            warmup_retries: 0,
+            probe_retries: 0,
         }
     }
 }

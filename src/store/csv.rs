@@ -54,6 +54,12 @@ pub struct Row {
     pub phase: String,
     pub stopped_early: bool,
     pub retries: u64,
+    pub late_ok: u64,
+    pub warmup_retries: u64,
+    pub probe_retries: u64,
+    pub saturated: bool,
+    pub littles_law: Option<String>,
+    pub cold_starts: u64,
     #[serde(default = "one")]
     pub repeat: u32,
     /// The request file of a `files` payload level; empty for sized payloads.
@@ -84,6 +90,7 @@ impl Row {
             duration_s: s.duration_s,
             requests: s.requests,
             ok: s.ok,
+            late_ok: s.late_ok,
             errors: s.errors,
             error_rate: s.error_rate,
             throughput_rps: s.throughput_rps,
@@ -119,6 +126,11 @@ impl Row {
             phase: s.phase.as_str().to_string(),
             stopped_early: s.stopped_early,
             retries: s.retries,
+            warmup_retries: s.warmup_retries,
+            probe_retries: s.probe_retries,
+            saturated: s.saturated,
+            littles_law: s.littles_law.clone(),
+            cold_starts: s.cold_starts,
             repeat: s.repeat,
             payload_file: s.payload_file.clone(),
         }

@@ -6,6 +6,7 @@ mod compare;
 mod emulator;
 mod engine;
 mod failures;
+mod measure;
 mod recommend;
 mod report;
 mod sagemaker;

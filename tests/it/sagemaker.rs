@@ -124,7 +124,9 @@ async fn sync_invocations_run_through_the_engine_and_are_counted() {
     .await;
     let s = CellSummary::from_result(&result);
     assert!(s.requests > 50, "{} requests", s.requests);
-    assert_eq!(s.ok, s.requests, "{:?}", s.errors_by_kind);
+    // Answers after the window are `late_ok`, not `ok` (issue 13: throughput is what the
+    // window saw).
+    assert_eq!(s.ok + s.late_ok, s.requests, "{:?}", s.errors_by_kind);
     assert!(s.accounting_ok);
     assert!(s.bytes_in > 0, "the answer body is counted");
     assert_eq!(

@@ -39,7 +39,8 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts serving `POST /ok` (2xx after the delay) and `POST /status/{code}`.
+    /// Starts serving `POST /ok` (2xx after the delay), `POST /status/{code}` and a failing
+    /// `POST /endpoints/{name}/invocations`.
     pub async fn start(behaviour: Behaviour) -> TestServer {
         let shared = Arc::new(Shared {
             behaviour,
@@ -52,7 +53,7 @@ impl TestServer {
             .route("/status/{code}", post(status))
             .route("/flaky", post(flaky))
             .route("/denied", post(denied))
-            .route("/endpoints/{name}/invocations", post(denied))
+            .route("/endpoints/{name}/invocations", post(invocation))
             .fallback(not_found)
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -159,6 +160,33 @@ async fn not_found(State(s): State<Arc<Shared>>, uri: axum::http::Uri) -> (Statu
     (
         StatusCode::NOT_FOUND,
         format!("no route for {}", uri.path()),
+    )
+}
+
+/// SageMaker's `InvokeEndpoint` path: endpoint `failing` answers 500 InternalFailure, any
+/// other 403 with no AWS error code.
+async fn invocation(
+    state: State<Arc<Shared>>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if name == "failing" {
+        internal_failure(state).await.into_response()
+    } else {
+        denied(state).await.into_response()
+    }
+}
+
+/// SageMaker's `InvokeEndpoint` path, always answered 500 InternalFailure (which the SDK
+/// retries), so a test can count the attempts that reached the server.
+async fn internal_failure(State(s): State<Arc<Shared>>) -> (StatusCode, HeaderMap, String) {
+    s.received.fetch_add(1, Ordering::SeqCst);
+    let mut headers = HeaderMap::new();
+    headers.insert("x-amzn-ErrorType", "InternalFailure".parse().unwrap());
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        headers,
+        r#"{"message":"injected"}"#.to_string(),
     )
 }
 

@@ -149,6 +149,8 @@ pub(super) fn remedy(settings: &SageMakerTarget) -> String {
 pub(super) struct AttemptCounter {
     operations: AtomicU64,
     attempts: AtomicU64,
+    /// Retries already handed out by [`AttemptCounter::take_retries`].
+    taken: AtomicU64,
 }
 
 impl AttemptCounter {
@@ -156,6 +158,13 @@ impl AttemptCounter {
     pub(super) fn retries(&self) -> u64 {
         let attempts = self.attempts.load(Ordering::Relaxed);
         attempts.saturating_sub(self.operations.load(Ordering::Relaxed))
+    }
+
+    /// Retries since the previous call. `retries` can read low for an instant (an operation
+    /// counted before its first attempt), so the mark only moves up.
+    pub(super) fn take_retries(&self) -> u64 {
+        let now = self.retries();
+        now.saturating_sub(self.taken.fetch_max(now, Ordering::Relaxed))
     }
 }
 

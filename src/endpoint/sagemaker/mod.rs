@@ -59,6 +59,8 @@ pub struct SageMakerEndpoint {
     variants: VariantNames,
     /// Present when the SDK may retry (`retries` > 0).
     attempts: Option<Arc<AttemptCounter>>,
+    /// The SDK's retries per request (`retries`).
+    max_retries: u32,
     /// Async on the emulator: where completions are observed.
     results: Option<EmulatorResults>,
     /// For messages: the endpoint and where the runtime API is.
@@ -79,6 +81,7 @@ impl SageMakerEndpoint {
         timeout: Duration,
     ) -> SageMakerEndpoint {
         let attempts = (settings.retries > 0).then(|| Arc::new(AttemptCounter::default()));
+        let max_retries = settings.retries;
         let client = match &attempts {
             Some(counter) => {
                 let config = client
@@ -112,6 +115,7 @@ impl SageMakerEndpoint {
             timeout,
             variants: VariantNames::default(),
             attempts,
+            max_retries,
             results,
             name: display_name(endpoint_name, settings),
             remedy: client::remedy(settings),
@@ -121,6 +125,11 @@ impl SageMakerEndpoint {
     /// Requests the SDK retried (attempts beyond the first); always 0 when `retries` is 0.
     pub fn retries(&self) -> u64 {
         self.attempts.as_ref().map_or(0, |a| a.retries())
+    }
+
+    /// Retries since the last call: see [`Endpoint::take_retries`].
+    pub fn take_retries(&self) -> u64 {
+        self.attempts.as_ref().map_or(0, |a| a.take_retries())
     }
 
     /// One `InvokeEndpoint` with every configured header; the body is shared, not copied.
@@ -146,6 +155,7 @@ impl SageMakerEndpoint {
             variant: output
                 .invoked_production_variant()
                 .map(|v| self.variants.id(v)),
+            cold_start: false,
         })
     }
 
@@ -185,6 +195,7 @@ impl SageMakerEndpoint {
             bytes_in: 0,
             done_after: Some(done),
             variant: None,
+            cold_start: false,
         })
     }
 }
@@ -236,6 +247,14 @@ impl Endpoint for SageMakerEndpoint {
 
     fn retries(&self) -> u64 {
         SageMakerEndpoint::retries(self)
+    }
+
+    fn take_retries(&self) -> u64 {
+        SageMakerEndpoint::take_retries(self)
+    }
+
+    fn max_retries(&self) -> u32 {
+        self.max_retries
     }
 
     fn variant_names(&self) -> Vec<String> {

@@ -195,16 +195,7 @@ pub async fn run<T: Endpoint>(
             },
             Some(((sample, failure), counted)) = in_flight.next(), if !in_flight.is_empty() => {
                 measured_in_flight -= u64::from(counted);
-                if rec.measures(sample.intended_start) {
-                    match sample.outcome {
-                        Outcome::Ok => live.ok(sample.response_time()),
-                        _ => live.error(),
-                    }
-                }
-                rec.record(&sample);
-                if let Some(f) = &failure {
-                    rec.record_failure(sample.intended_start, f);
-                }
+                record_answer(&mut rec, live, &sample, failure.as_ref());
             }
             _ = pause(spin, sleep_to) => {
                 if stopping && Instant::now() >= drain_until {
@@ -215,6 +206,20 @@ pub async fn run<T: Endpoint>(
     }
     rec.cancel_in_flight(measured_in_flight);
     rec
+}
+
+/// Records a finished request, and shows it live when it counts in the window.
+fn record_answer(rec: &mut Recorder, live: &LiveStats, sample: &Sample, failure: Option<&Failure>) {
+    if rec.measures(sample.intended_start) {
+        match sample.outcome {
+            Outcome::Ok => live.ok(sample.response_time()),
+            _ => live.error(),
+        }
+    }
+    rec.record(sample);
+    if let Some(f) = failure {
+        rec.record_failure(sample.intended_start, f);
+    }
 }
 
 async fn pause(spin: bool, until: Instant) {

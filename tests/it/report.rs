@@ -296,6 +296,11 @@ fn junit_element(e: &quick_xml::events::BytesStart, parents: &[String]) -> Optio
             assert_eq!(parent, ["testsuites", "testsuite", "testcase"]);
             return attr("message");
         }
+        "skipped" => {
+            assert_eq!(parent, ["testsuites", "testsuite", "testcase"]);
+            assert!(attr("message").is_some());
+        }
+        "system-out" => assert_eq!(parent, ["testsuites", "testsuite", "testcase"]),
         other => panic!("unexpected element <{other}>"),
     }
     None
@@ -328,18 +333,19 @@ fn junit_has_the_standard_shape() {
         }
     }
     assert!(parents.is_empty());
-    // 3 cells × (latency, error rate) + 3 accounting checks + 2 recommendation candidates.
-    assert_eq!(cases, 11);
+    // 3 accounting checks + 2 recommendation candidates. Per-cell SLA results (a cell over
+    // the error limit here) are in report.md/html, not JUnit failures: a candidate meets the
+    // SLA, so the run passes and JUnit has no failure (issue 13).
+    assert_eq!(cases, 5, "{xml}");
     let declared = format!(
-        r#"<testsuites name="loadtest report-test" tests="11" failures="{}""#,
+        r#"<testsuites name="loadtest report-test" tests="5" failures="{}""#,
         failures.len()
     );
     assert!(xml.contains(&declared), "{xml}");
+    assert!(failures.is_empty(), "{failures:?}");
     assert!(
-        failures
-            .iter()
-            .any(|m| m.starts_with("error rate: measured") && m.contains("allowed 0.5000%")),
-        "{failures:?}"
+        xml.contains("feasible, rank 1 (recommended)"),
+        "the choice passes with its figures: {xml}"
     );
     std::fs::remove_dir_all(dir).unwrap();
 }

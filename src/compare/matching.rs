@@ -22,6 +22,8 @@ pub struct CellKey {
     pub instance: String,
     /// Request body size.
     pub payload_bytes: u64,
+    /// The payload file of a `source = "files"` level.
+    pub payload_file: Option<String>,
     /// The load, as displayed (`closed c=4`, `open 50 rps poisson`).
     pub load: String,
 }
@@ -33,6 +35,7 @@ impl CellKey {
             hosting: cell.deployment.hosting_label().to_string(),
             instance: cell.deployment.variant_label(),
             payload_bytes: cell.payload_bytes,
+            payload_file: cell.payload_file.clone(),
             load: cell.load.to_string(),
         }
     }
@@ -40,7 +43,13 @@ impl CellKey {
     /// `real-time ml.c5.xlarge 1KiB closed c=4`.
     pub fn label(&self) -> String {
         let size = crate::domain::units::format_size(self.payload_bytes);
-        format!("{} {} {size} {}", self.hosting, self.instance, self.load)
+        match &self.payload_file {
+            Some(file) => format!(
+                "{} {} {file} {size} {}",
+                self.hosting, self.instance, self.load
+            ),
+            None => format!("{} {} {size} {}", self.hosting, self.instance, self.load),
+        }
     }
 }
 

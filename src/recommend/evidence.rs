@@ -53,6 +53,7 @@ pub(super) fn unfit_candidates(cells: &[CellSummary], unfit: &[Unfit]) -> Vec<Ca
                 hosting: Some(hosting),
                 variant: Some(variant.clone()),
                 payload_bytes,
+                payload_file: None,
                 cells: 0,
                 operating: None,
                 cost: None,

@@ -140,6 +140,9 @@ pub struct Candidate {
     pub variant: Option<Variant>,
     /// Request body size.
     pub payload_bytes: u64,
+    /// The payload file of a `source = "files"` level, when the sweep has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload_file: Option<String>,
     /// Cells measured for it.
     pub cells: usize,
     /// Its best SLA-passing cell, if any.
@@ -177,7 +180,13 @@ impl Candidate {
 
     /// `real-time ml.c5.xlarge 1KiB`; `target 1KiB` for the target itself.
     pub fn label(&self) -> String {
-        let size = crate::domain::units::format_size(self.payload_bytes);
+        let size = match &self.payload_file {
+            Some(name) => format!(
+                "{name} {}",
+                crate::domain::units::format_size(self.payload_bytes)
+            ),
+            None => crate::domain::units::format_size(self.payload_bytes),
+        };
         match (self.hosting, &self.variant) {
             (Some(h), Some(v)) => format!("{h} {v} {size}"),
             (Some(h), None) => format!("{h} {size}"),
@@ -339,20 +348,21 @@ pub fn recommend_with(
     let (groups, unattributed_cells) = group(cells);
     let ctx = Context {
         sla,
-        online: groups.keys().any(|(h, _, _)| *h != Some(Hosting::Batch)),
+        online: groups.keys().any(|(h, ..)| *h != Some(Hosting::Batch)),
         traffic: traffic.as_ref(),
         prices,
         options,
     };
     let mut candidates: Vec<Candidate> = groups
         .into_iter()
-        .map(|((hosting, variant, payload_bytes), cells)| {
+        .map(|((hosting, variant, payload_bytes, payload_file), cells)| {
             let pruned = evidence.pruned.iter().find(|p| {
                 (Some(p.hosting), Some(&p.variant), p.payload_bytes)
                     == (hosting, variant.as_ref(), payload_bytes)
             });
             let first = first_request_ms(evidence.first_requests, hosting, variant.as_ref());
             let mut c = ctx.over_repeats(hosting, variant, payload_bytes, &cells);
+            c.payload_file = payload_file;
             c.first_request_ms = first;
             ctx.gate_cold_start(&mut c);
             if let (Some(p), None) = (pruned, &c.operating) {
@@ -381,7 +391,8 @@ pub fn recommend_with(
     }
 }
 
-type Key = (Option<Hosting>, Option<Variant>, u64);
+/// A candidate: hosting, variant, payload size and, for `files` levels, the file.
+type Key = (Option<Hosting>, Option<Variant>, u64, Option<String>);
 
 /// Cells by candidate (an instance type without a hosting option is real-time); and how
 /// many cells name no instance type or serverless size (the unpriced target itself).
@@ -393,7 +404,12 @@ fn group(cells: &[CellSummary]) -> (BTreeMap<Key, Vec<&CellSummary>>, usize) {
         let variant = cell.deployment.variant.clone();
         unattributed += usize::from(variant.is_none());
         groups
-            .entry((hosting, variant, cell.payload_bytes))
+            .entry((
+                hosting,
+                variant,
+                cell.payload_bytes,
+                cell.payload_file.clone(),
+            ))
             .or_default()
             .push(cell);
     }
@@ -442,6 +458,7 @@ impl Context<'_> {
             hosting,
             variant,
             payload_bytes,
+            payload_file: None,
             cells: cells.len(),
             operating,
             cost,

@@ -562,3 +562,26 @@ fn a_cold_start_gates_serverless_only_for_intermittent_traffic() {
         }]
     );
 }
+
+#[test]
+fn payload_files_of_one_size_are_candidates_of_their_own() {
+    let mut a = cell(Hosting::RealTime, "ml.c5.xlarge", 4, 20.0, 100.0);
+    a.payload_file = Some("rows-1.json".into());
+    let mut b = cell(Hosting::RealTime, "ml.c5.xlarge", 4, 40.0, 50.0);
+    b.payload_file = Some("rows-2.json".into());
+    let r = embedded(&[a, b], None);
+    let labels: Vec<String> = r.candidates.iter().map(Candidate::label).collect();
+    assert_eq!(r.candidates.len(), 2, "{labels:?}");
+    assert!(
+        labels
+            .iter()
+            .any(|l| l == "real-time ml.c5.xlarge rows-1.json 1KiB"),
+        "{labels:?}"
+    );
+    assert!(
+        labels
+            .iter()
+            .any(|l| l == "real-time ml.c5.xlarge rows-2.json 1KiB"),
+        "{labels:?}"
+    );
+}

@@ -360,6 +360,7 @@ mod tests {
             hosting: Some(Hosting::RealTime),
             variant: Some(crate::domain::Variant::instance(instance)),
             payload_bytes: 1024,
+            payload_file: None,
             cells: 2,
             operating: feasible.then_some(OperatingPoint {
                 cell_index: 1,

@@ -317,6 +317,36 @@ mod tests {
     }
 
     #[test]
+    fn redirects_and_refused_callers_have_their_own_classes() {
+        assert_eq!(ErrorKind::from_http(301, None), ErrorKind::Http3xx);
+        assert_eq!(ErrorKind::from_http(307, None), ErrorKind::Http3xx);
+        assert_eq!(ErrorKind::from_http(401, None), ErrorKind::Auth);
+        assert_eq!(ErrorKind::from_http(403, None), ErrorKind::Auth);
+        // Whatever the header says: a 403 refuses the caller.
+        assert_eq!(
+            ErrorKind::from_http(403, Some("ValidationError")),
+            ErrorKind::Auth
+        );
+        assert_eq!(
+            ErrorKind::from_http(400, Some("ExpiredTokenException")),
+            ErrorKind::Auth
+        );
+        assert_eq!(ErrorKind::from_http(404, None), ErrorKind::Http4xx);
+    }
+
+    #[test]
+    fn excerpts_keep_200_bytes_cut_at_a_character() {
+        let long = "é".repeat(150);
+        let e = Excerpt::of(&long);
+        assert!(e.is_full());
+        assert_eq!(e.text(), "é".repeat(100));
+        let mut cut = Excerpt::of(&"a".repeat(199));
+        cut.push("é".as_bytes());
+        assert_eq!(cut.text(), "a".repeat(199), "a cut character is dropped");
+        assert_eq!(Excerpt::of("  two\n lines ").text(), "two lines");
+    }
+
+    #[test]
     fn index_matches_position_in_all() {
         for (i, kind) in ErrorKind::ALL.iter().enumerate() {
             assert_eq!(kind.index(), i);

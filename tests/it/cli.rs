@@ -1,21 +1,11 @@
 //! The `loadtest` binary as a user runs it: exit codes, messages, run folders, Ctrl-C.
 
+use crate::bin::{interrupted_run, loadtest, only_run_dir, temp_dir};
 use crate::support::{Behaviour, TestServer};
 use loadtest::store::{csv as results_csv, record};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::Duration;
-
-fn loadtest() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_loadtest"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("loadtest-it-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn write_profile(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("profile.toml");
@@ -44,15 +34,6 @@ async fn run_async(cmd: &mut Command) -> Output {
     tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap()
-}
-
-fn only_run_dir(out: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs.into_iter().next().unwrap()
 }
 
 #[test]
@@ -276,45 +257,8 @@ async fn ctrl_c_keeps_what_was_measured_and_exits_130() {
     )
     .replace("duration = \"400ms\"", "duration = \"1s\"");
     let path = write_profile(&dir, &text);
-    let child = loadtest()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(dir.join("out"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
     // Cells take 1.1 s each: interrupt during the second one, once the first is saved.
-    let out_dir = dir.join("out");
-    let first_saved = async {
-        loop {
-            let saved = std::fs::read_dir(&out_dir)
-                .ok()
-                .and_then(|mut d| d.next())
-                .and_then(|e| {
-                    let path = e.ok()?.path().join("summary.json");
-                    record::read(&path).ok()
-                });
-            if saved.is_some_and(|s| s.cells.len() == 1) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(30), first_saved)
-        .await
-        .expect("first cell saved");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let status = Command::new("kill")
-        .arg("-INT")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
+    let out = interrupted_run(&path, &dir.join("out")).await;
     assert_eq!(
         out.status.code(),
         Some(130),

@@ -5,8 +5,9 @@
 //! Every run is one 6-second cell against an emulated 50 ms model; the runs are made once,
 //! a few at a time, and shared by the tests below.
 
+use crate::bin::loadtest;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::OnceLock;
 
 /// Identical runs (different model and sweep seeds) for the false-alarm measurement.
@@ -22,10 +23,6 @@ struct Runs {
     identical: Vec<PathBuf>,
     slower_30: PathBuf,
     slower_2: PathBuf,
-}
-
-fn loadtest() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_loadtest"))
 }
 
 fn profile(base_ms: f64, seed: u64) -> String {

@@ -2,20 +2,14 @@
 //! status, class and answer), failures keep their statuses and first messages, and a run
 //! whose every cell failed exits 1 without an `[sla]`.
 
+use crate::bin::{loadtest, only_run_dir, temp_dir};
 use crate::support::{Behaviour, TestServer, post_target};
 use loadtest::endpoint::{Endpoint, EndpointError};
 use loadtest::sample::ErrorKind;
 use loadtest::store::record;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 use std::time::Duration;
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("loadtest-it-fail-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Runs `loadtest run --quiet` on an http target at `url`: two payload sizes, c=2, short cells.
 async fn run(dir: &Path, url: &str) -> Output {
@@ -34,7 +28,7 @@ warmup = "50ms"
     );
     let path = dir.join("profile.toml");
     std::fs::write(&path, text).unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_loadtest"));
+    let mut cmd = loadtest();
     cmd.arg("run")
         .arg(&path)
         .arg("--out")
@@ -45,19 +39,10 @@ warmup = "50ms"
         .unwrap()
 }
 
-fn only_run_dir(out: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs.into_iter().next().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_path_exits_3_with_the_status_and_the_answer_before_any_load() {
     let server = TestServer::start(Behaviour::default()).await;
-    let dir = temp_dir("wrong-path");
+    let dir = temp_dir("fail-wrong-path");
     let out = run(&dir, &server.url("/nope")).await;
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
@@ -76,7 +61,7 @@ async fn a_wrong_path_exits_3_with_the_status_and_the_answer_before_any_load() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_403_is_credentials_or_permissions_whatever_its_body() {
     let server = TestServer::start(Behaviour::default()).await;
-    let dir = temp_dir("denied");
+    let dir = temp_dir("fail-denied");
     let out = run(&dir, &server.url("/denied")).await;
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{err}");
@@ -128,7 +113,7 @@ async fn a_redirect_is_its_own_class() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failures_keep_their_statuses_and_first_three_messages() {
     let server = TestServer::start(Behaviour::default()).await;
-    let dir = temp_dir("flaky");
+    let dir = temp_dir("fail-flaky");
     let out = run(&dir, &server.url("/flaky")).await;
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{err}");
@@ -181,7 +166,7 @@ async fn a_run_whose_every_cell_failed_exits_1_without_an_sla() {
         ..Behaviour::default()
     })
     .await;
-    let dir = temp_dir("all-failed");
+    let dir = temp_dir("fail-all-failed");
     let out = run(&dir, &server.url("/ok")).await;
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, every server on 127.0.0.1 port 0.
 
 mod architecture;
+mod bin;
 mod cli;
 mod compare;
 mod emulator;

@@ -3,22 +3,12 @@
 //! leaves its partial cell out, and `compare` leaves partial cells out too (exit 2 when
 //! nothing comparable remains), with compare-junit.xml agreeing with the exit code.
 
+use crate::bin::{loadtest, only_run_dir, temp_dir};
 use crate::support::{Behaviour, TestServer};
 use loadtest::store::record;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
-
-fn loadtest() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_loadtest"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("loadtest-it-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Runs `loadtest run PROFILE --out DIR/out --quiet` off the async runtime; returns the output
 /// and the run folder.
@@ -41,17 +31,7 @@ async fn run(dir: &Path, text: &str) -> (Output, PathBuf) {
         .await
         .unwrap()
     };
-    (out, only_dir(&out_dir))
-}
-
-fn only_dir(out: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    assert_eq!(dirs.len(), 1, "{dirs:?}");
-    dirs.into_iter().next().unwrap()
+    (out, only_run_dir(&out_dir))
 }
 
 /// The `failures` attribute of `<testsuites>` in a JUnit file.
@@ -186,45 +166,12 @@ headroom = 0.2
 }
 
 /// Starts a run of 1-second cells and sends it Ctrl-C during its second cell.
-async fn interrupted_run(dir: &Path, text: &str) -> (Output, PathBuf) {
+async fn run_interrupted(dir: &Path, text: &str) -> (Output, PathBuf) {
     let path = dir.join("profile.toml");
     std::fs::write(&path, text).unwrap();
     let out_dir = dir.join("out");
-    let child = loadtest()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(&out_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let first_saved = async {
-        loop {
-            let saved = std::fs::read_dir(&out_dir)
-                .ok()
-                .and_then(|mut d| d.next())
-                .and_then(|e| record::read(&e.ok()?.path().join("summary.json")).ok());
-            if saved.is_some_and(|s| s.cells.len() == 1) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(30), first_saved)
-        .await
-        .expect("first cell saved");
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let status = Command::new("kill")
-        .arg("-INT")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
-        .await
-        .unwrap();
-    (out, only_dir(&out_dir))
+    let out = crate::bin::interrupted_run(&path, &out_dir).await;
+    (out, only_run_dir(&out_dir))
 }
 
 fn compare(baseline: &Path, current: &Path, out: &Path) -> Output {
@@ -247,7 +194,7 @@ async fn an_interrupted_run_is_told_and_its_partial_cells_are_never_judged() {
     .await;
     let text = http_profile(&server.url("/ok"), 250.0, "[1, 2, 3]", "1s");
     let dir = temp_dir("verdict-interrupted");
-    let (out, base) = interrupted_run(&dir, &text).await;
+    let (out, base) = run_interrupted(&dir, &text).await;
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("Interrupted: 2 of 3 cells, the last one partial"),

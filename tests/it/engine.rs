@@ -5,6 +5,7 @@ use crate::support::{Behaviour, TestServer, post_target};
 use loadtest::domain::Arrivals;
 use loadtest::domain::Deployment;
 use loadtest::domain::Load;
+use loadtest::endpoint::Endpoint;
 use loadtest::engine::{CellOptions, run_cell};
 use loadtest::payload::{self};
 use loadtest::plan::Cell;
@@ -15,6 +16,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn cell(load: Load, duration_ms: u64, warmup_ms: u64) -> Cell {
+    cell_with_timeout(load, duration_ms, warmup_ms, Duration::from_secs(5))
+}
+
+/// A 256-byte cell of no hosting option: `load` for `duration_ms` after `warmup_ms`.
+pub(crate) fn cell_with_timeout(
+    load: Load,
+    duration_ms: u64,
+    warmup_ms: u64,
+    timeout: Duration,
+) -> Cell {
     Cell {
         index: 0,
         deployment: Deployment::default(),
@@ -23,13 +34,13 @@ fn cell(load: Load, duration_ms: u64, warmup_ms: u64) -> Cell {
         load,
         duration: Duration::from_millis(duration_ms),
         warmup: Duration::from_millis(warmup_ms),
-        timeout: Duration::from_secs(5),
+        timeout,
         repeat: 1,
     }
 }
 
-async fn run(server: &TestServer, path: &str, cell: &Cell) -> CellSummary {
-    let target = post_target(&server.url(path), cell.timeout, 64);
+/// Runs `cell` against `target` with random bodies and a fixed seed.
+pub(crate) async fn measure<T: Endpoint>(target: T, cell: &Cell) -> CellSummary {
     let bodies = payload::build(&PayloadSource::Random, cell.payload_bytes, 1).unwrap();
     let (_tx, cancel) = tokio::sync::watch::channel(false);
     let result = run_cell(
@@ -41,6 +52,10 @@ async fn run(server: &TestServer, path: &str, cell: &Cell) -> CellSummary {
     )
     .await;
     CellSummary::from_result(&result)
+}
+
+async fn run(server: &TestServer, path: &str, cell: &Cell) -> CellSummary {
+    measure(post_target(&server.url(path), cell.timeout, 64), cell).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,52 +2,20 @@
 //! open loop is `saturated`, closed loops obey Little's law, warmup does not leak into the
 //! window, a partial last second is not a drop, and retries add up to what the server got.
 
+use crate::engine::{cell_with_timeout, measure};
 use crate::support::{Behaviour, TestServer, post_target};
 use aws_sdk_sagemakerruntime::config::Credentials;
-use loadtest::domain::{Arrivals, Deployment, Hosting, Load, Quantile, Sla};
+use loadtest::domain::{Arrivals, Hosting, Load, Quantile, Sla};
 use loadtest::emulator::{EndpointSpec, Model, Running, ServiceDistribution};
 use loadtest::endpoint::sagemaker::{SageMakerEndpoint, client_with_credentials};
 use loadtest::endpoint::{AnyEndpoint, Endpoint};
-use loadtest::engine::{CellOptions, run_cell};
-use loadtest::payload;
-use loadtest::plan::Cell;
-use loadtest::profile::{InvokeMode, PayloadSource, SageMakerTarget};
+use loadtest::profile::{InvokeMode, SageMakerTarget};
 use loadtest::recommend::sla::{SlaFailure, check};
-use loadtest::results::CellSummary;
 use loadtest::store::record;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
-
-fn cell(load: Load, duration_ms: u64, warmup_ms: u64, timeout: Duration) -> Cell {
-    Cell {
-        index: 0,
-        deployment: Deployment::default(),
-        payload_bytes: 256,
-        payload_file: None,
-        load,
-        duration: Duration::from_millis(duration_ms),
-        warmup: Duration::from_millis(warmup_ms),
-        timeout,
-        repeat: 1,
-    }
-}
-
-async fn measure<T: Endpoint>(target: T, cell: &Cell) -> CellSummary {
-    let bodies = payload::build(&PayloadSource::Random, cell.payload_bytes, 1).unwrap();
-    let (_tx, cancel) = tokio::sync::watch::channel(false);
-    let result = run_cell(
-        cell,
-        Arc::new(target),
-        Arc::new(bodies),
-        &CellOptions::seeded(7),
-        cancel,
-    )
-    .await;
-    CellSummary::from_result(&result)
-}
 
 fn fixed(base_ms: f64) -> Model {
     Model {
@@ -79,7 +47,7 @@ async fn an_overloaded_open_loop_reports_capacity_and_is_saturated() {
         max_in_flight: 2_000,
     };
     let target = post_target(&emu.invocations_url("m5"), timeout, 2_000);
-    let s = measure(target, &cell(load, 1_500, 200, timeout)).await;
+    let s = measure(target, &cell_with_timeout(load, 1_500, 200, timeout)).await;
     assert!(
         (180.0..=220.0).contains(&s.throughput_rps),
         "throughput {} req/s against a capacity of 200 (ok {}, late_ok {}, errors {})",
@@ -123,7 +91,7 @@ async fn an_open_loop_within_capacity_is_not_saturated() {
     };
     let s = measure(
         post_target(&server.url("/ok"), timeout, 64),
-        &cell(load, 1_000, 100, timeout),
+        &cell_with_timeout(load, 1_000, 100, timeout),
     )
     .await;
     assert!(!s.saturated, "{s:?}");
@@ -139,7 +107,7 @@ async fn warmup_cold_starts_do_not_leak_into_the_window() {
     let timeout = Duration::from_secs(5);
     let c4 = Load::Closed { concurrency: 4 };
     let target = || post_target(&emu.invocations_url("sl"), timeout, 8);
-    let s = measure(target(), &cell(c4, 800, 50, timeout)).await;
+    let s = measure(target(), &cell_with_timeout(c4, 800, 50, timeout)).await;
     assert!(s.warmup_requests >= 4, "{s:?}");
     assert_eq!(s.littles_law, None, "{s:?}");
     assert_eq!(s.cold_starts, 0, "every slot was warmed before the window");
@@ -152,7 +120,7 @@ async fn warmup_cold_starts_do_not_leak_into_the_window() {
     let emu2 = emulator(EndpointSpec::serverless("sl", 2048, 10, model_cold())).await;
     let cold = measure(
         post_target(&emu2.invocations_url("sl"), timeout, 8),
-        &cell(c4, 800, 0, timeout),
+        &cell_with_timeout(c4, 800, 0, timeout),
     )
     .await;
     assert!(
@@ -182,7 +150,7 @@ async fn a_partial_last_second_is_not_a_drop() {
     let timeout = Duration::from_secs(5);
     let s = measure(
         post_target(&server.url("/ok"), timeout, 8),
-        &cell(Load::Closed { concurrency: 4 }, 1_600, 100, timeout),
+        &cell_with_timeout(Load::Closed { concurrency: 4 }, 1_600, 100, timeout),
     )
     .await;
     assert_eq!(s.series.len(), 2, "{:?}", s.series);
@@ -234,7 +202,7 @@ async fn retries_add_up_to_the_attempts_the_server_received() {
     let probe_attempts = server.received();
     let s = measure(
         target,
-        &cell(Load::Closed { concurrency: 2 }, 500, 100, timeout),
+        &cell_with_timeout(Load::Closed { concurrency: 2 }, 500, 100, timeout),
     )
     .await;
     assert!(s.requests > 0 && s.retries > 0, "{s:?}");

@@ -3,8 +3,8 @@
 //! `PayloadPart` event carries raw bytes (here one SSE chunk); a failure mid-stream is a
 //! `ModelStreamError` exception message.
 
+use aws_sdk_sagemakerruntime::primitives::event_stream::{Header, HeaderValue, Message};
 use aws_smithy_eventstream::frame::write_message_to;
-use aws_smithy_types::event_stream::{Header, HeaderValue, Message};
 use bytes::Bytes;
 
 /// Content type of the response stream.

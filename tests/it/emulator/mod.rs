@@ -5,6 +5,7 @@ mod async_batch;
 mod deploy;
 mod faults;
 mod llm;
+mod llm_load;
 mod queueing;
 mod runtime;
 mod serverless;

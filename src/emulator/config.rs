@@ -519,6 +519,36 @@ mod tests {
     }
 
     #[test]
+    fn llm_fields_make_an_llm_and_round_trip() {
+        let cfg: ModelConfig =
+            toml::from_str("decode_ms = 20.0\nweights_gib = 4.0\ntime_scale = 0.5").expect("model");
+        let m = cfg.resolve().expect("LLM");
+        let llm = m.llm.expect("an LLM");
+        assert_eq!(m.name, "custom");
+        assert_eq!(llm.decode_ms, 20.0);
+        assert_eq!(llm.kv_kib_per_token, LLM_SMALL.kv_kib_per_token);
+        assert_eq!(m.memory_mb, 4096);
+        assert_eq!(m.time_scale, 0.5);
+        assert_eq!(m.to_config().resolve(), Ok(m));
+        let seven = ModelConfig {
+            preset: Some("llm-7b".into()),
+            ..ModelConfig::default()
+        };
+        let m = seven.resolve().expect("llm-7b");
+        assert_eq!(m.to_config().resolve(), Ok(m.clone()));
+        assert!(!Model::preset("bert-base").expect("bert").is_llm());
+        for (field, text) in [
+            ("decode_ms", "decode_ms = 0.0"),
+            ("kv_kib_per_token", "kv_kib_per_token = -1.0"),
+            ("context_tokens", "context_tokens = 1"),
+            ("prefill_ms_per_token", "prefill_ms_per_token = -0.5"),
+        ] {
+            let cfg: ModelConfig = toml::from_str(text).expect("model");
+            assert_eq!(cfg.resolve().unwrap_err().field(), field, "{text}");
+        }
+    }
+
+    #[test]
     fn bad_configs_name_the_field_and_list_presets() {
         let unknown = ModelConfig {
             preset: Some("bert".into()),

@@ -44,16 +44,22 @@ pub struct ModelConfig {
     pub seed: Option<u64>,
     /// LLM: prefill cost per input token on one T4, in milliseconds. Any LLM field without
     /// an LLM preset makes the model an LLM, starting from `llm-small`'s figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prefill_ms_per_token: Option<f64>,
     /// LLM: decode step with one running sequence on one T4, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub decode_ms: Option<f64>,
     /// LLM: extra decode step time per further running sequence on one T4, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub decode_ms_per_seq: Option<f64>,
     /// LLM: memory of the weights in GiB (the model's memory; `memory_mb` follows it).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub weights_gib: Option<f64>,
     /// LLM: KV cache per token of a running sequence, in KiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kv_kib_per_token: Option<f64>,
     /// LLM: longest prompt + output a request may ask for, in tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub context_tokens: Option<u32>,
 }
 
@@ -337,7 +343,13 @@ pub struct Faults {
     pub reset_rate: f64,
     /// LLM endpoints: fraction of streams that fail half way through their tokens, with a
     /// `ModelStreamError` exception event (SageMaker) or an SSE error event (OpenAI).
+    #[serde(skip_serializing_if = "is_zero")]
     pub stream_error_rate: f64,
+}
+
+/// Keeps a fault knob that is off out of written records.
+fn is_zero(rate: &f64) -> bool {
+    *rate == 0.0
 }
 
 impl Faults {

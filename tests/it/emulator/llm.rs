@@ -361,3 +361,32 @@ async fn invoke_endpoint_answers_an_llm_request_whole() {
     assert_eq!(body["usage"]["completion_tokens"], 4);
     assert_eq!(body["usage"]["prompt_tokens"], 3);
 }
+
+#[tokio::test]
+async fn a_first_token_later_than_the_sixty_second_limit_is_a_model_error() {
+    // 100 s of prefill for a one-word prompt on an A10G (speed 2); at time_scale 0.001 the
+    // 60 s limit is 60 ms.
+    let mut slow = llm("llm-small", 0.001);
+    if let Some(l) = slow.llm.as_mut() {
+        l.prefill_ms_per_token = 200_000.0;
+    }
+    let emu = start(vec![endpoint("slow", "ml.g5.xlarge", slow)]).await;
+    let url = format!("{}/chat/completions", emu.openai_base_url("slow"));
+    let answer = client()
+        .post(&url)
+        .body(chat_body(1, 4, true))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(answer.status(), 424);
+    assert_eq!(
+        super::classify(&answer),
+        loadtest::sample::ErrorKind::ModelError
+    );
+    let text = answer.text().await.expect("body");
+    assert!(
+        text.contains("timed out while waiting for the first token"),
+        "{text}"
+    );
+    emu.stop().await;
+}

@@ -268,6 +268,13 @@ async fn openai_sse_streams_chat_and_completions_at_the_decode_step() {
         serde_json::json!({"model": "m", "prompt": prompt(5), "max_tokens": 12, "stream": true});
     let only = format!("{}/v1/completions", emu.base_url());
     let completion = sse_stream(&only, body.to_string()).await;
+    let models = client()
+        .get(format!("{}/v1/models", emu.base_url()))
+        .send()
+        .await
+        .expect("models");
+    let models = super::json(models).await;
+    assert_eq!(models["data"][0]["id"], "llm-7b");
     emu.stop().await;
     check_complete(&chat, 16, 20);
     eprintln!(

@@ -4,11 +4,12 @@
 mod async_batch;
 mod deploy;
 mod faults;
-mod llm;
-mod llm_load;
+pub mod llm;
 mod queueing;
 mod runtime;
 mod serverless;
+
+mod llm_load;
 
 use loadtest::emulator::{EndpointSpec, Model, Running};
 use loadtest::sample::ErrorKind;

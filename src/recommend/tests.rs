@@ -36,12 +36,7 @@ fn cell(
 }
 
 fn traffic(peak_rps: f64, requests_per_day: Option<f64>) -> Traffic {
-    Traffic {
-        intermittent: false,
-        peak_rps,
-        requests_per_day,
-        headroom: 0.2,
-    }
+    Traffic::at_peak(peak_rps, requests_per_day, 0.2)
 }
 
 fn run(

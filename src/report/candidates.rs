@@ -150,7 +150,7 @@ mod tests {
         assert_eq!(advice.candidates.len(), rec.candidates.len());
         assert_eq!(
             advice.choice.as_deref(),
-            Some("real-time ml.c5.xlarge 1KiB")
+            Some("real-time ml.c5.xlarge")
         );
         let c = &advice.candidates[0];
         assert!(

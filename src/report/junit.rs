@@ -317,7 +317,7 @@ mod tests {
         );
         assert!(
             x.contains(
-                r#"<testcase classname="recommendation" name="real-time ml.c5.xlarge 1KiB""#
+                r#"<testcase classname="recommendation" name="real-time ml.c5.xlarge""#
             ),
             "{x}"
         );

@@ -5,7 +5,9 @@
 //! [`rebuild`] rebuilds a run folder's reports from its summary.json alone.
 
 pub mod candidates;
+pub mod deploy;
 pub mod escape;
+pub mod headline;
 pub mod hgrm;
 pub mod hlog;
 pub mod html;

@@ -166,26 +166,37 @@ pub(super) fn rank_by_month(candidates: &mut [Candidate], requests_per_month: f6
     }
 }
 
-/// Each hosting option's cheapest feasible candidate under the shape, compared by the month.
+/// Each hosting option's cheapest candidate under the shape, compared by the month: the
+/// feasible ones, and those only over serverless MaxConcurrency (they serve a smaller scale).
 pub(super) fn monthly_comparison(
     candidates: &[Candidate],
     traffic: &crate::domain::Traffic,
 ) -> MonthlyComparison {
-    let mut best: BTreeMap<Hosting, (usize, String, monthly::Rates, f64)> = BTreeMap::new();
+    let mut best: BTreeMap<Hosting, (monthly::Offer, f64)> = BTreeMap::new();
     for (i, c) in candidates.iter().enumerate() {
-        let (Some(h), true, Some(capacity), Some(m)) =
-            (c.hosting, c.feasible(), &c.capacity, &c.monthly)
-        else {
+        let (Some(h), Some(capacity), Some(m)) = (c.hosting, &c.capacity, &c.monthly) else {
             continue;
         };
-        let Some(rates) = monthly::rates(c, capacity) else {
+        let max_scale = c.reasons().iter().try_fold(f64::INFINITY, |k, r| match r {
+            super::Reason::ConcurrencyOverLimit { needed, limit } => {
+                Some(k.min(f64::from(*limit) / needed))
+            }
+            _ => None,
+        });
+        let (Some(max_scale), Some(rates)) = (max_scale, monthly::rates(c, capacity)) else {
             continue;
         };
-        if best.get(&h).is_none_or(|b| m.usd.0 < b.3) {
-            best.insert(h, (i, c.label(), rates, m.usd.0));
+        let usd = if max_scale >= 1.0 { m.usd.0 } else { f64::INFINITY };
+        if best.get(&h).is_none_or(|b| usd < b.1) {
+            let offer = monthly::Offer {
+                candidate: i,
+                label: c.label(),
+                rates,
+                max_scale,
+            };
+            best.insert(h, (offer, usd));
         }
     }
-    let options: Vec<(usize, String, monthly::Rates)> =
-        best.into_values().map(|(i, l, r, _)| (i, l, r)).collect();
-    monthly::compare(&options, traffic)
+    let offers: Vec<monthly::Offer> = best.into_values().map(|(o, _)| o).collect();
+    monthly::compare(&offers, traffic)
 }

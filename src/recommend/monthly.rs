@@ -125,6 +125,20 @@ pub fn rates(c: &Candidate, capacity: &Capacity) -> Option<Rates> {
     }
 }
 
+/// A candidate offered for the month: how it bills, and how far the shape may scale before
+/// it breaks a limit (serverless MaxConcurrency; infinite otherwise).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Offer {
+    /// Index into [`super::Recommendation::candidates`].
+    pub candidate: usize,
+    /// `real-time ml.c5.xlarge`.
+    pub label: String,
+    /// How it bills.
+    pub rates: Rates,
+    /// The largest factor the shape may be scaled by and the candidate still serve it.
+    pub max_scale: f64,
+}
+
 /// One hosting option's cheapest candidate under the shape.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MonthlyOption {
@@ -152,11 +166,20 @@ pub struct MonthlyComparison {
 }
 
 /// Each option's month for `options` (index, label, rates): best one per hosting option.
-pub fn compare(options: &[(usize, String, Rates)], traffic: &Traffic) -> MonthlyComparison {
+pub fn compare(options: &[Offer], traffic: &Traffic) -> MonthlyComparison {
     let hours = traffic.hours();
     let average_rps = hours.iter().sum::<f64>() / 24.0;
     let mut priced: Vec<MonthlyOption> = Vec::new();
-    for (i, label, r) in options {
+    for Offer {
+        candidate: i,
+        label,
+        rates: r,
+        max_scale,
+    } in options
+    {
+        if *max_scale < 1.0 {
+            continue;
+        }
         let m = month(*r, &hours, traffic);
         let mut push = |label: String, usd: Usd| {
             priced.push(MonthlyOption {
@@ -195,20 +218,21 @@ pub fn compare(options: &[(usize, String, Rates)], traffic: &Traffic) -> Monthly
     }
 }
 
-/// The cheapest of `options` under the shape scaled by `k` (autoscaled real-time).
-fn cheapest_at(options: &[(usize, String, Rates)], traffic: &Traffic, k: f64) -> Option<usize> {
+/// The cheapest of `options` able to serve the shape scaled by `k` (real-time autoscaled).
+fn cheapest_at(options: &[Offer], traffic: &Traffic, k: f64) -> Option<usize> {
     let hours = traffic.hours().map(|r| r * k);
     options
         .iter()
         .enumerate()
-        .map(|(n, (_, _, r))| (n, month(*r, &hours, traffic).usd.0))
+        .filter(|(_, o)| k <= o.max_scale)
+        .map(|(n, o)| (n, month(o.rates, &hours, traffic).usd.0))
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(n, _)| n)
 }
 
 /// Average rates where the cheapest option changes as the shape scales from 1/1000 to
 /// 1000 times: `X is cheaper below R req/s average; Y above` for each change.
-fn crossovers(options: &[(usize, String, Rates)], traffic: &Traffic, average: f64) -> Vec<String> {
+fn crossovers(options: &[Offer], traffic: &Traffic, average: f64) -> Vec<String> {
     if options.len() < 2 || average <= 0.0 {
         return Vec::new();
     }
@@ -230,10 +254,10 @@ fn crossovers(options: &[(usize, String, Rates)], traffic: &Traffic, average: f6
             }
             if let (Some(a), Some(b)) = (last, now) {
                 out.push(format!(
-                    "{} is cheaper below {:.3} req/s average; {} above",
-                    options[a].1,
+                    "{} is cheaper below {} req/s average; {} above",
+                    options[a].label,
                     crate::domain::units::round3(hi * average),
-                    options[b].1
+                    options[b].label
                 ));
             }
             last = now;
@@ -299,9 +323,15 @@ mod tests {
     fn cheapest_is_named_with_the_crossover() {
         let (_, t) = shape();
         // Serverless at $0.0001/request vs real-time at $1/h for 50 rps: average 50 req/s.
-        let options = vec![
-            (0, "real-time ml.c5.xlarge".to_string(), instances(Hosting::RealTime)),
-            (1, "serverless serverless-4096".to_string(), Rates::PerRequest(0.0001)),
+        let offer = |candidate, label: &str, rates| Offer {
+            candidate,
+            label: label.into(),
+            rates,
+            max_scale: f64::INFINITY,
+        };
+        let mut options = vec![
+            offer(0, "real-time ml.c5.xlarge", instances(Hosting::RealTime)),
+            offer(1, "serverless serverless-4096", Rates::PerRequest(0.0001)),
         ];
         let m = compare(&options, &t);
         assert_eq!(m.average_rps, 50.0);
@@ -318,5 +348,13 @@ mod tests {
             .parse()
             .unwrap();
         assert!((2.0..12.0).contains(&rate), "{rate}");
+        // Serverless past MaxConcurrency at 1/100 of the shape: it never wins above 0.5 req/s.
+        options[1].max_scale = 0.01;
+        let m = compare(&options, &t);
+        assert!(
+            m.options.iter().all(|o| o.label.starts_with("real-time")),
+            "serverless cannot serve this shape: {m:?}"
+        );
+        assert!(m.crossovers[0].contains("below 0.5 req/s"), "{m:?}");
     }
 }

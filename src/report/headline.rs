@@ -137,7 +137,10 @@ pub fn notes(rec: &Recommendation) -> Vec<String> {
         ));
     }
     if let Some(f) = c.fleet.as_ref().filter(|f| f.min_instances > 0) {
-        lines.push(format!("Instances: {}; {}.", f.count, f.floor_reason));
+        lines.push(format!(
+            "Instances: {} at peak (the peak needs {}), {}.",
+            f.count, f.needed, f.floor_reason
+        ));
     }
     if let Some(s) = &c.scaling {
         lines.push(format!("Autoscaling: {}.", s.describe()));
@@ -148,11 +151,10 @@ pub fn notes(rec: &Recommendation) -> Vec<String> {
             .iter()
             .map(|o| format!("{} {}", o.label, dollars(o.usd.0)))
             .collect();
-        if let Some(first) = m.options.first() {
+        if !options.is_empty() {
             lines.push(format!(
-                "A month at {:.1} req/s average: cheapest {}; {}.",
+                "A month at {:.1} req/s average, cheapest first: {}.",
                 m.average_rps,
-                first.label,
                 options.join(" · ")
             ));
         }

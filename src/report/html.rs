@@ -36,6 +36,9 @@ svg.chart .cell-label { fill: #555; font-size: 10px; } svg.chart .group-label { 
 .headline dl { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 6px 16px; margin: 6px 0; }
 .headline dt { color: #555; font-size: 12px; } .headline dd { margin: 0; font-size: 16px; font-weight: 600; }
 pre.json { background: #f6f8fa; padding: 8px 10px; overflow-x: auto; font-size: 12px; }
+td.notes { min-width: 220px; max-width: 460px; font-size: 12px; } td.l, th.l { white-space: normal; }
+@media (max-width: 960px) { body { padding: 10px 12px; } .wide { display: none; } td.notes { min-width: 180px; }
+  .headline .what { font-size: 16px; } }
 figure { margin: 0; break-inside: avoid; }
 svg.chart { background: #fff; font-size: 11px; }
 svg.chart .grid line { stroke: #e6e6e6; } svg.chart .tick { fill: #555; }
@@ -69,12 +72,12 @@ pub fn write(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
     )?;
     overview(summary, sla.as_ref(), out)?;
     recommendation(summary.recommendation.as_ref(), out)?;
-    results_table(summary, sla.as_ref(), out)?;
     super::timeline::write(summary, out)?;
-    error_messages(summary, out)?;
     html_charts::latency_vs_throughput(summary, sla.as_ref(), out)?;
+    results_table(summary, sla.as_ref(), out)?;
     html_charts::percentile_curves(summary, sla.as_ref(), out)?;
     html_charts::errors(summary, out)?;
+    error_messages(summary, out)?;
     writeln!(
         out,
         r#"<p class="muted">Written by {} {} from summary.json (schema {}).</p></body></html>"#,
@@ -115,7 +118,7 @@ fn results_table(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) ->
     )?;
     writeln!(
         out,
-        r#"<div class="scroll"><table><tr><th>#</th><th class="l">hosting</th><th class="l">instance</th><th>payload</th><th class="l">load</th><th>req/s</th><th>sent/s</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>errors</th><th>SLA</th><th class="l">notes</th></tr>"#
+        r#"<div class="scroll"><table id="results"><tr><th>#</th><th class="l">hosting</th><th class="l">instance</th><th>payload</th><th class="l">load</th><th>req/s</th><th class="wide">sent/s</th><th>p50</th><th class="wide">p90</th><th>p99</th><th class="wide">p99.9</th><th>max</th><th>errors</th><th>SLA</th><th class="l notes">notes</th></tr>"#
     )?;
     for c in &summary.cells {
         let lat = |f: fn(&crate::results::Percentiles) -> f64| {
@@ -132,7 +135,7 @@ fn results_table(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) ->
         };
         writeln!(
             out,
-            r#"<tr><td>{}</td><td class="l">{}</td><td class="l">{}</td><td>{}</td><td class="l">{}</td><td>{:.1}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}%</td><td>{verdict}</td><td class="l">{}</td></tr>"#,
+            r#"<tr><td>{}</td><td class="l">{}</td><td class="l">{}</td><td>{}</td><td class="l">{}</td><td>{:.1}</td><td class="wide">{:.1}</td><td>{}</td><td class="wide">{}</td><td>{}</td><td class="wide">{}</td><td>{}</td><td>{:.2}%</td><td>{verdict}</td><td class="l notes">{}</td></tr>"#,
             c.index,
             c.deployment.hosting_label(),
             Esc(&c.deployment.variant_label()),

@@ -98,8 +98,10 @@ fn candidate_table(cands: &[Candidate], out: &mut dyn Write) -> io::Result<()> {
         out,
         r#"<div class="scroll"><table id="candidates"><tr><th class="l">candidate</th><th>meets SLA</th>"#
     )?;
+    let wide = |k: &str| matches!(k, "best load" | "USD per hour" | "USD per million");
+    let class = |k: &str| if wide(k) { "l wide" } else { "l" };
     for k in &columns {
-        write!(out, r#"<th class="l">{}</th>"#, Esc(k))?;
+        write!(out, r#"<th class="{}">{}</th>"#, class(k), Esc(k))?;
     }
     writeln!(out, "</tr>")?;
     for c in cands {
@@ -119,7 +121,7 @@ fn candidate_table(cands: &[Candidate], out: &mut dyn Write) -> io::Result<()> {
                 .iter()
                 .find(|(f, _)| f == k)
                 .map_or("", |(_, v)| v.as_str());
-            write!(out, r#"<td class="l">{}</td>"#, Esc(v))?;
+            write!(out, r#"<td class="{}">{}</td>"#, class(k), Esc(v))?;
         }
         writeln!(out, "</tr>")?;
     }

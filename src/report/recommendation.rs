@@ -22,11 +22,12 @@ const HEADINGS: [&str; 12] = [
     "verdict",
 ];
 
-/// Columns of the terminal table (it fits 100 columns; the files keep every column).
+/// Columns of the terminal table (it fits 100 columns; the files keep every column); an
+/// infeasible candidate's reasons follow the table, numbered.
 const TEXT_COLUMNS: [usize; 9] = [0, 1, 2, 3, 5, 6, 9, 10, 11];
 
 /// The terminal's width the table keeps to.
-const TEXT_WIDTH: usize = 100;
+const TEXT_WIDTH: usize = super::table::WIDTH;
 
 /// Writes the recommendation as an aligned plain-text table (within 100 columns) with the
 /// choice and the notes behind it.
@@ -36,11 +37,22 @@ pub fn write_text(rec: &Recommendation, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     let pick = |r: [String; 12]| TEXT_COLUMNS.map(|i| r[i].clone());
     let mut rows: Vec<[String; 9]> = rec.candidates.iter().map(|c| pick(row(rec, c))).collect();
-    for r in &mut rows {
+    let mut why: Vec<String> = Vec::new();
+    for (r, c) in rows.iter_mut().zip(&rec.candidates) {
         r[2] = r[2].trim_start_matches("ml.").to_string();
-        r[3] = r[3].replace(" instances", "").replace(" instance", "");
+        r[3] = r[3]
+            .replace(" requests in flight at peak", " in flight")
+            .replace(" instances", "")
+            .replace(" instance", "");
         r[3] = r[3].split(" (").next().unwrap_or("").to_string();
-        r[5] = r[5].trim_start_matches(&format!("{} ", rec.sla.percentile)).to_string();
+        r[5] = r[5]
+            .trim_start_matches(&format!("{} ", rec.sla.percentile))
+            .trim_end_matches(" ms")
+            .to_string();
+        if !c.feasible() {
+            why.push(format!("({}) {}: {}", why.len() + 1, c.label(), r[8]));
+            r[8] = format!("no, see ({})", why.len());
+        }
     }
     let headings = TEXT_COLUMNS.map(|i| HEADINGS[i].to_string());
     let mut widths = headings.clone().map(|h| h.chars().count());
@@ -55,25 +67,18 @@ pub fn write_text(rec: &Recommendation, out: &mut dyn Write) -> io::Result<()> {
         let cells: Vec<String> = r
             .iter()
             .zip(widths)
-            .map(|(cell, w)| format!("{:<w$}", clip(cell, w)))
+            .map(|(cell, w)| format!("{:<w$}", super::table::clip(cell, w)))
             .collect();
         writeln!(out, "{}", cells.join("  ").trim_end())?;
+    }
+    for line in &why {
+        writeln!(out, "{line}")?;
     }
     writeln!(out)?;
     for line in conclusion(rec) {
         writeln!(out, "{line}")?;
     }
     Ok(())
-}
-
-/// `text` in at most `width` characters, `…` marking a cut.
-fn clip(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
-    s.push('…');
-    s
 }
 
 /// Writes the recommendation as Markdown: objective, choice, the deployment (scaling policy
@@ -129,7 +134,7 @@ fn objective(rec: &Recommendation) -> String {
             t.peak_rps
         ));
         if let Some(n) = t.requests_per_day {
-            text.push_str(&format!(", {n} requests/day"));
+            text.push_str(&format!(", {n:.0} requests/day"));
         }
     }
     text.push_str(&format!(

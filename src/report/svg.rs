@@ -122,6 +122,15 @@ impl Axis {
         }
     }
 
+    /// 0..max exactly (ticks at a nice step below it): for a time axis that ends with the data.
+    pub(super) fn exact(max: f64, from_px: f64, to_px: f64) -> Axis {
+        let nice = Axis::nice(max, from_px, to_px);
+        Axis {
+            max: if max.is_finite() && max > 0.0 { max } else { nice.max },
+            ..nice
+        }
+    }
+
     /// Whole decades around the positive values from `lo` to `hi`.
     pub(super) fn logarithmic(lo: f64, hi: f64, from_px: f64, to_px: f64) -> Axis {
         let lo = if lo.is_finite() && lo > 0.0 { lo } else { 1.0 };
@@ -186,7 +195,7 @@ impl Axis {
             }
             return out;
         }
-        let n = (self.max / self.step).round() as u32;
+        let n = (self.max / self.step + 1e-9).floor() as u32;
         (0..=n).map(|i| f64::from(i) * self.step).collect()
     }
 }

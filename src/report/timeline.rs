@@ -13,7 +13,7 @@ const WIDTH: f64 = 1000.0;
 const LEFT: f64 = 64.0;
 const RIGHT: f64 = 20.0;
 /// Room above the plots for the deployment names and cell numbers.
-const BANDS: f64 = 44.0;
+const BANDS: f64 = 58.0;
 const TOP_H: f64 = 190.0;
 const GAP: f64 = 34.0;
 const LOW_H: f64 = 150.0;
@@ -89,7 +89,7 @@ fn draw(series: &[Series; 3], cells: &[Stretch], total: f64, out: &mut dyn Write
     let height = BANDS + TOP_H + GAP + LOW_H + BOTTOM;
     let count: usize = series.iter().map(|s| s.points.len()).sum();
     svg::open_svg("Throughput, errors and p99 over the run", WIDTH as u32, height as u32, count, out)?;
-    let x = Axis::over(&[total], false, LEFT, WIDTH - RIGHT);
+    let x = Axis::exact(total, LEFT, WIDTH - RIGHT);
     let top_y: Vec<f64> = series[..2].iter().flat_map(|s| s.points.iter().map(|p| p.1)).collect();
     let low_y: Vec<f64> = series[2].points.iter().map(|p| p.1).collect();
     let top = Axis::over(&top_y, false, BANDS + TOP_H, BANDS);
@@ -174,7 +174,7 @@ fn boundaries(cells: &[Stretch], x: &Axis, bottom: f64, out: &mut dyn Write) -> 
             let name = fit(&c.group, g1 - g0);
             writeln!(
                 out,
-                r#"<line class="cell-rule" x1="{g1:.1}" x2="{g1:.1}" y1="4" y2="{bottom:.1}" stroke-width="2"/><text class="group-label" x="{:.1}" y="16" text-anchor="middle">{}</text>"#,
+                r#"<line class="cell-rule" x1="{g1:.1}" x2="{g1:.1}" y1="24" y2="{bottom:.1}" stroke-width="2"/><text class="group-label" x="{:.1}" y="36" text-anchor="middle">{}</text>"#,
                 (g0 + g1) / 2.0,
                 Esc(&name)
             )?;

@@ -114,13 +114,14 @@ fn text_shows_choice_figures_and_reasons() {
     assert!(text.starts_with("Recommendation: p99 ≤ 100 ms, errors ≤ 1.000%; peak 400 rps + 20% headroom; prices us-east-1 as of 2026-11\n"), "{text}");
     let c5 = text.lines().find(|l| l.starts_with("1*")).unwrap();
     // The terminal keeps to 100 columns: best load and $/hour stay in the files.
-    for figure in ["c5.xlarge", "180.0", "~80.1 ms", "3", "$0.4250", "feasible"] {
+    for figure in ["c5.xlarge", "180.0", "~80.1", "3", "$0.4250", "feasible"] {
         assert!(c5.contains(figure), "{figure} in {c5}");
     }
     assert!(
-        text.contains("no price for ml.x|y (real-time) in us-east-1"),
+        text.contains("(1) real-time ml.x|y: no price for ml.x|y (real-time) in us-east-1"),
         "{text}"
     );
+    assert!(text.contains("no, see (1)"), "{text}");
     assert!(text.contains("Recommended: real-time ml.c5.xlarge — 3 instances, $0.6120/hour at peak, $0.4250 per million requests"), "{text}");
     assert!(text.lines().all(|l| l.chars().count() <= 100 || !l.contains("  ")), "{text}");
     let md = render(write_markdown, &rec);

@@ -132,8 +132,8 @@ pub fn notes(rec: &Recommendation) -> Vec<String> {
             .add_load
             .map_or_else(String::new, |l| format!("; add {l} to the sweep to find its limit"));
         lines.push(format!(
-            "Capacity per instance: {} req/s{add}.",
-            cap.describe()
+            "Capacity per instance: ≥ {:.1} req/s (the sweep's top){add}.",
+            cap.per_instance_rps
         ));
     }
     if let Some(f) = c.fleet.as_ref().filter(|f| f.min_instances > 0) {

@@ -36,6 +36,8 @@ svg.chart .cell-label { fill: #555; font-size: 10px; } svg.chart .group-label { 
 .headline dl { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 6px 16px; margin: 6px 0; }
 .headline dt { color: #555; font-size: 12px; } .headline dd { margin: 0; font-size: 16px; font-weight: 600; }
 pre.json { background: #f6f8fa; padding: 8px 10px; overflow-x: auto; font-size: 12px; }
+#timeline svg.chart { font-size: 13px; } #timeline svg.chart .cell-label { font-size: 11px; }
+#timeline svg.chart .group-label { font-size: 13px; }
 td.notes { min-width: 220px; max-width: 460px; font-size: 12px; } td.l, th.l { white-space: normal; }
 @media (max-width: 960px) { body { padding: 10px 12px; } .wide { display: none; } td.notes { min-width: 180px; }
   .headline .what { font-size: 16px; } }

@@ -33,7 +33,14 @@ pub fn write(rec: Option<&Recommendation>, out: &mut dyn Write) -> io::Result<()
         )?,
         (None, None) => writeln!(out, r#"<p class="fail">No candidate meets the SLA.</p>"#)?,
     }
-    for note in advice.notes.iter().chain(&headline::notes(rec)) {
+    // The headline shows the policy and the month table the crossovers.
+    let shown_elsewhere = |n: &&String| {
+        ["Autoscaling:", "A month at", "Crossover:"]
+            .iter()
+            .any(|p| n.starts_with(p))
+    };
+    let notes = headline::notes(rec);
+    for note in advice.notes.iter().chain(notes.iter().filter(|n| !shown_elsewhere(n))) {
         writeln!(out, "<p>{}</p>", Esc(note))?;
     }
     let policy = rec

@@ -385,8 +385,9 @@ fn draw_series(
         }
         writeln!(out, r#""><title>{}</title></path>"#, Esc(&s.name))?;
     }
+    let mut placed: Vec<(f64, f64, f64)> = Vec::new();
     if s.markers || pts.len() == 1 {
-        for (i, p) in pts.iter().enumerate() {
+        for p in pts {
             let shown_x = match scale {
                 XScale::Linear | XScale::Log => short_number(p.x),
                 XScale::Percentile => percentile_tick(p.x),
@@ -404,20 +405,46 @@ fn draw_series(
                 short_number(p.y)
             )?;
             if let (true, Some(label)) = (s.point_labels, p.label) {
-                // Alternate above and below so neighbours do not overprint.
-                let dy = if i % 2 == 0 { -7.0 } else { 14.0 };
-                let anchor = if px > x.to_px - 120.0 { "end" } else { "start" };
+                let (lx, ly, anchor) = place_label(&mut placed, label, px, py, x.to_px);
                 writeln!(
                     out,
-                    r#"<text class="point-label" x="{:.1}" y="{:.1}" text-anchor="{anchor}">{}</text>"#,
-                    px + if anchor == "end" { -6.0 } else { 6.0 },
-                    py + dy,
+                    r#"<text class="point-label" x="{lx:.1}" y="{ly:.1}" text-anchor="{anchor}">{}</text>"#,
                     Esc(label)
                 )?;
             }
         }
     }
     Ok(())
+}
+
+/// Where a point's label goes: beside the point, moved up or down until it overprints no
+/// label already `placed` (left, right, baseline), at about 6 px a character.
+fn place_label(
+    placed: &mut Vec<(f64, f64, f64)>,
+    label: &str,
+    px: f64,
+    py: f64,
+    right_edge: f64,
+) -> (f64, f64, &'static str) {
+    let width = label.chars().count() as f64 * 6.0;
+    let (anchor, left) = if px + 6.0 + width > right_edge {
+        ("end", px - 6.0 - width)
+    } else {
+        ("start", px + 6.0)
+    };
+    let clear = |y: f64, placed: &[(f64, f64, f64)]| {
+        placed
+            .iter()
+            .all(|&(l, r, b)| (y - b).abs() >= 12.0 || left > r || left + width < l)
+    };
+    let y = [-6.0, 14.0, -18.0, 26.0, -30.0, 38.0]
+        .iter()
+        .map(|dy| py + dy)
+        .find(|y| clear(*y, placed))
+        .unwrap_or(py - 6.0);
+    placed.push((left, left + width, y));
+    let x = if anchor == "end" { px - 6.0 } else { px + 6.0 };
+    (x, y, anchor)
 }
 
 pub(super) fn legend(series: &[Series], out: &mut dyn Write) -> io::Result<()> {

@@ -177,7 +177,7 @@ fn error_messages(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
     }
     writeln!(
         out,
-        r#"<section id="error-examples"><h2>Error examples</h2><div class="scroll"><table><tr><th class="l">cell</th><th class="l">class</th><th>count</th><th class="l">statuses</th><th class="l">first messages</th></tr>"#
+        r#"<section id="error-examples"><h2>Error examples: What the failures said</h2><div class="scroll"><table><tr><th class="l">cell</th><th class="l">class</th><th>count</th><th class="l">statuses</th><th class="l">first messages</th></tr>"#
     )?;
     for c in summary.cells.iter().filter(|c| c.errors > 0) {
         let label = if c.all_failed() {

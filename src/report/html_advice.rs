@@ -63,12 +63,16 @@ pub fn write(rec: Option<&Recommendation>, out: &mut dyn Write) -> io::Result<()
 }
 
 fn headline_box(h: &headline::Headline, out: &mut dyn Write) -> io::Result<()> {
+    let count = if h.count == "-" {
+        String::new()
+    } else {
+        format!(" — {}", Esc(&h.count))
+    };
     writeln!(
         out,
-        r#"<div class="headline" id="headline"><p class="what">Deploy {} {} — {}</p><dl>"#,
+        r#"<div class="headline" id="headline"><p class="what">Deploy {} {}{count}</p><dl>"#,
         Esc(&h.hosting),
         Esc(&h.instance),
-        Esc(&h.count)
     )?;
     let dash = || "-".to_string();
     let figures = [

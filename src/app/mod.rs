@@ -176,7 +176,9 @@ fn print_plan(
     let startup = startup_estimate(profile, plan);
     let wall = plan.estimated_duration() + startup;
     let whole_seconds = |d: std::time::Duration| {
-        humantime::format_duration(std::time::Duration::from_secs(d.as_secs_f64().round() as u64))
+        humantime::format_duration(std::time::Duration::from_secs(
+            d.as_secs_f64().round() as u64
+        ))
     };
     writeln!(
         out,

@@ -18,7 +18,8 @@ pub const HOURS_PER_MONTH: f64 = 730.0;
 pub const REAL_TIME_MIN_INSTANCES: u32 = 2;
 
 /// Why the fewest instances is what it is, as printed next to the count.
-pub const MIN_INSTANCES_REASON: &str = "AWS recommends at least 2 instances per production endpoint, spread over Availability Zones";
+pub const MIN_INSTANCES_REASON: &str =
+    "AWS recommends at least 2 instances per production endpoint, spread over Availability Zones";
 
 /// One payload size's share of production requests (`[traffic] payload_mix`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -109,7 +110,9 @@ mod tests {
     #[test]
     fn diurnal_runs_from_trough_to_peak() {
         let d = diurnal(100.0, 10.0);
-        let (lo, hi) = d.iter().fold((f64::MAX, 0.0f64), |(l, h), v| (l.min(*v), h.max(*v)));
+        let (lo, hi) = d
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(l, h), v| (l.min(*v), h.max(*v)));
         assert!(lo >= 10.0 && hi <= 100.0 && hi > 99.0 && lo < 11.0, "{d:?}");
         assert!(d[15] > d[9] && d[3] < d[9], "{d:?}");
     }
@@ -119,7 +122,10 @@ mod tests {
         let mut t = Traffic::at_peak(10.0, None, 0.2);
         assert_eq!(t.min_instances(Hosting::RealTime), 2);
         assert_eq!(t.min_instances(Hosting::Async), 0);
-        assert!(t.min_instances_reason(Hosting::RealTime).contains("Availability Zones"));
+        assert!(
+            t.min_instances_reason(Hosting::RealTime)
+                .contains("Availability Zones")
+        );
         t.min_instances = Some(0);
         assert_eq!(t.min_instances(Hosting::RealTime), 1);
         assert_eq!(t.min_instances(Hosting::Async), 0);

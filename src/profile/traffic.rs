@@ -3,12 +3,20 @@
 
 use super::checker::Checker;
 use super::raw::RawTraffic;
+use crate::domain::Traffic;
 use crate::domain::traffic::{MixShare, diurnal};
 use crate::domain::units::{format_size, parse_size};
-use crate::domain::Traffic;
 
-/// Checks `[traffic]` against the sweep's payload sizes.
-pub(super) fn check_traffic(c: &mut Checker, raw: &RawTraffic, payload_sizes: &[u64]) -> Traffic {
+/// Checks `[traffic]`, when the profile has it, against the sweep's payload sizes.
+pub(super) fn check_traffic(
+    c: &mut Checker,
+    raw: Option<&RawTraffic>,
+    payload_sizes: &[u64],
+) -> Option<Traffic> {
+    raw.map(|raw| check(c, raw, payload_sizes))
+}
+
+fn check(c: &mut Checker, raw: &RawTraffic, payload_sizes: &[u64]) -> Traffic {
     let hourly = check_shape(c, raw);
     let peak_rps = check_peak(c, raw, hourly.as_ref());
     let requests_per_day = raw.requests_per_day.as_ref().map(|r| {
@@ -87,7 +95,10 @@ fn check_shape(c: &mut Checker, raw: &RawTraffic) -> Option<[f64; 24]> {
             s,
             "traffic.shape",
             "cannot go with `hourly`".into(),
-            Some(format!("keep `hourly` (line of {} rates) or `shape`, not both", h.get_ref().len())),
+            Some(format!(
+                "keep `hourly` (line of {} rates) or `shape`, not both",
+                h.get_ref().len()
+            )),
         );
     }
     if let Some(h) = &raw.hourly {
@@ -160,10 +171,18 @@ fn check_mix(c: &mut Checker, raw: &RawTraffic, payload_sizes: &[u64]) -> Vec<Mi
                     mix,
                     &key,
                     format!("{size} is not a swept payload size"),
-                    Some(format!("use sizes of `sweep.payload_sizes`: {}", swept.join(", "))),
+                    Some(format!(
+                        "use sizes of `sweep.payload_sizes`: {}",
+                        swept.join(", ")
+                    )),
                 );
             }
-            Err(e) => c.on(mix, &key, e, Some("write sizes as \"1KiB\", \"64KiB\"".into())),
+            Err(e) => c.on(
+                mix,
+                &key,
+                e,
+                Some("write sizes as \"1KiB\", \"64KiB\"".into()),
+            ),
         }
     }
     let total: f64 = shares.iter().map(|s| s.weight).sum();

@@ -5,6 +5,7 @@ use super::load::check_load;
 use super::payload::check_payload;
 use super::raw::{RawProfile, RawSla, RawSweep, SpannedStr};
 use super::target::check_target;
+use super::traffic::check_traffic;
 use super::*;
 use crate::domain::units::parse_size;
 use crate::domain::{Hosting, Quantile, SERVERLESS_MEMORY_MB};
@@ -52,10 +53,7 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
             Some("list `concurrency` or `rates` instead of a search, or remove `repeats`".into()),
         );
     }
-    let traffic = raw
-        .traffic
-        .as_ref()
-        .map(|t| super::traffic::check_traffic(&mut c, t, &sweep.payload_sizes));
+    let traffic = check_traffic(&mut c, raw.traffic.as_ref(), &sweep.payload_sizes);
     let pricing = Pricing {
         region: raw
             .pricing
@@ -317,4 +315,3 @@ fn check_sla(c: &mut Checker, raw: &RawSla) -> Sla {
         max_error_rate,
     }
 }
-

@@ -92,7 +92,11 @@ impl Context<'_> {
         let mixed = sizes.iter().any(|s| s.weight.is_some());
         let largest = sizes.iter().map(|s| s.payload_bytes).max().unwrap_or(0);
         let cost_bytes = if mixed {
-            let w: f64 = sizes.iter().filter_map(|s| s.weight).sum::<f64>().max(1e-12);
+            let w: f64 = sizes
+                .iter()
+                .filter_map(|s| s.weight)
+                .sum::<f64>()
+                .max(1e-12);
             (sizes
                 .iter()
                 .map(|s| s.weight.unwrap_or(0.0) * s.payload_bytes as f64)
@@ -186,7 +190,11 @@ pub(super) fn monthly_comparison(
         let (Some(max_scale), Some(rates)) = (max_scale, monthly::rates(c, capacity)) else {
             continue;
         };
-        let usd = if max_scale >= 1.0 { m.usd.0 } else { f64::INFINITY };
+        let usd = if max_scale >= 1.0 {
+            m.usd.0
+        } else {
+            f64::INFINITY
+        };
         if best.get(&h).is_none_or(|b| usd < b.1) {
             let offer = monthly::Offer {
                 candidate: i,

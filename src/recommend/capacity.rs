@@ -126,7 +126,11 @@ mod tests {
         let t = Traffic::at_peak(10.0, None, 0.2);
         let f = Fleet::at_peak(Hosting::RealTime, &capacity(100.0, false), &t).unwrap();
         assert_eq!((f.needed, f.min_instances, f.count), (1, 2, 2));
-        assert!(f.describe().contains("Availability Zones"), "{}", f.describe());
+        assert!(
+            f.describe().contains("Availability Zones"),
+            "{}",
+            f.describe()
+        );
         // 400 rps × 1.2 / 100 = 4.8 → 5, above the floor.
         let t = Traffic::at_peak(400.0, None, 0.2);
         let f = Fleet::at_peak(Hosting::RealTime, &capacity(100.0, false), &t).unwrap();
@@ -148,12 +152,18 @@ mod tests {
         let f = Fleet::at_peak(Hosting::RealTime, &capacity(160.0, true), &t).unwrap();
         assert_eq!(f.count, 3);
         assert_eq!(f.describe(), "at most 3 instances");
-        assert_eq!(capacity(160.0, true).describe(), "≥ 160.0 (the sweep's top)");
+        assert_eq!(
+            capacity(160.0, true).describe(),
+            "≥ 160.0 (the sweep's top)"
+        );
         assert_eq!(
             next_load(&Load::Closed { concurrency: 16 }),
             Load::Closed { concurrency: 32 }
         );
-        let loads = [Load::Closed { concurrency: 4 }, Load::Closed { concurrency: 16 }];
+        let loads = [
+            Load::Closed { concurrency: 4 },
+            Load::Closed { concurrency: 16 },
+        ];
         assert!(is_top(&loads[1], loads.iter().copied()));
         assert!(!is_top(&loads[0], loads.iter().copied()));
     }

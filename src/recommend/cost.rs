@@ -297,7 +297,12 @@ mod tests {
     #[test]
     fn batch_and_async_bill_busy_hours() {
         // 50 records/s = 180,000/h → 5.5556 h per million × $0.23 = $1.2778 per million records.
-        let c = while_busy(Usd(0.23), 50.0, Some(&traffic(100.0, Some(360_000.0), 0.0)), 0);
+        let c = while_busy(
+            Usd(0.23),
+            50.0,
+            Some(&traffic(100.0, Some(360_000.0), 0.0)),
+            0,
+        );
         assert!(close(c.per_million, 0.23 * 1e6 / 180_000.0));
         // 360,000/day at 50/s = 2 busy hours → $0.46/day.
         assert!(close(c.per_day.unwrap(), 0.46));

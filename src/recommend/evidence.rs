@@ -38,8 +38,12 @@ pub struct PrunedCandidate {
 /// Candidates for variants the model does not fit, judged on the largest payload size the
 /// run measured.
 pub(super) fn unfit_candidates(cells: &[CellSummary], unfit: &[Unfit]) -> Vec<Candidate> {
-    let sizes: std::collections::BTreeSet<u64> =
-        cells.iter().map(|c| c.payload_bytes).max().into_iter().collect();
+    let sizes: std::collections::BTreeSet<u64> = cells
+        .iter()
+        .map(|c| c.payload_bytes)
+        .max()
+        .into_iter()
+        .collect();
     let mut out = Vec::new();
     for u in unfit {
         let (Some(hosting), Some(variant)) = (u.deployment.hosting, &u.deployment.variant) else {

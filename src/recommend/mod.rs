@@ -24,9 +24,9 @@
 //! Ctrl-C (`interrupted`) are left out of the judging ([`Interruption`]).
 
 pub mod advise;
+mod assemble;
 pub mod capacity;
 pub mod cost;
-mod assemble;
 mod evidence;
 pub mod frontier;
 pub mod mix;
@@ -37,12 +37,12 @@ pub mod scaling;
 pub mod sla;
 pub mod workload;
 
+pub use capacity::{Capacity, Fleet};
 pub use cost::{Billing, Cost};
 pub use evidence::{Evidence, PrunedCandidate, cost_floor};
+pub use monthly::{MonthlyComparison, MonthlyCost};
 pub use reason::{Reason, Verdict};
 pub use repeats::RepeatRange;
-pub use capacity::{Capacity, Fleet};
-pub use monthly::{MonthlyComparison, MonthlyCost};
 pub use scaling::ScalingPolicy;
 pub use workload::SizeResult;
 
@@ -107,7 +107,8 @@ impl CostBasis {
             Some(Traffic {
                 hourly: Some(h), ..
             }) => CostBasis::Monthly {
-                requests_per_month: h.iter().sum::<f64>() * 3600.0
+                requests_per_month: h.iter().sum::<f64>()
+                    * 3600.0
                     * crate::domain::traffic::HOURS_PER_MONTH
                     / 24.0,
             },
@@ -566,3 +567,5 @@ impl Context<'_> {
 mod target_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod workload_tests;

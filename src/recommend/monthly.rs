@@ -90,9 +90,8 @@ pub fn month(rates: Rates, hours: &[f64; 24], traffic: &Traffic) -> MonthlyCost 
         Hosting::Batch => (requests_per_day / (capacity_rps * 3600.0), None),
         _ => {
             let peak = hours.iter().copied().fold(0.0, f64::max);
-            let at_peak = f64::from(
-                instances_needed(peak, traffic.headroom, capacity_rps).max(floor.max(1)),
-            );
+            let at_peak =
+                f64::from(instances_needed(peak, traffic.headroom, capacity_rps).max(floor.max(1)));
             let autoscaled = autoscaled_hours(hours, capacity_rps, traffic.headroom, floor);
             let always_on = (hosting == Hosting::RealTime).then_some(at_peak * 24.0);
             (autoscaled, always_on)
@@ -316,7 +315,10 @@ mod tests {
         // A floor of 1: autoscaled real-time 12 × 3 + 12 × 1 = 48.
         let mut one = t.clone();
         one.min_instances = Some(1);
-        assert!(close(month(instances(Hosting::RealTime), &hours, &one).usd.0, 48.0 * days));
+        assert!(close(
+            month(instances(Hosting::RealTime), &hours, &one).usd.0,
+            48.0 * days
+        ));
     }
 
     #[test]
@@ -339,7 +341,10 @@ mod tests {
         // Serverless costs 0.0001 × 3600 = $0.36 per req/s-hour, real-time $2/h at the floor:
         // below about 5.6 req/s average, serverless wins.
         assert_eq!(m.crossovers.len(), 1, "{m:?}");
-        assert!(m.crossovers[0].starts_with("serverless serverless-4096 is cheaper below"), "{m:?}");
+        assert!(
+            m.crossovers[0].starts_with("serverless serverless-4096 is cheaper below"),
+            "{m:?}"
+        );
         let rate: f64 = m.crossovers[0]
             .split("below ")
             .nth(1)

@@ -57,7 +57,9 @@ pub struct PredefinedMetric {
 /// Invocations per instance per minute to target: `floor(rps × 60 / (1 + headroom))`, at
 /// least 1.
 pub fn target_value(per_instance_rps: f64, headroom: f64) -> f64 {
-    (per_instance_rps * 60.0 / (1.0 + headroom)).floor().max(1.0)
+    (per_instance_rps * 60.0 / (1.0 + headroom))
+        .floor()
+        .max(1.0)
 }
 
 impl ScalingPolicy {
@@ -127,6 +129,12 @@ mod tests {
             v["PredefinedMetricSpecification"]["PredefinedMetricType"],
             "SageMakerVariantInvocationsPerInstance"
         );
-        assert_eq!((v["ScaleInCooldown"].as_u64(), v["ScaleOutCooldown"].as_u64()), (Some(300), Some(60)));
+        assert_eq!(
+            (
+                v["ScaleInCooldown"].as_u64(),
+                v["ScaleOutCooldown"].as_u64()
+            ),
+            (Some(300), Some(60))
+        );
     }
 }

@@ -56,11 +56,7 @@ fn a_target_without_hosting_is_one_unpriced_candidate_judged_on_the_sla() {
         "{r:?}"
     );
     let miss = r.nearest_miss.expect("the target is the nearest miss");
-    assert!(
-        miss.explanation.contains("target"),
-        "{}",
-        miss.explanation
-    );
+    assert!(miss.explanation.contains("target"), "{}", miss.explanation);
 }
 
 #[test]

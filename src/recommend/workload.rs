@@ -174,9 +174,9 @@ pub(super) fn operating(
         None
     };
     // The size that takes most of an instance's time (largest wᵢ / rpsᵢ) names the load.
-    let (_, busiest) = ops.iter().max_by(|a, b| {
-        (a.0 / a.1.per_instance_rps).total_cmp(&(b.0 / b.1.per_instance_rps))
-    })?;
+    let (_, busiest) = ops
+        .iter()
+        .max_by(|a, b| (a.0 / a.1.per_instance_rps).total_cmp(&(b.0 / b.1.per_instance_rps)))?;
     Some(OperatingPoint {
         throughput_rps: mix_capacity(&share(|o| o.throughput_rps)),
         per_instance_rps: mix_capacity(&share(|o| o.per_instance_rps)),

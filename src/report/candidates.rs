@@ -58,10 +58,7 @@ fn typed_candidate(c: &crate::recommend::Candidate, percentile: Quantile) -> Can
     let reasons: Vec<String> = c.reasons().iter().map(ToString::to_string).collect();
     let mut fields = vec![
         ("rank", c.rank.map_or_else(dash, |r| r.to_string())),
-        (
-            "instances",
-            super::headline::count(c).unwrap_or_else(dash),
-        ),
+        ("instances", super::headline::count(c).unwrap_or_else(dash)),
         ("best load", op.map_or_else(dash, |o| o.load.to_string())),
         (
             "req/s per instance",
@@ -79,7 +76,8 @@ fn typed_candidate(c: &crate::recommend::Candidate, percentile: Quantile) -> Can
         ),
         (
             "cold start",
-            c.first_request_ms.map_or_else(dash, |ms| format!("{ms:.0} ms")),
+            c.first_request_ms
+                .map_or_else(dash, |ms| format!("{ms:.0} ms")),
         ),
         (
             "USD per hour",
@@ -163,10 +161,7 @@ mod tests {
         let rec = crate::recommend::recommend(&s.cells, &sla, None, prices, &Default::default());
         let advice = Advice::of(&rec);
         assert_eq!(advice.candidates.len(), rec.candidates.len());
-        assert_eq!(
-            advice.choice.as_deref(),
-            Some("real-time ml.c5.xlarge")
-        );
+        assert_eq!(advice.choice.as_deref(), Some("real-time ml.c5.xlarge"));
         let c = &advice.candidates[0];
         assert!(
             c.feasible && c.cost_per_million.is_some() && c.latency_ms.is_some(),

@@ -72,7 +72,10 @@ pub fn write_workload_markdown(rec: &Recommendation, out: &mut dyn Write) -> io:
             "No `[traffic] payload_mix`: every size must meet the SLA; capacity is the slowest size's.\n"
         )?,
     }
-    writeln!(out, "| candidate | payload | share | best load | rps/inst | latency | verdict |")?;
+    writeln!(
+        out,
+        "| candidate | payload | share | best load | rps/inst | latency | verdict |"
+    )?;
     writeln!(out, "|---|---|---|---|---|---|---|")?;
     for c in &rec.candidates {
         for s in &c.workload {
@@ -83,7 +86,8 @@ pub fn write_workload_markdown(rec: &Recommendation, out: &mut dyn Write) -> io:
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 c.label(),
                 s.label(),
-                s.weight.map_or("-".into(), |w| format!("{:.0}%", w * 100.0)),
+                s.weight
+                    .map_or("-".into(), |w| format!("{:.0}%", w * 100.0)),
                 op.map_or("-".into(), |o| o.load.to_string()),
                 op.map_or("-".into(), |o| format!(
                     "{}{:.1}",

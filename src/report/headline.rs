@@ -32,7 +32,7 @@ pub fn dollars(usd: f64) -> String {
     let whole = (cents / 100).to_string();
     let mut grouped = String::new();
     for (i, ch) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(ch);
@@ -79,10 +79,7 @@ pub fn headline(rec: &Recommendation) -> Option<Headline> {
 
 /// Why the second-ranked candidate is not the choice.
 fn runner_up(rec: &Recommendation, choice: &Candidate) -> Option<String> {
-    let second = rec
-        .candidates
-        .iter()
-        .find(|c| !std::ptr::eq(*c, choice))?;
+    let second = rec.candidates.iter().find(|c| !std::ptr::eq(*c, choice))?;
     let name = second.label();
     if !second.feasible() {
         let why: Vec<String> = second.reasons().iter().map(ToString::to_string).collect();
@@ -128,9 +125,9 @@ pub fn notes(rec: &Recommendation) -> Vec<String> {
         return lines;
     };
     if let Some(cap) = c.capacity.as_ref().filter(|k| k.at_least) {
-        let add = cap
-            .add_load
-            .map_or_else(String::new, |l| format!("; add {l} to the sweep to find its limit"));
+        let add = cap.add_load.map_or_else(String::new, |l| {
+            format!("; add {l} to the sweep to find its limit")
+        });
         lines.push(format!(
             "Capacity per instance: ≥ {:.1} req/s (the sweep's top){add}.",
             cap.per_instance_rps
@@ -171,7 +168,10 @@ pub fn beyond_sweep(rec: &Recommendation) -> Vec<String> {
         .iter()
         .filter_map(|c| {
             let cap = c.capacity.as_ref().filter(|k| k.at_least)?;
-            let add = cap.add_load.map(|l| format!(": add {l}")).unwrap_or_default();
+            let add = cap
+                .add_load
+                .map(|l| format!(": add {l}"))
+                .unwrap_or_default();
             Some(format!("{} {}{add}", c.label(), cap.describe()))
         })
         .collect()

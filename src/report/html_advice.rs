@@ -40,7 +40,11 @@ pub fn write(rec: Option<&Recommendation>, out: &mut dyn Write) -> io::Result<()
             .any(|p| n.starts_with(p))
     };
     let notes = headline::notes(rec);
-    for note in advice.notes.iter().chain(notes.iter().filter(|n| !shown_elsewhere(n))) {
+    for note in advice
+        .notes
+        .iter()
+        .chain(notes.iter().filter(|n| !shown_elsewhere(n)))
+    {
         writeln!(out, "<p>{}</p>", Esc(note))?;
     }
     let policy = rec
@@ -81,7 +85,10 @@ fn headline_box(h: &headline::Headline, out: &mut dyn Write) -> io::Result<()> {
         ("instances", h.count.clone()),
         ("$/hour at peak", h.per_hour.clone().unwrap_or_else(dash)),
         ("$/month", h.per_month.clone().unwrap_or_else(dash)),
-        ("$/million requests", h.per_million.clone().unwrap_or_else(dash)),
+        (
+            "$/million requests",
+            h.per_million.clone().unwrap_or_else(dash),
+        ),
     ];
     for (k, v) in figures {
         writeln!(out, "<div><dt>{k}</dt><dd>{}</dd></div>", Esc(&v))?;

@@ -195,7 +195,8 @@ fn row(rec: &Recommendation, c: &Candidate) -> [String; 12] {
         op.map_or_else(dash, |o| o.load.to_string()),
         rate,
         latency,
-        c.first_request_ms.map_or_else(dash, |ms| format!("{ms:.0} ms")),
+        c.first_request_ms
+            .map_or_else(dash, |ms| format!("{ms:.0} ms")),
         cost.and_then(|c| c.per_hour)
             .map_or_else(dash, |u| u.to_string()),
         c.monthly

@@ -34,7 +34,9 @@ pub enum XScale {
 pub fn spans_decade(values: impl Iterator<Item = f64>) -> bool {
     let (lo, hi) = values
         .filter(|v| v.is_finite() && *v > 0.0)
-        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
     hi > 0.0 && hi / lo > 10.0
 }
 
@@ -126,7 +128,11 @@ impl Axis {
     pub(super) fn exact(max: f64, from_px: f64, to_px: f64) -> Axis {
         let nice = Axis::nice(max, from_px, to_px);
         Axis {
-            max: if max.is_finite() && max > 0.0 { max } else { nice.max },
+            max: if max.is_finite() && max > 0.0 {
+                max
+            } else {
+                nice.max
+            },
             ..nice
         }
     }
@@ -134,7 +140,11 @@ impl Axis {
     /// Whole decades around the positive values from `lo` to `hi`.
     pub(super) fn logarithmic(lo: f64, hi: f64, from_px: f64, to_px: f64) -> Axis {
         let lo = if lo.is_finite() && lo > 0.0 { lo } else { 1.0 };
-        let hi = if hi.is_finite() && hi > lo { hi } else { lo * 10.0 };
+        let hi = if hi.is_finite() && hi > lo {
+            hi
+        } else {
+            lo * 10.0
+        };
         Axis {
             min: 10f64.powf(lo.log10().floor()),
             max: 10f64.powf(hi.log10().ceil()),
@@ -153,7 +163,11 @@ impl Axis {
             let hi = positive.fold(0.0, f64::max);
             Axis::logarithmic(lo, hi, from_px, to_px)
         } else {
-            let hi = values.iter().copied().filter(|v| v.is_finite()).fold(0.0, f64::max);
+            let hi = values
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite())
+                .fold(0.0, f64::max);
             Axis::nice(hi * 1.05, from_px, to_px)
         }
     }
@@ -183,7 +197,11 @@ impl Axis {
     pub(super) fn ticks(&self) -> Vec<f64> {
         if self.log {
             let decades = (self.max / self.min).log10().round() as i32;
-            let marks: &[f64] = if decades <= 2 { &[1.0, 2.0, 5.0] } else { &[1.0] };
+            let marks: &[f64] = if decades <= 2 {
+                &[1.0, 2.0, 5.0]
+            } else {
+                &[1.0]
+            };
             let mut out = Vec::new();
             for d in 0..=decades {
                 for m in marks {
@@ -516,82 +534,4 @@ pub fn bar_chart(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nice_axes_cover_the_data() {
-        let a = Axis::nice(87.0, 0.0, 100.0);
-        assert_eq!((a.step, a.max), (20.0, 100.0));
-        let a = Axis::nice(0.0, 0.0, 100.0);
-        assert_eq!(a.max, 1.0);
-        assert_eq!(Axis::nice(4.2, 0.0, 1.0).step, 1.0);
-    }
-
-    #[test]
-    fn log_axes_tick_whole_decades() {
-        let a = Axis::logarithmic(3.0, 650.0, 0.0, 300.0);
-        assert_eq!((a.min, a.max), (1.0, 1000.0));
-        assert_eq!(a.ticks(), vec![1.0, 10.0, 100.0, 1000.0]);
-        assert!((a.px(10.0) - 100.0).abs() < 1e-9 && (a.px(100.0) - 200.0).abs() < 1e-9);
-        assert!(spans_decade([8.0, 650.0].into_iter()));
-        assert!(!spans_decade([80.0, 650.0].into_iter()));
-    }
-
-    #[test]
-    fn percentile_ticks_read_as_nines() {
-        assert_eq!(percentile_tick(0.0), "0%");
-        assert_eq!(percentile_tick(2.0), "99%");
-        assert_eq!(percentile_tick(3.0), "99.9%");
-        assert!((percentile_x(0.99) - 2.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn short_numbers() {
-        assert_eq!(short_number(12.0), "12");
-        assert_eq!(short_number(2.5), "2.5");
-        assert_eq!(short_number(0.125), "0.125");
-        assert_eq!(short_number(1200.0), "1.2k");
-        assert_eq!(short_number(25_000.0), "25k");
-    }
-
-    #[test]
-    fn chart_counts_its_points_and_propagates_write_errors() {
-        let series = [Series {
-            name: "a<b".into(),
-            color: 0,
-            dashed: false,
-            markers: true,
-            line: true,
-            points: vec![(1.0, 2.0), (2.0, f64::NAN), (3.0, 4.0)],
-            labels: vec!["one".into(), "two".into()],
-            point_labels: true,
-            hollow: false,
-        }];
-        let chart = Chart {
-            title: "t",
-            x_label: "x",
-            y_label: "y",
-            x_scale: XScale::Linear,
-            width: 300,
-            height: 200,
-            series: &series,
-            rules: &[],
-            legend: true,
-            y_log: false,
-        };
-        let mut out = Vec::new();
-        line_chart(&chart, &mut out).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        assert!(text.contains(r#"data-points="2""#), "{text}");
-        assert!(text.contains("a&lt;b"));
-        assert!(
-            text.contains("<title>one: 1, 2</title>")
-                && text.contains("<title>a&lt;b: 3, 4</title>"),
-            "{text}"
-        );
-        assert!(text.contains(r#"class="point-label""#) && text.contains(">one</text>"), "{text}");
-        let mut full = [0u8; 64];
-        assert!(line_chart(&chart, &mut &mut full[..]).is_err());
-    }
-}
+mod tests;

@@ -40,7 +40,10 @@ pub fn write(cells: &[CellSummary], out: &mut dyn Write) -> io::Result<()> {
             };
             [
                 c.deployment.hosting_label().to_string(),
-                c.deployment.variant_label().trim_start_matches("ml.").to_string(),
+                c.deployment
+                    .variant_label()
+                    .trim_start_matches("ml.")
+                    .to_string(),
                 c.payload_label(),
                 short_load(&c.load),
                 format!("{:.1}", c.throughput_rps),
@@ -142,9 +145,16 @@ mod tests {
         let table: Vec<&str> = text.lines().take_while(|l| !l.is_empty()).collect();
         assert_eq!(table.len(), s.cells.len() + 1, "{text}");
         for line in &table {
-            assert!(line.chars().count() <= WIDTH, "{} columns: {line}", line.chars().count());
+            assert!(
+                line.chars().count() <= WIDTH,
+                "{} columns: {line}",
+                line.chars().count()
+            );
         }
         assert!(table[1].ends_with('…'), "{}", table[1]);
-        assert!(table[0].starts_with("hosting") && table[0].contains("p99 ms"), "{text}");
+        assert!(
+            table[0].starts_with("hosting") && table[0].contains("p99 ms"),
+            "{text}"
+        );
     }
 }

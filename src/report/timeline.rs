@@ -85,16 +85,35 @@ fn line(name: &str, color: usize, dashed: bool, points: Vec<(f64, f64)>) -> Seri
 }
 
 /// The figure: one SVG of two panels sharing the time axis, and the legend.
-fn draw(series: &[Series; 3], cells: &[Stretch], total: f64, out: &mut dyn Write) -> io::Result<()> {
+fn draw(
+    series: &[Series; 3],
+    cells: &[Stretch],
+    total: f64,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let height = BANDS + TOP_H + GAP + LOW_H + BOTTOM;
     let count: usize = series.iter().map(|s| s.points.len()).sum();
-    svg::open_svg("Throughput, errors and p99 over the run", WIDTH as u32, height as u32, count, out)?;
+    svg::open_svg(
+        "Throughput, errors and p99 over the run",
+        WIDTH as u32,
+        height as u32,
+        count,
+        out,
+    )?;
     let x = Axis::exact(total, LEFT, WIDTH - RIGHT);
-    let top_y: Vec<f64> = series[..2].iter().flat_map(|s| s.points.iter().map(|p| p.1)).collect();
+    let top_y: Vec<f64> = series[..2]
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1))
+        .collect();
     let low_y: Vec<f64> = series[2].points.iter().map(|p| p.1).collect();
     let top = Axis::over(&top_y, false, BANDS + TOP_H, BANDS);
     let low_top = BANDS + TOP_H + GAP;
-    let low = Axis::over(&low_y, svg::spans_decade(low_y.iter().copied()), low_top + LOW_H, low_top);
+    let low = Axis::over(
+        &low_y,
+        svg::spans_decade(low_y.iter().copied()),
+        low_top + LOW_H,
+        low_top,
+    );
     panel(&top, &x, "req/s", out)?;
     panel(&low, &x, "p99 ms", out)?;
     boundaries(cells, &x, height - BOTTOM, out)?;
@@ -147,7 +166,9 @@ fn panel(y: &Axis, x: &Axis, label: &str, out: &mut dyn Write) -> io::Result<()>
 
 /// Cell boundaries across both panels, cell numbers (thinned to fit), deployment names.
 fn boundaries(cells: &[Stretch], x: &Axis, bottom: f64, out: &mut dyn Write) -> io::Result<()> {
-    let every = (cells.len() as f64 * 26.0 / (WIDTH - LEFT - RIGHT)).ceil().max(1.0) as usize;
+    let every = (cells.len() as f64 * 26.0 / (WIDTH - LEFT - RIGHT))
+        .ceil()
+        .max(1.0) as usize;
     let mut group_start = 0;
     for (i, c) in cells.iter().enumerate() {
         let (x0, x1) = (x.px(c.start), x.px(c.end));
@@ -195,7 +216,11 @@ fn fit(text: &str, px: f64) -> String {
     if short.chars().count() <= room {
         return short.to_string();
     }
-    short.chars().take(room.saturating_sub(1)).collect::<String>() + "…"
+    short
+        .chars()
+        .take(room.saturating_sub(1))
+        .collect::<String>()
+        + "…"
 }
 
 fn path(s: &Series, x: &Axis, y: &Axis, out: &mut dyn Write) -> io::Result<()> {
@@ -240,13 +265,21 @@ mod tests {
         assert_eq!(html.matches("<svg").count(), 1, "{html}");
         assert_eq!(
             html.matches(r#"<line class="cell-rule""#).count(),
-            s.cells.len() + s.cells.iter().map(|c| view::variant_label(c) + &c.payload_label()).collect::<std::collections::BTreeSet<_>>().len(),
+            s.cells.len()
+                + s.cells
+                    .iter()
+                    .map(|c| view::variant_label(c) + &c.payload_label())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len(),
             "{html}"
         );
         for c in &s.cells {
             assert!(html.contains(&format!(">#{}</text>", c.index)), "{html}");
         }
-        assert!(html.contains("p99 per second") && html.contains("errors/s"), "{html}");
+        assert!(
+            html.contains("p99 per second") && html.contains("errors/s"),
+            "{html}"
+        );
         assert!(fit("real-time ml.g4dn.xlarge 1KiB", 130.0) == "ml.g4dn.xlarge 1KiB");
     }
 }

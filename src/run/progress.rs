@@ -96,12 +96,7 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.set_message(what.clone());
             let at = (self.done_ms, self.cell_ms);
-            self.live_line = Some(tokio::spawn(live_line(
-                bar.clone(),
-                what,
-                live.clone(),
-                at,
-            )));
+            self.live_line = Some(tokio::spawn(live_line(bar.clone(), what, live.clone(), at)));
         }
     }
 

@@ -192,7 +192,10 @@ headroom = 0.2
     assert_eq!(gpu.rank, Some(2), "{ctx}");
     assert_eq!(instances(gpu), Some(2), "{ctx}");
     assert_eq!(choice.fleet.as_ref().map(|f| f.needed), Some(1), "{ctx}");
-    assert!(r.stdout().contains("Availability Zones"), "the floor's reason\n{ctx}");
+    assert!(
+        r.stdout().contains("Availability Zones"),
+        "the floor's reason\n{ctx}"
+    );
     let per_million = |c: &Candidate| c.cost.as_ref().unwrap().per_million.0;
     assert!(
         (per_million(choice) - 2.0 * 0.102 / 0.144).abs() < 1e-6,

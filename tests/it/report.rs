@@ -177,7 +177,10 @@ fn html_is_self_contained_and_well_formed() {
         1 + 1 + 1 + 2 + 1,
         "charts: cost, timeline, throughput, 2 percentile groups, errors"
     );
-    assert!(html.contains(r#"<p class="what">Deploy real-time ml.c5.xlarge"#), "headline");
+    assert!(
+        html.contains(r#"<p class="what">Deploy real-time ml.c5.xlarge"#),
+        "headline"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -77,8 +77,8 @@ fn context(rec: &Recommendation, stdout: &str) -> String {
     format!("{}\nstdout:\n{stdout}", lines.join("\n"))
 }
 
-#[test]
-fn a_payload_mix_picks_another_instance_type_than_the_small_payload_alone() {
+/// Runs [`PROFILE`]: its record and stdout.
+fn run_profile() -> (record::RunRecord, String) {
     let dir = std::env::temp_dir().join(format!("loadtest-it-workload-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -96,10 +96,25 @@ fn a_payload_mix_picks_another_instance_type_than_the_small_payload_alone() {
         .map(|e| e.unwrap().path())
         .collect();
     let summary = record::read(&run_dir[0].join("summary.json")).unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
+    (summary, stdout)
+}
+
+#[test]
+fn a_payload_mix_picks_another_instance_type_than_the_small_payload_alone() {
+    let (summary, stdout) = run_profile();
     let mixed = summary.recommendation.clone().unwrap();
     let ctx = context(&mixed, &stdout);
-    assert_eq!(summary.cells.len(), 8, "every cell stays in the results\n{ctx}");
-    assert_eq!(mixed.candidates.len(), 2, "one candidate per instance type\n{ctx}");
+    assert_eq!(
+        summary.cells.len(),
+        8,
+        "every cell stays in the results\n{ctx}"
+    );
+    assert_eq!(
+        mixed.candidates.len(),
+        2,
+        "one candidate per instance type\n{ctx}"
+    );
     assert_eq!(choice(&mixed), "real-time ml.g4dn.xlarge", "{ctx}");
     let gpu = &mixed.candidates[mixed.choice.unwrap()];
     let cap = gpu.capacity.as_ref().unwrap();
@@ -112,18 +127,34 @@ fn a_payload_mix_picks_another_instance_type_than_the_small_payload_alone() {
     let fleet = gpu.fleet.as_ref().unwrap();
     assert!((5..=6).contains(&fleet.count) && fleet.at_most, "{ctx}");
     let row = stdout.lines().find(|l| l.starts_with("1*")).unwrap_or("");
-    assert!(row.contains("g4dn.xlarge") && row.contains("≥ "), "the table marks the top: {stdout}");
+    assert!(
+        row.contains("g4dn.xlarge") && row.contains("≥ "),
+        "the table marks the top: {stdout}"
+    );
     assert!(
         stdout.contains("(the sweep's top); add open 200 rps constant to the sweep"),
         "{stdout}"
     );
-    assert!(stdout.contains("Autoscaling: target tracking SageMakerVariantInvocationsPerInstance"), "{stdout}");
-    let cpu = mixed.candidates.iter().find(|c| c.variant_label() == "ml.c5.large").unwrap();
+    assert!(
+        stdout.contains("Autoscaling: target tracking SageMakerVariantInvocationsPerInstance"),
+        "{stdout}"
+    );
+    let cpu = mixed
+        .candidates
+        .iter()
+        .find(|c| c.variant_label() == "ml.c5.large")
+        .unwrap();
     let cpu_rps = cpu.capacity.as_ref().unwrap().per_instance_rps;
     assert!(
         (7.5..=11.0).contains(&cpu_rps),
         "1 / (0.5 / 100 + 0.5 / 5) = 9.5\n{ctx}"
     );
+    other_traffic_on_the_same_cells(&summary);
+}
+
+/// The same cells judged for other traffic, through the library.
+fn other_traffic_on_the_same_cells(summary: &record::RunRecord) {
+    let mixed = summary.recommendation.clone().unwrap();
     // The same cells with only the small payload: the CPU instance wins.
     let mut small = mixed.traffic.clone().unwrap();
     small.payload_mix = vec![MixShare {
@@ -136,13 +167,38 @@ fn a_payload_mix_picks_another_instance_type_than_the_small_payload_alone() {
         region: "us-east-1",
     };
     let sla = summary.profile.sla.unwrap();
-    let alone = recommend(&summary.cells, &sla, Some(&small), prices, &Default::default());
-    assert_eq!(choice(&alone), "real-time ml.c5.large", "{}", context(&alone, ""));
+    let alone = recommend(
+        &summary.cells,
+        &sla,
+        Some(&small),
+        prices,
+        &Default::default(),
+    );
+    assert_eq!(
+        choice(&alone),
+        "real-time ml.c5.large",
+        "{}",
+        context(&alone, "")
+    );
     let c5 = &alone.candidates[0];
-    assert!(c5.capacity.as_ref().unwrap().at_least, "{}", context(&alone, ""));
+    assert!(
+        c5.capacity.as_ref().unwrap().at_least,
+        "{}",
+        context(&alone, "")
+    );
     // Without any mix every size must be served alone: 64 KiB binds the CPU at ~10 req/s.
     let every = Traffic::at_peak(400.0, None, 0.2);
-    let all = recommend(&summary.cells, &sla, Some(&every), prices, &Default::default());
-    assert_eq!(choice(&all), "real-time ml.g4dn.xlarge", "{}", context(&all, ""));
-    std::fs::remove_dir_all(dir).unwrap();
+    let all = recommend(
+        &summary.cells,
+        &sla,
+        Some(&every),
+        prices,
+        &Default::default(),
+    );
+    assert_eq!(
+        choice(&all),
+        "real-time ml.g4dn.xlarge",
+        "{}",
+        context(&all, "")
+    );
 }

@@ -123,15 +123,17 @@ fn text_shows_choice_figures_and_reasons() {
     );
     assert!(text.contains("no, see (1)"), "{text}");
     assert!(text.contains("Recommended: real-time ml.c5.xlarge — 3 instances, $0.6120/hour at peak, $0.4250 per million requests"), "{text}");
-    assert!(text.lines().all(|l| l.chars().count() <= 100 || !l.contains("  ")), "{text}");
+    assert!(
+        text.lines()
+            .all(|l| l.chars().count() <= 100 || !l.contains("  ")),
+        "{text}"
+    );
     let md = render(write_markdown, &rec);
     for figure in ["closed c=4", "$0.6120", "3 instances"] {
         assert!(md.contains(figure), "{figure} in {md}");
     }
     assert!(
-        text.contains(
-            "Pareto frontier (cost vs p99): real-time ml.c5.xlarge ($0.4250/M, 80.1 ms)"
-        ),
+        text.contains("Pareto frontier (cost vs p99): real-time ml.c5.xlarge ($0.4250/M, 80.1 ms)"),
         "{text}"
     );
     assert!(text.contains("~ low confidence"), "{text}");
@@ -162,9 +164,7 @@ fn an_interrupted_run_and_an_unpriced_choice_say_so() {
     for text in [render(write_text, &rec), render(write_markdown, &rec)] {
         assert!(text.contains("Run interrupted: 2 of 6 cells, the last one partial; partial cells are left out of the recommendation (#1)."), "{text}");
         assert!(
-            text.contains(
-                "Recommended: target — meets the SLA up to closed c=4 (180.0 rps"
-            ),
+            text.contains("Recommended: target — meets the SLA up to closed c=4 (180.0 rps"),
             "{text}"
         );
     }

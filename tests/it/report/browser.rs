@@ -44,11 +44,7 @@ fn chromium_at(
             "--disable-component-update",
             "--disable-sync",
         ])
-        .args([
-            "--enable-logging=stderr",
-            "--v=0",
-            "--hide-scrollbars",
-        ])
+        .args(["--enable-logging=stderr", "--v=0", "--hide-scrollbars"])
         .arg(format!("--window-size={width},3200"))
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(extra)
@@ -136,7 +132,10 @@ fn browser_renders_every_chart_at_1400_and_800_px_without_console_errors() {
         };
         check_charts(&dom, &html, width);
         for id in ["recommendation", "timeline", "error-examples", "candidates"] {
-            assert!(dom.contains(&format!(r#"id="{id}""#)), "no #{id} at {width} px");
+            assert!(
+                dom.contains(&format!(r#"id="{id}""#)),
+                "no #{id} at {width} px"
+            );
         }
         assert!(
             console_messages(&stderr).is_empty(),
@@ -152,7 +151,11 @@ fn browser_renders_every_chart_at_1400_and_800_px_without_console_errors() {
         // LOADTEST_SCREENSHOTS=<dir> keeps the screenshots for a look.
         if let Some(keep) = std::env::var_os("LOADTEST_SCREENSHOTS") {
             std::fs::create_dir_all(&keep).unwrap();
-            std::fs::copy(&shot, Path::new(&keep).join(format!("test-report-{width}.png"))).unwrap();
+            std::fs::copy(
+                &shot,
+                Path::new(&keep).join(format!("test-report-{width}.png")),
+            )
+            .unwrap();
         }
     }
     std::fs::remove_dir_all(dir).unwrap();

@@ -145,9 +145,26 @@ impl Axis {
         } else {
             lo * 10.0
         };
+        // The nearest 1, 2 or 5 × 10^k below the data and above it.
+        let down = |v: f64| {
+            let d = 10f64.powf(v.log10().floor());
+            [5.0, 2.0, 1.0]
+                .iter()
+                .map(|m| m * d)
+                .find(|x| *x <= v * 1.0001)
+                .unwrap_or(d)
+        };
+        let up = |v: f64| {
+            let d = 10f64.powf(v.log10().floor());
+            [1.0, 2.0, 5.0, 10.0]
+                .iter()
+                .map(|m| m * d)
+                .find(|x| *x >= v * 0.9999)
+                .unwrap_or(10.0 * d)
+        };
         Axis {
-            min: 10f64.powf(lo.log10().floor()),
-            max: 10f64.powf(hi.log10().ceil()),
+            min: down(lo),
+            max: up(hi),
             step: 10.0,
             from_px,
             to_px,
@@ -194,19 +211,25 @@ impl Axis {
         self.from_px + t.clamp(-0.05, 1.05) * (self.to_px - self.from_px)
     }
 
+    /// The pixel ends of the axis: (where its lowest value sits, where its highest does).
+    pub(super) fn ends_px(&self) -> (f64, f64) {
+        (self.from_px, self.to_px)
+    }
+
     pub(super) fn ticks(&self) -> Vec<f64> {
         if self.log {
-            let decades = (self.max / self.min).log10().round() as i32;
-            let marks: &[f64] = if decades <= 2 {
+            let first = self.min.log10().floor() as i32;
+            let last = self.max.log10().ceil() as i32;
+            let marks: &[f64] = if last - first <= 2 {
                 &[1.0, 2.0, 5.0]
             } else {
                 &[1.0]
             };
             let mut out = Vec::new();
-            for d in 0..=decades {
+            for d in first..=last {
                 for m in marks {
-                    let v = self.min * 10f64.powi(d) * m;
-                    if v <= self.max * 1.0001 {
+                    let v = 10f64.powi(d) * m;
+                    if v >= self.min * 0.9999 && v <= self.max * 1.0001 {
                         out.push(v);
                     }
                 }

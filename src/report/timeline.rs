@@ -133,7 +133,7 @@ fn draw(
 
 /// A panel's grid, y ticks and y label; x ticks under it.
 fn panel(y: &Axis, x: &Axis, label: &str, out: &mut dyn Write) -> io::Result<()> {
-    let (bottom, top) = (y.px(y.ticks()[0]), y.px(*y.ticks().last().unwrap_or(&1.0)));
+    let (bottom, top) = y.ends_px();
     writeln!(out, r#"<g class="grid">"#)?;
     for v in y.ticks() {
         let py = y.px(v);
@@ -205,22 +205,21 @@ fn boundaries(cells: &[Stretch], x: &Axis, bottom: f64, out: &mut dyn Write) -> 
     Ok(())
 }
 
-/// `text` cut to about `px` wide at 6.5 px a character.
+/// `text` in about `px` at 7.8 px a character (13 px type): whole, else without the
+/// hosting option, else without `ml.`, else cut.
 fn fit(text: &str, px: f64) -> String {
-    let room = (px / 6.5).floor() as usize;
-    if text.chars().count() <= room {
-        return text.to_string();
-    }
-    // Keep the instance part: "real-time ml.g4dn.xlarge 1KiB" → "ml.g4dn.xlarge 1KiB".
+    let room = (px / 7.8).floor() as usize;
     let short = text.split_once(' ').map_or(text, |(_, rest)| rest);
-    if short.chars().count() <= room {
-        return short.to_string();
+    let shorter = short.trim_start_matches("ml.");
+    for candidate in [text, short, shorter] {
+        if candidate.chars().count() <= room {
+            return candidate.to_string();
+        }
     }
-    short
-        .chars()
-        .take(room.saturating_sub(1))
-        .collect::<String>()
-        + "…"
+    if room <= 1 {
+        return String::new();
+    }
+    shorter.chars().take(room - 1).collect::<String>() + "…"
 }
 
 fn path(s: &Series, x: &Axis, y: &Axis, out: &mut dyn Write) -> io::Result<()> {
@@ -280,6 +279,14 @@ mod tests {
             html.contains("p99 per second") && html.contains("errors/s"),
             "{html}"
         );
-        assert!(fit("real-time ml.g4dn.xlarge 1KiB", 130.0) == "ml.g4dn.xlarge 1KiB");
+        assert_eq!(
+            fit("real-time ml.g4dn.xlarge 1KiB", 160.0),
+            "ml.g4dn.xlarge 1KiB"
+        );
+        assert_eq!(
+            fit("real-time ml.g4dn.xlarge 1KiB", 130.0),
+            "g4dn.xlarge 1KiB"
+        );
+        assert_eq!(fit("real-time ml.g4dn.xlarge 1KiB", 40.0), "g4dn…");
     }
 }

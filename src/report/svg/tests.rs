@@ -13,10 +13,14 @@ fn nice_axes_cover_the_data() {
 
 #[test]
 fn log_axes_tick_whole_decades() {
-    let a = Axis::logarithmic(3.0, 650.0, 0.0, 300.0);
+    let a = Axis::logarithmic(1.0, 650.0, 0.0, 300.0);
     assert_eq!((a.min, a.max), (1.0, 1000.0));
     assert_eq!(a.ticks(), vec![1.0, 10.0, 100.0, 1000.0]);
     assert!((a.px(10.0) - 100.0).abs() < 1e-9 && (a.px(100.0) - 200.0).abs() < 1e-9);
+    // Bounds at 1, 2 or 5 × 10^k around the data: 80–560 ms is 50–1000, ticked 1-2-5.
+    let a = Axis::logarithmic(80.0, 560.0, 0.0, 300.0);
+    assert_eq!((a.min, a.max), (50.0, 1000.0));
+    assert_eq!(a.ticks(), vec![50.0, 100.0, 200.0, 500.0, 1000.0]);
     assert!(spans_decade([8.0, 650.0].into_iter()));
     assert!(!spans_decade([80.0, 650.0].into_iter()));
 }

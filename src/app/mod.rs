@@ -146,24 +146,53 @@ fn skip_unfit(plan: Plan, unfit: &[Unfit]) -> Plan {
     plan.without(&skipped)
 }
 
-/// Prints the cells of a plan, one line each.
+/// Start-up time the plan estimate leaves out: on the emulator, each serverless variant's
+/// cold start, which the first request meets.
+fn startup_estimate(profile: &Profile, plan: &Plan) -> std::time::Duration {
+    let profile::Target::Emulator(emu) = &profile.target else {
+        return std::time::Duration::ZERO;
+    };
+    let serverless = plan
+        .deployments()
+        .iter()
+        .filter(|d| d.hosting == Some(crate::domain::Hosting::Serverless))
+        .count() as u32;
+    emu.model.cold_start.mul_f64(emu.model.time_scale.max(0.0)) * serverless
+}
+
+/// Prints the cells of a plan, one line each, and the wall time it will take.
 fn print_plan(
     out: &mut dyn Write,
     path: &Path,
+    profile: &Profile,
     plan: &Plan,
-    strategy: profile::Strategy,
 ) -> std::io::Result<()> {
+    let strategy = profile.sweep.strategy;
     let adaptive = if strategy == profile::Strategy::Adaptive {
         " at most (adaptive: each candidate's top load first, then only what the answer needs)"
     } else {
         ""
     };
+    let startup = startup_estimate(profile, plan);
+    let wall = plan.estimated_duration() + startup;
+    let whole_seconds = |d: std::time::Duration| {
+        humantime::format_duration(std::time::Duration::from_secs(
+            d.as_secs_f64().round() as u64
+        ))
+    };
     writeln!(
         out,
-        "{} is valid: {} cells, about {} of load{adaptive}.",
+        "{} is valid: {} cells, {:.1} load-seconds; the run takes about {}{adaptive} \
+         (warmups, measurements, drains{}).",
         path.display(),
         plan.cells.len(),
-        humantime::format_duration(plan.estimated_duration())
+        plan.load_seconds(),
+        whole_seconds(wall),
+        if startup.is_zero() {
+            String::new()
+        } else {
+            format!(" and {} of emulated cold starts", whole_seconds(startup))
+        }
     )?;
     for cell in &plan.cells {
         writeln!(

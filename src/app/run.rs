@@ -37,8 +37,8 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         ignore_broken_pipe(print_plan(
             &mut std::io::stdout().lock(),
             &args.profile,
+            &profile,
             &plan,
-            profile.sweep.strategy,
         ))?;
         return Ok(ExitCode::from(exit::OK));
     }

@@ -10,11 +10,6 @@ pub fn validate(args: &ValidateArgs) -> Result<ExitCode, AppError> {
     let profile = profile::load(&args.profile)?;
     let Checked { plan, .. } = check_plan(&profile)?;
     let mut out = std::io::stdout().lock();
-    ignore_broken_pipe(print_plan(
-        &mut out,
-        &args.profile,
-        &plan,
-        profile.sweep.strategy,
-    ))?;
+    ignore_broken_pipe(print_plan(&mut out, &args.profile, &profile, &plan))?;
     Ok(ExitCode::from(exit::OK))
 }

@@ -10,6 +10,7 @@ mod payload;
 pub mod raw;
 mod sagemaker;
 mod target;
+mod traffic;
 pub mod validate;
 
 use crate::domain::{Arrivals, Hosting, Sla, Traffic};

@@ -149,6 +149,11 @@ pub struct RawTraffic {
     pub requests_per_day: Option<Spanned<f64>>,
     pub headroom: Option<Spanned<f64>>,
     pub intermittent: Option<bool>,
+    pub hourly: Option<Spanned<Vec<f64>>>,
+    pub shape: Option<SpannedStr>,
+    pub trough_rps: Option<Spanned<f64>>,
+    pub payload_mix: Option<Spanned<BTreeMap<String, f64>>>,
+    pub min_instances: Option<Spanned<i64>>,
 }
 
 /// `[pricing]`: which price table to use.

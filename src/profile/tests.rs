@@ -305,3 +305,50 @@ fn files_are_payload_levels_one_cell_each_labelled() {
     };
     assert_eq!(p[0].key, "payload.paths[1]");
 }
+
+#[test]
+fn traffic_shape_mix_and_floor_are_read_and_checked() {
+    let sweep = "payload_sizes = [\"1KiB\", \"64KiB\"]";
+    let p = ok(&format!(
+        "{}[traffic]\npeak_rps = 100\ntrough_rps = 10\nshape = \"diurnal\"\n\
+         payload_mix = {{ \"1KiB\" = 4, \"64KiB\" = 1 }}\nmin_instances = 3\n",
+        http(sweep)
+    ));
+    let t = p.traffic.unwrap();
+    let hours = t.hourly.unwrap();
+    assert!(
+        hours.iter().all(|r| (10.0..=100.0).contains(r)),
+        "{hours:?}"
+    );
+    // The day's requests come from the shape; the mix is normalised to shares.
+    assert!((t.requests_per_day.unwrap() - hours.iter().sum::<f64>() * 3600.0).abs() < 1e-6);
+    let shares: Vec<(u64, f64)> = t
+        .payload_mix
+        .iter()
+        .map(|s| (s.payload_bytes, s.weight))
+        .collect();
+    assert_eq!(shares, [(1024, 0.8), (65536, 0.2)]);
+    assert_eq!(t.min_instances(crate::domain::Hosting::RealTime), 3);
+    // 24 hourly rates give the peak when peak_rps is left out.
+    let rates: Vec<String> = (0..24).map(|h| (h * 10).to_string()).collect();
+    let p = ok(&format!(
+        "{}[traffic]\nhourly = [{}]\n",
+        http(sweep),
+        rates.join(", ")
+    ));
+    assert_eq!(p.traffic.unwrap().peak_rps, 230.0);
+    // Every mistake at once: 3 rates, a size not swept, a diurnal day without its trough.
+    let bad = problems(&format!(
+        "{}[traffic]\nhourly = [1, 2, 3]\npayload_mix = {{ \"2KiB\" = 1 }}\nmin_instances = -1\n",
+        http(sweep)
+    ));
+    let keys: Vec<&str> = bad.iter().map(|p| p.key.as_str()).collect();
+    assert!(keys.contains(&"traffic.hourly"), "{bad:#?}");
+    assert!(keys.contains(&"traffic.payload_mix.\"2KiB\""), "{bad:#?}");
+    assert!(keys.contains(&"traffic.min_instances"), "{bad:#?}");
+    let p = one(&format!(
+        "{}[traffic]\npeak_rps = 100\nshape = \"diurnal\"\n",
+        http(sweep)
+    ));
+    assert_eq!(p.key, "traffic.trough_rps", "{p:#?}");
+}

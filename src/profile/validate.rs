@@ -5,6 +5,7 @@ use super::load::check_load;
 use super::payload::check_payload;
 use super::raw::{RawProfile, RawSla, RawSweep, SpannedStr};
 use super::target::check_target;
+use super::traffic::check_traffic;
 use super::*;
 use crate::domain::units::parse_size;
 use crate::domain::{Hosting, Quantile, SERVERLESS_MEMORY_MB};
@@ -52,7 +53,7 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
             Some("list `concurrency` or `rates` instead of a search, or remove `repeats`".into()),
         );
     }
-    let traffic = raw.traffic.as_ref().map(|t| check_traffic(&mut c, t));
+    let traffic = check_traffic(&mut c, raw.traffic.as_ref(), &sweep.payload_sizes);
     let pricing = Pricing {
         region: raw
             .pricing
@@ -312,52 +313,5 @@ fn check_sla(c: &mut Checker, raw: &RawSla) -> Sla {
         percentile,
         latency_ms,
         max_error_rate,
-    }
-}
-
-fn check_traffic(c: &mut Checker, raw: &super::raw::RawTraffic) -> Traffic {
-    let peak_rps = match &raw.peak_rps {
-        Some(p) if *p.get_ref() > 0.0 => *p.get_ref(),
-        Some(p) => {
-            c.on(p, "traffic.peak_rps", "must be more than 0".into(), None);
-            1.0
-        }
-        None => {
-            c.at(
-                None,
-                "traffic.peak_rps",
-                "is missing".into(),
-                Some("add e.g. `peak_rps = 400` to [traffic]".into()),
-            );
-            1.0
-        }
-    };
-    let requests_per_day = raw.requests_per_day.as_ref().map(|r| {
-        if *r.get_ref() < 0.0 {
-            c.on(
-                r,
-                "traffic.requests_per_day",
-                "cannot be negative".into(),
-                None,
-            );
-        }
-        *r.get_ref()
-    });
-    let headroom = raw.headroom.as_ref().map_or(0.2, |h| {
-        if !(0.0..=10.0).contains(h.get_ref()) {
-            c.on(
-                h,
-                "traffic.headroom",
-                "is out of range".into(),
-                Some("use a fraction such as 0.2 for 20 %".into()),
-            );
-        }
-        *h.get_ref()
-    });
-    Traffic {
-        intermittent: raw.intermittent.unwrap_or(false),
-        peak_rps,
-        requests_per_day,
-        headroom,
     }
 }

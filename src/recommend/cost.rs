@@ -104,7 +104,7 @@ fn per_million_for(basis: CostBasis, per_day: Option<Usd>, otherwise: Usd) -> Us
     }
 }
 
-/// Real-time: the fleet the peak needs, billed all day.
+/// Real-time: the fleet the peak needs, never below `min_instances`, billed all day.
 pub fn always_on(usd_per_hour: Usd, per_instance_rps: f64, traffic: Option<&Traffic>) -> Cost {
     let basis = CostBasis::of(traffic);
     let Some(t) = traffic else {
@@ -118,7 +118,8 @@ pub fn always_on(usd_per_hour: Usd, per_instance_rps: f64, traffic: Option<&Traf
             },
         };
     };
-    let instances = instances_needed(t.peak_rps, t.headroom, per_instance_rps);
+    let instances = instances_needed(t.peak_rps, t.headroom, per_instance_rps)
+        .max(t.min_instances(crate::domain::Hosting::RealTime));
     let per_hour = usd_per_hour.0 * f64::from(instances);
     let per_day = t.requests_per_day.map(|_| Usd(per_hour * 24.0));
     Cost {
@@ -174,14 +175,20 @@ pub fn per_use(
     }
 }
 
-/// Async (scaled to zero) and batch: instance-hours of work at the measured throughput.
-pub fn while_busy(usd_per_hour: Usd, per_instance_rps: f64, traffic: Option<&Traffic>) -> Cost {
+/// Async (scaled to zero) and batch: instance-hours of work at the measured throughput; at
+/// peak, never fewer than `floor` instances.
+pub fn while_busy(
+    usd_per_hour: Usd,
+    per_instance_rps: f64,
+    traffic: Option<&Traffic>,
+    floor: u32,
+) -> Cost {
     let hours_per_million = 1e6 / (per_instance_rps * 3600.0);
     let busy_hours_per_day = traffic
         .and_then(|t| t.requests_per_day)
         .map(|n| n / (per_instance_rps * 3600.0));
     let instances_at_peak =
-        traffic.map(|t| instances_needed(t.peak_rps, t.headroom, per_instance_rps));
+        traffic.map(|t| instances_needed(t.peak_rps, t.headroom, per_instance_rps).max(floor));
     Cost {
         per_million: Usd(usd_per_hour.0 * hours_per_million),
         per_hour: instances_at_peak.map(|n| Usd(usd_per_hour.0 * f64::from(n))),
@@ -201,12 +208,7 @@ mod tests {
     use crate::pricing::Confidence;
 
     fn traffic(peak_rps: f64, requests_per_day: Option<f64>, headroom: f64) -> Traffic {
-        Traffic {
-            peak_rps,
-            requests_per_day,
-            headroom,
-            intermittent: false,
-        }
+        Traffic::at_peak(peak_rps, requests_per_day, headroom)
     }
 
     fn close(a: Usd, b: f64) -> bool {
@@ -295,7 +297,12 @@ mod tests {
     #[test]
     fn batch_and_async_bill_busy_hours() {
         // 50 records/s = 180,000/h → 5.5556 h per million × $0.23 = $1.2778 per million records.
-        let c = while_busy(Usd(0.23), 50.0, Some(&traffic(100.0, Some(360_000.0), 0.0)));
+        let c = while_busy(
+            Usd(0.23),
+            50.0,
+            Some(&traffic(100.0, Some(360_000.0), 0.0)),
+            0,
+        );
         assert!(close(c.per_million, 0.23 * 1e6 / 180_000.0));
         // 360,000/day at 50/s = 2 busy hours → $0.46/day.
         assert!(close(c.per_day.unwrap(), 0.46));

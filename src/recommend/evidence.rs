@@ -35,9 +35,15 @@ pub struct PrunedCandidate {
     pub pruned: Pruned,
 }
 
-/// Candidates for variants the model does not fit: one per payload size the run measured.
+/// Candidates for variants the model does not fit, judged on the largest payload size the
+/// run measured.
 pub(super) fn unfit_candidates(cells: &[CellSummary], unfit: &[Unfit]) -> Vec<Candidate> {
-    let sizes: std::collections::BTreeSet<u64> = cells.iter().map(|c| c.payload_bytes).collect();
+    let sizes: std::collections::BTreeSet<u64> = cells
+        .iter()
+        .map(|c| c.payload_bytes)
+        .max()
+        .into_iter()
+        .collect();
     let mut out = Vec::new();
     for u in unfit {
         let (Some(hosting), Some(variant)) = (u.deployment.hosting, &u.deployment.variant) else {
@@ -62,6 +68,11 @@ pub(super) fn unfit_candidates(cells: &[CellSummary], unfit: &[Unfit]) -> Vec<Ca
                 on_frontier: false,
                 repeats: None,
                 first_request_ms: None,
+                workload: Vec::new(),
+                capacity: None,
+                fleet: None,
+                scaling: None,
+                monthly: None,
             });
         }
     }
@@ -100,14 +111,7 @@ pub fn cost_floor(
     instance_type: &InstanceType,
     per_instance_rps: f64,
 ) -> Option<f64> {
-    let traffic = traffic.copied();
-    let cost = instance_cost(
-        prices,
-        hosting,
-        instance_type,
-        per_instance_rps,
-        traffic.as_ref(),
-    )?;
+    let cost = instance_cost(prices, hosting, instance_type, per_instance_rps, traffic)?;
     Some(cost.per_million.0)
 }
 
@@ -128,7 +132,8 @@ pub(super) fn instance_cost(
         Hosting::Serverless => None,
         Hosting::RealTime => Some(cost::always_on(row.usd, per_instance_rps, traffic)),
         Hosting::Async | Hosting::Batch => {
-            Some(cost::while_busy(row.usd, per_instance_rps, traffic))
+            let floor = traffic.map_or(0, |t| t.min_instances(hosting));
+            Some(cost::while_busy(row.usd, per_instance_rps, traffic, floor))
         }
     }
 }

@@ -24,19 +24,29 @@
 //! Ctrl-C (`interrupted`) are left out of the judging ([`Interruption`]).
 
 pub mod advise;
+mod assemble;
+pub mod capacity;
 pub mod cost;
 mod evidence;
 pub mod frontier;
+pub mod mix;
+pub mod monthly;
 pub mod reason;
 mod repeats;
+pub mod scaling;
 pub mod sla;
+pub mod workload;
 
+pub use capacity::{Capacity, Fleet};
 pub use cost::{Billing, Cost};
 pub use evidence::{Evidence, PrunedCandidate, cost_floor};
+pub use monthly::{MonthlyComparison, MonthlyCost};
 pub use reason::{Reason, Verdict};
 pub use repeats::RepeatRange;
+pub use scaling::ScalingPolicy;
+pub use workload::SizeResult;
 
-use evidence::{dearer, first_request_ms, instance_cost, unfit_candidates};
+use evidence::{instance_cost, unfit_candidates};
 use reason::{latency, limit_reasons, sla_reasons};
 
 use crate::domain::Load;
@@ -46,7 +56,6 @@ use crate::pricing::PriceTable;
 use crate::results::CellSummary;
 use serde::{Deserialize, Serialize};
 use sla::SlaVerdict;
-use std::collections::BTreeMap;
 
 /// What the measurements do not say about the endpoints they ran against.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,12 +93,25 @@ pub enum CostBasis {
     },
     /// Per million requests with one instance busy at its sustainable throughput.
     AtCapacity,
+    /// A month's cost of the traffic's hourly shape (see [`monthly`]), per million requests.
+    Monthly {
+        /// Requests a month under the shape.
+        requests_per_month: f64,
+    },
 }
 
 impl CostBasis {
     /// The basis the traffic allows.
     pub fn of(traffic: Option<&Traffic>) -> CostBasis {
         match traffic {
+            Some(Traffic {
+                hourly: Some(h), ..
+            }) => CostBasis::Monthly {
+                requests_per_month: h.iter().sum::<f64>()
+                    * 3600.0
+                    * crate::domain::traffic::HOURS_PER_MONTH
+                    / 24.0,
+            },
             Some(Traffic {
                 requests_per_day: Some(n),
                 ..
@@ -129,7 +151,8 @@ pub struct OperatingPoint {
     pub low_confidence: bool,
 }
 
-/// One (hosting, instance type or serverless memory, payload size) and what it would cost;
+/// One (hosting option, instance type or serverless memory) judged on the whole workload
+/// (every swept payload size, or the `[traffic] payload_mix`), and what it would cost;
 /// without a hosting option or variant, the target itself (unpriced).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Candidate {
@@ -138,15 +161,25 @@ pub struct Candidate {
     /// Instance type or serverless memory size; `None` for a target that names none
     /// (then the candidate has no price).
     pub variant: Option<Variant>,
-    /// Request body size.
+    /// The largest request body of its workload (what the hosting limits are checked on).
     pub payload_bytes: u64,
-    /// The payload file of a `source = "files"` level, when the sweep has them.
+    /// The payload file of a `source = "files"` level, when it was judged on one alone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payload_file: Option<String>,
     /// Cells measured for it.
     pub cells: usize,
-    /// Its best SLA-passing cell, if any.
+    /// Its operating point over the workload (see [`workload`]), if every size has one.
     pub operating: Option<OperatingPoint>,
+    /// How it did on each payload size alone.
+    pub workload: Vec<SizeResult>,
+    /// What one instance sustains under the workload; whether the sweep reached it.
+    pub capacity: Option<Capacity>,
+    /// Instances at peak (real-time, async), with the floor.
+    pub fleet: Option<Fleet>,
+    /// The autoscaling policy (real-time, async).
+    pub scaling: Option<ScalingPolicy>,
+    /// A month under the traffic's shape.
+    pub monthly: Option<MonthlyCost>,
     /// Its cost at the operating point, when priced.
     pub cost: Option<Cost>,
     /// Feasible, or why not.
@@ -178,20 +211,13 @@ impl Candidate {
         }
     }
 
-    /// `real-time ml.c5.xlarge 1KiB`; `target 1KiB` for the target itself.
+    /// `real-time ml.c5.xlarge`; `target` for the target itself.
     pub fn label(&self) -> String {
-        let size = match &self.payload_file {
-            Some(name) => format!(
-                "{name} {}",
-                crate::domain::units::format_size(self.payload_bytes)
-            ),
-            None => crate::domain::units::format_size(self.payload_bytes),
-        };
         match (self.hosting, &self.variant) {
-            (Some(h), Some(v)) => format!("{h} {v} {size}"),
-            (Some(h), None) => format!("{h} {size}"),
-            (None, Some(v)) => format!("{v} {size}"),
-            (None, None) => format!("target {size}"),
+            (Some(h), Some(v)) => format!("{h} {v}"),
+            (Some(h), None) => h.to_string(),
+            (None, Some(v)) => v.to_string(),
+            (None, None) => "target".into(),
         }
     }
 
@@ -260,6 +286,8 @@ pub struct Recommendation {
     pub unattributed_cells: usize,
     /// When the run was interrupted: how far it got; its partial cells are left out.
     pub interrupted: Option<Interruption>,
+    /// Each hosting option's month under the traffic's shape, when traffic is given.
+    pub monthly: Option<MonthlyComparison>,
 }
 
 /// How far an interrupted run got.
@@ -341,79 +369,42 @@ pub fn recommend_with(
     options: &Options,
     evidence: &Evidence<'_>,
 ) -> Recommendation {
-    let traffic = traffic.copied();
     let interrupted = Interruption::of(cells, evidence.planned_cells, evidence.interrupted);
     let whole: Vec<CellSummary> = cells.iter().filter(|c| !c.interrupted).cloned().collect();
     let cells = whole.as_slice();
-    let (groups, unattributed_cells) = group(cells);
+    let (groups, unattributed_cells) = assemble::group(cells);
     let ctx = Context {
         sla,
-        online: groups.keys().any(|(h, ..)| *h != Some(Hosting::Batch)),
-        traffic: traffic.as_ref(),
+        online: groups.keys().any(|(h, _)| *h != Some(Hosting::Batch)),
+        traffic,
         prices,
         options,
     };
     let mut candidates: Vec<Candidate> = groups
         .into_iter()
-        .map(|((hosting, variant, payload_bytes, payload_file), cells)| {
-            let pruned = evidence.pruned.iter().find(|p| {
-                (Some(p.hosting), Some(&p.variant), p.payload_bytes)
-                    == (hosting, variant.as_ref(), payload_bytes)
-            });
-            let first = first_request_ms(evidence.first_requests, hosting, variant.as_ref());
-            let mut c = ctx.over_repeats(hosting, variant, payload_bytes, &cells);
-            c.payload_file = payload_file;
-            c.first_request_ms = first;
-            ctx.gate_cold_start(&mut c);
-            if let (Some(p), None) = (pruned, &c.operating) {
-                c.verdict = Verdict::Infeasible {
-                    reasons: dearer(&c, &p.pruned),
-                };
-            }
-            c
-        })
+        .map(|((hosting, variant), cells)| ctx.judge(hosting, variant, &cells, evidence))
         .collect();
     candidates.extend(unfit_candidates(cells, evidence.unfit));
+    let basis = CostBasis::of(traffic);
+    if let CostBasis::Monthly { requests_per_month } = basis {
+        assemble::rank_by_month(&mut candidates, requests_per_month);
+    }
     frontier::rank(&mut candidates);
     let choice = candidates.first().filter(|c| c.feasible()).map(|_| 0);
     Recommendation {
         sla: *sla,
-        traffic,
+        traffic: traffic.cloned(),
         region: prices.region.to_string(),
         prices_as_of: prices.table.as_of_dates(Some(prices.region)),
-        basis: CostBasis::of(traffic.as_ref()),
+        basis,
         options: *options,
         nearest_miss: frontier::nearest_miss(&candidates),
+        monthly: traffic.map(|t| assemble::monthly_comparison(&candidates, t)),
         candidates,
         choice,
         unattributed_cells,
         interrupted,
     }
-}
-
-/// A candidate: hosting, variant, payload size and, for `files` levels, the file.
-type Key = (Option<Hosting>, Option<Variant>, u64, Option<String>);
-
-/// Cells by candidate (an instance type without a hosting option is real-time); and how
-/// many cells name no instance type or serverless size (the unpriced target itself).
-fn group(cells: &[CellSummary]) -> (BTreeMap<Key, Vec<&CellSummary>>, usize) {
-    let mut groups: BTreeMap<Key, Vec<&CellSummary>> = BTreeMap::new();
-    let mut unattributed = 0;
-    for cell in cells {
-        let hosting = cell.deployment.implied_hosting();
-        let variant = cell.deployment.variant.clone();
-        unattributed += usize::from(variant.is_none());
-        groups
-            .entry((
-                hosting,
-                variant,
-                cell.payload_bytes,
-                cell.payload_file.clone(),
-            ))
-            .or_default()
-            .push(cell);
-    }
-    (groups, unattributed)
 }
 
 /// The inputs every candidate is judged with.
@@ -471,6 +462,11 @@ impl Context<'_> {
             on_frontier: false,
             repeats: None,
             first_request_ms: None,
+            workload: Vec::new(),
+            capacity: None,
+            fleet: None,
+            scaling: None,
+            monthly: None,
         }
     }
 
@@ -512,7 +508,7 @@ impl Context<'_> {
     }
 
     /// The candidate's cost at its operating point; `None` without a price.
-    fn cost(
+    pub(super) fn cost(
         &self,
         hosting: Hosting,
         variant: &Variant,
@@ -550,7 +546,7 @@ impl Context<'_> {
         }
     }
 
-    fn concurrency_reason(&self, cost: Option<&Cost>) -> Option<Reason> {
+    pub(super) fn concurrency_reason(&self, cost: Option<&Cost>) -> Option<Reason> {
         let Some(Billing::PerUse {
             concurrency_at_peak: Some(needed),
             ..
@@ -571,3 +567,5 @@ impl Context<'_> {
 mod target_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod workload_tests;

@@ -130,6 +130,14 @@ pub enum Reason {
         /// Memory available, MB.
         available_mb: u32,
     },
+    /// One payload size of the workload fails: its own reasons.
+    #[error("at {payload}: {}", join(reasons))]
+    AtPayload {
+        /// The size (`64KiB`, or `rows.json 1KiB`).
+        payload: String,
+        /// Why that size fails.
+        reasons: Vec<Reason>,
+    },
     /// Serverless concurrency at peak (Little's law) over MaxConcurrency.
     #[error("{needed:.1} requests in flight at peak, over MaxConcurrency {limit}")]
     ConcurrencyOverLimit {
@@ -153,9 +161,18 @@ impl Reason {
                 lowest_rate, limit, ..
             } if *limit > 0.0 => lowest_rate / limit,
             Reason::ConcurrencyOverLimit { needed, limit } => needed / f64::from(*limit),
+            Reason::AtPayload { reasons, .. } => {
+                reasons.iter().map(Reason::miss_ratio).fold(0.0, f64::max)
+            }
             _ => f64::INFINITY,
         }
     }
+}
+
+/// `a; b`: reasons in one line.
+fn join(reasons: &[Reason]) -> String {
+    let words: Vec<String> = reasons.iter().map(ToString::to_string).collect();
+    words.join("; ")
 }
 
 /// Whether a candidate can be recommended.

@@ -21,7 +21,7 @@ const SLA: Sla = Sla {
 };
 
 /// A cell of 1,000 responses all at `latency_ms`, measured at `throughput_rps`.
-fn cell(
+pub(super) fn cell(
     hosting: Hosting,
     instance: &str,
     concurrency: u32,
@@ -35,13 +35,8 @@ fn cell(
     c
 }
 
-fn traffic(peak_rps: f64, requests_per_day: Option<f64>) -> Traffic {
-    Traffic {
-        intermittent: false,
-        peak_rps,
-        requests_per_day,
-        headroom: 0.2,
-    }
+pub(super) fn traffic(peak_rps: f64, requests_per_day: Option<f64>) -> Traffic {
+    Traffic::at_peak(peak_rps, requests_per_day, 0.2)
 }
 
 fn run(
@@ -57,11 +52,11 @@ fn run(
     recommend(cells, &SLA, traffic, prices, options)
 }
 
-fn embedded(cells: &[CellSummary], traffic: Option<&Traffic>) -> Recommendation {
+pub(super) fn embedded(cells: &[CellSummary], traffic: Option<&Traffic>) -> Recommendation {
     run(cells, traffic, &PriceTable::embedded(), &Options::default())
 }
 
-fn find<'a>(r: &'a Recommendation, instance: &str) -> &'a Candidate {
+pub(super) fn find<'a>(r: &'a Recommendation, instance: &str) -> &'a Candidate {
     r.candidates
         .iter()
         .find(|c| c.variant_label() == instance)
@@ -269,7 +264,7 @@ fn nothing_feasible_names_the_nearest_miss() {
     assert_eq!(miss.candidate, 0);
     assert!(
         miss.explanation
-            .contains("closest is real-time ml.m5.xlarge 1KiB (20% over"),
+            .contains("closest is real-time ml.m5.xlarge (20% over"),
         "{}",
         miss.explanation
     );
@@ -379,8 +374,9 @@ fn daily_cost_compares_hosting_options() {
         let c = r.candidates.iter().find(|c| c.hosting == Some(h)).unwrap();
         c.cost.as_ref().unwrap().per_day.unwrap()
     };
-    // Real-time: 1 instance all day = $0.204 × 24.
-    assert!(close(day(Hosting::RealTime), 4.896));
+    // Real-time: 1 instance needed, 2 run (the default floor, AWS's availability guidance)
+    // all day = 2 × $0.204 × 24.
+    assert!(close(day(Hosting::RealTime), 9.792));
     // Serverless: 0.05 s × 2 GB × $0.00002 = $0.000002 per request × 100,000.
     assert!(close(day(Hosting::Serverless), 0.2));
     // Async: 100,000 / (100 × 3600) = 0.2778 busy hours × $0.204.
@@ -564,24 +560,22 @@ fn a_cold_start_gates_serverless_only_for_intermittent_traffic() {
 }
 
 #[test]
-fn payload_files_of_one_size_are_candidates_of_their_own() {
+fn payload_files_of_one_size_are_sizes_of_one_workload() {
     let mut a = cell(Hosting::RealTime, "ml.c5.xlarge", 4, 20.0, 100.0);
     a.payload_file = Some("rows-1.json".into());
     let mut b = cell(Hosting::RealTime, "ml.c5.xlarge", 4, 40.0, 50.0);
     b.payload_file = Some("rows-2.json".into());
     let r = embedded(&[a, b], None);
     let labels: Vec<String> = r.candidates.iter().map(Candidate::label).collect();
-    assert_eq!(r.candidates.len(), 2, "{labels:?}");
-    assert!(
-        labels
-            .iter()
-            .any(|l| l == "real-time ml.c5.xlarge rows-1.json 1KiB"),
-        "{labels:?}"
-    );
-    assert!(
-        labels
-            .iter()
-            .any(|l| l == "real-time ml.c5.xlarge rows-2.json 1KiB"),
-        "{labels:?}"
-    );
+    assert_eq!(labels, ["real-time ml.c5.xlarge"]);
+    let sizes: Vec<String> = r.candidates[0]
+        .workload
+        .iter()
+        .map(SizeResult::label)
+        .collect();
+    assert_eq!(sizes, ["rows-1.json 1KiB", "rows-2.json 1KiB"]);
+    // Without a mix the slowest file binds: 50 rps, and the higher latency.
+    let op = r.candidates[0].operating.as_ref().unwrap();
+    assert_eq!(op.per_instance_rps, 50.0);
+    assert!((op.latency_ms - 40.0).abs() < 0.1, "{op:?}");
 }

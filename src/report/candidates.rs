@@ -58,18 +58,26 @@ fn typed_candidate(c: &crate::recommend::Candidate, percentile: Quantile) -> Can
     let reasons: Vec<String> = c.reasons().iter().map(ToString::to_string).collect();
     let mut fields = vec![
         ("rank", c.rank.map_or_else(dash, |r| r.to_string())),
+        ("instances", super::headline::count(c).unwrap_or_else(dash)),
         ("best load", op.map_or_else(dash, |o| o.load.to_string())),
         (
             "req/s per instance",
-            op.map_or_else(dash, |o| format!("{:.1}", o.per_instance_rps)),
+            c.capacity.as_ref().map_or_else(
+                || op.map_or_else(dash, |o| format!("{:.1}", o.per_instance_rps)),
+                |k| k.describe(),
+            ),
         ),
         (
             "latency ms",
-            op.map_or_else(dash, |o| format!("{:.1}", o.latency_ms)),
+            op.map_or_else(dash, |o| {
+                let mark = if o.low_confidence { "~" } else { "" };
+                format!("{percentile} {mark}{:.1}", o.latency_ms)
+            }),
         ),
         (
-            "USD per million",
-            cost.map_or_else(dash, |k| k.per_million.to_string()),
+            "cold start",
+            c.first_request_ms
+                .map_or_else(dash, |ms| format!("{ms:.0} ms")),
         ),
         (
             "USD per hour",
@@ -77,9 +85,14 @@ fn typed_candidate(c: &crate::recommend::Candidate, percentile: Quantile) -> Can
                 .map_or_else(dash, |u| u.to_string()),
         ),
         (
-            "USD per day",
-            cost.and_then(|k| k.per_day)
-                .map_or_else(dash, |u| u.to_string()),
+            "USD per month",
+            c.monthly
+                .as_ref()
+                .map_or_else(dash, |m| super::headline::dollars(m.usd.0)),
+        ),
+        (
+            "USD per million",
+            cost.map_or_else(dash, |k| k.per_million.to_string()),
         ),
         ("why not", reasons.join("; ")),
     ];
@@ -104,7 +117,7 @@ fn typed_candidate(c: &crate::recommend::Candidate, percentile: Quantile) -> Can
 /// One candidate configuration as the reports show it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Candidate {
-    /// `real-time ml.c5.xlarge 1KiB`.
+    /// `real-time ml.c5.xlarge`.
     pub label: String,
     /// The columns of its table row, in order.
     pub fields: Vec<(String, String)>,
@@ -148,10 +161,7 @@ mod tests {
         let rec = crate::recommend::recommend(&s.cells, &sla, None, prices, &Default::default());
         let advice = Advice::of(&rec);
         assert_eq!(advice.candidates.len(), rec.candidates.len());
-        assert_eq!(
-            advice.choice.as_deref(),
-            Some("real-time ml.c5.xlarge 1KiB")
-        );
+        assert_eq!(advice.choice.as_deref(), Some("real-time ml.c5.xlarge"));
         let c = &advice.candidates[0];
         assert!(
             c.feasible && c.cost_per_million.is_some() && c.latency_ms.is_some(),

@@ -1,15 +1,14 @@
 //! `report.html`: one self-contained page (inline CSS and SVG, no script, nothing loaded
-//! from the network) that opens in any browser, reads at 1280 px and prints.
+//! from the network) that opens in any browser, reads at 1400 and 800 px and prints.
 //!
-//! Sections: the run (profile, SLA, environment), the recommendation, the results table, and
-//! charts — latency vs throughput per (hosting, instance type), percentile distribution
-//! curves per cell from the stored histograms, throughput and p99 over time per cell (small
-//! multiples), and errors by class. The charts live in [`super::html_charts`].
+//! Sections: the run (profile, SLA, environment), the recommendation at a glance
+//! ([`super::html_advice`]), the results table, one timeline of the whole run
+//! ([`super::timeline`]), error examples, and charts — latency vs throughput per (hosting,
+//! instance type), percentile distribution curves per cell from the stored histograms, and
+//! errors by class. The charts live in [`super::html_charts`].
 
-use super::candidates::{self, Advice, Candidate};
 use super::escape::Esc;
 use super::html_charts;
-use super::svg::{self, Chart, Series, XScale};
 use super::view;
 use crate::domain::Sla;
 use crate::recommend::Recommendation;
@@ -29,6 +28,19 @@ th { background: #f4f6f8; } td.l, th.l { text-align: left; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 14px; margin: 8px 0; }
 dl.facts dt { color: #555; } dl.facts dd { margin: 0; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px 20px; }
+svg.chart { max-width: 100%; height: auto; } .scroll { overflow-x: auto; max-width: 100%; }
+svg.chart .point-label { fill: #333; font-size: 11px; } svg.chart .cell-rule { stroke: #bbb; }
+svg.chart .cell-label { fill: #555; font-size: 10px; } svg.chart .group-label { fill: #222; font-size: 11px; font-weight: 600; }
+.headline { border: 1px solid #cfe3d6; background: #f3faf5; padding: 10px 14px; margin: 8px 0 12px; }
+.headline .what { font-size: 18px; font-weight: 600; margin: 0 0 6px; }
+.headline dl { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 6px 16px; margin: 6px 0; }
+.headline dt { color: #555; font-size: 12px; } .headline dd { margin: 0; font-size: 16px; font-weight: 600; }
+pre.json { background: #f6f8fa; padding: 8px 10px; overflow-x: auto; font-size: 12px; }
+#timeline svg.chart { font-size: 13px; } #timeline svg.chart .cell-label { font-size: 11px; }
+#timeline svg.chart .group-label { font-size: 13px; }
+td.notes { min-width: 220px; max-width: 460px; font-size: 12px; } td.l, th.l { white-space: normal; }
+@media (max-width: 960px) { body { padding: 10px 12px; } .wide { display: none; } td.notes { min-width: 180px; }
+  .headline .what { font-size: 16px; } }
 figure { margin: 0; break-inside: avoid; }
 svg.chart { background: #fff; font-size: 11px; }
 svg.chart .grid line { stroke: #e6e6e6; } svg.chart .tick { fill: #555; }
@@ -38,7 +50,6 @@ svg.chart .rule-label { fill: #c62828; } svg.chart .empty { fill: #999; font-siz
 .legend { display: flex; flex-wrap: wrap; gap: 2px 14px; max-width: 600px; font-size: 12px; }
 .legend i { display: inline-block; width: 18px; margin-right: 5px; vertical-align: middle;
   border-top: 3px solid; } .legend i.dashed { border-top-style: dashed; }
-.small figure { width: 290px; } .cell { break-inside: avoid; }
 .callout { border-left: 4px solid #1a7f37; background: #f3faf5; padding: 8px 12px; margin: 8px 0; }
 .placeholder { border: 1px dashed #bbb; padding: 8px 12px; color: #666; }
 @media print { body { max-width: none; padding: 0; } h2 { break-after: avoid; } }
@@ -63,10 +74,10 @@ pub fn write(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
     )?;
     overview(summary, sla.as_ref(), out)?;
     recommendation(summary.recommendation.as_ref(), out)?;
-    results_table(summary, sla.as_ref(), out)?;
+    super::timeline::write(summary, out)?;
     html_charts::latency_vs_throughput(summary, sla.as_ref(), out)?;
+    results_table(summary, sla.as_ref(), out)?;
     html_charts::percentile_curves(summary, sla.as_ref(), out)?;
-    html_charts::over_time(summary, out)?;
     html_charts::errors(summary, out)?;
     error_messages(summary, out)?;
     writeln!(
@@ -109,7 +120,7 @@ fn results_table(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) ->
     )?;
     writeln!(
         out,
-        r#"<table><tr><th>#</th><th class="l">hosting</th><th class="l">instance</th><th>payload</th><th class="l">load</th><th>req/s</th><th>sent/s</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>errors</th><th>SLA</th><th class="l">notes</th></tr>"#
+        r#"<div class="scroll"><table id="results"><tr><th>#</th><th class="l">hosting</th><th class="l">instance</th><th>payload</th><th class="l">load</th><th>req/s</th><th class="wide">sent/s</th><th>p50</th><th class="wide">p90</th><th>p99</th><th class="wide">p99.9</th><th>max</th><th>errors</th><th>SLA</th><th class="l notes">notes</th></tr>"#
     )?;
     for c in &summary.cells {
         let lat = |f: fn(&crate::results::Percentiles) -> f64| {
@@ -126,7 +137,7 @@ fn results_table(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) ->
         };
         writeln!(
             out,
-            r#"<tr><td>{}</td><td class="l">{}</td><td class="l">{}</td><td>{}</td><td class="l">{}</td><td>{:.1}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}%</td><td>{verdict}</td><td class="l">{}</td></tr>"#,
+            r#"<tr><td>{}</td><td class="l">{}</td><td class="l">{}</td><td>{}</td><td class="l">{}</td><td>{:.1}</td><td class="wide">{:.1}</td><td>{}</td><td class="wide">{}</td><td>{}</td><td class="wide">{}</td><td>{}</td><td>{:.2}%</td><td>{verdict}</td><td class="l notes">{}</td></tr>"#,
             c.index,
             c.deployment.hosting_label(),
             Esc(&c.deployment.variant_label()),
@@ -143,7 +154,7 @@ fn results_table(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) ->
             notes(c)
         )?;
     }
-    writeln!(out, "</table></section>")
+    writeln!(out, "</table></div></section>")
 }
 
 /// A cell's notes, escaped; a cell whose every request failed says so first, in bold.
@@ -159,11 +170,14 @@ fn notes(c: &crate::results::CellSummary) -> String {
 /// Per cell and class that failed: the statuses seen and the first distinct messages.
 fn error_messages(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
     if summary.cells.iter().all(|c| c.errors == 0) {
-        return Ok(());
+        return writeln!(
+            out,
+            r#"<section id="error-examples"><h2>Error examples</h2><p>No failed requests.</p></section>"#
+        );
     }
     writeln!(
         out,
-        r#"<section><h2>What the failures said</h2><table><tr><th class="l">cell</th><th class="l">class</th><th>count</th><th class="l">statuses</th><th class="l">first messages</th></tr>"#
+        r#"<section id="error-examples"><h2>Error examples: What the failures said</h2><div class="scroll"><table><tr><th class="l">cell</th><th class="l">class</th><th>count</th><th class="l">statuses</th><th class="l">first messages</th></tr>"#
     )?;
     for c in summary.cells.iter().filter(|c| c.errors > 0) {
         let label = if c.all_failed() {
@@ -191,125 +205,15 @@ fn error_messages(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
-    writeln!(out, "</table></section>")
+    writeln!(out, "</table></div></section>")
 }
 
-/// The recommendation section: the cheapest configuration that meets the SLA, the ranked
-/// candidates and the cost-per-million vs latency chart with its Pareto frontier — or a
-/// marked placeholder when the run made no recommendation (`summary.json` has no
-/// `"recommendation"`).
+/// The recommendation section: the headline (what to deploy, its cost and scaling policy,
+/// why the runner-up lost), the ranked candidates and the cost-per-million vs latency chart
+/// with its Pareto frontier — or a marked placeholder when the run made no recommendation
+/// (`summary.json` has no `"recommendation"`). See [`super::html_advice`].
 pub fn recommendation(rec: Option<&Recommendation>, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(
-        out,
-        r#"<section id="recommendation"><h2>Recommendation</h2>"#
-    )?;
-    let Some(rec) = rec else {
-        return writeln!(
-            out,
-            r#"<p class="placeholder">No recommendation in this run: it needs <code>[sla]</code> and <code>[traffic]</code> in the profile.</p></section>"#
-        );
-    };
-    let advice = Advice::of(rec);
-    match &advice.choice {
-        Some(choice) => writeln!(
-            out,
-            r#"<p class="callout">Cheapest configuration that meets the SLA: <strong>{}</strong></p>"#,
-            Esc(choice)
-        )?,
-        None => writeln!(out, r#"<p class="fail">No candidate meets the SLA.</p>"#)?,
-    }
-    for note in &advice.notes {
-        writeln!(out, "<p>{}</p>", Esc(note))?;
-    }
-    candidate_table(&advice.candidates, out)?;
-    cost_chart(&advice.candidates, out)?;
-    writeln!(out, "</section>")
-}
-
-fn candidate_table(cands: &[Candidate], out: &mut dyn Write) -> io::Result<()> {
-    let mut columns: Vec<&str> = Vec::new();
-    for c in cands {
-        for (k, _) in &c.fields {
-            if !columns.contains(&k.as_str()) {
-                columns.push(k);
-            }
-        }
-    }
-    write!(
-        out,
-        r#"<table><tr><th class="l">candidate</th><th>meets SLA</th>"#
-    )?;
-    for k in &columns {
-        write!(out, r#"<th class="l">{}</th>"#, Esc(k))?;
-    }
-    writeln!(out, "</tr>")?;
-    for c in cands {
-        let ok = if c.feasible {
-            r#"<span class="pass">yes</span>"#
-        } else {
-            r#"<span class="fail">no</span>"#
-        };
-        write!(
-            out,
-            r#"<tr><td class="l">{}</td><td>{ok}</td>"#,
-            Esc(&c.label)
-        )?;
-        for k in &columns {
-            let v = c
-                .fields
-                .iter()
-                .find(|(f, _)| f == k)
-                .map_or("", |(_, v)| v.as_str());
-            write!(out, r#"<td class="l">{}</td>"#, Esc(v))?;
-        }
-        writeln!(out, "</tr>")?;
-    }
-    writeln!(out, "</table>")
-}
-
-fn cost_chart(cands: &[Candidate], out: &mut dyn Write) -> io::Result<()> {
-    let frontier = Series {
-        name: "Pareto frontier".into(),
-        color: 2,
-        dashed: true,
-        markers: false,
-        line: true,
-        points: candidates::frontier(cands),
-        labels: Vec::new(),
-    };
-    let series = [
-        frontier,
-        scatter("meets the SLA", 0, cands.iter().filter(|c| c.feasible)),
-        scatter("rejected", 9, cands.iter().filter(|c| !c.feasible)),
-    ];
-    let chart = Chart {
-        title: "Cost per million requests vs latency",
-        x_label: "latency at the SLA percentile (ms)",
-        y_label: "USD per million requests",
-        x_scale: XScale::Linear,
-        width: 640,
-        height: 360,
-        series: &series,
-        rules: &[],
-        legend: true,
-    };
-    svg::line_chart(&chart, out)
-}
-
-/// Candidates with both figures as labelled markers.
-fn scatter<'a>(name: &str, color: usize, cands: impl Iterator<Item = &'a Candidate>) -> Series {
-    let (points, labels) = cands
-        .filter_map(|c| Some(((c.latency_ms?, c.cost_per_million?), c.label.clone())))
-        .unzip();
-    Series {
-        name: name.into(),
-        color,
-        dashed: false,
-        markers: true,
-        line: false,
-        points,
-        labels,
-    }
+    super::html_advice::write(rec, out)
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
-//! The chart sections of report.html, each reading the summary and drawing with [`super::svg`].
+//! The chart sections of report.html, each reading the summary and drawing with [`super::svg`]
+//! (on log axes where the values span more than a decade); the run's timeline is
+//! [`super::timeline`].
 
 use super::escape::Esc;
 use super::svg::{self, Bar, Chart, Series, XScale};
@@ -61,7 +63,9 @@ pub fn latency_vs_throughput(
             ));
         }
         let title = format!("Latency vs throughput, payload {}", format_size(payload));
-        let x = ("throughput (successful req/s)", XScale::Linear);
+        let wide = svg::spans_decade(series.iter().flat_map(|s| s.points.iter().map(|p| p.0)));
+        let scale = if wide { XScale::Log } else { XScale::Linear };
+        let x = ("throughput (successful req/s)", scale);
         latency_chart(&title, x, &series, sla, out)?;
     }
     writeln!(out, "</div></section>")
@@ -120,55 +124,6 @@ fn curve(h: &hdrhistogram::Histogram<u64>) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Throughput (and errors) per second and p99 per second of each cell, as small multiples.
-pub fn over_time(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
-    writeln!(
-        out,
-        r#"<section><h2>Over time</h2><div class="charts small">"#
-    )?;
-    for c in &summary.cells {
-        writeln!(
-            out,
-            r#"<div class="cell"><h3>{}</h3>"#,
-            Esc(&view::cell_label(c))
-        )?;
-        let second = |s: &crate::results::SecondStats| f64::from(s.second);
-        let rate = vec![
-            line(
-                "ok/s".into(),
-                0,
-                false,
-                c.series
-                    .iter()
-                    .map(|s| (second(s), s.throughput_rps))
-                    .collect(),
-            ),
-            line(
-                "errors/s".into(),
-                2,
-                true,
-                c.series
-                    .iter()
-                    .map(|s| (second(s), s.errors_per_s()))
-                    .collect(),
-            ),
-        ];
-        let p99 = vec![line(
-            "p99".into(),
-            1,
-            false,
-            c.series
-                .iter()
-                .filter_map(|s| Some((second(s), s.p99_ms?)))
-                .collect(),
-        )];
-        small(&format!("#{} throughput", c.index), "req/s", &rate, out)?;
-        small(&format!("#{} p99 latency", c.index), "ms", &p99, out)?;
-        writeln!(out, "</div>")?;
-    }
-    writeln!(out, "</div></section>")
-}
-
 /// A full-width latency chart with a legend and the SLA limit drawn as a rule.
 fn latency_chart(
     title: &str,
@@ -177,6 +132,8 @@ fn latency_chart(
     sla: Option<&Sla>,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let rules = rule(sla);
+    let ys = series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
     let chart = Chart {
         title,
         x_label,
@@ -185,23 +142,9 @@ fn latency_chart(
         width: 600,
         height: 360,
         series,
-        rules: &rule(sla),
+        rules: &rules,
         legend: true,
-    };
-    svg::line_chart(&chart, out)
-}
-
-fn small(title: &str, y_label: &str, series: &[Series], out: &mut dyn Write) -> io::Result<()> {
-    let chart = Chart {
-        title,
-        x_label: "second",
-        y_label,
-        x_scale: XScale::Linear,
-        width: 290,
-        height: 170,
-        series,
-        rules: &[],
-        legend: false,
+        y_log: svg::spans_decade(ys.chain(rules.iter().map(|r| r.0))),
     };
     svg::line_chart(&chart, out)
 }
@@ -230,7 +173,13 @@ pub fn errors(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
             value: total(k) as f64,
         })
         .collect();
-    svg::bar_chart("Failed requests by class, all cells", &bars, 600, out)?;
+    svg::bar_chart(
+        "Failed requests by class, all cells",
+        "failed requests",
+        &bars,
+        600,
+        out,
+    )?;
     write!(out, r#"<table><tr><th class="l">cell</th><th>errors</th>"#)?;
     for k in &kinds {
         write!(out, "<th>{k}</th>")?;
@@ -274,6 +223,8 @@ fn line(name: String, color: usize, dashed: bool, points: Vec<(f64, f64)>) -> Se
         line: true,
         points,
         labels: Vec::new(),
+        point_labels: false,
+        hollow: false,
     }
 }
 
@@ -305,9 +256,7 @@ mod tests {
     }
 
     #[test]
-    fn small_multiples_per_cell_and_error_bars() {
-        let over = render(over_time);
-        assert_eq!(over.matches("<svg").count(), 4);
+    fn error_bars() {
         let errors = render(errors);
         assert!(errors.contains("timeout"));
         assert_eq!(errors.matches("<svg").count(), 1);

@@ -5,16 +5,20 @@
 //! [`rebuild`] rebuilds a run folder's reports from its summary.json alone.
 
 pub mod candidates;
+pub mod deploy;
 pub mod escape;
+pub mod headline;
 pub mod hgrm;
 pub mod hlog;
 pub mod html;
+pub mod html_advice;
 pub mod html_charts;
 pub mod junit;
 pub mod markdown;
 pub mod recommendation;
 pub mod svg;
 pub mod table;
+pub mod timeline;
 pub mod verdict;
 pub mod view;
 pub mod write;

@@ -3,46 +3,76 @@
 //! from the recommendation.
 
 use crate::domain::Quantile;
-use crate::domain::units::format_size;
-use crate::recommend::{Billing, Candidate, CostBasis, Recommendation, RepeatRange};
+use crate::recommend::{Candidate, CostBasis, Recommendation, RepeatRange};
 use std::io::{self, Write};
 
-/// Column headings, shared by both renderers.
+/// Column headings of recommendation.md.
 const HEADINGS: [&str; 12] = [
     "#",
     "hosting",
     "instance",
-    "payload",
+    "instances",
     "best load",
     "rps/inst",
     "latency",
-    "capacity",
+    "cold start",
     "$/hour",
+    "$/month",
     "$/M req",
-    "$/day",
     "verdict",
 ];
 
-/// Writes the recommendation as an aligned plain-text table with the choice and frontier.
+/// Columns of the terminal table (it fits 100 columns; the files keep every column); an
+/// infeasible candidate's reasons follow the table, numbered.
+const TEXT_COLUMNS: [usize; 9] = [0, 1, 2, 3, 5, 6, 9, 10, 11];
+
+/// The terminal's width the table keeps to.
+const TEXT_WIDTH: usize = super::table::WIDTH;
+
+/// Writes the recommendation as an aligned plain-text table (within 100 columns) with the
+/// choice and the notes behind it.
 pub fn write_text(rec: &Recommendation, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "Recommendation: {}", objective(rec))?;
     writeln!(out, "Ranked by {}.", basis(rec.basis))?;
     writeln!(out)?;
-    let rows: Vec<[String; 12]> = rec.candidates.iter().map(|c| row(rec, c)).collect();
-    let mut widths = HEADINGS.map(|h| h.chars().count());
+    let pick = |r: [String; 12]| TEXT_COLUMNS.map(|i| r[i].clone());
+    let mut rows: Vec<[String; 9]> = rec.candidates.iter().map(|c| pick(row(rec, c))).collect();
+    let mut why: Vec<String> = Vec::new();
+    for (r, c) in rows.iter_mut().zip(&rec.candidates) {
+        r[2] = r[2].trim_start_matches("ml.").to_string();
+        r[3] = r[3]
+            .replace(" requests in flight at peak", " in flight")
+            .replace(" instances", "")
+            .replace(" instance", "");
+        r[3] = r[3].split(" (").next().unwrap_or("").to_string();
+        r[5] = r[5]
+            .trim_start_matches(&format!("{} ", rec.sla.percentile))
+            .trim_end_matches(" ms")
+            .to_string();
+        if !c.feasible() {
+            why.push(format!("({}) {}: {}", why.len() + 1, c.label(), r[8]));
+            r[8] = format!("no, see ({})", why.len());
+        }
+    }
+    let headings = TEXT_COLUMNS.map(|i| HEADINGS[i].to_string());
+    let mut widths = headings.clone().map(|h| h.chars().count());
     for r in &rows {
         for (w, cell) in widths.iter_mut().zip(r) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let headings = HEADINGS.map(String::from);
+    let fixed: usize = widths[..8].iter().map(|w| w + 2).sum();
+    widths[8] = TEXT_WIDTH.saturating_sub(fixed).max(10);
     for r in std::iter::once(&headings).chain(&rows) {
         let cells: Vec<String> = r
             .iter()
             .zip(widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
+            .map(|(cell, w)| format!("{:<w$}", super::table::clip(cell, w)))
             .collect();
         writeln!(out, "{}", cells.join("  ").trim_end())?;
+    }
+    for line in &why {
+        writeln!(out, "{line}")?;
     }
     writeln!(out)?;
     for line in conclusion(rec) {
@@ -51,7 +81,8 @@ pub fn write_text(rec: &Recommendation, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes the recommendation as Markdown: objective, choice, ranked table, frontier, notes.
+/// Writes the recommendation as Markdown: objective, choice, the deployment (scaling policy
+/// JSON, the month), ranked table, each size of the workload, notes.
 pub fn write_markdown(rec: &Recommendation, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "# Recommendation")?;
     writeln!(out)?;
@@ -61,6 +92,13 @@ pub fn write_markdown(rec: &Recommendation, out: &mut dyn Write) -> io::Result<(
     for line in conclusion(rec) {
         writeln!(out, "{}", escape(&line))?;
         writeln!(out)?;
+    }
+    if let Some(policy) = rec
+        .choice
+        .and_then(|i| rec.candidates.get(i))
+        .and_then(|c| c.scaling.as_ref())
+    {
+        super::deploy::write_policy_markdown(policy, out)?;
     }
     writeln!(out, "## Candidates")?;
     writeln!(out)?;
@@ -73,9 +111,11 @@ pub fn write_markdown(rec: &Recommendation, out: &mut dyn Write) -> io::Result<(
     writeln!(out)?;
     writeln!(
         out,
-        "`*` after the rank: on the cost–latency Pareto frontier. `~`: the percentile rests on fewer samples than it needs (low confidence)."
+        "`*` after the rank: on the cost–latency Pareto frontier. `~`: the percentile rests on fewer samples than it needs (low confidence). `≥`: the best load is the sweep's top, so capacity may be higher and the instance count is at most the one shown."
     )?;
-    Ok(())
+    writeln!(out)?;
+    super::deploy::write_workload_markdown(rec, out)?;
+    super::deploy::write_monthly_markdown(rec, out)
 }
 
 /// `p99 ≤ 100 ms, errors ≤ 1.000 %; peak 400 rps + 20 % headroom, 2000000 requests/day; prices us-east-1 as of 2026-11`.
@@ -94,7 +134,7 @@ fn objective(rec: &Recommendation) -> String {
             t.peak_rps
         ));
         if let Some(n) = t.requests_per_day {
-            text.push_str(&format!(", {n} requests/day"));
+            text.push_str(&format!(", {n:.0} requests/day"));
         }
     }
     text.push_str(&format!(
@@ -121,10 +161,14 @@ fn basis(basis: CostBasis) -> String {
         CostBasis::AtCapacity => {
             "cost per million requests with one instance at its sustainable throughput (no [traffic] given)".into()
         }
+        CostBasis::Monthly { requests_per_month } => format!(
+            "a month's cost of the hourly traffic shape ({:.1} M requests; $/M req: that cost per million requests)",
+            requests_per_month / 1e6
+        ),
     }
 }
 
-/// One table row for a candidate.
+/// One table row for a candidate, in [`HEADINGS`] order.
 fn row(rec: &Recommendation, c: &Candidate) -> [String; 12] {
     let op = c.operating.as_ref();
     let cost = c.cost.as_ref();
@@ -136,38 +180,31 @@ fn row(rec: &Recommendation, c: &Candidate) -> [String; 12] {
         let mark = if o.low_confidence { "~" } else { "" };
         format!("{} {mark}{:.1} ms", rec.sla.percentile, o.latency_ms)
     });
+    let rate = c.capacity.as_ref().map_or_else(
+        || op.map_or_else(dash, |o| format!("{:.1}", o.per_instance_rps)),
+        |k| {
+            let at_least = if k.at_least { "≥ " } else { "" };
+            format!("{at_least}{:.1}", k.per_instance_rps)
+        },
+    );
     [
         rank,
         c.hosting_label().to_string(),
         c.variant_label(),
-        format_size(c.payload_bytes),
+        super::headline::count(c).unwrap_or_else(dash),
         op.map_or_else(dash, |o| o.load.to_string()),
-        op.map_or_else(dash, |o| format!("{:.1}", o.per_instance_rps)),
+        rate,
         latency,
-        cost.map_or_else(dash, |c| capacity(&c.billing)),
+        c.first_request_ms
+            .map_or_else(dash, |ms| format!("{ms:.0} ms")),
         cost.and_then(|c| c.per_hour)
             .map_or_else(dash, |u| u.to_string()),
+        c.monthly
+            .as_ref()
+            .map_or_else(dash, |m| super::headline::dollars(m.usd.0)),
         cost.map_or_else(dash, |c| c.per_million.to_string()),
-        cost.and_then(|c| c.per_day)
-            .map_or_else(dash, |u| u.to_string()),
         verdict(c),
     ]
-}
-
-/// What the option runs at peak: instances, or serverless requests in flight.
-fn capacity(billing: &Billing) -> String {
-    match billing {
-        Billing::AlwaysOn { instances, .. } => {
-            instances.map_or("-".into(), |n| format!("{n} inst"))
-        }
-        Billing::PerUse {
-            concurrency_at_peak,
-            ..
-        } => concurrency_at_peak.map_or("-".into(), |n| format!("{n:.1} in flight")),
-        Billing::WhileBusy {
-            instances_at_peak, ..
-        } => instances_at_peak.map_or("-".into(), |n| format!("{n} inst busy")),
-    }
 }
 
 fn verdict(c: &Candidate) -> String {
@@ -197,7 +234,16 @@ pub fn interruption_line(rec: &Recommendation) -> Option<String> {
 fn conclusion(rec: &Recommendation) -> Vec<String> {
     let mut lines: Vec<String> = interruption_line(rec).into_iter().collect();
     match rec.choice.and_then(|i| rec.candidates.get(i)) {
-        Some(c) => lines.push(format!("Recommended: {}{}", c.label(), choice_figures(c))),
+        Some(c) => match super::headline::headline(rec).filter(|_| c.cost.is_some()) {
+            Some(h) => {
+                lines.push(format!("Recommended: {}", super::headline::choice_line(&h)));
+                lines.extend(super::headline::notes(rec));
+                if let Some(r) = &h.runner_up {
+                    lines.push(format!("Runner-up: {r}."));
+                }
+            }
+            None => lines.push(format!("Recommended: {}{}", c.label(), choice_figures(c))),
+        },
         None => match &rec.nearest_miss {
             Some(miss) => lines.push(format!("No candidate is feasible: {}.", miss.explanation)),
             None => lines.push("No candidate to recommend: no whole cell was measured.".into()),
@@ -229,6 +275,13 @@ fn conclusion(rec: &Recommendation) -> Vec<String> {
         .any(|c| c.operating.as_ref().is_some_and(|o| o.low_confidence))
     {
         lines.push("~ low confidence: too few responses for that percentile; measure longer before relying on it.".into());
+    }
+    let beyond = super::headline::beyond_sweep(rec);
+    if !beyond.is_empty() {
+        lines.push(format!(
+            "≥ the sweep's top (capacity may be higher; counts are at most): {}.",
+            beyond.join("; ")
+        ));
     }
     if rec
         .candidates
@@ -263,7 +316,7 @@ fn cold_start_line(rec: &Recommendation) -> Option<String> {
     if seen.is_empty() {
         return None;
     }
-    let gate = if rec.traffic.is_some_and(|t| t.intermittent) {
+    let gate = if rec.traffic.as_ref().is_some_and(|t| t.intermittent) {
         "intermittent traffic: a cold start must meet the SLA latency"
     } else {
         "with intermittent traffic (`[traffic] intermittent = true`) it must meet the SLA latency"
@@ -317,27 +370,14 @@ pub fn range_text(r: &RepeatRange, percentile: Quantile) -> String {
     )
 }
 
-/// ` — 3 inst, $0.6120/hour, $0.4250 per million requests, $14.6880/day`; unpriced:
-/// ` — meets the SLA up to closed c=4 (50.0 rps, p99 20.1 ms); no price`.
+/// An unpriced choice: ` — meets the SLA up to closed c=4 (50.0 rps, p99 20.1 ms); no price`.
 fn choice_figures(c: &Candidate) -> String {
-    let Some(cost) = &c.cost else {
-        return c.operating.as_ref().map_or_else(String::new, |o| {
-            format!(
-                " — meets the SLA up to {} ({:.1} rps, {:.1} ms at the SLA percentile); no hosting option or instance type to price",
-                o.load, o.throughput_rps, o.latency_ms
-            )
-        });
-    };
-    let mut parts = vec![capacity(&cost.billing)];
-    if let Some(h) = cost.per_hour {
-        parts.push(format!("{h}/hour at peak"));
-    }
-    parts.push(format!("{} per million requests", cost.per_million));
-    if let Some(d) = cost.per_day {
-        parts.push(format!("{d}/day"));
-    }
-    parts.retain(|p| p != "-");
-    format!(" — {}", parts.join(", "))
+    c.operating.as_ref().map_or_else(String::new, |o| {
+        format!(
+            " — meets the SLA up to {} ({:.1} rps, {:.1} ms at the SLA percentile); no hosting option or instance type to price",
+            o.load, o.throughput_rps, o.latency_ms
+        )
+    })
 }
 
 /// Keeps `|` from splitting a Markdown table cell.
@@ -346,207 +386,4 @@ fn escape(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::Hosting;
-    use crate::domain::Load;
-    use crate::domain::{Sla, Traffic};
-    use crate::pricing::{MissingPrice, Unit, Usd};
-    use crate::recommend::{Cost, NearestMiss, OperatingPoint, Options, Reason, Verdict};
-
-    fn candidate(instance: &str, rank: Option<usize>, verdict: Verdict) -> Candidate {
-        let feasible = matches!(verdict, Verdict::Feasible);
-        Candidate {
-            hosting: Some(Hosting::RealTime),
-            variant: Some(crate::domain::Variant::instance(instance)),
-            payload_bytes: 1024,
-            payload_file: None,
-            cells: 2,
-            operating: feasible.then_some(OperatingPoint {
-                cell_index: 1,
-                load: Load::Closed { concurrency: 4 },
-                throughput_rps: 180.0,
-                per_instance_rps: 180.0,
-                latency_ms: 80.06,
-                mean_latency_ms: 40.0,
-                mean_service_ms: 39.0,
-                response_bytes: 100.0,
-                error_rate: 0.0,
-                low_confidence: true,
-            }),
-            cost: feasible.then_some(Cost {
-                per_million: Usd(0.425),
-                per_hour: Some(Usd(0.612)),
-                per_day: None,
-                billing: Billing::AlwaysOn {
-                    usd_per_instance_hour: Usd(0.204),
-                    instances: Some(3),
-                },
-            }),
-            verdict,
-            rank,
-            on_frontier: feasible,
-            repeats: None,
-            first_request_ms: None,
-        }
-    }
-
-    fn recommendation(
-        candidates: Vec<Candidate>,
-        choice: Option<usize>,
-        nearest_miss: Option<NearestMiss>,
-    ) -> Recommendation {
-        Recommendation {
-            sla: Sla {
-                percentile: Quantile::P99,
-                latency_ms: 100.0,
-                max_error_rate: 0.01,
-            },
-            traffic: Some(Traffic {
-                peak_rps: 400.0,
-                requests_per_day: None,
-                headroom: 0.2,
-                intermittent: false,
-            }),
-            region: "us-east-1".into(),
-            prices_as_of: vec!["2026-11".into()],
-            basis: CostBasis::AtPeak { peak_rps: 400.0 },
-            options: Options::default(),
-            candidates,
-            choice,
-            nearest_miss,
-            unattributed_cells: 0,
-            interrupted: None,
-        }
-    }
-
-    fn no_price() -> Verdict {
-        Verdict::Infeasible {
-            reasons: vec![Reason::NoPrice(MissingPrice {
-                region: "us-east-1".into(),
-                hosting: Hosting::RealTime,
-                item: "ml.x|y".into(),
-                unit: Unit::Hour,
-            })],
-        }
-    }
-
-    fn render(
-        f: fn(&Recommendation, &mut dyn Write) -> io::Result<()>,
-        rec: &Recommendation,
-    ) -> String {
-        let mut out = Vec::new();
-        f(rec, &mut out).unwrap();
-        String::from_utf8(out).unwrap()
-    }
-
-    /// A feasible c5.xlarge (the choice) and an instance type without a price.
-    fn feasible_and_unpriced() -> Recommendation {
-        recommendation(
-            vec![
-                candidate("ml.c5.xlarge", Some(1), Verdict::Feasible),
-                candidate("ml.x|y", None, no_price()),
-            ],
-            Some(0),
-            None,
-        )
-    }
-
-    #[test]
-    fn text_shows_choice_figures_and_reasons() {
-        let rec = feasible_and_unpriced();
-        let text = render(write_text, &rec);
-        assert!(text.starts_with("Recommendation: p99 ≤ 100 ms, errors ≤ 1.000%; peak 400 rps + 20% headroom; prices us-east-1 as of 2026-11\n"), "{text}");
-        let c5 = text.lines().find(|l| l.starts_with("1*")).unwrap();
-        for figure in [
-            "closed c=4",
-            "180.0",
-            "p99 ~80.1 ms",
-            "3 inst",
-            "$0.6120",
-            "$0.4250",
-            "feasible",
-        ] {
-            assert!(c5.contains(figure), "{figure} in {c5}");
-        }
-        assert!(
-            text.contains("no price for ml.x|y (real-time) in us-east-1"),
-            "{text}"
-        );
-        assert!(text.contains("Recommended: real-time ml.c5.xlarge 1KiB — 3 inst, $0.6120/hour at peak, $0.4250 per million requests"), "{text}");
-        assert!(
-            text.contains(
-                "Pareto frontier (cost vs p99): real-time ml.c5.xlarge 1KiB ($0.4250/M, 80.1 ms)"
-            ),
-            "{text}"
-        );
-        assert!(text.contains("~ low confidence"), "{text}");
-    }
-
-    #[test]
-    fn markdown_is_a_table_with_escaped_cells() {
-        let rec = feasible_and_unpriced();
-        let md = render(write_markdown, &rec);
-        assert!(md.starts_with("# Recommendation\n"), "{md}");
-        assert!(md.contains("| # | hosting | instance |"), "{md}");
-        assert!(md.contains("|---|---|"), "{md}");
-        assert!(md.contains("| - | real-time | ml.x\\|y |"), "{md}");
-        let table_rows = md.lines().filter(|l| l.starts_with("| ")).count();
-        assert_eq!(table_rows, 3);
-    }
-
-    #[test]
-    fn an_interrupted_run_and_an_unpriced_choice_say_so() {
-        let mut target = candidate("x", Some(1), Verdict::Feasible);
-        (target.hosting, target.variant, target.cost) = (None, None, None);
-        let mut rec = recommendation(vec![target], Some(0), None);
-        rec.interrupted = Some(crate::recommend::Interruption {
-            measured: 2,
-            planned: 6,
-            partial: vec![1],
-        });
-        for text in [render(write_text, &rec), render(write_markdown, &rec)] {
-            assert!(text.contains("Run interrupted: 2 of 6 cells, the last one partial; partial cells are left out of the recommendation (#1)."), "{text}");
-            assert!(
-                text.contains(
-                    "Recommended: target 1KiB — meets the SLA up to closed c=4 (180.0 rps"
-                ),
-                "{text}"
-            );
-        }
-    }
-
-    #[test]
-    fn nothing_feasible_shows_the_nearest_miss() {
-        let miss = NearestMiss {
-            candidate: 0,
-            explanation: "nothing meets the SLA; closest is real-time ml.x|y 1KiB".into(),
-        };
-        let rec = recommendation(
-            vec![candidate("ml.x|y", None, no_price())],
-            None,
-            Some(miss),
-        );
-        assert!(
-            render(write_text, &rec)
-                .contains("No candidate is feasible: nothing meets the SLA; closest is")
-        );
-        assert!(render(write_markdown, &rec).contains("closest is real-time ml.x\\|y 1KiB"));
-    }
-
-    #[test]
-    fn write_errors_propagate() {
-        struct Broken;
-        impl Write for Broken {
-            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
-                Err(io::Error::other("disk full"))
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
-        let rec = recommendation(Vec::new(), None, None);
-        assert!(write_text(&rec, &mut Broken).is_err());
-        assert!(write_markdown(&rec, &mut Broken).is_err());
-    }
-}
+mod tests;

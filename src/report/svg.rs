@@ -26,6 +26,18 @@ pub enum XScale {
     Linear,
     /// x is a quantile in [0, 1), drawn at log10(1 / (1 - q)): 90%, 99%, 99.9% equally spaced.
     Percentile,
+    /// Logarithmic, decades apart (for values spanning more than a decade).
+    Log,
+}
+
+/// Whether positive `values` span more than a decade, so a log axis reads better.
+pub fn spans_decade(values: impl Iterator<Item = f64>) -> bool {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+    hi > 0.0 && hi / lo > 10.0
 }
 
 /// One line (and/or set of markers) on a chart.
@@ -45,6 +57,10 @@ pub struct Series {
     pub points: Vec<(f64, f64)>,
     /// Tooltip names of the points, by position; may be shorter (or empty).
     pub labels: Vec<String>,
+    /// Write each point's label beside its marker, not only as a tooltip.
+    pub point_labels: bool,
+    /// Hollow rings instead of dots (e.g. the frontier around the points it joins).
+    pub hollow: bool,
 }
 
 /// A line or scatter chart.
@@ -68,20 +84,24 @@ pub struct Chart<'a> {
     pub rules: &'a [(f64, String)],
     /// Whether to write the legend under the chart.
     pub legend: bool,
+    /// A logarithmic y axis (for values spanning more than a decade).
+    pub y_log: bool,
 }
 
 /// A data range mapped onto a pixel range.
 #[derive(Clone, Copy, Debug)]
-struct Axis {
+pub(super) struct Axis {
+    min: f64,
     max: f64,
     step: f64,
     from_px: f64,
     to_px: f64,
+    log: bool,
 }
 
 impl Axis {
     /// 0..max rounded up to a "nice" step (1, 2 or 5 × 10^k), about five ticks.
-    fn nice(max: f64, from_px: f64, to_px: f64) -> Axis {
+    pub(super) fn nice(max: f64, from_px: f64, to_px: f64) -> Axis {
         let max = if max.is_finite() && max > 0.0 {
             max
         } else {
@@ -95,30 +115,129 @@ impl Axis {
             .find(|s| *s >= raw)
             .unwrap_or(10.0 * magnitude);
         Axis {
+            min: 0.0,
             max: (max / step).ceil() * step,
             step,
             from_px,
             to_px,
+            log: false,
+        }
+    }
+
+    /// 0..max exactly (ticks at a nice step below it): for a time axis that ends with the data.
+    pub(super) fn exact(max: f64, from_px: f64, to_px: f64) -> Axis {
+        let nice = Axis::nice(max, from_px, to_px);
+        Axis {
+            max: if max.is_finite() && max > 0.0 {
+                max
+            } else {
+                nice.max
+            },
+            ..nice
+        }
+    }
+
+    /// Whole decades around the positive values from `lo` to `hi`.
+    pub(super) fn logarithmic(lo: f64, hi: f64, from_px: f64, to_px: f64) -> Axis {
+        let lo = if lo.is_finite() && lo > 0.0 { lo } else { 1.0 };
+        let hi = if hi.is_finite() && hi > lo {
+            hi
+        } else {
+            lo * 10.0
+        };
+        // The nearest 1, 2 or 5 × 10^k below the data and above it.
+        let down = |v: f64| {
+            let d = 10f64.powf(v.log10().floor());
+            [5.0, 2.0, 1.0]
+                .iter()
+                .map(|m| m * d)
+                .find(|x| *x <= v * 1.0001)
+                .unwrap_or(d)
+        };
+        let up = |v: f64| {
+            let d = 10f64.powf(v.log10().floor());
+            [1.0, 2.0, 5.0, 10.0]
+                .iter()
+                .map(|m| m * d)
+                .find(|x| *x >= v * 0.9999)
+                .unwrap_or(10.0 * d)
+        };
+        Axis {
+            min: down(lo),
+            max: up(hi),
+            step: 10.0,
+            from_px,
+            to_px,
+            log: true,
+        }
+    }
+
+    /// A linear axis from 0 or a log one, over `values`.
+    pub(super) fn over(values: &[f64], log: bool, from_px: f64, to_px: f64) -> Axis {
+        let positive = values.iter().copied().filter(|v| v.is_finite() && *v > 0.0);
+        if log {
+            let lo = positive.clone().fold(f64::INFINITY, f64::min);
+            let hi = positive.fold(0.0, f64::max);
+            Axis::logarithmic(lo, hi, from_px, to_px)
+        } else {
+            let hi = values
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite())
+                .fold(0.0, f64::max);
+            Axis::nice(hi * 1.05, from_px, to_px)
         }
     }
 
     /// Whole decades for a percentile axis: 0%, 90%, 99%, ... up to the data.
     fn decades(max: f64, from_px: f64, to_px: f64) -> Axis {
         Axis {
+            min: 0.0,
             max: max.ceil().max(1.0),
             step: 1.0,
             from_px,
             to_px,
+            log: false,
         }
     }
 
-    fn px(&self, v: f64) -> f64 {
-        self.from_px + (v / self.max).clamp(0.0, 1.05) * (self.to_px - self.from_px)
+    pub(super) fn px(&self, v: f64) -> f64 {
+        let t = if self.log {
+            let v = v.max(self.min * 0.5);
+            (v / self.min).log10() / (self.max / self.min).log10()
+        } else {
+            v / self.max
+        };
+        self.from_px + t.clamp(-0.05, 1.05) * (self.to_px - self.from_px)
     }
 
-    fn ticks(&self) -> impl Iterator<Item = f64> + '_ {
-        let n = (self.max / self.step).round() as u32;
-        (0..=n).map(move |i| f64::from(i) * self.step)
+    /// The pixel ends of the axis: (where its lowest value sits, where its highest does).
+    pub(super) fn ends_px(&self) -> (f64, f64) {
+        (self.from_px, self.to_px)
+    }
+
+    pub(super) fn ticks(&self) -> Vec<f64> {
+        if self.log {
+            let first = self.min.log10().floor() as i32;
+            let last = self.max.log10().ceil() as i32;
+            let marks: &[f64] = if last - first <= 2 {
+                &[1.0, 2.0, 5.0]
+            } else {
+                &[1.0]
+            };
+            let mut out = Vec::new();
+            for d in first..=last {
+                for m in marks {
+                    let v = 10f64.powi(d) * m;
+                    if v >= self.min * 0.9999 && v <= self.max * 1.0001 {
+                        out.push(v);
+                    }
+                }
+            }
+            return out;
+        }
+        let n = (self.max / self.step + 1e-9).floor() as u32;
+        (0..=n).map(|i| f64::from(i) * self.step).collect()
     }
 }
 
@@ -162,7 +281,7 @@ struct Point<'a> {
 /// Writes a line or scatter chart.
 pub fn line_chart(chart: &Chart, out: &mut dyn Write) -> io::Result<()> {
     let to_x = |x: f64| match chart.x_scale {
-        XScale::Linear => x,
+        XScale::Linear | XScale::Log => x,
         XScale::Percentile => percentile_x(x),
     };
     let points: Vec<Vec<Point>> = chart
@@ -178,18 +297,20 @@ pub fn line_chart(chart: &Chart, out: &mut dyn Write) -> io::Result<()> {
         })
         .collect();
     let all = points.iter().flatten();
-    let x_max = all.clone().map(|p| p.x).fold(0.0, f64::max);
-    let y_max = all
+    let xs: Vec<f64> = all.clone().map(|p| p.x).collect();
+    let x_max = xs.iter().copied().fold(0.0, f64::max);
+    let ys: Vec<f64> = all
         .clone()
         .map(|p| p.y)
         .chain(chart.rules.iter().map(|r| r.0))
-        .fold(0.0, f64::max);
+        .collect();
     let (w, h) = (f64::from(chart.width), f64::from(chart.height));
     let x = match chart.x_scale {
         XScale::Linear => Axis::nice(x_max, LEFT, w - RIGHT),
+        XScale::Log => Axis::over(&xs, true, LEFT, w - RIGHT),
         XScale::Percentile => Axis::decades(x_max, LEFT, w - RIGHT),
     };
-    let y = Axis::nice(y_max * 1.05, h - BOTTOM, TOP);
+    let y = Axis::over(&ys, chart.y_log, h - BOTTOM, TOP);
     let count: usize = points.iter().map(Vec::len).sum();
     open_svg(chart.title, chart.width, chart.height, count, out)?;
     axes(chart, &x, &y, out)?;
@@ -222,7 +343,7 @@ pub fn line_chart(chart: &Chart, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "</figure>")
 }
 
-fn open_svg(
+pub(super) fn open_svg(
     title: &str,
     width: u32,
     height: u32,
@@ -258,7 +379,7 @@ fn axes(chart: &Chart, x: &Axis, y: &Axis, out: &mut dyn Write) -> io::Result<()
     for v in x.ticks() {
         let px = x.px(v);
         let label = match chart.x_scale {
-            XScale::Linear => short_number(v),
+            XScale::Linear | XScale::Log => short_number(v),
             XScale::Percentile => percentile_tick(v),
         };
         writeln!(
@@ -305,26 +426,69 @@ fn draw_series(
         }
         writeln!(out, r#""><title>{}</title></path>"#, Esc(&s.name))?;
     }
+    let mut placed: Vec<(f64, f64, f64)> = Vec::new();
     if s.markers || pts.len() == 1 {
         for p in pts {
             let shown_x = match scale {
-                XScale::Linear => short_number(p.x),
+                XScale::Linear | XScale::Log => short_number(p.x),
                 XScale::Percentile => percentile_tick(p.x),
+            };
+            let (px, py) = (x.px(p.x), y.px(p.y));
+            let paint = if s.hollow {
+                format!(r#"r="7" fill="none" stroke="{color}" stroke-width="2""#)
+            } else {
+                format!(r#"r="3.5" fill="{color}""#)
             };
             writeln!(
                 out,
-                r#"<circle cx="{:.1}" cy="{:.1}" r="3.5" fill="{color}"><title>{}: {shown_x}, {}</title></circle>"#,
-                x.px(p.x),
-                y.px(p.y),
+                r#"<circle cx="{px:.1}" cy="{py:.1}" {paint}><title>{}: {shown_x}, {}</title></circle>"#,
                 Esc(p.label.unwrap_or(&s.name)),
                 short_number(p.y)
             )?;
+            if let (true, Some(label)) = (s.point_labels, p.label) {
+                let (lx, ly, anchor) = place_label(&mut placed, label, px, py, x.to_px);
+                writeln!(
+                    out,
+                    r#"<text class="point-label" x="{lx:.1}" y="{ly:.1}" text-anchor="{anchor}">{}</text>"#,
+                    Esc(label)
+                )?;
+            }
         }
     }
     Ok(())
 }
 
-fn legend(series: &[Series], out: &mut dyn Write) -> io::Result<()> {
+/// Where a point's label goes: beside the point, moved up or down until it overprints no
+/// label already `placed` (left, right, baseline), at about 6 px a character.
+fn place_label(
+    placed: &mut Vec<(f64, f64, f64)>,
+    label: &str,
+    px: f64,
+    py: f64,
+    right_edge: f64,
+) -> (f64, f64, &'static str) {
+    let width = label.chars().count() as f64 * 6.0;
+    let (anchor, left) = if px + 6.0 + width > right_edge {
+        ("end", px - 6.0 - width)
+    } else {
+        ("start", px + 6.0)
+    };
+    let clear = |y: f64, placed: &[(f64, f64, f64)]| {
+        placed
+            .iter()
+            .all(|&(l, r, b)| (y - b).abs() >= 12.0 || left > r || left + width < l)
+    };
+    let y = [-6.0, 14.0, -18.0, 26.0, -30.0, 38.0]
+        .iter()
+        .map(|dy| py + dy)
+        .find(|y| clear(*y, placed))
+        .unwrap_or(py - 6.0);
+    placed.push((left, left + width, y));
+    let x = if anchor == "end" { px - 6.0 } else { px + 6.0 };
+    (x, y, anchor)
+}
+
+pub(super) fn legend(series: &[Series], out: &mut dyn Write) -> io::Result<()> {
     write!(out, r#"<figcaption class="legend">"#)?;
     for s in series {
         let style = if s.dashed { "dashed" } else { "solid" };
@@ -347,11 +511,17 @@ pub struct Bar {
     pub value: f64,
 }
 
-/// Writes a horizontal bar chart, one row per bar.
-pub fn bar_chart(title: &str, bars: &[Bar], width: u32, out: &mut dyn Write) -> io::Result<()> {
+/// Writes a horizontal bar chart, one row per bar, `x_label` saying what the bars count.
+pub fn bar_chart(
+    title: &str,
+    x_label: &str,
+    bars: &[Bar],
+    width: u32,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     const ROW: f64 = 22.0;
     const LABEL: f64 = 170.0;
-    let height = (TOP + ROW * bars.len() as f64 + 10.0).ceil() as u32;
+    let height = (TOP + ROW * bars.len() as f64 + 30.0).ceil() as u32;
     let max = bars.iter().map(|b| b.value).fold(0.0, f64::max).max(1.0);
     let room = f64::from(width) - LABEL - 70.0;
     open_svg(title, width, height, bars.len(), out)?;
@@ -372,72 +542,19 @@ pub fn bar_chart(title: &str, bars: &[Bar], width: u32, out: &mut dyn Write) -> 
             v = short_number(b.value),
         )?;
     }
-    writeln!(out, "</svg></figure>")
+    writeln!(
+        out,
+        r#"<text class="axis-label" x="{LABEL}" y="{}">{}</text></svg>"#,
+        height - 8,
+        Esc(x_label)
+    )?;
+    writeln!(
+        out,
+        r#"<figcaption class="legend"><span><i class="solid" style="border-color:{}"></i>{}</span></figcaption></figure>"#,
+        PALETTE[2],
+        Esc(x_label)
+    )
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nice_axes_cover_the_data() {
-        let a = Axis::nice(87.0, 0.0, 100.0);
-        assert_eq!((a.step, a.max), (20.0, 100.0));
-        let a = Axis::nice(0.0, 0.0, 100.0);
-        assert_eq!(a.max, 1.0);
-        assert_eq!(Axis::nice(4.2, 0.0, 1.0).step, 1.0);
-    }
-
-    #[test]
-    fn percentile_ticks_read_as_nines() {
-        assert_eq!(percentile_tick(0.0), "0%");
-        assert_eq!(percentile_tick(2.0), "99%");
-        assert_eq!(percentile_tick(3.0), "99.9%");
-        assert!((percentile_x(0.99) - 2.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn short_numbers() {
-        assert_eq!(short_number(12.0), "12");
-        assert_eq!(short_number(2.5), "2.5");
-        assert_eq!(short_number(0.125), "0.125");
-        assert_eq!(short_number(1200.0), "1.2k");
-        assert_eq!(short_number(25_000.0), "25k");
-    }
-
-    #[test]
-    fn chart_counts_its_points_and_propagates_write_errors() {
-        let series = [Series {
-            name: "a<b".into(),
-            color: 0,
-            dashed: false,
-            markers: true,
-            line: true,
-            points: vec![(1.0, 2.0), (2.0, f64::NAN), (3.0, 4.0)],
-            labels: vec!["one".into(), "two".into()],
-        }];
-        let chart = Chart {
-            title: "t",
-            x_label: "x",
-            y_label: "y",
-            x_scale: XScale::Linear,
-            width: 300,
-            height: 200,
-            series: &series,
-            rules: &[],
-            legend: true,
-        };
-        let mut out = Vec::new();
-        line_chart(&chart, &mut out).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        assert!(text.contains(r#"data-points="2""#), "{text}");
-        assert!(text.contains("a&lt;b"));
-        assert!(
-            text.contains("<title>one: 1, 2</title>")
-                && text.contains("<title>a&lt;b: 3, 4</title>"),
-            "{text}"
-        );
-        let mut full = [0u8; 64];
-        assert!(line_chart(&chart, &mut &mut full[..]).is_err());
-    }
-}
+mod tests;

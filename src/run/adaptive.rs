@@ -93,7 +93,7 @@ fn settle(tracks: &mut [Track], rec: &Recommendation, ctx: &Context<'_>) {
         if track.ladder.next().is_none() || !track.ladder.started() {
             continue;
         }
-        if candidate_of(&track.ladder, rec).is_some_and(blocked_by_limit) {
+        if candidate_of(&track.ladder, rec).is_some_and(|c| blocked_by_limit(c, &track.ladder)) {
             track.ladder.settle();
             continue;
         }
@@ -121,21 +121,25 @@ fn settle(tracks: &mut [Track], rec: &Recommendation, ctx: &Context<'_>) {
     }
 }
 
-/// The recommendation's candidate for this ladder, when it names hosting and instance.
+/// The recommendation's candidate for this ladder (its hosting and variant: the candidate
+/// covers every payload size), when it names hosting and instance.
 fn candidate_of<'r>(ladder: &Ladder, rec: &'r Recommendation) -> Option<&'r Candidate> {
     let deployment = ladder.deployment();
     let hosting = deployment.hosting?;
     let variant = deployment.variant.as_ref()?;
-    rec.candidates.iter().find(|c| {
-        c.hosting == Some(hosting)
-            && c.variant.as_ref() == Some(variant)
-            && c.payload_bytes == ladder.payload_bytes()
-    })
+    rec.candidates
+        .iter()
+        .find(|c| c.hosting == Some(hosting) && c.variant.as_ref() == Some(variant))
 }
 
-/// Whether a candidate breaks a limit that no load level changes.
-fn blocked_by_limit(c: &Candidate) -> bool {
-    c.reasons().iter().any(|r| {
+/// Whether a candidate breaks, at the ladder's payload size, a limit no load level changes.
+fn blocked_by_limit(c: &Candidate, ladder: &Ladder) -> bool {
+    let at_size = c
+        .workload
+        .iter()
+        .find(|s| s.payload_bytes == ladder.payload_bytes())
+        .map_or(c.reasons(), |s| s.reasons.as_slice());
+    at_size.iter().any(|r| {
         matches!(
             r,
             Reason::PayloadOverLimit { .. }

@@ -14,3 +14,4 @@ mod sagemaker;
 mod search;
 mod support;
 mod verdicts;
+mod workload;

@@ -184,19 +184,26 @@ headroom = 0.2
         (Hosting::RealTime, "ml.c5.large"),
         "{ctx}"
     );
-    assert_eq!(instances(choice), Some(1), "{ctx}");
+    // Issue 14: one instance serves the peak, but production runs the default floor of 2
+    // (AWS: at least two instances, across Availability Zones), so each costs twice that.
+    assert_eq!(instances(choice), Some(2), "{ctx}");
     let gpu = r.candidate(Hosting::RealTime, "ml.g4dn.xlarge");
     assert!(gpu.feasible(), "the GPU meets the SLA too\n{ctx}");
     assert_eq!(gpu.rank, Some(2), "{ctx}");
-    assert_eq!(instances(gpu), Some(1), "{ctx}");
+    assert_eq!(instances(gpu), Some(2), "{ctx}");
+    assert_eq!(choice.fleet.as_ref().map(|f| f.needed), Some(1), "{ctx}");
+    assert!(
+        r.stdout().contains("Availability Zones"),
+        "the floor's reason\n{ctx}"
+    );
     let per_million = |c: &Candidate| c.cost.as_ref().unwrap().per_million.0;
     assert!(
-        (per_million(choice) - 0.102 / 0.144).abs() < 1e-6,
-        "one c5.large at peak\n{ctx}"
+        (per_million(choice) - 2.0 * 0.102 / 0.144).abs() < 1e-6,
+        "two c5.large at peak\n{ctx}"
     );
     assert!(
-        (per_million(gpu) - 0.7364 / 0.144).abs() < 1e-6,
-        "one g4dn.xlarge at peak\n{ctx}"
+        (per_million(gpu) - 2.0 * 0.7364 / 0.144).abs() < 1e-6,
+        "two g4dn.xlarge at peak\n{ctx}"
     );
 }
 
@@ -239,6 +246,7 @@ max_error_rate = 0.01
 [traffic]
 peak_rps = 140
 headroom = 0.2
+min_instances = 1               # the figures below count single instances (default floor: 2)
 "#,
     );
     let ctx = r.context();
@@ -295,6 +303,7 @@ max_error_rate = 0.01
 [traffic]
 peak_rps = 5
 requests_per_day = 5000
+min_instances = 1               # the figures below count single instances (default floor: 2)
 {traffic}
 "#
     )
@@ -490,7 +499,7 @@ max_error_rate = 0.01
     };
     assert!((43.0..62.5).contains(lowest_ms), "{ctx}");
     assert!(
-        r.stdout().contains("closest is real-time ml.c5.large 1KiB"),
+        r.stdout().contains("closest is real-time ml.c5.large"),
         "{ctx}"
     );
     assert!(r.stderr().contains("No candidate meets the SLA"), "{ctx}");
@@ -533,6 +542,7 @@ max_error_rate = 0.001
 [traffic]
 peak_rps = 400
 headroom = 0.2
+min_instances = 1               # the figures below count single instances (default floor: 2)
 "#;
     let grid = run("rec-grid", profile);
     let adaptive = run_with("rec-adaptive", profile, &["--adaptive"]);

@@ -170,14 +170,17 @@ fn html_is_self_contained_and_well_formed() {
         );
     }
     assert!(html.contains("reports &lt;from&gt; the run folder &amp; nothing else"));
+    // Issue 14: one timeline of the run replaces the per-cell "over time" charts, and the
+    // headline names the deployment (candidates no longer carry a payload size).
     assert_eq!(
         html.matches(r#"<svg class="chart""#).count(),
-        1 + 1 + 2 + 3 * 2 + 1,
-        "charts: cost, throughput, 2 percentile groups, 3×2 over time, errors"
+        1 + 1 + 1 + 2 + 1,
+        "charts: cost, timeline, throughput, 2 percentile groups, errors"
     );
-    assert!(html.contains(
-        "Cheapest configuration that meets the SLA: <strong>real-time ml.c5.xlarge 1KiB</strong>"
-    ));
+    assert!(
+        html.contains(r#"<p class="what">Deploy real-time ml.c5.xlarge"#),
+        "headline"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 

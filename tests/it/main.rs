@@ -11,6 +11,7 @@ mod measure;
 mod recommend;
 mod report;
 mod sagemaker;
+mod scale_out;
 mod search;
 mod support;
 mod verdicts;

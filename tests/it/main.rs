@@ -7,6 +7,7 @@ mod compare;
 mod emulator;
 mod engine;
 mod failures;
+mod kubernetes;
 mod measure;
 mod recommend;
 mod report;

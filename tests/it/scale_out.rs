@@ -205,7 +205,7 @@ fn merge_refuses_what_is_not_one_run(dir: &Path, dirs: &[PathBuf]) {
     let refused = |dirs: &[PathBuf], needle: &str| {
         let out = merge(dirs, &dir.join("refused"));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert_eq!(out.status.code(), Some(2), "merge should refuse ({needle}): {err}");
         assert!(err.contains(needle), "expected {needle:?} in {err}");
     };
     refused(&dirs[..2], "shards [2] of 3 are missing");

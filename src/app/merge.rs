@@ -55,7 +55,11 @@ fn out_dir(args: &MergeArgs, merged: &record::RunRecord) -> Result<PathBuf, AppE
         std::fs::create_dir_all(out).map_err(fail(out))?;
         return Ok(out.clone());
     }
-    let first = args.dirs.iter().min().map_or(Path::new("."), PathBuf::as_path);
+    let first = args
+        .dirs
+        .iter()
+        .min()
+        .map_or(Path::new("."), PathBuf::as_path);
     let parent = first.parent().unwrap_or(Path::new("."));
     let start = humantime::parse_rfc3339_weak(&merged.started_at)
         .unwrap_or(std::time::SystemTime::UNIX_EPOCH);

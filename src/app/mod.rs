@@ -6,8 +6,8 @@
 
 mod compare;
 mod emulate;
-mod prices;
 mod merge;
+mod prices;
 mod report;
 mod run;
 mod shard;

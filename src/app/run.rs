@@ -12,8 +12,8 @@ use crate::profile::{self, Profile, ProfileError};
 use crate::recommend::Recommendation;
 use crate::report::verdict::{Baseline, Outcome, RunVerdict};
 use crate::report::{Format, table};
-use crate::run::progress::Progress;
 use crate::run::clock::Clock;
+use crate::run::progress::Progress;
 use crate::run::{self, Context, RunFolder};
 use crate::store::files;
 use crate::store::record::RunRecord;
@@ -304,16 +304,17 @@ fn open_run_folder(
     let started = SystemTime::now();
     let (name, stamp) = match clock {
         Some(c) => (
-            format!("{}-shard{}of{}", profile.name, c.generator.index, c.generator.count),
+            format!(
+                "{}-shard{}of{}",
+                profile.name, c.generator.index, c.generator.count
+            ),
             c.start_at,
         ),
         None => (profile.name.clone(), started),
     };
-    let dir = files::create_run_dir(&out_root, &name, stamp).map_err(|source| {
-        AppError::Write {
-            path: out_root.clone(),
-            source,
-        }
+    let dir = files::create_run_dir(&out_root, &name, stamp).map_err(|source| AppError::Write {
+        path: out_root.clone(),
+        source,
     })?;
     let summary = RunRecord::start(
         profile,

@@ -218,13 +218,7 @@ impl<T: Endpoint> Phase<'_, T> {
 
 /// What shard `index` of `shards` sends: its part of the generator shard's share (the
 /// whole cell on one machine).
-fn issue_for(
-    cell: &Cell,
-    generator: GeneratorShard,
-    shards: u32,
-    index: u32,
-    seed: u64,
-) -> Issue {
+fn issue_for(cell: &Cell, generator: GeneratorShard, shards: u32, index: u32, seed: u64) -> Issue {
     match generator.local_load(cell.load) {
         Load::Closed { concurrency } => Issue::Closed {
             workers: share(concurrency, shards, index),

@@ -36,7 +36,9 @@ pub enum ShardError {
     #[error("`{0}` is not a shard: write it as I/N, e.g. 0/3 for the first of three")]
     Syntax(String),
     /// `N` is 0 or `I` is not below `N`.
-    #[error("shard {index}/{count} does not exist: the index runs from 0 to N-1 and N is at least 1")]
+    #[error(
+        "shard {index}/{count} does not exist: the index runs from 0 to N-1 and N is at least 1"
+    )]
     OutOfRange {
         /// The index given.
         index: u32,

@@ -90,7 +90,11 @@ pub fn notes(c: &CellSummary) -> Vec<String> {
         notes.push(format!("{} dropped (generator-bound)", c.dropped));
     }
     if !c.generator_bound_shards.is_empty() {
-        let shards: Vec<String> = c.generator_bound_shards.iter().map(u32::to_string).collect();
+        let shards: Vec<String> = c
+            .generator_bound_shards
+            .iter()
+            .map(u32::to_string)
+            .collect();
         notes.push(format!("generator-bound on shards {}", shards.join(", ")));
     }
     if c.saturated {

@@ -71,7 +71,10 @@ pub fn merge_cell(load: Load, parts: &[(u32, &CellSummary)]) -> Result<CellSumma
         dropped: counts.dropped,
         late: counts.late,
         mean_send_slip_ms: round3(slip_total_ms / counts.sent.max(1) as f64),
-        max_send_slip_ms: parts.iter().map(|(_, c)| c.max_send_slip_ms).fold(0.0, f64::max),
+        max_send_slip_ms: parts
+            .iter()
+            .map(|(_, c)| c.max_send_slip_ms)
+            .fold(0.0, f64::max),
         warmup_requests: counts.warmup,
         bytes_out: sum(|c| c.bytes_out),
         bytes_in: sum(|c| c.bytes_in),
@@ -125,7 +128,9 @@ fn counts(parts: &[(u32, &CellSummary)]) -> Counts {
 }
 
 /// Adds stored histograms (µs).
-fn add_histograms<'a>(encoded: impl Iterator<Item = &'a str>) -> Result<Histogram<u64>, MergeError> {
+fn add_histograms<'a>(
+    encoded: impl Iterator<Item = &'a str>,
+) -> Result<Histogram<u64>, MergeError> {
     let mut total = crate::recorder::latency_histogram();
     for text in encoded {
         let h = histogram::decode(text)?;

@@ -84,6 +84,9 @@ mod tests {
         let Slot::Start { late_ms } = soon else {
             panic!("{soon:?}")
         };
-        assert!((-1.0..GRACE.as_secs_f64() * 1000.0).contains(&late_ms), "{late_ms}");
+        assert!(
+            (-1.0..GRACE.as_secs_f64() * 1000.0).contains(&late_ms),
+            "{late_ms}"
+        );
     }
 }

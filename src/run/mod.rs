@@ -143,7 +143,11 @@ pub async fn run_plan(
             folder.save(measure(cell, Phase::Grid, None, ctx, progress).await?)?;
         }
     }
-    let missed = folder.summary.scale_out.as_ref().is_some_and(|s| !s.missed.is_empty());
+    let missed = folder
+        .summary
+        .scale_out
+        .as_ref()
+        .is_some_and(|s| !s.missed.is_empty());
     folder.summary.complete = !ctx.cancelled() && !folder.summary.interrupted && !missed;
     folder.write()
 }

@@ -21,7 +21,9 @@ pub enum ShardsError {
         path: PathBuf,
     },
     /// A record belongs to another run.
-    #[error("{path} is a shard of another run: its {what} is {found}, the other shards' is {expected}")]
+    #[error(
+        "{path} is a shard of another run: its {what} is {found}, the other shards' is {expected}"
+    )]
     Different {
         /// The record.
         path: PathBuf,
@@ -137,7 +139,9 @@ fn check(shards: &[(ScaleOut, PathBuf, RunRecord)]) -> Result<(), ShardsError> {
             });
         }
     }
-    let missing: Vec<u32> = (0..first.shards).filter(|i| !seen.contains_key(i)).collect();
+    let missing: Vec<u32> = (0..first.shards)
+        .filter(|i| !seen.contains_key(i))
+        .collect();
     if !missing.is_empty() {
         return Err(ShardsError::Missing {
             missing,

@@ -78,7 +78,8 @@ fn manifests_validate_against_the_pinned_kubernetes() {
     let files = manifests();
     assert!(files.len() >= 5, "{files:?}");
     let out = validate(&bin, &files);
-    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{text}");
     assert!(!text.contains("ERROR"), "{text}");
 
@@ -107,9 +108,20 @@ fn the_indexed_job_and_the_merge_agree_on_the_shard_count() {
     assert_eq!(value("parallelism:"), n);
     assert_eq!(value("completionMode:"), "Indexed");
     let lines: Vec<&str> = job.lines().map(str::trim).collect();
-    let shards_at = lines.iter().position(|l| *l == "- --shards").expect("--shards");
-    assert_eq!(lines[shards_at + 1].trim_start_matches("- ").trim_matches('"'), n);
+    let shards_at = lines
+        .iter()
+        .position(|l| *l == "- --shards")
+        .expect("--shards");
+    assert_eq!(
+        lines[shards_at + 1]
+            .trim_start_matches("- ")
+            .trim_matches('"'),
+        n
+    );
     assert!(job.contains("podAntiAffinity:") && job.contains("kubernetes.io/hostname"));
     assert!(job.contains("--start-at") && job.contains("JOB_COMPLETION_INDEX"));
-    assert!(merge.contains(&format!("shard*of{n}-")), "merge Job globs another N");
+    assert!(
+        merge.contains(&format!("shard*of{n}-")),
+        "merge Job globs another N"
+    );
 }

@@ -83,14 +83,13 @@ async fn run_shards(profile: &Path, n: u32, start: &str, out: &Path) -> Vec<Path
 }
 
 fn merge(dirs: &[PathBuf], out: &Path) -> Output {
-    let out = loadtest()
+    loadtest()
         .arg("merge")
         .args(dirs)
         .arg("--out")
         .arg(out)
         .output()
-        .unwrap();
-    out
+        .unwrap()
 }
 
 fn only_cell(dir: &Path) -> (RunRecord, CellSummary) {
@@ -124,7 +123,11 @@ async fn three_open_loop_shards_send_the_schedule_and_agree_with_one_process() {
     }
     let merged_dir = dir.join("merged");
     let out = merge(&dirs, &merged_dir);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let (rec, merged) = only_cell(&merged_dir);
     assert!(merged.requests.abs_diff(300) <= 3, "{}", merged.requests);
     assert_eq!(merged.requests, sent.iter().sum::<u64>());
@@ -147,9 +150,22 @@ async fn three_open_loop_shards_send_the_schedule_and_agree_with_one_process() {
     assert!(single.status.success());
     let (_, one) = only_cell(&only_run_dir(&dir.join("single")));
     let (m, o) = (merged.latency.unwrap(), one.latency.unwrap());
-    eprintln!("merged p50 {} p99 {}; one process p50 {} p99 {}", m.p50_ms, m.p99_ms, o.p50_ms, o.p99_ms);
-    assert!(within(m.p50_ms, o.p50_ms, 0.10), "p50 {} vs {}", m.p50_ms, o.p50_ms);
-    assert!(within(m.p99_ms, o.p99_ms, 0.10), "p99 {} vs {}", m.p99_ms, o.p99_ms);
+    eprintln!(
+        "merged p50 {} p99 {}; one process p50 {} p99 {}",
+        m.p50_ms, m.p99_ms, o.p50_ms, o.p99_ms
+    );
+    assert!(
+        within(m.p50_ms, o.p50_ms, 0.10),
+        "p50 {} vs {}",
+        m.p50_ms,
+        o.p50_ms
+    );
+    assert!(
+        within(m.p99_ms, o.p99_ms, 0.10),
+        "p99 {} vs {}",
+        m.p99_ms,
+        o.p99_ms
+    );
 }
 
 /// Closed loop c=10 over three shards: 4 + 3 + 3 workers (each shard's throughput × latency
@@ -185,8 +201,15 @@ async fn closed_loop_splits_4_3_3_and_merge_checks_its_shards() {
     let (_, merged) = only_cell(&ab);
     assert_eq!(merged.load.level(), 10.0);
     assert_eq!(merged.littles_law, None);
-    assert_eq!(merged.requests, cells.iter().map(|c| c.requests).sum::<u64>());
-    assert_eq!(server.received(), merged.requests + 3, "server vs merged record");
+    assert_eq!(
+        merged.requests,
+        cells.iter().map(|c| c.requests).sum::<u64>()
+    );
+    assert_eq!(
+        server.received(),
+        merged.requests + 3,
+        "server vs merged record"
+    );
 
     let reversed: Vec<PathBuf> = dirs.iter().rev().cloned().collect();
     let ba = dir.join("merged-ba");
@@ -205,11 +228,20 @@ fn merge_refuses_what_is_not_one_run(dir: &Path, dirs: &[PathBuf]) {
     let refused = |dirs: &[PathBuf], needle: &str| {
         let out = merge(dirs, &dir.join("refused"));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "merge should refuse ({needle}): {err}");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "merge should refuse ({needle}): {err}"
+        );
         assert!(err.contains(needle), "expected {needle:?} in {err}");
     };
     refused(&dirs[..2], "shards [2] of 3 are missing");
-    let twice = [dirs[0].clone(), dirs[1].clone(), dirs[0].clone(), dirs[2].clone()];
+    let twice = [
+        dirs[0].clone(),
+        dirs[1].clone(),
+        dirs[0].clone(),
+        dirs[2].clone(),
+    ];
     refused(&twice, "shard 0 is given twice");
     let other = dir.join("other-profile");
     std::fs::create_dir_all(&other).unwrap();
@@ -266,12 +298,18 @@ fn shards_refuse_what_they_cannot_run() {
     std::fs::write(&path, text + "[sla]\npercentile = 99\nlatency_ms = 100\n").unwrap();
     let run = |args: &[&str], env: Option<&str>| {
         let mut cmd = loadtest();
-        cmd.arg("run").arg(&path).args(args).env_remove("JOB_COMPLETION_INDEX");
+        cmd.arg("run")
+            .arg(&path)
+            .args(args)
+            .env_remove("JOB_COMPLETION_INDEX");
         if let Some(index) = env {
             cmd.env("JOB_COMPLETION_INDEX", index);
         }
         let out = cmd.output().unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
     };
     let (code, err) = run(&["--shard=0/2"], None);
     assert_eq!(code, Some(2));

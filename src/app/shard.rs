@@ -36,6 +36,12 @@ pub(super) fn clock(
     };
     let start_at = parse_start(start_at)?;
     let generator = generator.unwrap_or(GeneratorShard::WHOLE);
+    if generator.count > 1 && matches!(profile.target, crate::profile::Target::Emulator(_)) {
+        eprintln!(
+            "warning: target.kind = \"emulator\" starts an emulator inside each shard, so the \
+             shards load different targets; point the shards at one `loadtest emulate` instead"
+        );
+    }
     if let Some(why) = not_a_grid(profile, plan) {
         return Err(AppError::Usage(format!(
             "`--shard`/`--start-at` run grids only: {why}; shards cannot follow one another's \

@@ -186,3 +186,84 @@ fn merge_cells(
     }
     Ok(cells)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Load;
+    use crate::plan::Plan;
+    use crate::results::CellSummary;
+
+    const PROFILE: &str = r#"
+name = "shards"
+[target]
+kind = "http"
+url = "http://127.0.0.1:9/ok"
+[sweep]
+payload_sizes = ["1KiB"]
+load = { mode = "closed", concurrency = [2, 4] }
+duration = "1s"
+warmup = "0s"
+"#;
+
+    /// Shard `index` of 2 with the cells `measured` (each with a share of the workers).
+    fn shard(index: u32, measured: &[usize]) -> (PathBuf, RunRecord) {
+        let mut h = crate::recorder::latency_histogram();
+        h.record(1_000 + u64::from(index)).unwrap();
+        let cells = measured
+            .iter()
+            .map(|&i| CellSummary {
+                index: i,
+                load: Load::Closed { concurrency: 1 },
+                ..CellSummary::for_tests(&h, 0, 1.0)
+            })
+            .collect();
+        let mut r = RunRecord::for_tests("shards.toml", PROFILE, cells);
+        r.plan = Plan::from_profile(&r.profile).unwrap();
+        r.planned_cells = r.plan.cells.len();
+        r.scale_out = Some(ScaleOut {
+            shards: 2,
+            shard: Some(index),
+            start_at: "2026-12-01T12:00:00Z".into(),
+            profile_hash: "abc".into(),
+            clock_offset_ms: [(index, f64::from(index))].into(),
+            missed: BTreeMap::new(),
+        });
+        (PathBuf::from(format!("shard-{index}")), r)
+    }
+
+    #[test]
+    fn a_cell_one_shard_missed_is_left_out_and_listed() {
+        let (p0, r0) = shard(0, &[0, 1]);
+        let (p1, mut r1) = shard(1, &[1]);
+        if let Some(id) = r1.scale_out.as_mut() {
+            id.missed.insert(0, vec![1]);
+        }
+        let merged = merge(vec![(p1, r1), (p0, r0)]).unwrap();
+        let id = merged.scale_out.as_ref().unwrap();
+        assert_eq!(id.shard, None);
+        assert_eq!(id.missed.get(&0), Some(&vec![1]));
+        assert_eq!(id.clock_offset_ms.len(), 2);
+        assert_eq!(merged.cells.len(), 1);
+        assert_eq!(merged.cells[0].index, 1);
+        assert_eq!(merged.cells[0].load, Load::Closed { concurrency: 4 });
+        assert_eq!(merged.cells[0].ok, 2);
+        assert!(!merged.complete);
+    }
+
+    #[test]
+    fn the_merge_does_not_depend_on_the_order_of_the_shards() {
+        let json = |parts| serde_json::to_string(&merge(parts).unwrap()).unwrap();
+        let ab = json(vec![shard(0, &[0, 1]), shard(1, &[0, 1])]);
+        let ba = json(vec![shard(1, &[0, 1]), shard(0, &[0, 1])]);
+        assert_eq!(ab, ba);
+    }
+
+    #[test]
+    fn a_record_that_is_not_a_shard_is_refused() {
+        let (p, mut r) = shard(0, &[0]);
+        r.scale_out = None;
+        let err = merge(vec![(p, r), shard(1, &[0])]).unwrap_err();
+        assert!(matches!(err, ShardsError::NotAShard { .. }), "{err}");
+    }
+}

@@ -221,6 +221,11 @@ warmup = "0s"
         let mut r = RunRecord::for_tests("shards.toml", PROFILE, cells);
         r.plan = Plan::from_profile(&r.profile).unwrap();
         r.planned_cells = r.plan.cells.len();
+        // What differs between shards beyond their cells: their first request's time.
+        r.first_requests = vec![crate::domain::FirstRequest {
+            deployment: r.plan.cells[0].deployment.clone(),
+            ms: 10.0 + f64::from(index),
+        }];
         r.scale_out = Some(ScaleOut {
             shards: 2,
             shard: Some(index),

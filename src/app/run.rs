@@ -281,7 +281,15 @@ fn check_out_root(root: &Path) -> Result<(), AppError> {
     };
     let missing: Vec<&Path> = root.ancestors().take_while(|a| !a.exists()).collect();
     let checked = std::fs::create_dir_all(root).and_then(|()| {
-        let probe = root.join(format!(".loadtest-write-check-{}", std::process::id()));
+        // Shards in containers share a volume and often a process id (1): the clock tells
+        // their checks apart.
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let probe = root.join(format!(
+            ".loadtest-write-check-{}-{nanos}",
+            std::process::id()
+        ));
         std::fs::write(&probe, b"")?;
         std::fs::remove_file(&probe)
     });

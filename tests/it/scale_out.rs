@@ -10,6 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime};
 
+/// The tests here each start several processes: one at a time, so they do not slow the rest
+/// of the suite (and one another) more than one run does.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn profile(dir: &Path, url: &str, load: &str, duration: &str) -> PathBuf {
     profile_warm(dir, url, load, duration, "0s")
 }
@@ -108,6 +112,7 @@ fn within(a: f64, b: f64, fraction: f64) -> bool {
 /// one probe per shard included); the merged p50/p99 are within 10% of one process's at R.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_open_loop_shards_send_the_schedule_and_agree_with_one_process() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let server = TestServer::start(Behaviour {
         delay: Duration::from_millis(100),
         ..Behaviour::default()
@@ -173,6 +178,7 @@ async fn three_open_loop_shards_send_the_schedule_and_agree_with_one_process() {
 /// same folders then serve the merge's refusals and its order independence.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closed_loop_splits_4_3_3_and_merge_checks_its_shards() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let server = TestServer::start(Behaviour {
         delay: Duration::from_millis(25),
         ..Behaviour::default()
@@ -262,6 +268,7 @@ fn merge_refuses_what_is_not_one_run(dir: &Path, dirs: &[PathBuf]) {
 /// runs the next in its slot.
 #[tokio::test]
 async fn a_late_shard_records_missed_cells() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let server = TestServer::start(Behaviour::default()).await;
     let dir = temp_dir("scale-out-late");
     let load = r#"{ mode = "closed", concurrency = [1, 2] }"#;

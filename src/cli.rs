@@ -1,5 +1,6 @@
 //! Command-line shapes (clap). Parsing only; [`crate::app`] does the work.
 
+use crate::plan::scale_out::GeneratorShard;
 use clap::{Args, Parser, Subcommand};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -39,6 +40,11 @@ pub enum Command {
         after_help = "Example:\n  loadtest prices\n  loadtest prices --region us-east-1 --file my-prices.csv"
     )]
     Prices(PricesArgs),
+    /// Merge the run folders of a scaled-out run's shards into one run folder and its reports.
+    #[command(
+        after_help = "Example:\n  loadtest merge /results/quickstart-shard0of3-20261201T120000Z /results/quickstart-shard1of3-20261201T120000Z /results/quickstart-shard2of3-20261201T120000Z --out /results/merged"
+    )]
+    Merge(MergeArgs),
     /// Serve the emulator of SageMaker hosting until Ctrl-C.
     #[command(
         after_help = "Example:\n  loadtest emulate --listen 127.0.0.1:8080\n  curl -X POST --data-binary @body.bin http://127.0.0.1:8080/endpoints/<name>/invocations"
@@ -74,6 +80,34 @@ pub struct RunArgs {
     /// SLA, and no more probing of candidates that cannot beat the cheapest feasible one.
     #[arg(long)]
     pub adaptive: bool,
+    /// Scale-out: run as generator shard I of N (from 0), sending shard I's share of every
+    /// cell; needs `--start-at`. Grid runs only.
+    #[arg(long, value_name = "I/N", conflicts_with = "shards", value_parser = parse_shard)]
+    pub shard: Option<GeneratorShard>,
+    /// Scale-out: one of N shards, its index read from `JOB_COMPLETION_INDEX` (set by a
+    /// Kubernetes Indexed Job); needs `--start-at`.
+    #[arg(long, value_name = "N")]
+    pub shards: Option<u32>,
+    /// When the first cell's slot begins (RFC 3339 UTC, e.g. 2026-12-01T12:00:00Z): each
+    /// cell runs in a fixed slot from it, so every shard runs the same cell at the same time.
+    #[arg(long, value_name = "RFC3339")]
+    pub start_at: Option<String>,
+}
+
+/// Parses `--shard I/N`.
+fn parse_shard(text: &str) -> Result<GeneratorShard, String> {
+    GeneratorShard::parse(text).map_err(|e| e.to_string())
+}
+
+/// `loadtest merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shards' run folders (each holding summary.json), in any order.
+    #[arg(required = true, value_name = "DIR")]
+    pub dirs: Vec<PathBuf>,
+    /// The merged run folder to write (default: `<name>-merged-<start>` beside the first).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// `loadtest validate`.

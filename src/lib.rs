@@ -73,6 +73,10 @@
 //!   [`plan::search`].
 //! - **run record**: everything a run measured and decided, `summary.json`:
 //!   [`store::record::RunRecord`].
+//! - **generator shard**: one of N processes (machines, pods) that run one plan together on
+//!   one clock, each sending its share of every cell, merged by `loadtest merge`:
+//!   [`plan::scale_out::GeneratorShard`]. The engine's own shards are the tasks one process
+//!   splits a cell over.
 
 pub mod app;
 pub mod cli;

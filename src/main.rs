@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Report(args) => app::report(args),
         Command::Compare(args) => app::compare(args),
         Command::Prices(args) => app::prices(args),
+        Command::Merge(args) => app::merge(args),
     };
     match result {
         Ok(code) => code,

@@ -6,13 +6,16 @@
 
 mod compare;
 mod emulate;
+mod merge;
 mod prices;
 mod report;
 mod run;
+mod shard;
 mod validate;
 
 pub use compare::compare;
 pub use emulate::emulate;
+pub use merge::merge;
 pub use prices::prices;
 pub use report::report;
 pub use run::run;
@@ -81,6 +84,15 @@ pub enum AppError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The command line asks for something that cannot be done; the message says why.
+    #[error("{0}")]
+    Usage(String),
+    /// Run folders are not the shards of one run.
+    #[error(transparent)]
+    Shards(crate::store::merge::ShardsError),
+    /// A run record could not be read.
+    #[error(transparent)]
+    Record(#[from] crate::store::record::RecordError),
     /// Results could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -96,7 +108,8 @@ impl AppError {
     pub fn exit_code(&self) -> u8 {
         match self {
             AppError::Profile(_) | AppError::Payload(_) | AppError::Pricing(_) => exit::USAGE,
-            AppError::OutputDir { .. } => exit::USAGE,
+            AppError::OutputDir { .. } | AppError::Usage(_) | AppError::Record(_) => exit::USAGE,
+            AppError::Shards(_) => exit::USAGE,
             AppError::Run(crate::run::RunError::Payload(_)) => exit::USAGE,
             AppError::Targets(crate::endpoint::build::BuildError::Payload(_)) => exit::USAGE,
             AppError::Report(e) if e.is_usage() => exit::USAGE,

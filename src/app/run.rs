@@ -12,6 +12,7 @@ use crate::profile::{self, Profile, ProfileError};
 use crate::recommend::Recommendation;
 use crate::report::verdict::{Baseline, Outcome, RunVerdict};
 use crate::report::{Format, table};
+use crate::run::clock::Clock;
 use crate::run::progress::Progress;
 use crate::run::{self, Context, RunFolder};
 use crate::store::files;
@@ -33,6 +34,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         unfit,
         prices,
     } = check_plan(&profile)?;
+    let clock = super::shard::clock(args, &profile, &plan)?;
     if args.dry_run {
         ignore_broken_pipe(print_plan(
             &mut std::io::stdout().lock(),
@@ -44,7 +46,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
     }
     check_out_root(&out_root(args, &profile))?;
     let cancel = cancel_on_ctrl_c();
-    let mut folder = measure(args, &profile, &plan, unfit, &prices, &cancel).await?;
+    let mut folder = measure(args, &profile, &plan, unfit, &prices, clock, &cancel).await?;
     folder.summary.interrupted |= *cancel.borrow();
     let recommendation = recommend_into(args, &profile, &prices, &mut folder)?;
     let baseline = check_baseline(args, &folder)?;
@@ -63,13 +65,14 @@ async fn measure(
     plan: &Plan,
     unfit: Vec<Unfit>,
     prices: &PriceTable,
+    clock: Option<Clock>,
     cancel: &watch::Receiver<bool>,
 ) -> Result<RunFolder, AppError> {
     let deployed = crate::endpoint::emulated::start(profile, plan, args.time_scale).await?;
     let routes = deployed.as_ref().map(|d| d.routes.clone());
     let endpoints = build::build(profile, plan, routes).await?;
     let first_requests = build::probe(profile, plan, &endpoints).await?;
-    let mut folder = open_run_folder(args, profile, plan)?;
+    let mut folder = open_run_folder(args, profile, plan, clock.as_ref())?;
     folder.summary.first_requests = first_requests;
     folder.summary.unfit = unfit;
     let mut progress = Progress::new(plan, args.quiet);
@@ -78,6 +81,7 @@ async fn measure(
         endpoints: &endpoints,
         prices,
         cancel: cancel.clone(),
+        clock,
     };
     let outcome = run::run_plan(plan, &ctx, &mut folder, &mut progress).await;
     progress.finish();
@@ -112,7 +116,7 @@ fn recommend_into(
 }
 
 /// Writes the reports into the run folder; junit.xml renders `verdict`, the exit code's.
-fn write_reports(folder: &RunFolder, verdict: &RunVerdict) -> Result<(), AppError> {
+pub(super) fn write_reports(folder: &RunFolder, verdict: &RunVerdict) -> Result<(), AppError> {
     let formats = crate::report::Formats::only(&[Format::Hgrm, Format::Md, Format::Html]);
     crate::report::write_all(&folder.dir, &folder.summary, &formats).map_err(AppError::Report)?;
     let path = folder.dir.join("junit.xml");
@@ -123,7 +127,7 @@ fn write_reports(folder: &RunFolder, verdict: &RunVerdict) -> Result<(), AppErro
 }
 
 /// Prints the results table, the recommendation, the load applied and the run folder.
-fn print_results(
+pub(super) fn print_results(
     profile: &Profile,
     plan: &Plan,
     folder: &RunFolder,
@@ -212,17 +216,22 @@ fn conclude(
     } else if args.save_baseline {
         eprintln!("Not saved as the baseline: the run did not finish cleanly.");
     }
-    Ok(match outcome {
+    Ok(exit_code(outcome))
+}
+
+/// The exit code of a run's outcome.
+pub(super) fn exit_code(outcome: Outcome) -> u8 {
+    match outcome {
         Outcome::Passed => exit::OK,
         Outcome::Failed => exit::FAILED_CHECK,
         Outcome::Unusable => exit::USAGE,
         Outcome::Aborted => exit::TARGET,
         Outcome::Interrupted => exit::INTERRUPTED,
-    })
+    }
 }
 
 /// Writes recommendation.md into the run folder.
-fn write_recommendation(
+pub(super) fn write_recommendation(
     dir: &Path,
     rec: &crate::recommend::Recommendation,
 ) -> Result<(), AppError> {
@@ -272,7 +281,15 @@ fn check_out_root(root: &Path) -> Result<(), AppError> {
     };
     let missing: Vec<&Path> = root.ancestors().take_while(|a| !a.exists()).collect();
     let checked = std::fs::create_dir_all(root).and_then(|()| {
-        let probe = root.join(format!(".loadtest-write-check-{}", std::process::id()));
+        // Shards in containers share a volume and often a process id (1): the clock tells
+        // their checks apart.
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let probe = root.join(format!(
+            ".loadtest-write-check-{}-{nanos}",
+            std::process::id()
+        ));
         std::fs::write(&probe, b"")?;
         std::fs::remove_file(&probe)
     });
@@ -283,14 +300,29 @@ fn check_out_root(root: &Path) -> Result<(), AppError> {
 }
 
 /// Creates `<report dir>/<name>-<UTC>/` and writes an empty summary into it.
-fn open_run_folder(args: &RunArgs, profile: &Profile, plan: &Plan) -> Result<RunFolder, AppError> {
+/// A shard's folder is `<name>-shard<I>of<N>-<start>/`, so shards sharing a volume do not
+/// collide.
+fn open_run_folder(
+    args: &RunArgs,
+    profile: &Profile,
+    plan: &Plan,
+    clock: Option<&Clock>,
+) -> Result<RunFolder, AppError> {
     let out_root = out_root(args, profile);
     let started = SystemTime::now();
-    let dir = files::create_run_dir(&out_root, &profile.name, started).map_err(|source| {
-        AppError::Write {
-            path: out_root.clone(),
-            source,
-        }
+    let (name, stamp) = match clock {
+        Some(c) => (
+            format!(
+                "{}-shard{}of{}",
+                profile.name, c.generator.index, c.generator.count
+            ),
+            c.start_at,
+        ),
+        None => (profile.name.clone(), started),
+    };
+    let dir = files::create_run_dir(&out_root, &name, stamp).map_err(|source| AppError::Write {
+        path: out_root.clone(),
+        source,
     })?;
     let summary = RunRecord::start(
         profile,
@@ -299,6 +331,7 @@ fn open_run_folder(args: &RunArgs, profile: &Profile, plan: &Plan) -> Result<Run
         files::rfc3339(started),
     );
     let mut folder = RunFolder { dir, summary };
+    folder.summary.scale_out = clock.map(|c| super::shard::identity(c, profile));
     folder.write()?;
     Ok(folder)
 }

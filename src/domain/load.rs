@@ -54,7 +54,11 @@ impl fmt::Display for Load {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Load::Closed { concurrency } => write!(f, "closed c={concurrency}"),
-            Load::Open { rate, arrivals, .. } => write!(f, "open {rate} rps {arrivals}"),
+            Load::Open { rate, arrivals, .. } => {
+                // A shard's share of a rate (100 / 3) reads 33.333.
+                let rate = super::units::round3(*rate);
+                write!(f, "open {rate} rps {arrivals}")
+            }
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::domain::Load;
 use crate::endpoint::Endpoint;
 use crate::payload::Bodies;
 use crate::plan::Cell;
+use crate::plan::scale_out::GeneratorShard;
 use crate::recorder::Recorder;
 use live::{EarlyStop, LiveStats};
 use pacer::Pacer;
@@ -76,6 +77,8 @@ pub struct CellOptions {
     pub live: Arc<LiveStats>,
     /// Stop as soon as the SLA is clearly broken (search probes).
     pub early_stop: Option<EarlyStop>,
+    /// The generator shard this process is of a scaled-out run: it sends only its share.
+    pub generator: GeneratorShard,
 }
 
 impl CellOptions {
@@ -177,10 +180,11 @@ struct Phase<'a, T> {
 impl<T: Endpoint> Phase<'_, T> {
     /// Runs every shard over `window` and merges their recorders.
     async fn run(&self, window: Window, seed: u64) -> Recorder {
-        let shards = shard_count(&self.cell.load);
+        let generator = self.options.generator;
+        let shards = shard_count(&generator.local_load(self.cell.load));
         let mut tasks = tokio::task::JoinSet::new();
         for index in 0..shards {
-            let issue = issue_for(self.cell, shards, index, seed);
+            let issue = issue_for(self.cell, generator, shards, index, seed);
             let (target, bodies, stop, live) = (
                 self.target.clone(),
                 self.bodies.clone(),
@@ -212,21 +216,26 @@ impl<T: Endpoint> Phase<'_, T> {
     }
 }
 
-/// What shard `index` of `shards` sends.
-fn issue_for(cell: &Cell, shards: u32, index: u32, seed: u64) -> Issue {
-    match cell.load {
+/// What shard `index` of `shards` sends: its part of the generator shard's share (the
+/// whole cell on one machine).
+fn issue_for(cell: &Cell, generator: GeneratorShard, shards: u32, index: u32, seed: u64) -> Issue {
+    match generator.local_load(cell.load) {
         Load::Closed { concurrency } => Issue::Closed {
             workers: share(concurrency, shards, index),
         },
         Load::Open {
-            rate,
             arrivals,
             max_in_flight,
-        } => Issue::Open {
-            pacer: Pacer::new(arrivals, rate, index, shards, seed),
-            max_in_flight: share(max_in_flight, shards, index) as usize,
-            give_up_after: cell.timeout,
-        },
+            ..
+        } => {
+            // The lane picks this shard's arrivals out of the whole cell's schedule.
+            let (lane, lanes) = generator.lane(index, shards);
+            Issue::Open {
+                pacer: Pacer::new(arrivals, cell.load.level(), lane, lanes, seed),
+                max_in_flight: share(max_in_flight, shards, index) as usize,
+                give_up_after: cell.timeout,
+            }
+        }
     }
 }
 

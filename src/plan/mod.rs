@@ -3,6 +3,7 @@
 //! search mode).
 
 pub mod ladder;
+pub mod scale_out;
 pub mod search;
 
 use crate::domain::Load;

@@ -89,6 +89,14 @@ pub fn notes(c: &CellSummary) -> Vec<String> {
     if c.dropped > 0 {
         notes.push(format!("{} dropped (generator-bound)", c.dropped));
     }
+    if !c.generator_bound_shards.is_empty() {
+        let shards: Vec<String> = c
+            .generator_bound_shards
+            .iter()
+            .map(u32::to_string)
+            .collect();
+        notes.push(format!("generator-bound on shards {}", shards.join(", ")));
+    }
     if c.saturated {
         notes.push("saturated: load exceeds capacity".into());
     }
@@ -314,5 +322,13 @@ mod tests {
                 .sla
                 .is_none()
         );
+    }
+
+    #[test]
+    fn generator_bound_shards_are_named_in_the_notes() {
+        let mut c = cell(0, Load::Closed { concurrency: 4 });
+        assert!(!notes(&c).iter().any(|n| n.contains("shards")));
+        c.generator_bound_shards = vec![0, 2];
+        assert!(notes(&c).contains(&"generator-bound on shards 0, 2".to_string()));
     }
 }

@@ -17,7 +17,7 @@ pub enum HistogramError {
 }
 
 /// Encodes a histogram as base64 of its V2 deflate serialization.
-pub fn encode(h: &Histogram<u64>) -> String {
+pub fn encode<T: hdrhistogram::Counter>(h: &Histogram<T>) -> String {
     let mut buf = Vec::new();
     // Serializing into a Vec only fails on counts the format cannot hold, which µs latencies never reach.
     match V2DeflateSerializer::new().serialize(h, &mut buf) {

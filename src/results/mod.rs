@@ -3,6 +3,7 @@
 
 pub mod checks;
 pub mod histogram;
+pub mod merge;
 
 use crate::domain::Load;
 use crate::domain::units::round3;
@@ -164,6 +165,8 @@ pub struct CellSummary {
     pub late_ok: u64,
     /// Failed requests of every class.
     pub errors: u64,
+    /// Failures (in `errors`) that completed after the window closed.
+    pub late_errors: u64,
     /// errors / requests.
     pub error_rate: f64,
     /// Successful responses completed inside the window, per second of it.
@@ -236,6 +239,12 @@ pub struct CellSummary {
     pub warmup_retries: u64,
     /// Retries made before the cell, by the probe for an endpoint's first cell.
     pub probe_retries: u64,
+    /// The response-time histogram of each second of `series` (same encoding), so the
+    /// series of runs from several machines merge exactly.
+    pub series_histograms: Vec<String>,
+    /// Scale-out merges: the generator shards whose share of this cell was generator-bound
+    /// (dropped or late sends); empty otherwise.
+    pub generator_bound_shards: Vec<u32>,
 }
 
 impl CellSummary {
@@ -275,6 +284,7 @@ impl CellSummary {
             ok: c.ok,
             late_ok: c.late_ok,
             errors,
+            late_errors: c.late_errors,
             error_rate: if c.sent == 0 {
                 0.0
             } else {
@@ -303,6 +313,10 @@ impl CellSummary {
             cold_starts: c.cold_starts,
             interrupted: r.interrupted,
             series: series(rec, r.elapsed.as_secs_f64()),
+            series_histograms: series_seconds(rec, r.elapsed.as_secs_f64())
+                .map(|(_, s, _)| histogram::encode(&s.latency))
+                .collect(),
+            generator_bound_shards: Vec::new(),
             histogram: histogram::encode(&rec.response),
             service_histogram: histogram::encode(&rec.service),
             invoked_variants: rec
@@ -353,15 +367,23 @@ fn fastest_s(h: &Histogram<u64>) -> f64 {
 /// scaled to its length.
 const MIN_PARTIAL_SECOND: f64 = 0.5;
 
-/// The per-second series over `elapsed_s`: each second's counts as rates over its span.
-fn series(rec: &Recorder, elapsed_s: f64) -> Vec<SecondStats> {
+/// The seconds of the series over `elapsed_s`, with their spans.
+fn series_seconds(
+    rec: &Recorder,
+    elapsed_s: f64,
+) -> impl Iterator<Item = (usize, &crate::recorder::Second, f64)> {
     let whole_seconds = elapsed_s.ceil() as usize;
     rec.seconds
         .iter()
         .take(whole_seconds.max(1))
         .enumerate()
-        .map(|(i, s)| (i, s, (elapsed_s - i as f64).clamp(0.0, 1.0)))
+        .map(move |(i, s)| (i, s, (elapsed_s - i as f64).clamp(0.0, 1.0)))
         .filter(|(i, _, span)| *i == 0 || *span >= MIN_PARTIAL_SECOND)
+}
+
+/// The per-second series over `elapsed_s`: each second's counts as rates over its span.
+fn series(rec: &Recorder, elapsed_s: f64) -> Vec<SecondStats> {
+    series_seconds(rec, elapsed_s)
         .map(|(i, s, span)| {
             let span = if span > 0.0 { span } else { 1.0 };
             let q = |p: f64| {
@@ -399,6 +421,7 @@ impl CellSummary {
             ok,
             late_ok: 0,
             errors,
+            late_errors: 0,
             error_rate: if requests == 0 {
                 0.0
             } else {
@@ -433,6 +456,8 @@ impl CellSummary {
             retries: 0,
             warmup_retries: 0,
             probe_retries: 0,
+            series_histograms: Vec::new(),
+            generator_bound_shards: Vec::new(),
         }
     }
 }

@@ -2,14 +2,15 @@
 //! saving the run folder after every cell so an interrupted run keeps what it measured.
 
 mod adaptive;
+pub mod clock;
 pub mod progress;
 
-use crate::domain::{Deployment, Sla};
+use crate::domain::{Deployment, Load, Sla};
 use crate::endpoint::AnyEndpoint;
 use crate::engine::live::{EarlyStop, LiveStats};
 use crate::engine::{self, CellOptions};
 use crate::payload::{self, PayloadError};
-use crate::plan::{Cell, Plan};
+use crate::plan::{Cell, Plan, scale_out};
 use crate::pricing::PriceTable;
 use crate::profile::{Profile, Strategy};
 use crate::recommend::{Evidence, Recommendation};
@@ -21,7 +22,7 @@ use crate::store::record::RunRecord;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 
 /// The recommendation from what the run folder's record holds so far: its cells, the
@@ -69,6 +70,9 @@ pub struct Context<'a> {
     pub prices: &'a PriceTable,
     /// Turns true on Ctrl-C.
     pub cancel: watch::Receiver<bool>,
+    /// Scale-out: this process's generator shard and the run's start instant (grid runs
+    /// only); `None` runs every cell whole, at once.
+    pub clock: Option<clock::Clock>,
 }
 
 impl Context<'_> {
@@ -100,7 +104,8 @@ impl RunFolder {
     }
 }
 
-fn write_files(dir: &Path, summary: &RunRecord) -> Result<(), RunError> {
+/// Writes results.csv (when there are cells) and summary.json into `dir`, atomically.
+pub fn write_files(dir: &Path, summary: &RunRecord) -> Result<(), RunError> {
     let csv_path = dir.join("results.csv");
     let json_path = dir.join("summary.json");
     let fail = |path: &Path| {
@@ -128,6 +133,8 @@ pub async fn run_plan(
 ) -> Result<(), RunError> {
     if ctx.profile.sweep.strategy == Strategy::Adaptive || !plan.searches.is_empty() {
         adaptive::run(plan, ctx, folder, progress).await?;
+    } else if let Some(clock) = ctx.clock {
+        run_on_clock(plan, &clock, ctx, folder, progress).await?;
     } else {
         for cell in &plan.cells {
             if ctx.cancelled() {
@@ -136,8 +143,52 @@ pub async fn run_plan(
             folder.save(measure(cell, Phase::Grid, None, ctx, progress).await?)?;
         }
     }
-    folder.summary.complete = !ctx.cancelled() && !folder.summary.interrupted;
+    let missed = folder
+        .summary
+        .scale_out
+        .as_ref()
+        .is_some_and(|s| !s.missed.is_empty());
+    folder.summary.complete = !ctx.cancelled() && !folder.summary.interrupted && !missed;
     folder.write()
+}
+
+/// Runs the grid's cells each in its slot on the shared clock; a cell reached after its slot
+/// began is recorded as missed in the run's scale-out identity.
+async fn run_on_clock(
+    plan: &Plan,
+    clock: &clock::Clock,
+    ctx: &Context<'_>,
+    folder: &mut RunFolder,
+    progress: &mut Progress,
+) -> Result<(), RunError> {
+    let shard = clock.generator;
+    for (cell, (offset, _)) in plan.cells.iter().zip(scale_out::slots(plan)) {
+        if ctx.cancelled() {
+            break;
+        }
+        let late_ms = match clock.reach(offset, &ctx.cancel).await {
+            clock::Slot::Cancelled => break,
+            clock::Slot::Missed { late } => {
+                eprintln!(
+                    "note: shard {shard} missed cell {}: its slot began {} ago; the other shards ran it",
+                    cell.index,
+                    humantime::format_duration(Duration::from_millis(late.as_millis() as u64))
+                );
+                if let Some(s) = folder.summary.scale_out.as_mut() {
+                    s.missed.insert(cell.index, vec![shard.index]);
+                }
+                folder.summary.complete = false;
+                folder.write()?;
+                continue;
+            }
+            clock::Slot::Start { late_ms } => late_ms,
+        };
+        if let Some(s) = folder.summary.scale_out.as_mut() {
+            s.clock_offset_ms.entry(shard.index).or_insert(late_ms);
+        }
+        folder.save(measure(cell, Phase::Grid, None, ctx, progress).await?)?;
+    }
+    Ok(())
 }
 
 /// Runs one cell, showing its progress, and summarises it.
@@ -158,12 +209,23 @@ async fn measure(
         seed,
     )?);
     let endpoint = ctx.endpoints[&cell.deployment].clone();
+    let generator = ctx.clock.map(|c| c.generator).unwrap_or_default();
+    let local = generator.local_load(cell.load);
+    if local == (Load::Closed { concurrency: 0 }) {
+        eprintln!(
+            "note: shard {generator} has no worker of cell {} ({}): it sends nothing in this cell",
+            cell.index, cell.load
+        );
+    }
     let options = CellOptions {
         seed,
         early_stop,
         live,
+        generator,
     };
-    let result = engine::run_cell(cell, endpoint, bodies, &options, ctx.cancel.clone()).await;
+    let mut result = engine::run_cell(cell, endpoint, bodies, &options, ctx.cancel.clone()).await;
+    // A shard's record shows the load it applied; `merge` restores the cell's whole load.
+    result.cell.load = local;
     let mut summary = CellSummary::from_result(&result);
     summary.phase = phase;
     progress.finish_cell(&summary);

@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod files;
+pub mod merge;
 pub mod record;
 
 #[cfg(test)]

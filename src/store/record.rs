@@ -55,6 +55,39 @@ pub struct RunRecord {
     /// Swept variants the model does not fit, skipped by the run.
     #[serde(default)]
     pub unfit: Vec<Unfit>,
+    /// Scale-out: the generator shard that wrote this record, or the shards a merged record
+    /// adds up; `None` for a run on one machine without `--start-at`.
+    pub scale_out: Option<ScaleOut>,
+}
+
+/// A scaled-out run's identity: every shard of one run has the same `shards`, `start_at` and
+/// `profile_hash`, and its own `shard`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScaleOut {
+    /// Generator shards of the run (N).
+    pub shards: u32,
+    /// Which shard wrote this record (I, from 0); `None` in a merged record.
+    pub shard: Option<u32>,
+    /// The run's start instant (RFC 3339 UTC), from which every cell has its slot.
+    pub start_at: String,
+    /// Hash of the profile as run ([`profile_hash`]).
+    pub profile_hash: String,
+    /// Per shard: how late it began its first cell against that cell's slot on its own
+    /// clock, ms (negative: early).
+    pub clock_offset_ms: BTreeMap<u32, f64>,
+    /// Cells skipped because the shard reached them after their slot had begun, with the
+    /// shards that missed them.
+    pub missed: BTreeMap<usize, Vec<u32>>,
+}
+
+/// A stable hash of the validated profile (FNV-1a 64 of its JSON form, in hex): shards of one
+/// run hash the same.
+pub fn profile_hash(profile: &Profile) -> String {
+    let bytes = serde_json::to_vec(profile).unwrap_or_default();
+    let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
 }
 
 /// The outcome of one SLA search.
@@ -141,6 +174,7 @@ impl RunRecord {
             searches: Vec::new(),
             first_requests: Vec::new(),
             unfit: Vec::new(),
+            scale_out: None,
         }
     }
 }
@@ -294,6 +328,7 @@ impl RunRecord {
             searches: Vec::new(),
             first_requests: Vec::new(),
             unfit: Vec::new(),
+            scale_out: None,
         }
     }
 }

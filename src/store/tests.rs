@@ -97,6 +97,14 @@ fn record() -> RunRecord {
         model_mb: 5000,
         available_mb: 4096,
     }];
+    r.scale_out = Some(crate::store::record::ScaleOut {
+        shards: 3,
+        shard: Some(1),
+        start_at: "2026-11-28T12:00:00Z".into(),
+        profile_hash: "00112233aabbccdd".into(),
+        clock_offset_ms: [(1, 2.5)].into(),
+        missed: [(2, vec![1])].into(),
+    });
     let table = crate::pricing::PriceTable::embedded();
     let prices = crate::recommend::Prices {
         table: &table,

@@ -1,0 +1,272 @@
+//! One cell measured by several generator shards on one clock, merged exactly: histograms
+//! added, counts and error classes summed, the per-second series summed second by second,
+//! and every derived figure (rates, percentiles, saturation, Little's law) computed again from
+//! the sums as for a cell measured on one machine.
+
+use super::histogram::{self, HistogramError};
+use super::{CellSummary, ErrorDetail, Percentiles, SecondStats, checks, fastest_s};
+use crate::domain::Load;
+use crate::domain::units::round3;
+use crate::recorder::Counts;
+use crate::sample::ErrorKind;
+use hdrhistogram::Histogram;
+use std::collections::BTreeMap;
+
+/// Why a cell's parts could not be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    /// No part to merge.
+    #[error("no shard measured the cell")]
+    Empty,
+    /// A stored histogram does not decode.
+    #[error(transparent)]
+    Histogram(#[from] HistogramError),
+    /// Two histograms do not add (values out of the other's bounds).
+    #[error("histograms do not add: {0}")]
+    Add(String),
+}
+
+/// The shards' summaries of one cell, merged: `load` is the cell's whole load (each shard's
+/// record shows its share); `parts` are (shard index, summary), in shard order.
+pub fn merge_cell(load: Load, parts: &[(u32, &CellSummary)]) -> Result<CellSummary, MergeError> {
+    let Some((_, first)) = parts.first() else {
+        return Err(MergeError::Empty);
+    };
+    let sum = |f: fn(&CellSummary) -> u64| parts.iter().map(|(_, c)| f(c)).sum::<u64>();
+    let response = add_histograms(parts.iter().map(|(_, c)| c.histogram.as_str()))?;
+    let service = add_histograms(parts.iter().map(|(_, c)| c.service_histogram.as_str()))?;
+    let duration_s = parts.iter().map(|(_, c)| c.duration_s).fold(0.0, f64::max);
+    let secs = duration_s.max(1e-9);
+    let counts = counts(parts);
+    let errors = counts.error_total();
+    let latency = Percentiles::of(&response);
+    let slip_total_ms: f64 = parts
+        .iter()
+        .map(|(_, c)| c.mean_send_slip_ms * c.requests as f64)
+        .sum();
+    let (series, series_histograms) = series(parts)?;
+    Ok(CellSummary {
+        load,
+        duration_s,
+        requests: counts.sent,
+        ok: counts.ok,
+        late_ok: counts.late_ok,
+        errors,
+        late_errors: counts.late_errors,
+        error_rate: if counts.sent == 0 {
+            0.0
+        } else {
+            errors as f64 / counts.sent as f64
+        },
+        throughput_rps: round3(counts.ok as f64 / secs),
+        achieved_rps: round3(counts.sent as f64 / secs),
+        latency,
+        service: Percentiles::of(&service),
+        errors_by_kind: ErrorKind::ALL
+            .iter()
+            .map(|k| (*k, counts.errors[k.index()]))
+            .collect(),
+        error_details: error_details(parts),
+        cancelled: counts.cancelled,
+        dropped: counts.dropped,
+        late: counts.late,
+        mean_send_slip_ms: round3(slip_total_ms / counts.sent.max(1) as f64),
+        max_send_slip_ms: parts
+            .iter()
+            .map(|(_, c)| c.max_send_slip_ms)
+            .fold(0.0, f64::max),
+        warmup_requests: counts.warmup,
+        bytes_out: sum(|c| c.bytes_out),
+        bytes_in: sum(|c| c.bytes_in),
+        accounting_ok: counts.balanced() && parts.iter().all(|(_, c)| c.accounting_ok),
+        saturated: parts.iter().any(|(_, c)| c.saturated)
+            || checks::saturated(&load, &counts, secs, fastest_s(&response)),
+        littles_law: checks::littles_law(&load, &counts, latency.map(|l| l.mean_ms), secs),
+        cold_starts: counts.cold_starts,
+        interrupted: parts.iter().any(|(_, c)| c.interrupted),
+        series,
+        histogram: histogram::encode(&response),
+        service_histogram: histogram::encode(&service),
+        invoked_variants: parts.iter().fold(BTreeMap::new(), |mut all, (_, c)| {
+            for (name, n) in &c.invoked_variants {
+                *all.entry(name.clone()).or_insert(0) += n;
+            }
+            all
+        }),
+        stopped_early: parts.iter().any(|(_, c)| c.stopped_early),
+        retries: sum(|c| c.retries),
+        warmup_retries: sum(|c| c.warmup_retries),
+        probe_retries: sum(|c| c.probe_retries),
+        series_histograms,
+        generator_bound_shards: parts
+            .iter()
+            .filter(|(_, c)| c.dropped > 0 || c.late > 0)
+            .map(|(i, _)| *i)
+            .collect(),
+        ..(*first).clone()
+    })
+}
+
+/// The outcome tallies of all parts, added.
+fn counts(parts: &[(u32, &CellSummary)]) -> Counts {
+    let mut counts = Counts::default();
+    for (_, c) in parts {
+        counts.sent += c.requests;
+        counts.ok += c.ok;
+        counts.late_ok += c.late_ok;
+        counts.late_errors += c.late_errors;
+        counts.cold_starts += c.cold_starts;
+        for kind in ErrorKind::ALL {
+            counts.errors[kind.index()] += c.errors_by_kind.get(&kind).copied().unwrap_or(0);
+        }
+        counts.cancelled += c.cancelled;
+        counts.dropped += c.dropped;
+        counts.late += c.late;
+        counts.warmup += c.warmup_requests;
+    }
+    counts
+}
+
+/// Adds stored histograms (µs).
+fn add_histograms<'a>(
+    encoded: impl Iterator<Item = &'a str>,
+) -> Result<Histogram<u64>, MergeError> {
+    let mut total = crate::recorder::latency_histogram();
+    for text in encoded {
+        let h = histogram::decode(text)?;
+        total
+            .add(&h)
+            .map_err(|e| MergeError::Add(format!("{e:?}")))?;
+    }
+    Ok(total)
+}
+
+/// Each class's statuses summed and its first three distinct messages, shard by shard.
+fn error_details(parts: &[(u32, &CellSummary)]) -> BTreeMap<ErrorKind, ErrorDetail> {
+    let mut all: BTreeMap<ErrorKind, ErrorDetail> = BTreeMap::new();
+    for (_, c) in parts {
+        for (kind, detail) in &c.error_details {
+            let merged = all.entry(*kind).or_default();
+            for (status, n) in &detail.statuses {
+                *merged.statuses.entry(*status).or_insert(0) += n;
+            }
+            for m in &detail.messages {
+                if merged.messages.len() < 3 && !merged.messages.contains(m) {
+                    merged.messages.push(m.clone());
+                }
+            }
+        }
+    }
+    all
+}
+
+/// One second of the merged series, while it is being added up.
+struct Second {
+    span_s: f64,
+    ok: u64,
+    errors: u64,
+    latency: Histogram<u64>,
+}
+
+/// The per-second series summed on the common clock: second `s` of every shard is the same
+/// second of the run, so its successes, errors and histograms add.
+fn series(parts: &[(u32, &CellSummary)]) -> Result<(Vec<SecondStats>, Vec<String>), MergeError> {
+    let mut seconds: BTreeMap<u32, Second> = BTreeMap::new();
+    for (_, c) in parts {
+        for (i, s) in c.series.iter().enumerate() {
+            let second = seconds.entry(s.second).or_insert_with(|| Second {
+                span_s: 0.0,
+                ok: 0,
+                errors: 0,
+                latency: crate::recorder::latency_histogram(),
+            });
+            second.span_s = second.span_s.max(s.span_s);
+            second.ok += (s.throughput_rps * s.span_s).round() as u64;
+            second.errors += s.errors;
+            if let Some(text) = c.series_histograms.get(i) {
+                let h = histogram::decode(text)?;
+                second
+                    .latency
+                    .add(&h)
+                    .map_err(|e| MergeError::Add(format!("{e:?}")))?;
+            }
+        }
+    }
+    let q = |h: &Histogram<u64>, p: f64| {
+        (!h.is_empty()).then(|| round3(h.value_at_quantile(p) as f64 / 1000.0))
+    };
+    Ok(seconds
+        .into_iter()
+        .map(|(second, s)| {
+            let stats = SecondStats {
+                second,
+                span_s: s.span_s,
+                throughput_rps: round3(s.ok as f64 / s.span_s.max(1e-9)),
+                p50_ms: q(&s.latency, 0.5),
+                p99_ms: q(&s.latency, 0.99),
+                errors: s.errors,
+            };
+            (stats, histogram::encode(&s.latency))
+        })
+        .unzip())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(values_us: &[u64], errors: u64) -> CellSummary {
+        let mut h = crate::recorder::latency_histogram();
+        for v in values_us {
+            h.record(*v).unwrap();
+        }
+        let mut c = CellSummary::for_tests(&h, errors, 2.0);
+        c.errors_by_kind.insert(ErrorKind::Timeout, errors);
+        c.series = vec![SecondStats {
+            second: 0,
+            span_s: 1.0,
+            throughput_rps: values_us.len() as f64,
+            p50_ms: None,
+            p99_ms: None,
+            errors,
+        }];
+        c.series_histograms = vec![histogram::encode(&h)];
+        c
+    }
+
+    #[test]
+    fn merging_adds_histograms_counts_and_seconds_exactly() {
+        let a = part(&[1_000, 2_000, 3_000], 1);
+        let b = part(&[10_000], 0);
+        let load = Load::Closed { concurrency: 2 };
+        let m = merge_cell(load, &[(0, &a), (1, &b)]).unwrap();
+        assert_eq!((m.requests, m.ok, m.errors), (5, 4, 1));
+        assert_eq!(m.errors_by_kind[&ErrorKind::Timeout], 1);
+        assert_eq!(m.load, load);
+        let h = histogram::decode(&m.histogram).unwrap();
+        assert_eq!(h.len(), 4);
+        assert_eq!(h.max(), b_max());
+        assert_eq!(m.series.len(), 1);
+        assert_eq!(m.series[0].throughput_rps, 4.0);
+        assert_eq!(m.series[0].errors, 1);
+        assert!(m.series[0].p99_ms.unwrap() >= 9.9);
+        assert!(m.generator_bound_shards.is_empty());
+        assert!(m.accounting_ok);
+    }
+
+    fn b_max() -> u64 {
+        let mut h = crate::recorder::latency_histogram();
+        h.record(10_000).unwrap();
+        h.max()
+    }
+
+    #[test]
+    fn a_generator_bound_shard_marks_the_merged_cell() {
+        let a = part(&[1_000], 0);
+        let mut b = part(&[1_000], 0);
+        b.dropped = 3;
+        let m = merge_cell(Load::Closed { concurrency: 2 }, &[(0, &a), (1, &b)]).unwrap();
+        assert_eq!(m.generator_bound_shards, vec![1]);
+        assert_eq!(m.dropped, 3);
+    }
+}

@@ -7,6 +7,7 @@ mod checker;
 mod keys;
 mod load;
 mod payload;
+pub mod prompt;
 pub mod raw;
 mod sagemaker;
 mod target;
@@ -63,6 +64,8 @@ pub enum Target {
     Emulator(EmulatorTarget),
     /// Amazon SageMaker endpoints, through the AWS SDK.
     Sagemaker(SageMakerTarget),
+    /// An OpenAI-compatible server (vLLM, TGI, SGLang, LMI) streaming Server-Sent Events.
+    Openai(prompt::OpenAiTarget),
 }
 
 impl Target {
@@ -72,6 +75,7 @@ impl Target {
             Target::Http(_) => "http",
             Target::Emulator(_) => "emulator",
             Target::Sagemaker(_) => "sagemaker",
+            Target::Openai(_) => "openai",
         }
     }
 }
@@ -125,6 +129,8 @@ pub enum InvokeMode {
     Sync,
     /// InvokeEndpointAsync: 202 at once, result later.
     Async,
+    /// InvokeEndpointWithResponseStream: the answer as an event stream, timed per token.
+    Stream,
 }
 
 /// Settings of an HTTP target.
@@ -136,6 +142,9 @@ pub struct HttpTarget {
     pub method: String,
     /// Extra request headers.
     pub headers: BTreeMap<String, String>,
+    /// Time the reply's chunks (first byte, chunk gaps) instead of reading it whole.
+    #[serde(default)]
+    pub stream: bool,
 }
 
 /// Which URL serves which cell.
@@ -289,6 +298,8 @@ pub enum PayloadSource {
         /// The template text.
         template: String,
     },
+    /// LLM prompts in tokens: synthetic ones of swept lengths, or lines of a JSONL file.
+    Prompt(prompt::Prompts),
 }
 
 /// Which prices to use.

@@ -22,14 +22,27 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
     );
     let mut sweep = check_sweep(&mut c, &raw.sweep);
     let target = check_target(&mut c, &raw, &mut sweep);
-    let payload = check_payload(&mut c, raw.payload.as_ref(), &raw.sweep, &base_dir);
+    let llm_source = raw.payload.as_ref().and_then(|p| {
+        let s = p.source.as_ref()?;
+        matches!(s.get_ref().as_str(), "prompt" | "dataset").then_some((p, s))
+    });
+    let payload = match llm_source {
+        Some((p, s)) => {
+            let openai = match &target {
+                Target::Openai(o) => Some(o),
+                _ => None,
+            };
+            super::prompt::check_prompts(&mut c, p, s, &base_dir, openai)
+        }
+        None => check_payload(&mut c, raw.payload.as_ref(), &raw.sweep, &base_dir),
+    };
     let (limit_span, limit_key) = match (&raw.sweep.payload_sizes, &raw.payload) {
         (Some(s), _) => (Some(s.span()), "sweep.payload_sizes"),
         (None, Some(p)) => (p.path.as_ref().map(|s| s.span()), "payload.path"),
         (None, None) => (None, "sweep.payload_sizes"),
     };
     super::payload::check_limits(&mut c, &payload, &sweep, limit_span, limit_key);
-    let sla = raw.sla.as_ref().map(|s| check_sla(&mut c, s));
+    let sla = raw.sla.as_ref().map(|s| check_sla(&mut c, s, timeout));
     if matches!(sweep.load, LoadSweep::Search { .. }) && sla.is_none() {
         c.on(
             &raw.sweep.load,
@@ -267,7 +280,7 @@ fn check_sizes(c: &mut Checker, raw: &RawSweep) -> Vec<u64> {
     out
 }
 
-fn check_sla(c: &mut Checker, raw: &RawSla) -> Sla {
+fn check_sla(c: &mut Checker, raw: &RawSla, timeout: Duration) -> Sla {
     let percentile = raw.percentile.as_ref().map_or(Quantile::P99, |p| {
         let v = *p.get_ref();
         if !(v > 0.0 && v <= 100.0) {
@@ -286,6 +299,8 @@ fn check_sla(c: &mut Checker, raw: &RawSla) -> Sla {
             c.on(l, "sla.latency_ms", "must be more than 0".into(), None);
             0.0
         }
+        // Token limits alone: end-to-end is bounded by the timeout only.
+        None if raw.ttft_ms.is_some() || raw.tpot_ms.is_some() => timeout.as_secs_f64() * 1000.0,
         None => {
             c.at(
                 None,
@@ -308,10 +323,22 @@ fn check_sla(c: &mut Checker, raw: &RawSla) -> Sla {
         }
         v
     });
+    let mut token_limit = |v: &Option<Spanned<f64>>, key: &str| {
+        v.as_ref().map(|l| {
+            if *l.get_ref() <= 0.0 {
+                c.on(l, key, "must be more than 0".into(), None);
+            }
+            *l.get_ref()
+        })
+    };
+    let ttft_ms = token_limit(&raw.ttft_ms, "sla.ttft_ms");
+    let tpot_ms = token_limit(&raw.tpot_ms, "sla.tpot_ms");
     Sla {
         percentile,
         latency_ms,
         max_error_rate,
+        ttft_ms,
+        tpot_ms,
     }
 }
 

@@ -210,6 +210,8 @@ pub(crate) mod tests {
         percentile: Quantile::P99,
         latency_ms: 100.0,
         max_error_rate: 0.01,
+        ttft_ms: None,
+        tpot_ms: None,
     };
 
     #[test]

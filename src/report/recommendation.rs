@@ -401,6 +401,8 @@ mod tests {
                 percentile: Quantile::P99,
                 latency_ms: 100.0,
                 max_error_rate: 0.01,
+                ttft_ms: None,
+                tpot_ms: None,
             },
             traffic: Some(Traffic {
                 peak_rps: 400.0,

@@ -3,6 +3,7 @@
 
 pub mod checks;
 pub mod histogram;
+pub mod tokens;
 
 use crate::domain::Load;
 use crate::domain::units::round3;
@@ -236,6 +237,9 @@ pub struct CellSummary {
     pub warmup_retries: u64,
     /// Retries made before the cell, by the probe for an endpoint's first cell.
     pub probe_retries: u64,
+    /// Streaming targets: TTFT, ITL, TPOT and token counts; `None` for plain replies.
+    #[serde(default)]
+    pub tokens: Option<tokens::TokenSummary>,
 }
 
 impl CellSummary {
@@ -325,6 +329,10 @@ impl CellSummary {
             retries: r.retries.measured,
             warmup_retries: r.retries.warmup,
             probe_retries: r.retries.before,
+            tokens: rec
+                .tokens
+                .as_ref()
+                .map(|t| tokens::TokenSummary::of(t, secs)),
         }
     }
 
@@ -433,6 +441,7 @@ impl CellSummary {
             retries: 0,
             warmup_retries: 0,
             probe_retries: 0,
+            tokens: None,
         }
     }
 }

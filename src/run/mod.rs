@@ -189,6 +189,8 @@ fn sla_or_none(profile: &Profile) -> Sla {
         percentile: crate::domain::Quantile::P99,
         latency_ms: f64::INFINITY,
         max_error_rate: 1.0,
+        ttft_ms: None,
+        tpot_ms: None,
     })
 }
 

@@ -12,5 +12,6 @@ mod recommend;
 mod report;
 mod sagemaker;
 mod search;
+mod streaming;
 mod support;
 mod verdicts;

@@ -197,7 +197,7 @@ pub async fn run<T: Endpoint>(
             Some(((sample, failure, tokens), counted)) = in_flight.next(), if !in_flight.is_empty() => {
                 measured_in_flight -= u64::from(counted);
                 record_answer(&mut rec, live, &sample, failure.as_ref());
-                rec.record_tokens(&sample, tokens.as_deref());
+                super::tokens::record(&mut rec, live, &sample, tokens.as_deref());
             }
             _ = pause(spin, sleep_to) => {
                 if stopping && Instant::now() >= drain_until {

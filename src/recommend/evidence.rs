@@ -62,6 +62,7 @@ pub(super) fn unfit_candidates(cells: &[CellSummary], unfit: &[Unfit]) -> Vec<Ca
                 on_frontier: false,
                 repeats: None,
                 first_request_ms: None,
+                tokens: None,
             });
         }
     }

@@ -30,6 +30,7 @@ pub mod frontier;
 pub mod reason;
 mod repeats;
 pub mod sla;
+pub mod tokens;
 
 pub use cost::{Billing, Cost};
 pub use evidence::{Evidence, PrunedCandidate, cost_floor};
@@ -162,6 +163,9 @@ pub struct Candidate {
     /// Serverless: the run's first request to it, ms — its cold start when it was idle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_request_ms: Option<f64>,
+    /// Streaming targets: TTFT, TPOT and $/million tokens at the operating point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<tokens::TokenFigures>,
 }
 
 impl Candidate {
@@ -454,6 +458,8 @@ impl Context<'_> {
             _ => None,
         };
         reasons.extend(self.concurrency_reason(cost.as_ref()));
+        let token_figures =
+            tokens::figures(sla.percentile, cells, operating.as_ref(), cost.as_ref());
         Candidate {
             hosting,
             variant,
@@ -471,6 +477,7 @@ impl Context<'_> {
             on_frontier: false,
             repeats: None,
             first_request_ms: None,
+            tokens: token_figures,
         }
     }
 
@@ -571,3 +578,5 @@ impl Context<'_> {
 mod target_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tokens_tests;

@@ -67,6 +67,34 @@ pub enum Reason {
         /// Loads measured.
         loads: usize,
     },
+    /// A token timing (TTFT or TPOT) is over its limit at some loads (and no load passed).
+    #[error(
+        "{metric} {percentile} over {limit_ms} ms at {loads_over} of {loads} loads; lowest {lowest_ms} ms at {at}"
+    )]
+    TokenTimeOverLimit {
+        /// Which timing.
+        metric: crate::recommend::tokens::TokenMetric,
+        /// The SLA percentile.
+        percentile: Quantile,
+        /// The limit, ms.
+        limit_ms: f64,
+        /// The lowest value among those loads, ms.
+        lowest_ms: f64,
+        /// The load where it was seen.
+        at: Load,
+        /// Loads over the limit.
+        loads_over: usize,
+        /// Loads measured.
+        loads: usize,
+    },
+    /// The SLA limits TTFT or TPOT, and loads had no token timings (the target did not stream).
+    #[error("no token timings at {loads_without} of {loads} loads: the target does not stream")]
+    NoTokenTimings {
+        /// Loads without them.
+        loads_without: usize,
+        /// Loads measured.
+        loads: usize,
+    },
     /// Loads without a single successful response.
     #[error("no successful responses at {loads_without} of {loads} loads")]
     NoSuccessfulResponses {
@@ -153,6 +181,11 @@ impl Reason {
                 lowest_rate, limit, ..
             } if *limit > 0.0 => lowest_rate / limit,
             Reason::ConcurrencyOverLimit { needed, limit } => needed / f64::from(*limit),
+            Reason::TokenTimeOverLimit {
+                lowest_ms,
+                limit_ms,
+                ..
+            } => lowest_ms / limit_ms,
             _ => f64::INFINITY,
         }
     }
@@ -279,6 +312,7 @@ pub(super) fn sla_reasons(
             loads,
         });
     }
+    reasons.extend(super::tokens::reasons(sla, cells, verdicts));
     if reasons.is_empty() {
         // Every cell passed but none had throughput: report it as nothing answered.
         reasons.push(Reason::NoSuccessfulResponses {

@@ -47,6 +47,24 @@ pub enum SlaFailure {
         /// Arrivals not sent.
         dropped: u64,
     },
+    /// A token timing (TTFT or TPOT) at the percentile is over its limit.
+    #[error("{metric} {percentile} {measured_ms} ms over the {limit_ms} ms limit")]
+    TokenTimeOverLimit {
+        /// Which timing.
+        metric: super::tokens::TokenMetric,
+        /// The SLA percentile.
+        percentile: Quantile,
+        /// Measured at it, ms.
+        measured_ms: f64,
+        /// The limit, ms.
+        limit_ms: f64,
+    },
+    /// The SLA limits TTFT or TPOT, and the cell has no token timings (the target does not
+    /// stream).
+    #[error(
+        "no token timings: the target does not stream, so ttft_ms and tpot_ms cannot be judged"
+    )]
+    NoTokenTimings,
     /// The open loop's completions fell behind its arrivals: the target cannot keep up.
     #[error(
         "saturated: {completed_rps} req/s completed against {target_rps} req/s asked; the load exceeds capacity"
@@ -144,6 +162,7 @@ pub fn check(cell: &CellSummary, sla: &Sla) -> SlaVerdict {
             target_rps: rate,
         });
     }
+    super::tokens::failures(cell, sla, &mut failures);
     SlaVerdict {
         percentile: sla.percentile,
         latency_ms,

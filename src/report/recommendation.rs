@@ -388,6 +388,7 @@ mod tests {
             on_frontier: feasible,
             repeats: None,
             first_request_ms: None,
+            tokens: None,
         }
     }
 

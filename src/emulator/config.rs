@@ -2,8 +2,9 @@
 //! emulator file (serde mirrors), the resolution and checks that turn a `[model]` table into
 //! a [`Model`], and the resolved [`EndpointSpec`] the server runs.
 
+use super::llm::Llm;
 use super::model::{Model, ServiceDistribution};
-use super::presets::preset_names;
+use super::presets::{LLM_SMALL, preset_names};
 use crate::domain::Hosting;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -18,7 +19,8 @@ pub const DEFAULT_VARIANT: &str = "AllTraffic";
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
-    /// Preset name: `tiny-mlp`, `resnet50`, `bert-base` or `llm-small`.
+    /// Preset name: `tiny-mlp`, `resnet50`, `bert-base`, `textgen-small`, or the LLMs
+    /// `llm-small` and `llm-7b`.
     pub preset: Option<String>,
     /// Fixed cost of one request on one `ml.m5` core, in milliseconds.
     pub base_ms: Option<f64>,
@@ -40,6 +42,19 @@ pub struct ModelConfig {
     pub time_scale: Option<f64>,
     /// Seed of the emulator's random draws.
     pub seed: Option<u64>,
+    /// LLM: prefill cost per input token on one T4, in milliseconds. Any LLM field without
+    /// an LLM preset makes the model an LLM, starting from `llm-small`'s figures.
+    pub prefill_ms_per_token: Option<f64>,
+    /// LLM: decode step with one running sequence on one T4, in milliseconds.
+    pub decode_ms: Option<f64>,
+    /// LLM: extra decode step time per further running sequence on one T4, in milliseconds.
+    pub decode_ms_per_seq: Option<f64>,
+    /// LLM: memory of the weights in GiB (the model's memory; `memory_mb` follows it).
+    pub weights_gib: Option<f64>,
+    /// LLM: KV cache per token of a running sequence, in KiB.
+    pub kv_kib_per_token: Option<f64>,
+    /// LLM: longest prompt + output a request may ask for, in tokens.
+    pub context_tokens: Option<u32>,
 }
 
 /// A `[model]` table that cannot become a [`Model`]; says which field and how to fix it.
@@ -95,11 +110,48 @@ impl ModelConfig {
         let mut model = match &self.preset {
             Some(name) => Model::preset(name)
                 .ok_or_else(|| ModelConfigError::UnknownPreset { name: name.clone() })?,
+            None if self.has_llm_fields() => Model {
+                name: "custom".to_string(),
+                ..Model::preset("llm-small").ok_or(ModelConfigError::MissingBase)?
+            },
             None => Model::custom(self.base_ms.ok_or(ModelConfigError::MissingBase)?),
         };
         self.apply_overrides(&mut model)?;
+        self.apply_llm(&mut model);
         model.check()?;
         Ok(model)
+    }
+
+    fn has_llm_fields(&self) -> bool {
+        self.prefill_ms_per_token.is_some()
+            || self.decode_ms.is_some()
+            || self.decode_ms_per_seq.is_some()
+            || self.weights_gib.is_some()
+            || self.kv_kib_per_token.is_some()
+            || self.context_tokens.is_some()
+    }
+
+    /// Applies the LLM fields (making the model an LLM if it was not); an LLM's memory is
+    /// its weights unless `memory_mb` is given.
+    fn apply_llm(&self, m: &mut Model) {
+        if m.llm.is_none() && !self.has_llm_fields() {
+            return;
+        }
+        let base = m.llm.unwrap_or(LLM_SMALL);
+        let llm = Llm {
+            prefill_ms_per_token: self
+                .prefill_ms_per_token
+                .unwrap_or(base.prefill_ms_per_token),
+            decode_ms: self.decode_ms.unwrap_or(base.decode_ms),
+            decode_ms_per_seq: self.decode_ms_per_seq.unwrap_or(base.decode_ms_per_seq),
+            weights_gib: self.weights_gib.unwrap_or(base.weights_gib),
+            kv_kib_per_token: self.kv_kib_per_token.unwrap_or(base.kv_kib_per_token),
+            context_tokens: self.context_tokens.unwrap_or(base.context_tokens),
+        };
+        if self.memory_mb.is_none() {
+            m.memory_mb = llm.weights_mb();
+        }
+        m.llm = Some(llm);
     }
 
     fn apply_overrides(&self, m: &mut Model) -> Result<(), ModelConfigError> {
@@ -139,6 +191,12 @@ impl Model {
             jitter: Some(self.jitter),
             time_scale: Some(self.time_scale),
             seed: Some(self.seed),
+            prefill_ms_per_token: self.llm.map(|l| l.prefill_ms_per_token),
+            decode_ms: self.llm.map(|l| l.decode_ms),
+            decode_ms_per_seq: self.llm.map(|l| l.decode_ms_per_seq),
+            weights_gib: self.llm.map(|l| l.weights_gib),
+            kv_kib_per_token: self.llm.map(|l| l.kv_kib_per_token),
+            context_tokens: self.llm.map(|l| l.context_tokens),
         }
     }
 
@@ -189,7 +247,49 @@ impl Model {
                 "use the model's memory in MB, > 0",
             ));
         }
-        Ok(())
+        self.llm.as_ref().map_or(Ok(()), check_llm)
+    }
+}
+
+/// Checks the LLM fields; the first problem found is returned.
+fn check_llm(l: &Llm) -> Result<(), ModelConfigError> {
+    let invalid = |field, value: f64, fix| ModelConfigError::Invalid {
+        field,
+        value: value.to_string(),
+        fix,
+    };
+    let non_negative = |v: f64| v.is_finite() && v >= 0.0;
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    let ms = "use a number of ms >= 0";
+    if !non_negative(l.prefill_ms_per_token) {
+        return Err(invalid("prefill_ms_per_token", l.prefill_ms_per_token, ms));
+    }
+    if !positive(l.decode_ms) {
+        let fix = "use a number of ms > 0";
+        return Err(invalid("decode_ms", l.decode_ms, fix));
+    }
+    if !non_negative(l.decode_ms_per_seq) {
+        return Err(invalid("decode_ms_per_seq", l.decode_ms_per_seq, ms));
+    }
+    if !non_negative(l.weights_gib) {
+        let fix = "use the weights' size in GiB, >= 0";
+        return Err(invalid("weights_gib", l.weights_gib, fix));
+    }
+    if !positive(l.kv_kib_per_token) {
+        let fix = "use the KV cache per token in KiB, > 0";
+        return Err(invalid("kv_kib_per_token", l.kv_kib_per_token, fix));
+    }
+    if l.context_tokens < 2 {
+        let fix = "use at least 2 tokens (one prompt token, one output token)";
+        return Err(invalid("context_tokens", f64::from(l.context_tokens), fix));
+    }
+    Ok(())
+}
+
+impl Model {
+    /// True when the model streams tokens (an LLM).
+    pub fn is_llm(&self) -> bool {
+        self.llm.is_some()
     }
 }
 
@@ -235,6 +335,9 @@ pub struct Faults {
     pub stall_for: Duration,
     /// Fraction of requests whose connection is closed without an answer.
     pub reset_rate: f64,
+    /// LLM endpoints: fraction of streams that fail half way through their tokens, with a
+    /// `ModelStreamError` exception event (SageMaker) or an SSE error event (OpenAI).
+    pub stream_error_rate: f64,
 }
 
 impl Faults {
@@ -243,6 +346,7 @@ impl Faults {
         self.error_rate <= 0.0
             && self.spike_rate <= 0.0
             && self.reset_rate <= 0.0
+            && self.stream_error_rate <= 0.0
             && self.stall_for.is_zero()
     }
 }
@@ -424,7 +528,7 @@ mod tests {
         assert_eq!(err.field(), "preset");
         assert!(
             err.to_string()
-                .contains("tiny-mlp, resnet50, bert-base, llm-small"),
+                .contains("tiny-mlp, resnet50, bert-base, textgen-small, llm-small, llm-7b"),
             "{err}"
         );
         assert_eq!(

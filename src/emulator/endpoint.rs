@@ -9,8 +9,10 @@ use super::clock::{self, Clock};
 use super::config::EndpointSpec;
 use super::error::DeployError;
 use super::faults::Stall;
+use super::llm::Shape;
 use super::model::Jitter;
 use super::pool::CorePool;
+use super::scheduler::{self, Event, Sequence};
 use super::serving::{Gate, ServeError, Timing};
 use super::slots::{self, SlotTracker};
 use crate::domain::Hosting;
@@ -63,6 +65,20 @@ enum Workers {
     Cores(CorePool),
     /// Batching accelerator workers fed by a FIFO channel.
     Accelerators { jobs: mpsc::Sender<BatchJob> },
+    /// An LLM's continuous-batching scheduler (one per instance).
+    Llm {
+        sequences: mpsc::UnboundedSender<Sequence>,
+    },
+}
+
+/// An admitted LLM request being generated: its tokens arrive on `events`; it holds its
+/// place in the endpoint until dropped.
+pub(crate) struct Generation {
+    /// Tokens (or a failure) as the scheduler produces them.
+    pub(crate) events: mpsc::UnboundedReceiver<Event>,
+    /// When the request was admitted.
+    pub(crate) arrived: Instant,
+    _ticket: Ticket,
 }
 
 /// Why a request was not admitted.
@@ -253,7 +269,7 @@ impl Endpoint {
                     pool.book(|arrived, free| gate.serving_from(arrived.max(free)), cost);
                 (arrived, Some(Booking { started, cost }))
             }
-            Workers::Accelerators { .. } => (now, None),
+            Workers::Accelerators { .. } | Workers::Llm { .. } => (now, None),
         };
         Ticket {
             endpoint: Arc::clone(self),
@@ -311,8 +327,47 @@ impl Ticket {
                 jobs.send(job).await.map_err(|_| ServeError::ShuttingDown)?;
                 answer.await.map_err(|_| ServeError::ShuttingDown)?
             }
-            (Workers::Cores(_), None) => Err(ServeError::ShuttingDown),
+            // LLM endpoints are served through `generate`; Cores always book.
+            (Workers::Cores(_), None) | (Workers::Llm { .. }, _) => Err(ServeError::ShuttingDown),
         }
+    }
+
+    /// Hands an LLM request to its instance's scheduler; `fail_at` makes the stream fail
+    /// instead of producing that token (0-based).
+    pub(crate) fn generate(
+        self,
+        shape: Shape,
+        fail_at: Option<u32>,
+    ) -> Result<Generation, ServeError> {
+        let Workers::Llm { sequences } = &self.endpoint.replicas[self.replica].workers else {
+            return Err(ServeError::ShuttingDown);
+        };
+        let (events, receiver) = mpsc::unbounded_channel();
+        let seq = Sequence {
+            shape,
+            spike_ms: self.work.spike_ms,
+            fail_at,
+            events,
+        };
+        sequences.send(seq).map_err(|_| ServeError::ShuttingDown)?;
+        Ok(Generation {
+            events: receiver,
+            arrived: self.arrived,
+            _ticket: self,
+        })
+    }
+}
+
+impl Endpoint {
+    /// How long (wall clock) a request may take before SageMaker answers a timeout.
+    pub(crate) fn limit_wall(&self) -> Duration {
+        self.limit_wall
+    }
+
+    /// Tokens of KV cache one instance holds, for an LLM endpoint.
+    pub(crate) fn kv_budget(&self) -> Option<u64> {
+        let llm = self.spec.model.llm?;
+        Some(llm.kv_budget_tokens(self.instance?))
     }
 }
 
@@ -360,6 +415,7 @@ pub(crate) fn deployed_instance(
 fn capacity_of(spec: &EndpointSpec, instance: Option<&Instance>) -> (usize, usize) {
     let count = spec.instance_count.max(1) as usize;
     let per_instance = match instance {
+        Some(_) if spec.model.is_llm() => spec.model.max_batch as usize,
         Some(i) if i.has_accelerator() => {
             i.accelerator_count as usize * spec.model.max_batch as usize
         }
@@ -385,8 +441,18 @@ fn build_replicas(
     channel_capacity: usize,
 ) -> Box<[Replica]> {
     let model = &spec.model;
-    let workers = |replica: u64| match (instance, spec.serverless) {
-        (Some(i), _) if i.has_accelerator() => Workers::Accelerators {
+    let workers = |replica: u64| match (instance, spec.serverless, model.llm) {
+        (Some(i), _, Some(llm)) => Workers::Llm {
+            sequences: scheduler::start(scheduler::Config {
+                model: model.clone(),
+                llm,
+                speed: i.speed,
+                kv_budget: llm.kv_budget_tokens(i),
+                gate: Arc::clone(gate),
+                seed: stream_seed(model.seed, u64::MAX - replica, 0),
+            }),
+        },
+        (Some(i), _, _) if i.has_accelerator() => Workers::Accelerators {
             jobs: batcher::start(batcher::Config {
                 model: model.clone(),
                 speed: model.worker_speed(i),
@@ -397,8 +463,8 @@ fn build_replicas(
                 channel_capacity,
             }),
         },
-        (Some(i), _) => Workers::Cores(CorePool::new(i.vcpu as usize, model.worker_speed(i))),
-        (None, serverless_spec) => Workers::Cores(CorePool::new(
+        (Some(i), _, _) => Workers::Cores(CorePool::new(i.vcpu as usize, model.worker_speed(i))),
+        (None, serverless_spec, _) => Workers::Cores(CorePool::new(
             serverless_spec.map_or(1, |s| s.max_concurrency as usize),
             serverless_spec.map_or(1.0, |s| slots::slot_speed(s.memory_mb)),
         )),

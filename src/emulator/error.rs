@@ -122,6 +122,31 @@ pub enum DeployError {
         /// What to enlarge: `instance type` or `serverless memory size`.
         remedy: &'static str,
     },
+    /// An LLM model on an instance type without a GPU (CPU decoding is not emulated).
+    #[error(
+        "endpoint `{endpoint}`: model `{model}` is an LLM and needs a GPU, but `{instance_type}` \
+         has none (the emulator does not model CPU decoding); pick a GPU instance type such as \
+         ml.g5.xlarge or ml.g4dn.xlarge"
+    )]
+    LlmWithoutGpu {
+        /// Endpoint name.
+        endpoint: String,
+        /// Model name.
+        model: String,
+        /// The CPU instance type given.
+        instance_type: String,
+    },
+    /// An LLM model on a hosting option other than real-time.
+    #[error(
+        "endpoint `{endpoint}`: model `{model}` is an LLM, which the emulator serves real-time \
+         only (SageMaker streams responses from real-time endpoints); use hosting `real-time`"
+    )]
+    LlmHosting {
+        /// Endpoint name.
+        endpoint: String,
+        /// Model name.
+        model: String,
+    },
     /// The model parameters are out of range.
     #[error("endpoint `{endpoint}`: {source}")]
     Model {

@@ -15,6 +15,8 @@ pub(crate) struct Draw {
     pub(crate) error: Option<InjectedError>,
     /// Extra service time in model milliseconds.
     pub(crate) spike_ms: f64,
+    /// An LLM stream fails half way through its tokens.
+    pub(crate) stream_error: bool,
 }
 
 /// Draws the faults of one request; no random draws at all when faults are off.
@@ -31,6 +33,7 @@ pub(crate) fn draw<R: Rng + ?Sized>(faults: &Faults, rng: &mut R) -> Draw {
         } else {
             0.0
         },
+        stream_error: hit(faults.stream_error_rate),
     }
 }
 
@@ -66,10 +69,12 @@ mod tests {
             error_rate: 1.0,
             spike_rate: 1.0,
             spike_ms: 5.0,
+            stream_error_rate: 1.0,
             ..Faults::default()
         };
         let d = draw(&always, &mut rng);
         assert!(d.reset);
+        assert!(d.stream_error);
         assert_eq!(d.error, Some(InjectedError::InternalFailure));
         assert_eq!(d.spike_ms, 5.0);
     }

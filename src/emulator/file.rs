@@ -16,6 +16,12 @@
 //! preset = "bert-base"
 //! [endpoint.faults]
 //! error_rate = 0.01
+//!
+//! [[endpoint]]                     # an LLM: streams tokens (real-time GPU types only)
+//! name = "llm-g5"
+//! hosting = "real-time"
+//! instance_type = "ml.g5.xlarge"
+//! model = { preset = "llm-7b" }    # or llm-small; decode_ms, kv_kib_per_token, ... override
 //! ```
 
 use super::config::{DEFAULT_VARIANT, EndpointSpec, Faults, ModelConfig, ServerlessSpec};
@@ -33,6 +39,9 @@ pub const DEFAULT_MAX_CONCURRENCY: u32 = 20;
 
 /// Preset of an `[[endpoint]]` without a `[model]` table.
 pub const DEFAULT_PRESET: &str = "bert-base";
+
+/// Preset of the LLM endpoint served without a file.
+pub const DEFAULT_LLM_PRESET: &str = "llm-7b";
 
 /// The emulator configuration file (TOML).
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]
@@ -105,9 +114,11 @@ impl EmulatorFile {
 
     /// The endpoints served without a file: bert-base on a real-time `ml.c5.xlarge`
     /// (`bert-c5`), a real-time `ml.g4dn.xlarge` (`bert-g4dn`), serverless 2048 MB with
-    /// MaxConcurrency 20 (`bert-serverless`) and async on `ml.c5.xlarge` (`bert-async`).
+    /// MaxConcurrency 20 (`bert-serverless`), async on `ml.c5.xlarge` (`bert-async`), and
+    /// the `llm-7b` LLM on a real-time `ml.g5.xlarge` (`llm-g5`), which streams tokens.
     pub fn default_endpoints() -> Vec<EndpointSpec> {
         let bert = Model::preset(DEFAULT_PRESET).unwrap_or_else(|| Model::custom(120.0));
+        let llm = Model::preset(DEFAULT_LLM_PRESET).unwrap_or_else(|| Model::custom(45.0));
         vec![
             EndpointSpec::new("bert-c5", Hosting::RealTime, "ml.c5.xlarge", bert.clone()),
             EndpointSpec::new(
@@ -123,6 +134,7 @@ impl EmulatorFile {
                 bert.clone(),
             ),
             EndpointSpec::new("bert-async", Hosting::Async, "ml.c5.xlarge", bert),
+            EndpointSpec::new("llm-g5", Hosting::RealTime, "ml.g5.xlarge", llm),
         ]
     }
 }
@@ -263,7 +275,8 @@ mod tests {
     #[test]
     fn default_endpoints_deploy() {
         let specs = EmulatorFile::default_endpoints();
-        assert_eq!(specs.len(), 4);
+        assert_eq!(specs.len(), 5);
+        assert!(specs[4].model.is_llm());
         for spec in &specs {
             validate(spec).expect("default endpoint deploys");
         }

@@ -10,6 +10,11 @@
 //!                        per instance a Semaphore of CPU workers or batching accelerator workers
 //! ```
 //!
+//! LLM endpoints (a model with [`Llm`] parameters) generate tokens with continuous batching
+//! and a KV-cache budget (`llm`, `scheduler`) and stream them over
+//! `InvokeEndpointWithResponseStream` (`eventstream`) and OpenAI-compatible SSE (`openai`,
+//! `modes/stream`).
+//!
 //! Durations reported by the emulator (`x-emulator-queue-ms`, `x-emulator-service-ms`,
 //! async result times) are wall-clock milliseconds; with a model `time_scale` of 0.1 they
 //! are a tenth of the model times they stand for.
@@ -20,15 +25,19 @@ mod clock;
 pub mod config;
 mod endpoint;
 mod error;
+mod eventstream;
 mod faults;
 mod file;
+pub mod llm;
 pub mod model;
 mod modes;
+mod openai;
 mod pool;
 mod presets;
 pub mod queueing;
 mod response;
 mod routes;
+mod scheduler;
 mod server;
 mod serving;
 mod slots;
@@ -42,9 +51,10 @@ pub use config::{
 pub use endpoint::{ASYNC_QUEUE, DEFAULT_IDLE_TIMEOUT, REALTIME_QUEUE_PER_INSTANCE};
 pub use error::{DeployError, EmulatorError};
 pub use file::{EmulatorFile, EndpointEntry};
+pub use llm::Llm;
 pub use model::{Model, ServiceDistribution};
 pub use modes::batch::{TransformError, TransformEstimate, simulate_transform};
-pub use presets::{PRESETS, Preset};
+pub use presets::{LLM_7B, LLM_SMALL, PRESETS, Preset};
 pub use slots::{slot_speed as serverless_speed, vcpu_share as serverless_vcpu};
 pub use validate::validate;
 
@@ -110,6 +120,20 @@ impl Running {
         format!("{}/endpoints/{endpoint}/invocations", self.base_url())
     }
 
+    /// URL of `InvokeEndpointWithResponseStream` for an (LLM) endpoint.
+    pub fn stream_url(&self, endpoint: &str) -> String {
+        format!(
+            "{}/endpoints/{endpoint}/invocations-response-stream",
+            self.base_url()
+        )
+    }
+
+    /// OpenAI `base_url` of an (LLM) endpoint: `…/endpoints/{name}/openai/v1`, under which
+    /// `/chat/completions` and `/completions` answer.
+    pub fn openai_base_url(&self, endpoint: &str) -> String {
+        format!("{}/endpoints/{endpoint}/openai/v1", self.base_url())
+    }
+
     /// URL where a batch model's container takes one record, as a transform job sends it.
     pub fn transform_invocations_url(&self, model: &str) -> String {
         format!("{}/transform-jobs/{model}/invocations", self.base_url())
@@ -172,6 +196,14 @@ fn print_endpoints(
                 Hosting::Batch => (
                     format!("{} x{}", spec.instance_type, spec.instance_count),
                     "transform-jobs".to_string(),
+                ),
+                Hosting::RealTime if spec.model.is_llm() => (
+                    format!("{} x{}", spec.instance_type, spec.instance_count),
+                    format!(
+                        "endpoints/{0}/invocations-response-stream (OpenAI: \
+                         http://{addr}/endpoints/{0}/openai/v1)",
+                        spec.name
+                    ),
                 ),
                 Hosting::RealTime => (
                     format!("{} x{}", spec.instance_type, spec.instance_count),

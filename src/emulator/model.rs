@@ -3,6 +3,7 @@
 //! jitter, time scale).
 
 use super::catalog::Instance;
+use super::llm::Llm;
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
 use serde::{Deserialize, Serialize};
@@ -40,6 +41,11 @@ pub struct Model {
     pub time_scale: f64,
     /// Seed of the endpoint's random draws.
     pub seed: u64,
+    /// LLM parameters: `Some` makes the endpoint generate tokens (prefill, decode steps,
+    /// continuous batching, KV cache) instead of answering per request; `base_ms`,
+    /// `per_kib_ms` and `gpu_speedup` are then unused and `max_batch` caps the running
+    /// sequences.
+    pub llm: Option<Llm>,
 }
 
 /// Distribution of the service-time jitter factor (mean 1).
@@ -70,6 +76,7 @@ impl Model {
             jitter: 0.2,
             time_scale: 1.0,
             seed: DEFAULT_SEED,
+            llm: None,
         }
     }
 

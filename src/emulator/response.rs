@@ -206,7 +206,7 @@ pub(crate) fn invoked(ep: &Endpoint, timing: &Timing, input_bytes: u64) -> Respo
     response
 }
 
-fn ms_header(ms: f64) -> HeaderValue {
+pub(crate) fn ms_header(ms: f64) -> HeaderValue {
     HeaderValue::from_str(&format!("{ms:.3}")).unwrap_or(HeaderValue::from_static("0"))
 }
 

@@ -1,8 +1,10 @@
-//! The HTTP surface: the SageMaker runtime paths and the container contract, each
-//! dispatched to its hosting option's handler, plus the endpoint listing and the answer to
-//! unknown paths.
+//! The HTTP surface: the SageMaker runtime paths (with the response stream), the
+//! OpenAI-compatible paths of LLM endpoints and the container contract, each dispatched to
+//! its hosting option's handler, plus the endpoint listing and the answer to unknown paths.
 
-use super::modes::{async_inference, batch, realtime, serverless};
+use super::endpoint::Endpoint;
+use super::modes::{async_inference, batch, realtime, serverless, stream};
+use super::openai::Api;
 use super::response::{ApiError, json_response};
 use super::state::App;
 use crate::domain::Hosting;
@@ -13,12 +15,33 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
+use std::sync::Arc;
 
 /// The router of every path the emulator serves.
 pub(crate) fn router(app: App) -> Router {
     Router::new()
         .route("/endpoints", get(list_endpoints))
         .route("/endpoints/{name}/invocations", post(invoke))
+        .route(
+            "/endpoints/{name}/invocations-response-stream",
+            post(invoke_stream),
+        )
+        .route(
+            "/endpoints/{name}/openai/v1/chat/completions",
+            post(|app, name, body| openai_named(app, name, body, Api::Chat)),
+        )
+        .route(
+            "/endpoints/{name}/openai/v1/completions",
+            post(|app, name, body| openai_named(app, name, body, Api::Completions)),
+        )
+        .route(
+            "/v1/chat/completions",
+            post(|app, body| openai_only(app, body, Api::Chat)),
+        )
+        .route(
+            "/v1/completions",
+            post(|app, body| openai_only(app, body, Api::Completions)),
+        )
         .route(
             "/endpoints/{name}/async-invocations",
             post(async_inference::submit),
@@ -42,6 +65,7 @@ async fn invoke(
     body: Body,
 ) -> Response {
     let answer = match app.endpoint(&name) {
+        Ok(ep) if ep.spec.model.is_llm() => stream::invoke(ep, &headers, body).await,
         Ok(ep) => match ep.spec.hosting {
             Hosting::RealTime => realtime::invoke(ep, &headers, body).await,
             Hosting::Serverless => serverless::invoke(ep, &headers, body).await,
@@ -59,12 +83,60 @@ async fn invoke(
     answer.unwrap_or_else(IntoResponse::into_response)
 }
 
+/// `InvokeEndpointWithResponseStream`: real-time LLM endpoints stream their tokens.
+async fn invoke_stream(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let answer = match app.endpoint(&name) {
+        Ok(ep) => stream::sagemaker_stream(ep, &headers, body).await,
+        Err(e) => Err(e),
+    };
+    answer.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The OpenAI paths of a named endpoint (`base_url` = `…/endpoints/{name}/openai/v1`).
+async fn openai_named(
+    State(app): State<App>,
+    Path(name): Path<String>,
+    body: Body,
+    api: Api,
+) -> Response {
+    let answer = match app.endpoint(&name) {
+        Ok(ep) => stream::openai(ep, api, body).await,
+        Err(e) => Err(e),
+    };
+    answer.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// The OpenAI paths at the root (`base_url` = `http://HOST:PORT/v1`): the only endpoint.
+async fn openai_only(State(app): State<App>, body: Body, api: Api) -> Response {
+    let answer = match only_endpoint(&app) {
+        Ok(ep) => stream::openai(ep, api, body).await,
+        Err(e) => Err(e),
+    };
+    answer.unwrap_or_else(IntoResponse::into_response)
+}
+
+fn only_endpoint(app: &App) -> Result<Arc<Endpoint>, ApiError> {
+    match app.endpoints() {
+        [only] => Ok(Arc::clone(only)),
+        many => Err(ApiError::Validation(format!(
+            "/v1/... serves the only endpoint, but {} are deployed; use              /endpoints/{{name}}/openai/v1/... (GET /endpoints lists them).",
+            many.len()
+        ))),
+    }
+}
+
 /// Container contract `POST /invocations`: the first endpoint, answered synchronously.
 async fn container_invoke(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
     let Some(ep) = app.endpoints().first().cloned() else {
         return ApiError::ServiceUnavailable("No model is loaded.".into()).into_response();
     };
     let answer = match ep.spec.hosting {
+        _ if ep.spec.model.is_llm() => stream::invoke(ep, &headers, body).await,
         Hosting::Serverless => serverless::invoke(ep, &headers, body).await,
         _ => realtime::invoke(ep, &headers, body).await,
     };

@@ -5,6 +5,7 @@ use super::catalog;
 use super::config::EndpointSpec;
 use super::endpoint::deployed_instance;
 use super::error::DeployError;
+use super::llm::{GPU_MEMORY_UTILIZATION, Llm};
 use crate::domain::{Hosting, SERVERLESS_MAX_CONCURRENCY, SERVERLESS_MEMORY_MB};
 use std::collections::HashSet;
 
@@ -33,10 +34,49 @@ pub fn validate(spec: &EndpointSpec) -> Result<(), DeployError> {
             endpoint: spec.name.clone(),
         });
     }
+    if spec.model.is_llm() && spec.hosting != Hosting::RealTime {
+        return Err(DeployError::LlmHosting {
+            endpoint: spec.name.clone(),
+            model: spec.model.name.clone(),
+        });
+    }
     match spec.hosting {
         Hosting::Serverless => check_serverless(spec),
         Hosting::RealTime | Hosting::Async | Hosting::Batch => check_instances(spec),
     }
+}
+
+/// An LLM needs a GPU whose memory holds its weights with room for KV cache.
+fn check_llm_instance(
+    spec: &EndpointSpec,
+    instance: &catalog::Instance,
+) -> Result<(), DeployError> {
+    let Some(llm) = spec.model.llm else {
+        return Ok(());
+    };
+    if !instance.has_accelerator() {
+        return Err(DeployError::LlmWithoutGpu {
+            endpoint: spec.name.clone(),
+            model: spec.model.name.clone(),
+            instance_type: instance.name.clone(),
+        });
+    }
+    if llm.kv_budget_tokens(instance) == 0 {
+        let accelerator = instance.accelerator.as_deref().unwrap_or("GPU");
+        return Err(DeployError::ModelTooLarge {
+            endpoint: spec.name.clone(),
+            model: spec.model.name.clone(),
+            model_mb: spec.model.memory_mb,
+            target: format!(
+                "the {accelerator} memory of {} (at {:.0} % utilisation, no room for KV cache)",
+                instance.name,
+                GPU_MEMORY_UTILIZATION * 100.0
+            ),
+            available_mb: Llm::usable_mb(instance),
+            remedy: "instance type",
+        });
+    }
+    Ok(())
 }
 
 /// Checks every endpoint, and that there is at least one and names are unique.
@@ -87,6 +127,12 @@ fn check_faults(spec: &EndpointSpec) -> Result<(), DeployError> {
             "reset_rate",
             f.reset_rate,
             (0.0..=1.0).contains(&f.reset_rate),
+            rate_fix,
+        ),
+        (
+            "stream_error_rate",
+            f.stream_error_rate,
+            (0.0..=1.0).contains(&f.stream_error_rate),
             rate_fix,
         ),
         (
@@ -149,6 +195,7 @@ fn check_instances(spec: &EndpointSpec) -> Result<(), DeployError> {
     let Some(instance) = deployed_instance(spec)? else {
         return Ok(());
     };
+    check_llm_instance(spec, instance)?;
     fits(
         spec,
         instance.name.clone(),
@@ -255,7 +302,7 @@ mod tests {
 
     #[test]
     fn models_must_fit_memory() {
-        let llm = Model::preset("llm-small").expect("preset");
+        let llm = Model::preset("textgen-small").expect("preset");
         let spec = EndpointSpec::serverless("s", 2048, 5, llm.clone());
         let err = validate(&spec).unwrap_err();
         assert!(

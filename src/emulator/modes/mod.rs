@@ -7,6 +7,7 @@ pub(crate) mod async_inference;
 pub mod batch;
 pub(crate) mod realtime;
 pub(crate) mod serverless;
+pub(crate) mod stream;
 
 use super::endpoint::{Endpoint, Rejection, Ticket, Work};
 use super::faults;

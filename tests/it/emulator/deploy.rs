@@ -36,7 +36,7 @@ async fn gpu_instances_cannot_host_serverless() {
 
 #[tokio::test]
 async fn a_model_too_big_for_its_memory_is_refused() {
-    let llm = Model::preset("llm-small").expect("preset");
+    let llm = Model::preset("textgen-small").expect("preset");
     let err = deploy(EndpointSpec::new(
         "llm",
         Hosting::RealTime,

@@ -220,7 +220,7 @@ async fn closed_loop(url: String, clients: usize, window: Duration) -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gpu_batching_outperforms_cpu_on_a_large_model_at_high_concurrency() {
     let _alone = HEAVY.lock().await;
-    let llm = Model::preset("llm-small")
+    let llm = Model::preset("textgen-small")
         .expect("preset")
         .with_time_scale(0.2);
     let emu = start(vec![

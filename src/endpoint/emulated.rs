@@ -132,7 +132,7 @@ pub async fn start(
             let route = match spec.hosting {
                 Hosting::Async => Route::Async(running.async_url(&spec.name)),
                 Hosting::Batch => Route::Sync(running.transform_invocations_url(&spec.name)),
-                _ if streams(&spec) => Route::Stream(stream_url(&running, &spec.name)),
+                _ if streams(&spec) => Route::Stream(running.stream_url(&spec.name)),
                 _ => Route::Sync(running.invocations_url(&spec.name)),
             };
             (variant, route)
@@ -142,11 +142,6 @@ pub async fn start(
 }
 
 /// Whether an endpoint's model streams tokens (an LLM model).
-fn streams(_spec: &EndpointSpec) -> bool {
-    false
-}
-
-/// Where an LLM endpoint streams.
-fn stream_url(running: &Running, name: &str) -> String {
-    format!("{}-response-stream", running.invocations_url(name))
+fn streams(spec: &EndpointSpec) -> bool {
+    spec.model.is_llm()
 }

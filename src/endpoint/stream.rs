@@ -134,6 +134,17 @@ struct Chunk<'a> {
     choices: Vec<Choice<'a>>,
     #[serde(default)]
     usage: Option<Usage>,
+    /// A failure mid-stream: `{"error": {"message": …, "code": …}}`.
+    #[serde(default, borrow)]
+    error: Option<StreamError<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StreamError<'a> {
+    #[serde(default, borrow)]
+    message: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow)]
+    code: Option<std::borrow::Cow<'a, str>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -242,6 +253,11 @@ impl SseParser {
         }
         let chunk: Chunk<'_> = serde_json::from_slice(value)
             .map_err(|_| stream_failure("SSE data is not an OpenAI chunk", value))?;
+        if let Some(e) = chunk.error {
+            let code = e.code.as_deref().unwrap_or("error event");
+            let message = e.message.as_deref().unwrap_or("");
+            return Err(stream_failure(code, message.as_bytes()));
+        }
         let has_text = chunk.choices.iter().any(|c| {
             let delta = c.delta.as_ref().and_then(|d| d.content.as_deref());
             delta.or(c.text.as_deref()).is_some_and(|t| !t.is_empty())

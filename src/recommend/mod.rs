@@ -217,6 +217,10 @@ impl Candidate {
     }
 
     fn ranking_cost(&self) -> f64 {
+        // Streamed candidates of different generation lengths compare per output token.
+        if let Some(usd) = self.tokens.as_ref().and_then(|t| t.per_million_output) {
+            return usd.0;
+        }
         self.cost
             .as_ref()
             .map_or(f64::INFINITY, |c| c.per_million.0)

@@ -15,6 +15,8 @@ pub mod markdown;
 pub mod recommendation;
 pub mod svg;
 pub mod table;
+pub mod token_charts;
+pub mod token_table;
 pub mod verdict;
 pub mod view;
 pub mod write;

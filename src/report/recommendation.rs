@@ -45,6 +45,7 @@ pub fn write_text(rec: &Recommendation, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{}", cells.join("  ").trim_end())?;
     }
     writeln!(out)?;
+    super::token_table::write_candidates(rec, out)?;
     for line in conclusion(rec) {
         writeln!(out, "{line}")?;
     }
@@ -75,6 +76,8 @@ pub fn write_markdown(rec: &Recommendation, out: &mut dyn Write) -> io::Result<(
         out,
         "`*` after the rank: on the cost–latency Pareto frontier. `~`: the percentile rests on fewer samples than it needs (low confidence)."
     )?;
+    writeln!(out)?;
+    super::token_table::write_candidates_markdown(rec, out)?;
     Ok(())
 }
 
@@ -87,6 +90,7 @@ fn objective(rec: &Recommendation) -> String {
         sla.latency_ms,
         sla.max_error_rate * 100.0
     );
+    text.push_str(&super::token_table::sla_text(sla));
     if let Some(t) = &rec.traffic {
         let headroom_pct = (t.headroom * 100_000.0).round() / 1000.0;
         text.push_str(&format!(

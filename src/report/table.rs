@@ -31,6 +31,7 @@ pub fn write(cells: &[CellSummary], out: &mut dyn Write) -> io::Result<()> {
             notes(c)
         )?;
     }
+    super::token_table::write_cells(cells, out)?;
     errors(cells, out)
 }
 

@@ -4,7 +4,7 @@
 mod async_batch;
 mod deploy;
 mod faults;
-mod llm;
+pub mod llm;
 mod queueing;
 mod runtime;
 mod serverless;

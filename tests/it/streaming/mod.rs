@@ -2,5 +2,6 @@
 //! module's `server`), and the emulator's LLM endpoints over the SageMaker event stream
 //! (through the SDK and the emulator target) and OpenAI SSE.
 
+mod emulated;
 mod server;
 mod sse;

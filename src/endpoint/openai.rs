@@ -230,3 +230,72 @@ impl Endpoint for StreamEndpoint {
         format!("POST {} ({how})", self.url)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_sagemakerruntime::primitives::event_stream::{Header, HeaderValue, Message};
+    use aws_smithy_eventstream::frame::write_message_to;
+
+    fn frame(kind: &'static str, name: (&'static str, &'static str), payload: &str) -> Vec<u8> {
+        let message = Message::new(Bytes::from(payload.to_string()))
+            .add_header(Header::new(
+                ":message-type",
+                HeaderValue::String(kind.into()),
+            ))
+            .add_header(Header::new(name.0, HeaderValue::String(name.1.into())));
+        let mut out = Vec::new();
+        write_message_to(&message, &mut out).unwrap();
+        out
+    }
+
+    fn part(sse: &str) -> Vec<u8> {
+        frame("event", (":event-type", "PayloadPart"), sse)
+    }
+
+    const TOKEN: &str = "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\" tok\"}}]}\n\n";
+
+    #[test]
+    fn event_stream_payload_parts_are_timed_across_split_reads() {
+        let t0 = Instant::now();
+        let mut clock = TokenClock::new(t0, TokenCount::Stream);
+        let mut r = Reader::new(Framing::EventStream);
+        let all = [part(TOKEN), part(TOKEN), part("data: [DONE]\n\n")].concat();
+        for piece in all.chunks(7) {
+            r.feed(piece, t0, &mut clock).unwrap();
+        }
+        r.finish().unwrap();
+        assert_eq!(clock.finish().output_tokens, 2);
+    }
+
+    #[test]
+    fn a_cut_or_an_exception_is_a_stream_failure_with_an_example() {
+        let t0 = Instant::now();
+        let mut clock = TokenClock::new(t0, TokenCount::Stream);
+        let mut r = Reader::new(Framing::EventStream);
+        let one = part(TOKEN);
+        r.feed(&one[..one.len() / 2], t0, &mut clock).unwrap();
+        let cut = r.finish().unwrap_err();
+        assert_eq!(cut.kind, ErrorKind::Stream);
+        assert!(
+            cut.excerpt
+                .text()
+                .starts_with("event stream cut mid-message"),
+            "{cut:?}"
+        );
+
+        let mut r = Reader::new(Framing::EventStream);
+        let body = r#"{"Message":"decode failed","ErrorCode":"ModelStreamError"}"#;
+        let exception = frame("exception", (":exception-type", "ModelStreamError"), body);
+        let e = r.feed(&exception, t0, &mut clock).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Stream);
+        assert_eq!(e.excerpt.text(), format!("ModelStreamError: {body}"));
+
+        let mut r = Reader::new(Framing::EventStream);
+        let e = r.feed(&[0u8; 16], t0, &mut clock).unwrap_err();
+        assert!(
+            e.excerpt.text().starts_with("bad event-stream message"),
+            "{e:?}"
+        );
+    }
+}

@@ -16,6 +16,7 @@ use aws_sdk_sagemakerruntime::operation::invoke_endpoint_with_response_stream::{
 };
 use aws_sdk_sagemakerruntime::primitives::Blob;
 use aws_sdk_sagemakerruntime::types::ResponseStream;
+use aws_sdk_sagemakerruntime::types::error::ResponseStreamError;
 use bytes::Bytes;
 use tokio::time::Instant;
 
@@ -103,14 +104,22 @@ impl SageMakerEndpoint {
     }
 }
 
-/// A failure read off the event stream: an error event is [`ErrorKind::Stream`] with its
-/// code and message; a broken connection is [`ErrorKind::Io`].
-fn event_failure<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
-    e: &SdkError<E, R>,
-) -> Failure {
+/// A failure read off the event stream: an error event is [`ErrorKind::Stream`] named by its
+/// exception type (`ModelStreamError: …`); a broken connection is [`ErrorKind::Io`].
+fn event_failure<R: std::fmt::Debug>(e: &SdkError<ResponseStreamError, R>) -> Failure {
     if let SdkError::ServiceError(ctx) = e {
         let err = ctx.err();
-        let mut excerpt = Excerpt::of(err.code().unwrap_or("stream error"));
+        let name = match err {
+            ResponseStreamError::ModelStreamError(_) => "ModelStreamError",
+            ResponseStreamError::InternalStreamFailure(_) => "InternalStreamFailure",
+            _ => err.code().unwrap_or("stream error"),
+        };
+        let mut excerpt = Excerpt::of(name);
+        if let ResponseStreamError::ModelStreamError(m) = err
+            && let Some(code) = m.error_code().filter(|c| *c != name)
+        {
+            excerpt.push(format!(" ({code})").as_bytes());
+        }
         excerpt.push(b": ");
         excerpt.push(err.message().unwrap_or("").as_bytes());
         return Failure {

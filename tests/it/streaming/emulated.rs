@@ -19,6 +19,7 @@ use loadtest::profile::{InvokeMode, PayloadSource, SageMakerTarget};
 use loadtest::results::CellSummary;
 use loadtest::results::histogram;
 use loadtest::results::tokens::{CountedFrom, TokenSummary};
+use loadtest::sample::ErrorKind;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -226,4 +227,24 @@ async fn too_little_kv_cache_queues_requests_and_more_does_not() {
         "KV test: TTFT p90 T4 {} ms, A10G {} ms",
         queued.p90_ms, served.p90_ms
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_stream_error_mid_stream_is_a_stream_error_with_its_message() {
+    let mut spec = endpoint("faulty", "ml.g5.xlarge", llm("llm-small", 0.2));
+    spec.faults.stream_error_rate = 1.0;
+    let emu = start(vec![spec]).await;
+    let sdk = sdk_cell(&emu.base_url(), "faulty", 8, 16, 2).await;
+    let sse = format!("{}/chat/completions", emu.openai_base_url("faulty"));
+    let openai = stream_cell(&sse, Framing::Sse, 16, 2, 400).await;
+    emu.stop().await;
+    for (s, what) in [(&sdk, "SDK"), (&openai, "SSE")] {
+        assert!(s.ok == 0 && s.errors > 0, "{what}: {s:?}");
+        assert_eq!(s.errors_by_kind[&ErrorKind::Stream], s.errors, "{what}");
+        let said = &s.error_details[&ErrorKind::Stream].messages;
+        assert!(
+            said[0].starts_with("ModelStreamError: "),
+            "{what}: {said:?}"
+        );
+    }
 }

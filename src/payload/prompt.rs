@@ -115,7 +115,7 @@ pub fn bodies(prompts: &Prompts, level: usize, seed: u64) -> Result<Vec<Bytes>, 
     let Some(&(input, output)) = levels.get(level).or(levels.first()) else {
         return Err(PayloadError::NoFiles);
     };
-    match &prompts.source {
+    match &prompts.origin {
         PromptSource::Synthetic { .. } => Ok((0..PROMPTS_PER_LEVEL as u64)
             .map(|i| {
                 let text = synthetic(input.unwrap_or(0), seed.wrapping_add(i));
@@ -172,7 +172,7 @@ mod tests {
 
     fn prompts(api: Api) -> Prompts {
         Prompts {
-            source: PromptSource::Synthetic {
+            origin: PromptSource::Synthetic {
                 input_tokens: vec![128, 1024],
             },
             output_tokens: vec![16, 64],
@@ -221,7 +221,7 @@ mod tests {
         )
         .unwrap();
         let p = Prompts {
-            source: PromptSource::Dataset { path: path.clone() },
+            origin: PromptSource::Dataset { path: path.clone() },
             ..prompts(Api::Chat)
         };
         let a = bodies(&p, 0, 1).unwrap();

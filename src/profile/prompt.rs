@@ -77,7 +77,7 @@ pub enum PromptSource {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Prompts {
     /// Where prompts come from.
-    pub source: PromptSource,
+    pub origin: PromptSource,
     /// Generation lengths (`max_tokens`, with `ignore_eos`).
     pub output_tokens: Vec<u32>,
     /// Request body shape: chat `messages` or completions `prompt`.
@@ -89,7 +89,7 @@ pub struct Prompts {
 impl Prompts {
     /// The payload levels in sweep order: `(input tokens or None for a dataset, output tokens)`.
     pub fn levels(&self) -> Vec<(Option<u32>, u32)> {
-        let inputs: Vec<Option<u32>> = match &self.source {
+        let inputs: Vec<Option<u32>> = match &self.origin {
             PromptSource::Synthetic { input_tokens } => {
                 input_tokens.iter().copied().map(Some).collect()
             }
@@ -272,7 +272,7 @@ pub(super) fn check_prompts(
         PromptSource::Dataset { path }
     };
     let prompts = Prompts {
-        source: prompt_source,
+        origin: prompt_source,
         output_tokens: token_list(c, raw.output_tokens.as_ref(), "output_tokens", source),
         api: target.map_or(Api::Chat, |t| t.api),
         model: target.map_or_else(|| "default".to_string(), |t| t.model.clone()),
@@ -284,5 +284,26 @@ pub(super) fn check_prompts(
     Payload {
         source: PayloadSource::Prompt(prompts),
         content_type,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prompt_payload_round_trips_through_the_run_record() {
+        let source = PayloadSource::Prompt(Prompts {
+            origin: PromptSource::Synthetic {
+                input_tokens: vec![128, 1024],
+            },
+            output_tokens: vec![128, 512],
+            api: Api::Completions,
+            model: "m".into(),
+        });
+        let json = serde_json::to_string(&source).unwrap();
+        assert!(json.starts_with(r#"{"source":"prompt","#), "{json}");
+        let back: PayloadSource = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, source);
     }
 }

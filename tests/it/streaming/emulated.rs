@@ -26,7 +26,7 @@ use std::time::Duration;
 
 fn prompts(input: u32, output: u32) -> PayloadSource {
     PayloadSource::Prompt(Prompts {
-        source: PromptSource::Synthetic {
+        origin: PromptSource::Synthetic {
             input_tokens: vec![input],
         },
         output_tokens: vec![output],

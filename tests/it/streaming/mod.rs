@@ -2,6 +2,7 @@
 //! module's `server`), and the emulator's LLM endpoints over the SageMaker event stream
 //! (through the SDK and the emulator target) and OpenAI SSE.
 
+mod cli;
 mod emulated;
 mod server;
 mod sse;

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 fn prompts(output: u32) -> PayloadSource {
     PayloadSource::Prompt(Prompts {
-        source: PromptSource::Synthetic {
+        origin: PromptSource::Synthetic {
             input_tokens: vec![8],
         },
         output_tokens: vec![output],

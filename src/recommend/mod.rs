@@ -30,6 +30,7 @@ pub mod frontier;
 pub mod reason;
 mod repeats;
 pub mod sla;
+pub mod token_sla;
 pub mod tokens;
 
 pub use cost::{Billing, Cost};

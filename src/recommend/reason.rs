@@ -67,34 +67,9 @@ pub enum Reason {
         /// Loads measured.
         loads: usize,
     },
-    /// A token timing (TTFT or TPOT) is over its limit at some loads (and no load passed).
-    #[error(
-        "{metric} {percentile} over {limit_ms} ms at {loads_over} of {loads} loads; lowest {lowest_ms} ms at {at}"
-    )]
-    TokenTimeOverLimit {
-        /// Which timing.
-        metric: crate::recommend::tokens::TokenMetric,
-        /// The SLA percentile.
-        percentile: Quantile,
-        /// The limit, ms.
-        limit_ms: f64,
-        /// The lowest value among those loads, ms.
-        lowest_ms: f64,
-        /// The load where it was seen.
-        at: Load,
-        /// Loads over the limit.
-        loads_over: usize,
-        /// Loads measured.
-        loads: usize,
-    },
-    /// The SLA limits TTFT or TPOT, and loads had no token timings (the target did not stream).
-    #[error("no token timings at {loads_without} of {loads} loads: the target does not stream")]
-    NoTokenTimings {
-        /// Loads without them.
-        loads_without: usize,
-        /// Loads measured.
-        loads: usize,
-    },
+    /// A token limit (TTFT, TPOT) missed at every load, with the nearest value.
+    #[error("{0}")]
+    Tokens(crate::recommend::token_sla::TokenReason),
     /// Loads without a single successful response.
     #[error("no successful responses at {loads_without} of {loads} loads")]
     NoSuccessfulResponses {
@@ -181,11 +156,7 @@ impl Reason {
                 lowest_rate, limit, ..
             } if *limit > 0.0 => lowest_rate / limit,
             Reason::ConcurrencyOverLimit { needed, limit } => needed / f64::from(*limit),
-            Reason::TokenTimeOverLimit {
-                lowest_ms,
-                limit_ms,
-                ..
-            } => lowest_ms / limit_ms,
+            Reason::Tokens(t) => t.miss_ratio(),
             _ => f64::INFINITY,
         }
     }
@@ -312,7 +283,19 @@ pub(super) fn sla_reasons(
             loads,
         });
     }
-    reasons.extend(super::tokens::reasons(sla, cells, verdicts));
+    let per_load: Vec<_> = cells
+        .iter()
+        .zip(verdicts)
+        .map(|(c, v)| {
+            let misses = v.failures.iter().filter_map(|f| match f {
+                SlaFailure::Tokens(m) => Some(*m),
+                _ => None,
+            });
+            (c.load, misses.collect())
+        })
+        .collect();
+    let token_reasons = super::token_sla::reasons(sla, &per_load);
+    reasons.extend(token_reasons.into_iter().map(Reason::Tokens));
     if reasons.is_empty() {
         // Every cell passed but none had throughput: report it as nothing answered.
         reasons.push(Reason::NoSuccessfulResponses {

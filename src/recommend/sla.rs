@@ -47,24 +47,9 @@ pub enum SlaFailure {
         /// Arrivals not sent.
         dropped: u64,
     },
-    /// A token timing (TTFT or TPOT) at the percentile is over its limit.
-    #[error("{metric} {percentile} {measured_ms} ms over the {limit_ms} ms limit")]
-    TokenTimeOverLimit {
-        /// Which timing.
-        metric: super::tokens::TokenMetric,
-        /// The SLA percentile.
-        percentile: Quantile,
-        /// Measured at it, ms.
-        measured_ms: f64,
-        /// The limit, ms.
-        limit_ms: f64,
-    },
-    /// The SLA limits TTFT or TPOT, and the cell has no token timings (the target does not
-    /// stream).
-    #[error(
-        "no token timings: the target does not stream, so ttft_ms and tpot_ms cannot be judged"
-    )]
-    NoTokenTimings,
+    /// A token limit (TTFT, TPOT) is broken, or cannot be judged.
+    #[error("{0}")]
+    Tokens(super::token_sla::TokenMiss),
     /// The open loop's completions fell behind its arrivals: the target cannot keep up.
     #[error(
         "saturated: {completed_rps} req/s completed against {target_rps} req/s asked; the load exceeds capacity"
@@ -162,7 +147,11 @@ pub fn check(cell: &CellSummary, sla: &Sla) -> SlaVerdict {
             target_rps: rate,
         });
     }
-    super::tokens::failures(cell, sla, &mut failures);
+    failures.extend(
+        super::token_sla::check(cell, sla)
+            .into_iter()
+            .map(SlaFailure::Tokens),
+    );
     SlaVerdict {
         percentile: sla.percentile,
         latency_ms,

@@ -69,26 +69,26 @@ fn a_cell_over_the_ttft_or_tpot_limit_fails_the_sla() {
     let v = sla::check(&slow_first, &SLA);
     assert_eq!(
         v.failures,
-        vec![sla::SlaFailure::TokenTimeOverLimit {
-            metric: tokens::TokenMetric::Ttft,
+        vec![sla::SlaFailure::Tokens(token_sla::TokenMiss::OverLimit {
+            metric: token_sla::TokenMetric::Ttft,
             percentile: SLA.percentile,
             measured_ms: 900.095, // the histogram bucket of 900 ms
             limit_ms: 500.0,
-        }]
+        })]
     );
     let slow_steps = cell("ml.gpu", 1, 200, 80, 1.0);
     assert!(matches!(
         sla::check(&slow_steps, &SLA).failures[..],
-        [sla::SlaFailure::TokenTimeOverLimit {
-            metric: tokens::TokenMetric::Tpot,
+        [sla::SlaFailure::Tokens(token_sla::TokenMiss::OverLimit {
+            metric: token_sla::TokenMetric::Tpot,
             ..
-        }]
+        })]
     ));
     let mut plain = ok.clone();
     plain.tokens = None;
     assert_eq!(
         sla::check(&plain, &SLA).failures,
-        vec![sla::SlaFailure::NoTokenTimings]
+        vec![sla::SlaFailure::Tokens(token_sla::TokenMiss::NoTimings)]
     );
 }
 
@@ -133,7 +133,7 @@ fn a_candidate_no_load_of_which_meets_tpot_says_so_with_the_nearest_value() {
     let reasons = r.candidates[0].reasons();
     let reason = reasons
         .iter()
-        .find(|r| matches!(r, Reason::TokenTimeOverLimit { .. }))
+        .find(|r| matches!(r, Reason::Tokens(_)))
         .expect("a TPOT reason");
     assert_eq!(
         reason.to_string(),

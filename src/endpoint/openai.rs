@@ -8,6 +8,9 @@
 //! [`Reply::tokens`]; a broken stream is an [`ErrorKind::Stream`] failure with the bytes that
 //! broke it, never a panic.
 
+// `Failure` is `Copy` and inline by design (no allocation for a failed request).
+#![allow(clippy::result_large_err)]
+
 use super::http::{HttpFailure, classify, probe_result, read_answer};
 use super::stream::{SseParser, TokenClock, TokenCount, stream_failure};
 use super::{Endpoint, EndpointError, Reply};

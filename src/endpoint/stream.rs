@@ -7,6 +7,9 @@
 //! give chunk gaps as ITL, and the server's `usage` (when it sends one) gives the real
 //! count, which TPOT then divides by.
 
+// `Failure` is `Copy` and inline by design (no allocation for a failed request).
+#![allow(clippy::result_large_err)]
+
 use crate::sample::{ErrorKind, Excerpt, Failure};
 use serde::Deserialize;
 use std::time::Duration;

@@ -217,9 +217,28 @@ fn token_list(
     out
 }
 
+/// `[payload]` when its source is `prompt` or `dataset` (else `None`: another source).
+pub(super) fn check_llm_payload(
+    c: &mut Checker,
+    raw: Option<&RawPayload>,
+    base_dir: &Path,
+    target: &super::Target,
+) -> Option<Payload> {
+    let raw = raw?;
+    let source = raw.source.as_ref()?;
+    if !matches!(source.get_ref().as_str(), "prompt" | "dataset") {
+        return None;
+    }
+    let openai = match target {
+        super::Target::Openai(o) => Some(o),
+        _ => None,
+    };
+    Some(check_prompts(c, raw, source, base_dir, openai))
+}
+
 /// Checks `source = "prompt"` or `"dataset"`; `api` and `model` come from the target
 /// (an OpenAI target's, else chat with model `default`).
-pub(super) fn check_prompts(
+fn check_prompts(
     c: &mut Checker,
     raw: &RawPayload,
     source: &SpannedStr,

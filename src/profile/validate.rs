@@ -22,20 +22,9 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
     );
     let mut sweep = check_sweep(&mut c, &raw.sweep);
     let target = check_target(&mut c, &raw, &mut sweep);
-    let llm_source = raw.payload.as_ref().and_then(|p| {
-        let s = p.source.as_ref()?;
-        matches!(s.get_ref().as_str(), "prompt" | "dataset").then_some((p, s))
-    });
-    let payload = match llm_source {
-        Some((p, s)) => {
-            let openai = match &target {
-                Target::Openai(o) => Some(o),
-                _ => None,
-            };
-            super::prompt::check_prompts(&mut c, p, s, &base_dir, openai)
-        }
-        None => check_payload(&mut c, raw.payload.as_ref(), &raw.sweep, &base_dir),
-    };
+    let payload =
+        super::prompt::check_llm_payload(&mut c, raw.payload.as_ref(), &base_dir, &target)
+            .unwrap_or_else(|| check_payload(&mut c, raw.payload.as_ref(), &raw.sweep, &base_dir));
     let (limit_span, limit_key) = match (&raw.sweep.payload_sizes, &raw.payload) {
         (Some(s), _) => (Some(s.span()), "sweep.payload_sizes"),
         (None, Some(p)) => (p.path.as_ref().map(|s| s.span()), "payload.path"),

@@ -283,6 +283,19 @@ pub(super) fn sla_reasons(
             loads,
         });
     }
+    reasons.extend(token_reasons(sla, cells, verdicts));
+    if reasons.is_empty() {
+        // Every cell passed but none had throughput: report it as nothing answered.
+        reasons.push(Reason::NoSuccessfulResponses {
+            loads_without: loads,
+            loads,
+        });
+    }
+    reasons
+}
+
+/// The token-limit reasons (TTFT, TPOT) of a candidate no load of which passed.
+fn token_reasons(sla: &Sla, cells: &[&CellSummary], verdicts: &[SlaVerdict]) -> Vec<Reason> {
     let per_load: Vec<_> = cells
         .iter()
         .zip(verdicts)
@@ -294,14 +307,6 @@ pub(super) fn sla_reasons(
             (c.load, misses.collect())
         })
         .collect();
-    let token_reasons = super::token_sla::reasons(sla, &per_load);
-    reasons.extend(token_reasons.into_iter().map(Reason::Tokens));
-    if reasons.is_empty() {
-        // Every cell passed but none had throughput: report it as nothing answered.
-        reasons.push(Reason::NoSuccessfulResponses {
-            loads_without: loads,
-            loads,
-        });
-    }
-    reasons
+    let reasons = super::token_sla::reasons(sla, &per_load);
+    reasons.into_iter().map(Reason::Tokens).collect()
 }

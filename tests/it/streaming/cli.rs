@@ -109,3 +109,51 @@ tpot_ms = 50
     assert!(texts.len() > 3);
     assert!(texts.iter().all(|t| !t.contains(KEY)), "the API key leaked");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_emulator_target_streams_when_its_model_is_an_llm() {
+    let dir = temp_dir("emulated-llm");
+    let profile = dir.join("llm.toml");
+    std::fs::write(
+        &profile,
+        r#"name = "emulated-llm"
+[target]
+kind = "emulator"
+[model]
+preset = "llm-small"
+time_scale = 0.5
+[sweep]
+instance_types = ["ml.g5.xlarge"]
+load = { mode = "closed", concurrency = [2] }
+duration = "500ms"
+warmup = "100ms"
+[payload]
+source = "prompt"
+input_tokens = [32]
+output_tokens = [12]
+"#,
+    )
+    .unwrap();
+    let out_dir = dir.join("out");
+    let mut cmd = loadtest();
+    cmd.arg("run")
+        .arg(&profile)
+        .arg("--out")
+        .arg(&out_dir)
+        .arg("--quiet");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = record::read(&only_run_dir(&out_dir).join("summary.json")).unwrap();
+    let t = summary.cells[0]
+        .tokens
+        .as_ref()
+        .expect("the event-stream route was used");
+    assert_eq!((t.mean_output_tokens, t.mean_input_tokens), (12.0, 32.0));
+}

@@ -29,7 +29,8 @@ pub struct Instance {
     pub accelerator: Option<String>,
     /// Number of accelerators.
     pub accelerator_count: u32,
-    /// Memory of one accelerator in GiB.
+    /// Memory of one accelerator in GiB (see [`ACCELERATOR_MEMORY`] for the sources); an LLM's
+    /// KV-cache budget comes from it.
     pub accelerator_memory_gib: f64,
     /// Relative speed: per-core for CPU instances, per-accelerator for accelerator instances.
     pub speed: f64,
@@ -57,6 +58,27 @@ impl Instance {
 fn gib_to_mb(gib: f64) -> u32 {
     (gib * 1024.0).round().clamp(0.0, f64::from(u32::MAX)) as u32
 }
+
+/// Memory per accelerator (GiB) of each accelerator the catalog lists, from AWS's EC2
+/// accelerated-computing instance pages (the SageMaker `ml.` types run on the same hardware);
+/// a test holds `data/instances.csv` to these figures.
+pub const ACCELERATOR_MEMORY: [(&str, f64); 5] = [
+    // g4dn: "NVIDIA T4 Tensor Core GPUs ... 16 GiB of GPU memory" per GPU,
+    // https://aws.amazon.com/ec2/instance-types/g4/
+    ("NVIDIA T4", 16.0),
+    // g5: "NVIDIA A10G Tensor Core GPUs ... 24 GiB of memory per GPU",
+    // https://aws.amazon.com/ec2/instance-types/g5/
+    ("NVIDIA A10G", 24.0),
+    // g6: "NVIDIA L4 Tensor Core GPUs ... 24 GiB of memory per GPU",
+    // https://aws.amazon.com/ec2/instance-types/g6/
+    ("NVIDIA L4", 24.0),
+    // p3.2xlarge: one "NVIDIA Tesla V100" with 16 GiB of GPU memory,
+    // https://aws.amazon.com/ec2/instance-types/p3/
+    ("NVIDIA V100", 16.0),
+    // inf2: "32 GB of high-bandwidth memory" per Inferentia2 chip,
+    // https://aws.amazon.com/ec2/instance-types/inf2/
+    ("AWS Inferentia2", 32.0),
+];
 
 static CATALOG: LazyLock<Vec<Instance>> = LazyLock::new(|| {
     parse(CATALOG_CSV).unwrap_or_else(|e| panic!("embedded data/instances.csv is invalid: {e}"))
@@ -168,6 +190,21 @@ mod tests {
         assert!(!c5.has_accelerator());
         assert_eq!(c5.memory_mb(), 8192);
         assert!(lookup("ml.c5.xlarg").is_none());
+    }
+
+    #[test]
+    fn accelerator_memory_matches_the_aws_figures() {
+        let mut gpus = 0;
+        for i in all().iter().filter(|i| i.has_accelerator()) {
+            let name = i.accelerator.as_deref().unwrap_or_default();
+            let (_, gib) = ACCELERATOR_MEMORY
+                .iter()
+                .find(|(a, _)| *a == name)
+                .unwrap_or_else(|| panic!("{}: no AWS figure for {name}", i.name));
+            assert_eq!(i.accelerator_memory_gib, *gib, "{}", i.name);
+            gpus += 1;
+        }
+        assert_eq!(gpus, 7);
     }
 
     #[test]

@@ -44,16 +44,22 @@ pub struct ModelConfig {
     pub seed: Option<u64>,
     /// LLM: prefill cost per input token on one T4, in milliseconds. Any LLM field without
     /// an LLM preset makes the model an LLM, starting from `llm-small`'s figures.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prefill_ms_per_token: Option<f64>,
     /// LLM: decode step with one running sequence on one T4, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub decode_ms: Option<f64>,
     /// LLM: extra decode step time per further running sequence on one T4, in milliseconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub decode_ms_per_seq: Option<f64>,
     /// LLM: memory of the weights in GiB (the model's memory; `memory_mb` follows it).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub weights_gib: Option<f64>,
     /// LLM: KV cache per token of a running sequence, in KiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kv_kib_per_token: Option<f64>,
     /// LLM: longest prompt + output a request may ask for, in tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub context_tokens: Option<u32>,
 }
 
@@ -337,7 +343,13 @@ pub struct Faults {
     pub reset_rate: f64,
     /// LLM endpoints: fraction of streams that fail half way through their tokens, with a
     /// `ModelStreamError` exception event (SageMaker) or an SSE error event (OpenAI).
+    #[serde(skip_serializing_if = "is_zero")]
     pub stream_error_rate: f64,
+}
+
+/// Keeps a fault knob that is off out of written records.
+fn is_zero(rate: &f64) -> bool {
+    *rate == 0.0
 }
 
 impl Faults {
@@ -516,6 +528,36 @@ mod tests {
                 ..m
             })
         );
+    }
+
+    #[test]
+    fn llm_fields_make_an_llm_and_round_trip() {
+        let cfg: ModelConfig =
+            toml::from_str("decode_ms = 20.0\nweights_gib = 4.0\ntime_scale = 0.5").expect("model");
+        let m = cfg.resolve().expect("LLM");
+        let llm = m.llm.expect("an LLM");
+        assert_eq!(m.name, "custom");
+        assert_eq!(llm.decode_ms, 20.0);
+        assert_eq!(llm.kv_kib_per_token, LLM_SMALL.kv_kib_per_token);
+        assert_eq!(m.memory_mb, 4096);
+        assert_eq!(m.time_scale, 0.5);
+        assert_eq!(m.to_config().resolve(), Ok(m));
+        let seven = ModelConfig {
+            preset: Some("llm-7b".into()),
+            ..ModelConfig::default()
+        };
+        let m = seven.resolve().expect("llm-7b");
+        assert_eq!(m.to_config().resolve(), Ok(m.clone()));
+        assert!(!Model::preset("bert-base").expect("bert").is_llm());
+        for (field, text) in [
+            ("decode_ms", "decode_ms = 0.0"),
+            ("kv_kib_per_token", "kv_kib_per_token = -1.0"),
+            ("context_tokens", "context_tokens = 1"),
+            ("prefill_ms_per_token", "prefill_ms_per_token = -0.5"),
+        ] {
+            let cfg: ModelConfig = toml::from_str(text).expect("model");
+            assert_eq!(cfg.resolve().unwrap_err().field(), field, "{text}");
+        }
     }
 
     #[test]

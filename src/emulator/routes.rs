@@ -34,6 +34,8 @@ pub(crate) fn router(app: App) -> Router {
             "/endpoints/{name}/openai/v1/completions",
             post(|app, name, body| openai_named(app, name, body, Api::Completions)),
         )
+        .route("/endpoints/{name}/openai/v1/models", get(models_named))
+        .route("/v1/models", get(models_only))
         .route(
             "/v1/chat/completions",
             post(|app, body| openai_only(app, body, Api::Chat)),
@@ -118,6 +120,28 @@ async fn openai_only(State(app): State<App>, body: Body, api: Api) -> Response {
         Err(e) => Err(e),
     };
     answer.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// OpenAI `GET /models` of a named endpoint: its model.
+async fn models_named(State(app): State<App>, Path(name): Path<String>) -> Response {
+    app.endpoint(&name)
+        .map(|ep| model_list(&ep))
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+/// OpenAI `GET /v1/models` at the root: the only endpoint's model.
+async fn models_only(State(app): State<App>) -> Response {
+    only_endpoint(&app)
+        .map(|ep| model_list(&ep))
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+fn model_list(ep: &Endpoint) -> Response {
+    let list = json!({
+        "object": "list",
+        "data": [{"id": ep.spec.model.name, "object": "model", "owned_by": "loadtest-emulator"}],
+    });
+    json_response(StatusCode::OK, &list)
 }
 
 fn only_endpoint(app: &App) -> Result<Arc<Endpoint>, ApiError> {

@@ -309,6 +309,39 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn spikes_lengthen_the_prefill_and_stalls_hold_the_steps() {
+        let clock = Clock::start();
+        let stall = crate::emulator::faults::Stall {
+            at: Duration::from_millis(25),
+            length: Duration::from_millis(100),
+        };
+        let gate = Arc::new(Gate::new(clock, Some(stall)));
+        let tx = start(Config {
+            gate: Arc::clone(&gate),
+            ..config(10_000, 8)
+        });
+        let t0 = Instant::now();
+        gate.note_arrival(t0);
+        let (events, rx) = mpsc::unbounded_channel();
+        let shape = Shape {
+            input_tokens: 0,
+            max_tokens: 4,
+        };
+        let seq = Sequence {
+            shape,
+            spike_ms: 5.0,
+            fail_at: None,
+            events,
+        };
+        assert!(tx.send(seq).is_ok());
+        let times: Vec<_> = drain(rx).await.iter().map(|e| at(e) - t0).collect();
+        // 10 ms step + 5 ms spike; 25 ms; then the stall from 25 to 125 ms holds the third
+        // step, which ends at 135 ms; the fourth at 145 ms.
+        let ms = Duration::from_millis;
+        assert_eq!(times, [ms(15), ms(25), ms(135), ms(145)]);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_stream_fault_ends_the_sequence_and_frees_its_cache() {
         let tx = start(config(20, 8));
         let (events, rx) = mpsc::unbounded_channel();

@@ -330,6 +330,49 @@ mod tests {
     }
 
     #[test]
+    fn an_llm_deploys_real_time_on_a_gpu_with_room_for_its_kv_cache() {
+        let llm = Model::preset("llm-7b").expect("preset");
+        let gpu = EndpointSpec::new("l", Hosting::RealTime, "ml.g4dn.xlarge", llm.clone());
+        assert!(validate(&gpu).is_ok());
+        let cpu = EndpointSpec::new("l", Hosting::RealTime, "ml.c5.xlarge", llm.clone());
+        let err = validate(&cpu).unwrap_err();
+        assert!(matches!(err, DeployError::LlmWithoutGpu { .. }), "{err}");
+        assert!(
+            err.to_string().contains("pick a GPU instance type"),
+            "{err}"
+        );
+        let serverless = EndpointSpec::serverless("l", 6144, 5, llm.clone());
+        assert!(matches!(
+            validate(&serverless),
+            Err(DeployError::LlmHosting { .. })
+        ));
+        let batch = EndpointSpec::new("l", Hosting::Async, "ml.g5.xlarge", llm.clone());
+        assert!(matches!(
+            validate(&batch),
+            Err(DeployError::LlmHosting { .. })
+        ));
+        // 14.5 GiB of weights fit a T4's 16 GiB, but not its 14.4 GiB at 90 % utilisation.
+        let mut heavy = llm;
+        if let Some(l) = heavy.llm.as_mut() {
+            l.weights_gib = 14.5;
+        }
+        heavy.memory_mb = 14_848;
+        let spec = EndpointSpec::new("l", Hosting::RealTime, "ml.g4dn.xlarge", heavy);
+        let err = validate(&spec).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DeployError::ModelTooLarge {
+                    available_mb: 14745,
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err.to_string().contains("no room for KV cache"), "{err}");
+    }
+
+    #[test]
     fn faults_and_counts_are_checked() {
         let mut spec = EndpointSpec::new("e", Hosting::RealTime, "ml.c5.xlarge", bert());
         spec.faults.error_rate = 1.5;

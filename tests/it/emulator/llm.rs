@@ -158,8 +158,13 @@ pub async fn sdk_stream(client: &Client, endpoint: &str, body: String) -> Seen {
 
 /// One OpenAI streaming request over reqwest, every event timed.
 pub async fn sse_stream(url: &str, body: String) -> Seen {
+    sse_stream_with(&client(), url, body).await
+}
+
+/// [`sse_stream`] on a given client (so its setup is not timed).
+pub async fn sse_stream_with(http: &reqwest::Client, url: &str, body: String) -> Seen {
     let sent = Instant::now();
-    let mut response = client()
+    let mut response = http
         .post(url)
         .header("content-type", "application/json")
         .body(body)
@@ -227,9 +232,17 @@ async fn sdk_response_stream_carries_every_token_at_the_decode_step() {
     )])
     .await;
     let sdk = sdk(&emu);
-    let seen = sdk_stream(&sdk, "small", chat_body(100, 24, true)).await;
+    // A first one-token stream opens the connection, so its setup is not in the TTFT.
+    sdk_stream(&sdk, "small", chat_body(1, 1, true)).await;
+    let seen = sdk_stream(&sdk, "small", chat_body(100, 32, true)).await;
     emu.stop().await;
-    check_complete(&seen, 100, 24);
+    check_complete(&seen, 100, 32);
+    eprintln!(
+        "llm-small on ml.g4dn.xlarge via the SDK: TTFT {:?} (model 18 ms), ITL {:?} (model 8 ms), end to end {:?}",
+        seen.ttft(),
+        seen.mean_itl(),
+        seen.end_to_end
+    );
     let chunk = &seen.json()[0];
     assert_eq!(chunk["object"], "chat.completion.chunk");
     assert_eq!(chunk["choices"][0]["delta"]["content"], " tok");
@@ -244,28 +257,44 @@ async fn sdk_response_stream_carries_every_token_at_the_decode_step() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openai_sse_streams_chat_and_completions_at_the_decode_step() {
     let _alone = TIMING.lock().await;
-    // llm-7b on an A10G (speed 2) at a fifth of real time: 45 / 2 × 0.2 = 4.5 ms per step.
-    let emu = start(vec![endpoint("big", "ml.g5.xlarge", llm("llm-7b", 0.2))]).await;
+    // llm-7b on an A10G (speed 2) at real time: 45 / 2 = 22.5 ms per step.
+    let emu = start(vec![endpoint("big", "ml.g5.xlarge", llm("llm-7b", 1.0))]).await;
     let base = emu.openai_base_url("big");
-    let chat = sse_stream(&format!("{base}/chat/completions"), chat_body(16, 32, true)).await;
+    let http = client();
+    let chat_url = format!("{base}/chat/completions");
+    sse_stream_with(&http, &chat_url, chat_body(1, 1, true)).await;
+    let chat = sse_stream_with(&http, &chat_url, chat_body(16, 20, true)).await;
     let body =
-        serde_json::json!({"model": "m", "prompt": prompt(5), "max_tokens": 20, "stream": true});
+        serde_json::json!({"model": "m", "prompt": prompt(5), "max_tokens": 12, "stream": true});
     let only = format!("{}/v1/completions", emu.base_url());
     let completion = sse_stream(&only, body.to_string()).await;
+    let models = client()
+        .get(format!("{}/v1/models", emu.base_url()))
+        .send()
+        .await
+        .expect("models");
+    let models = super::json(models).await;
+    assert_eq!(models["data"][0]["id"], "llm-7b");
     emu.stop().await;
-    check_complete(&chat, 16, 32);
+    check_complete(&chat, 16, 20);
+    eprintln!(
+        "llm-7b on ml.g5.xlarge over SSE: TTFT {:?} (model {:?}), ITL {:?} (model 22.5 ms)",
+        chat.ttft(),
+        Duration::from_secs_f64((22.5 + 16.0 * 0.25) / 1000.0),
+        chat.mean_itl()
+    );
     assert_within(
         chat.mean_itl(),
-        Duration::from_micros(4500),
+        Duration::from_micros(22_500),
         0.10,
         "chat ITL",
     );
-    check_complete(&completion, 5, 20);
+    check_complete(&completion, 5, 12);
     assert_eq!(completion.json()[0]["object"], "text_completion");
     assert_eq!(completion.json()[0]["choices"][0]["text"], " tok");
     assert_within(
         completion.mean_itl(),
-        Duration::from_micros(4500),
+        Duration::from_micros(22_500),
         0.10,
         "completions ITL",
     );
@@ -338,4 +367,33 @@ async fn invoke_endpoint_answers_an_llm_request_whole() {
     assert_eq!(body["choices"][0]["message"]["content"], " tok tok tok tok");
     assert_eq!(body["usage"]["completion_tokens"], 4);
     assert_eq!(body["usage"]["prompt_tokens"], 3);
+}
+
+#[tokio::test]
+async fn a_first_token_later_than_the_sixty_second_limit_is_a_model_error() {
+    // 100 s of prefill for a one-word prompt on an A10G (speed 2); at time_scale 0.001 the
+    // 60 s limit is 60 ms.
+    let mut slow = llm("llm-small", 0.001);
+    if let Some(l) = slow.llm.as_mut() {
+        l.prefill_ms_per_token = 200_000.0;
+    }
+    let emu = start(vec![endpoint("slow", "ml.g5.xlarge", slow)]).await;
+    let url = format!("{}/chat/completions", emu.openai_base_url("slow"));
+    let answer = client()
+        .post(&url)
+        .body(chat_body(1, 4, true))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(answer.status(), 424);
+    assert_eq!(
+        super::classify(&answer),
+        loadtest::sample::ErrorKind::ModelError
+    );
+    let text = answer.text().await.expect("body");
+    assert!(
+        text.contains("timed out while waiting for the first token"),
+        "{text}"
+    );
+    emu.stop().await;
 }

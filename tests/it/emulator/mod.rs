@@ -9,6 +9,8 @@ mod queueing;
 mod runtime;
 mod serverless;
 
+mod llm_load;
+
 use loadtest::emulator::{EndpointSpec, Model, Running};
 use loadtest::sample::ErrorKind;
 use std::net::SocketAddr;

@@ -3,6 +3,8 @@
 //!
 //! Bodies are built once per cell; each request takes a cheap [`Bytes`] clone.
 
+pub mod prompt;
+
 use crate::domain::template::{FILL, fixed_fill};
 use crate::profile::PayloadSource;
 use bytes::Bytes;
@@ -45,6 +47,18 @@ pub enum PayloadError {
     /// A `files` source lists no files.
     #[error("payload source \"files\" lists no files; add them to `[payload] paths`")]
     NoFiles,
+    /// A line of a prompt dataset is not a JSON object with `prompt` or `messages`.
+    #[error(
+        "prompt dataset {path} line {line}: {why}; write one JSON object per line with a `prompt` string or chat `messages`"
+    )]
+    Dataset {
+        /// The JSONL file.
+        path: PathBuf,
+        /// The line, from 1 (0: the whole file).
+        line: usize,
+        /// What is wrong.
+        why: String,
+    },
     /// A swept size is smaller than the JSON template around its filler.
     #[error(
         "payload size {size} B is smaller than the JSON template ({template} B without filler); raise sweep.payload_sizes or shorten the template"
@@ -70,11 +84,17 @@ pub fn effective_sizes(source: &PayloadSource, swept: &[u64]) -> Result<Vec<u64>
         PayloadSource::Files { paths } => paths.iter().map(|p| file_len(p)).collect(),
         PayloadSource::File { path } => Ok(vec![file_len(path)?]),
         PayloadSource::Dir { .. } => Ok(vec![build(source, 0, 0)?.mean_len()]),
+        PayloadSource::Prompt(p) => (0..p.levels().len())
+            .map(|level| Ok(build_level(source, 0, Some(level), 0)?.mean_len()))
+            .collect(),
     }
 }
 
 /// The name a `files` level is labelled by: the file name of the `index`-th path.
 pub fn file_label(source: &PayloadSource, index: usize) -> Option<String> {
+    if let PayloadSource::Prompt(p) = source {
+        return p.label(index);
+    }
     let PayloadSource::Files { paths } = source else {
         return None;
     };
@@ -115,6 +135,7 @@ pub fn build_level(
         }
         PayloadSource::Dir { path } => read_dir(path)?,
         PayloadSource::Json { template } => vec![fill_template(template, size, seed)?],
+        PayloadSource::Prompt(p) => prompt::bodies(p, file.unwrap_or(0), seed)?,
     };
     Ok(Bodies { bodies })
 }

@@ -2,6 +2,7 @@
 //! per-second series. Each shard owns one [`Recorder`]; shards merge when the cell ends.
 
 pub mod failures;
+pub mod tokens;
 
 use crate::sample::{ErrorKind, Failure, Outcome, Sample};
 use failures::FailureLog;
@@ -132,6 +133,8 @@ pub struct Recorder {
     pub variants: Vec<u64>,
     /// Statuses and first messages of the measured failures, by class.
     pub failures: FailureLog,
+    /// Token timings of streamed replies; `None` until a shard records one.
+    pub tokens: Option<Box<tokens::TokenRecorder>>,
 }
 
 fn micros(d: Duration) -> u64 {
@@ -154,6 +157,7 @@ impl Recorder {
             bytes_in: 0,
             variants: Vec::new(),
             failures: FailureLog::default(),
+            tokens: None,
         }
     }
 
@@ -292,6 +296,9 @@ impl Recorder {
             *mine += theirs;
         }
         self.failures.merge(&other.failures);
+        if let Some(theirs) = &other.tokens {
+            self.tokens.get_or_insert_with(Box::default).merge(theirs);
+        }
     }
 }
 

@@ -37,11 +37,14 @@ pub enum ErrorKind {
     Connect,
     /// The connection broke mid-request (reset, closed, body error).
     Io,
+    /// A streamed reply broke its format: cut mid-event, a bad SSE line, data that is not a
+    /// chunk, or an event-stream exception (SageMaker `ModelStreamError`).
+    Stream,
 }
 
 impl ErrorKind {
     /// Every kind, in the order columns and reports list them.
-    pub const ALL: [ErrorKind; 13] = [
+    pub const ALL: [ErrorKind; 14] = [
         ErrorKind::Http3xx,
         ErrorKind::Auth,
         ErrorKind::Http4xx,
@@ -55,6 +58,7 @@ impl ErrorKind {
         ErrorKind::Timeout,
         ErrorKind::Connect,
         ErrorKind::Io,
+        ErrorKind::Stream,
     ];
 
     /// Stable name used in CSV columns and JSON keys.
@@ -73,6 +77,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Connect => "connect",
             ErrorKind::Io => "io",
+            ErrorKind::Stream => "stream",
         }
     }
 

@@ -220,6 +220,7 @@ fn a_different_grid_or_target_kind_is_incompatible_and_named() {
         urls: crate::profile::Urls::One("http://127.0.0.1:8080/invocations".into()),
         method: "POST".into(),
         headers: Default::default(),
+        stream: false,
     });
     let err = compare(&base, &cur, Thresholds::default()).unwrap_err();
     let text = err.to_string();

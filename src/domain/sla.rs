@@ -47,17 +47,30 @@ pub struct Sla {
     pub latency_ms: f64,
     /// Largest acceptable fraction of failed requests.
     pub max_error_rate: f64,
+    /// Streaming: the time-to-first-token limit at the percentile, ms.
+    #[serde(default)]
+    pub ttft_ms: Option<f64>,
+    /// Streaming: the time-per-output-token limit at the percentile, ms.
+    #[serde(default)]
+    pub tpot_ms: Option<f64>,
 }
 
 impl Sla {
     /// `p99 ≤ 250 ms, errors ≤ 0.1%`.
     pub fn describe(&self) -> String {
-        format!(
-            "{} ≤ {} ms, errors ≤ {}%",
-            self.percentile,
-            self.latency_ms,
-            self.max_error_rate * 100.0
-        )
+        let mut out = format!("{} ≤ {} ms", self.percentile, self.latency_ms);
+        if let Some(ttft) = self.ttft_ms {
+            out.push_str(&format!(", TTFT {} ≤ {ttft} ms", self.percentile));
+        }
+        if let Some(tpot) = self.tpot_ms {
+            out.push_str(&format!(", TPOT {} ≤ {tpot} ms", self.percentile));
+        }
+        format!("{out}, errors ≤ {}%", self.max_error_rate * 100.0)
+    }
+
+    /// Whether it limits token timings (TTFT or TPOT).
+    pub fn has_token_limits(&self) -> bool {
+        self.ttft_ms.is_some() || self.tpot_ms.is_some()
     }
 }
 
@@ -83,6 +96,8 @@ mod tests {
             percentile: Quantile::P99,
             latency_ms: 250.0,
             max_error_rate: 0.001,
+            ttft_ms: None,
+            tpot_ms: None,
         };
         assert_eq!(sla.describe(), "p99 ≤ 250 ms, errors ≤ 0.1%");
     }

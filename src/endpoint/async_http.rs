@@ -97,6 +97,7 @@ impl Endpoint for AsyncHttpEndpoint {
             done_after: Some(done),
             variant: None,
             cold_start: false,
+            tokens: None,
         })
     }
 

@@ -16,6 +16,8 @@ use crate::profile::{
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+mod streams;
+
 /// Why targets could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -40,6 +42,9 @@ pub async fn build(
         }
         (TargetSpec::Http(spec), _) => {
             let routes = http_routes(spec, plan);
+            if spec.stream {
+                return streams::chunked(profile, spec, &routes, max_in_flight);
+            }
             http_endpoints(
                 profile,
                 spec.method.as_str(),
@@ -52,6 +57,7 @@ pub async fn build(
             let routes = routes.unwrap_or_default();
             http_endpoints(profile, "POST", &BTreeMap::new(), &routes, max_in_flight)?
         }
+        (TargetSpec::Openai(spec), _) => streams::openai(profile, plan, spec, max_in_flight)?,
     };
     Ok(out.into_iter().map(|(v, t)| (v, Arc::new(t))).collect())
 }
@@ -98,6 +104,7 @@ fn http_endpoints(
                 content_type,
                 profile.timeout,
             )?),
+            Route::Stream(url) => streams::event_stream(client.clone(), url, profile)?,
         };
         out.insert(variant.clone(), target);
     }

@@ -15,6 +15,8 @@ pub enum Route {
     Sync(String),
     /// `InvokeEndpointAsync`: submit, then poll the result.
     Async(String),
+    /// `InvokeEndpointWithResponseStream` of an LLM endpoint: an event stream, timed per token.
+    Stream(String),
 }
 
 /// Emulated endpoints started for a run.
@@ -130,10 +132,16 @@ pub async fn start(
             let route = match spec.hosting {
                 Hosting::Async => Route::Async(running.async_url(&spec.name)),
                 Hosting::Batch => Route::Sync(running.transform_invocations_url(&spec.name)),
+                _ if streams(&spec) => Route::Stream(running.stream_url(&spec.name)),
                 _ => Route::Sync(running.invocations_url(&spec.name)),
             };
             (variant, route)
         })
         .collect();
     Ok(Some(Deployed { routes, running }))
+}
+
+/// Whether an endpoint's model streams tokens (an LLM model).
+fn streams(spec: &EndpointSpec) -> bool {
+    spec.model.is_llm()
 }

@@ -103,6 +103,7 @@ impl HttpEndpoint {
             done_after: None,
             variant,
             cold_start,
+            tokens: None,
         })
     }
 }

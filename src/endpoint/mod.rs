@@ -7,7 +7,9 @@ mod async_result;
 pub mod build;
 pub mod emulated;
 pub mod http;
+pub mod openai;
 pub mod sagemaker;
+pub mod stream;
 pub mod variants;
 
 use crate::sample::{ErrorKind, Failure};
@@ -59,7 +61,7 @@ pub trait Endpoint: Send + Sync + 'static {
 }
 
 /// A successful answer.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Reply {
     /// Response body bytes.
     pub bytes_in: u64,
@@ -71,6 +73,8 @@ pub struct Reply {
     pub variant: Option<u16>,
     /// Whether the request met a cold start (the emulator's `x-emulator-cold-start-ms`).
     pub cold_start: bool,
+    /// A streamed reply's token timings (streaming targets only; `None` on the plain path).
+    pub tokens: Option<Box<stream::Tokens>>,
 }
 
 impl Reply {
@@ -81,6 +85,7 @@ impl Reply {
             done_after: None,
             variant: None,
             cold_start: false,
+            tokens: None,
         }
     }
 }
@@ -93,6 +98,8 @@ pub enum AnyEndpoint {
     Async(async_http::AsyncHttpEndpoint),
     /// An Amazon SageMaker endpoint (or `loadtest emulate`) through the AWS SDK.
     SageMaker(sagemaker::SageMakerEndpoint),
+    /// A streamed reply over HTTP: OpenAI SSE, chunks, or the emulator's event stream.
+    Stream(openai::StreamEndpoint),
 }
 
 impl Endpoint for AnyEndpoint {
@@ -101,6 +108,7 @@ impl Endpoint for AnyEndpoint {
             AnyEndpoint::Http(t) => t.request(body).await,
             AnyEndpoint::Async(t) => t.request(body).await,
             AnyEndpoint::SageMaker(t) => t.request(body).await,
+            AnyEndpoint::Stream(t) => t.request(body).await,
         }
     }
 
@@ -109,6 +117,7 @@ impl Endpoint for AnyEndpoint {
             AnyEndpoint::Http(t) => t.probe(body).await,
             AnyEndpoint::Async(t) => t.probe(body).await,
             AnyEndpoint::SageMaker(t) => t.probe(body).await,
+            AnyEndpoint::Stream(t) => t.probe(body).await,
         }
     }
 
@@ -117,6 +126,7 @@ impl Endpoint for AnyEndpoint {
             AnyEndpoint::Http(t) => t.describe(),
             AnyEndpoint::Async(t) => t.describe(),
             AnyEndpoint::SageMaker(t) => t.describe(),
+            AnyEndpoint::Stream(t) => t.describe(),
         }
     }
 
@@ -125,27 +135,28 @@ impl Endpoint for AnyEndpoint {
             AnyEndpoint::Http(t) => t.variant_names(),
             AnyEndpoint::Async(t) => t.variant_names(),
             AnyEndpoint::SageMaker(t) => t.variant_names(),
+            AnyEndpoint::Stream(t) => t.variant_names(),
         }
     }
 
     fn retries(&self) -> u64 {
         match self {
             AnyEndpoint::SageMaker(t) => t.retries(),
-            AnyEndpoint::Http(_) | AnyEndpoint::Async(_) => 0,
+            AnyEndpoint::Http(_) | AnyEndpoint::Async(_) | AnyEndpoint::Stream(_) => 0,
         }
     }
 
     fn take_retries(&self) -> u64 {
         match self {
             AnyEndpoint::SageMaker(t) => t.take_retries(),
-            AnyEndpoint::Http(_) | AnyEndpoint::Async(_) => 0,
+            AnyEndpoint::Http(_) | AnyEndpoint::Async(_) | AnyEndpoint::Stream(_) => 0,
         }
     }
 
     fn max_retries(&self) -> u32 {
         match self {
             AnyEndpoint::SageMaker(t) => t.max_retries(),
-            AnyEndpoint::Http(_) | AnyEndpoint::Async(_) => 0,
+            AnyEndpoint::Http(_) | AnyEndpoint::Async(_) | AnyEndpoint::Stream(_) => 0,
         }
     }
 }

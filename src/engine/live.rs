@@ -17,6 +17,14 @@ pub struct LiveStats {
     ok: AtomicU64,
     errors: AtomicU64,
     buckets: Box<[AtomicU64]>,
+    /// Streaming: time to first token, same buckets.
+    ttft: Box<[AtomicU64]>,
+    /// Streaming: time per output token, same buckets.
+    tpot: Box<[AtomicU64]>,
+}
+
+fn buckets() -> Box<[AtomicU64]> {
+    (0..BUCKETS).map(|_| AtomicU64::new(0)).collect()
 }
 
 impl Default for LiveStats {
@@ -24,7 +32,9 @@ impl Default for LiveStats {
         LiveStats {
             ok: AtomicU64::new(0),
             errors: AtomicU64::new(0),
-            buckets: (0..BUCKETS).map(|_| AtomicU64::new(0)).collect(),
+            buckets: buckets(),
+            ttft: buckets(),
+            tpot: buckets(),
         }
     }
 }
@@ -47,6 +57,24 @@ fn bucket_of(latency: Duration) -> usize {
     ((us.log2() * PER_OCTAVE).round() as usize).min(BUCKETS - 1)
 }
 
+/// Approximate value at `quantile` of bucket counts.
+fn quantile_of(buckets: &[AtomicU64], quantile: f64) -> Option<f64> {
+    let counts: Vec<u64> = buckets.iter().map(|b| b.load(Relaxed)).collect();
+    let total: u64 = counts.iter().sum();
+    if total == 0 {
+        return None;
+    }
+    let rank = (quantile * total as f64).ceil().max(1.0) as u64;
+    let mut seen = 0;
+    for (i, n) in counts.iter().enumerate() {
+        seen += n;
+        if seen >= rank {
+            return Some(bucket_ms(i));
+        }
+    }
+    Some(bucket_ms(BUCKETS - 1))
+}
+
 fn bucket_ms(index: usize) -> f64 {
     2f64.powf(index as f64 / PER_OCTAVE) / 1000.0
 }
@@ -63,22 +91,27 @@ impl LiveStats {
         self.errors.fetch_add(1, Relaxed);
     }
 
+    /// Counts a streamed reply's time to first token and time per output token.
+    pub fn tokens(&self, ttft: Duration, tpot: Option<Duration>) {
+        self.ttft[bucket_of(ttft)].fetch_add(1, Relaxed);
+        if let Some(tpot) = tpot {
+            self.tpot[bucket_of(tpot)].fetch_add(1, Relaxed);
+        }
+    }
+
     /// Approximate latency at `quantile` (0..1) of the successful responses so far.
     pub fn quantile_ms(&self, quantile: f64) -> Option<f64> {
-        let counts: Vec<u64> = self.buckets.iter().map(|b| b.load(Relaxed)).collect();
-        let total: u64 = counts.iter().sum();
-        if total == 0 {
-            return None;
-        }
-        let rank = (quantile * total as f64).ceil().max(1.0) as u64;
-        let mut seen = 0;
-        for (i, n) in counts.iter().enumerate() {
-            seen += n;
-            if seen >= rank {
-                return Some(bucket_ms(i));
-            }
-        }
-        Some(bucket_ms(BUCKETS - 1))
+        quantile_of(&self.buckets, quantile)
+    }
+
+    /// Approximate TTFT at `quantile` of the streamed replies so far.
+    pub fn ttft_ms(&self, quantile: f64) -> Option<f64> {
+        quantile_of(&self.ttft, quantile)
+    }
+
+    /// Approximate TPOT at `quantile` of the streamed replies so far.
+    pub fn tpot_ms(&self, quantile: f64) -> Option<f64> {
+        quantile_of(&self.tpot, quantile)
     }
 
     /// The counters now.
@@ -101,6 +134,10 @@ pub struct EarlyStop {
     pub latency_ms: f64,
     /// …or the error rate passes this fraction…
     pub error_rate: f64,
+    /// …or the TTFT at the percentile passes this many milliseconds…
+    pub ttft_ms: Option<f64>,
+    /// …or the TPOT at the percentile passes this many milliseconds…
+    pub tpot_ms: Option<f64>,
     /// …once at least this many requests have completed.
     pub min_requests: u64,
 }
@@ -117,7 +154,10 @@ impl EarlyStop {
         let latency_broken = live
             .quantile_ms(self.quantile)
             .is_some_and(|ms| ms > self.latency_ms);
-        errors_broken || latency_broken
+        let over = |limit: Option<f64>, at: Option<f64>| limit.zip(at).is_some_and(|(l, m)| m > l);
+        let tokens_broken = over(self.ttft_ms, live.ttft_ms(self.quantile))
+            || over(self.tpot_ms, live.tpot_ms(self.quantile));
+        errors_broken || latency_broken || tokens_broken
     }
 }
 
@@ -145,6 +185,8 @@ mod tests {
             quantile: 0.99,
             latency_ms: 100.0,
             error_rate: 0.1,
+            ttft_ms: None,
+            tpot_ms: None,
             min_requests: 10,
         };
         for _ in 0..5 {
@@ -164,5 +206,31 @@ mod tests {
             healthy.error();
         }
         assert!(stop.broken(&healthy), "errors past the limit");
+    }
+
+    #[test]
+    fn early_stop_judges_ttft_and_tpot_when_the_sla_limits_them() {
+        let stop = EarlyStop {
+            quantile: 0.99,
+            latency_ms: 10_000.0,
+            error_rate: 0.1,
+            ttft_ms: Some(200.0),
+            tpot_ms: Some(50.0),
+            min_requests: 10,
+        };
+        let slow_first = LiveStats::default();
+        let fine = LiveStats::default();
+        let slow_steps = LiveStats::default();
+        for _ in 0..10 {
+            for live in [&slow_first, &fine, &slow_steps] {
+                live.ok(Duration::from_millis(1_000));
+            }
+            slow_first.tokens(Duration::from_millis(900), Some(Duration::from_millis(10)));
+            fine.tokens(Duration::from_millis(100), Some(Duration::from_millis(10)));
+            slow_steps.tokens(Duration::from_millis(100), Some(Duration::from_millis(90)));
+        }
+        assert!(stop.broken(&slow_first), "TTFT 900 ms over 200");
+        assert!(!stop.broken(&fine));
+        assert!(stop.broken(&slow_steps), "TPOT 90 ms over 50");
     }
 }

@@ -6,6 +6,7 @@
 use super::live::LiveStats;
 use super::pacer::Pacer;
 use crate::endpoint::Endpoint;
+use crate::endpoint::stream::Tokens;
 use crate::payload::Bodies;
 use crate::recorder::Recorder;
 use crate::sample::{Failure, Outcome, Sample};
@@ -193,9 +194,10 @@ pub async fn run<T: Endpoint>(
                 (Ok(()), Stop::Running) => {}
                 _ => break,
             },
-            Some(((sample, failure), counted)) = in_flight.next(), if !in_flight.is_empty() => {
+            Some(((sample, failure, tokens), counted)) = in_flight.next(), if !in_flight.is_empty() => {
                 measured_in_flight -= u64::from(counted);
                 record_answer(&mut rec, live, &sample, failure.as_ref());
+                super::tokens::record(&mut rec, live, &sample, tokens.as_deref());
             }
             _ = pause(spin, sleep_to) => {
                 if stopping && Instant::now() >= drain_until {
@@ -250,14 +252,16 @@ async fn one_request<T: Endpoint>(
     target: &T,
     body: bytes::Bytes,
     scheduled: Option<Instant>,
-) -> (Sample, Option<Failure>) {
+) -> (Sample, Option<Failure>, Option<Box<Tokens>>) {
     let bytes_out = body.len() as u64;
     let start = Instant::now();
     let intended = scheduled.unwrap_or(start);
     let result = target.request(body).await;
     let mut end = Instant::now();
+    let mut tokens = None;
     let (outcome, bytes_in, variant, cold_start, failure) = match result {
-        Ok(reply) => {
+        Ok(mut reply) => {
+            tokens = reply.tokens.take();
             if let Some(done) = reply.done_after {
                 end = end.min(start + done);
             }
@@ -276,5 +280,5 @@ async fn one_request<T: Endpoint>(
         variant,
         cold_start,
     };
-    (sample, failure)
+    (sample, failure, tokens)
 }

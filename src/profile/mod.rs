@@ -7,6 +7,7 @@ mod checker;
 mod keys;
 mod load;
 mod payload;
+pub mod prompt;
 pub mod raw;
 mod sagemaker;
 mod target;
@@ -64,6 +65,8 @@ pub enum Target {
     Emulator(EmulatorTarget),
     /// Amazon SageMaker endpoints, through the AWS SDK.
     Sagemaker(SageMakerTarget),
+    /// An OpenAI-compatible server (vLLM, TGI, SGLang, LMI) streaming Server-Sent Events.
+    Openai(prompt::OpenAiTarget),
 }
 
 impl Target {
@@ -73,6 +76,7 @@ impl Target {
             Target::Http(_) => "http",
             Target::Emulator(_) => "emulator",
             Target::Sagemaker(_) => "sagemaker",
+            Target::Openai(_) => "openai",
         }
     }
 }
@@ -126,6 +130,8 @@ pub enum InvokeMode {
     Sync,
     /// InvokeEndpointAsync: 202 at once, result later.
     Async,
+    /// InvokeEndpointWithResponseStream: the answer as an event stream, timed per token.
+    Stream,
 }
 
 /// Settings of an HTTP target.
@@ -137,6 +143,9 @@ pub struct HttpTarget {
     pub method: String,
     /// Extra request headers.
     pub headers: BTreeMap<String, String>,
+    /// Time the reply's chunks (first byte, chunk gaps) instead of reading it whole.
+    #[serde(default)]
+    pub stream: bool,
 }
 
 /// Which URL serves which cell.
@@ -290,6 +299,8 @@ pub enum PayloadSource {
         /// The template text.
         template: String,
     },
+    /// LLM prompts in tokens: synthetic ones of swept lengths, or lines of a JSONL file.
+    Prompt(prompt::Prompts),
 }
 
 /// Which prices to use.

@@ -36,7 +36,7 @@ pub(super) fn check_payload(
                     s,
                     "payload.source",
                     format!("unknown payload source `{other}`"),
-                    Some("use \"random\", \"file\", \"files\", \"dir\" or \"json\"".into()),
+                    Some("use \"random\", \"file\", \"files\", \"dir\", \"json\", \"prompt\" or \"dataset\"".into()),
                 );
             }
             PayloadSource::Random
@@ -98,7 +98,7 @@ fn reject_sizes_beside_files(
 /// (the first file's, for a folder or a list), raw bytes otherwise.
 pub fn default_content_type(source: &PayloadSource) -> &'static str {
     let first = match source {
-        PayloadSource::Json { .. } => return "application/json",
+        PayloadSource::Json { .. } | PayloadSource::Prompt(_) => return "application/json",
         PayloadSource::Random => return "application/octet-stream",
         PayloadSource::File { path } => Some(path.clone()),
         PayloadSource::Files { paths } => paths.first().cloned(),
@@ -377,5 +377,6 @@ fn largest_size(source: &PayloadSource, swept: &[u64]) -> Option<u64> {
         PayloadSource::File { path } => len(path),
         PayloadSource::Files { paths } => paths.iter().filter_map(|p| len(p)).max(),
         PayloadSource::Dir { path } => folder_files(path).ok()?.iter().filter_map(|p| len(p)).max(),
+        PayloadSource::Prompt(_) => None,
     }
 }

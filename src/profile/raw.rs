@@ -80,6 +80,16 @@ pub struct RawTarget {
     pub retries: Option<Spanned<u32>>,
     /// SageMaker async: S3 URI of the input; `{bytes}` is replaced by the payload size.
     pub input_location: Option<SpannedStr>,
+    /// HTTP: time the reply's chunks (first byte, chunk gaps).
+    pub stream: Option<Spanned<bool>>,
+    /// OpenAI: the server's `/v1` address.
+    pub base_url: Option<SpannedStr>,
+    /// OpenAI: the model name sent in each request.
+    pub model: Option<SpannedStr>,
+    /// OpenAI: `chat` (`/chat/completions`) or `completions`.
+    pub api: Option<SpannedStr>,
+    /// OpenAI: the environment variable holding the API key.
+    pub api_key_env: Option<SpannedStr>,
 }
 
 /// `[sweep]`: the grid of cells.
@@ -123,6 +133,10 @@ pub struct RawPayload {
     pub paths: Option<Spanned<Vec<SpannedStr>>>,
     pub template: Option<SpannedStr>,
     pub content_type: Option<SpannedStr>,
+    /// `source = "prompt"`: prompt lengths to sweep, in tokens.
+    pub input_tokens: Option<Spanned<Vec<Spanned<i64>>>>,
+    /// `source = "prompt"` or `"dataset"`: generation lengths to sweep (`max_tokens`).
+    pub output_tokens: Option<Spanned<Vec<Spanned<i64>>>>,
 }
 
 /// `[sla]`: what "good enough" means.
@@ -132,6 +146,10 @@ pub struct RawSla {
     pub percentile: Option<Spanned<f64>>,
     pub latency_ms: Option<Spanned<f64>>,
     pub max_error_rate: Option<Spanned<f64>>,
+    /// Streaming: time to first token at the percentile, ms.
+    pub ttft_ms: Option<Spanned<f64>>,
+    /// Streaming: time per output token at the percentile, ms.
+    pub tpot_ms: Option<Spanned<f64>>,
 }
 
 /// `[report]`: where results go.

@@ -26,9 +26,10 @@ pub(super) fn check(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> SageMa
     let mode = match t.mode.as_ref().map(|m| m.get_ref().as_str()) {
         None | Some("sync") => InvokeMode::Sync,
         Some("async") => InvokeMode::Async,
+        Some("stream") => InvokeMode::Stream,
         Some(_) => {
             if let Some(m) = &t.mode {
-                c.unknown_name(m, "target.mode", "mode", &["sync", "async"]);
+                c.unknown_name(m, "target.mode", "mode", &["sync", "async", "stream"]);
             }
             InvokeMode::Sync
         }

@@ -13,13 +13,19 @@ pub(super) fn check_target(c: &mut Checker, raw: &RawProfile, sweep: &mut Sweep)
         "http" => Target::Http(check_http(c, t, sweep)),
         "emulator" => Target::Emulator(check_emulator(c, raw, sweep)),
         "sagemaker" => Target::Sagemaker(super::sagemaker::check(c, t, sweep)),
+        "openai" => {
+            reject_foreign_fields(c, t, "openai");
+            check_headers(c, t);
+            Target::Openai(super::prompt::check_openai(c, t, sweep))
+        }
         _ => {
-            let kinds = ["http", "emulator", "sagemaker"];
+            let kinds = ["http", "emulator", "sagemaker", "openai"];
             c.unknown_name(&t.kind, "target.kind", "target kind", &kinds);
             Target::Http(HttpTarget {
                 urls: Urls::One(String::new()),
                 method: "POST".into(),
                 headers: BTreeMap::new(),
+                stream: false,
             })
         }
     }
@@ -71,6 +77,7 @@ fn check_http(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> HttpTarget {
         urls,
         method,
         headers: check_headers(c, t),
+        stream: t.stream.as_ref().is_some_and(|s| *s.get_ref()),
     }
 }
 
@@ -96,7 +103,12 @@ const TARGET_FIELDS: &[(&str, &[&str])] = &[
     ("url", &["http"]),
     ("urls", &["http"]),
     ("method", &["http"]),
-    ("headers", &["http"]),
+    ("headers", &["http", "openai"]),
+    ("stream", &["http"]),
+    ("base_url", &["openai"]),
+    ("model", &["openai"]),
+    ("api", &["openai"]),
+    ("api_key_env", &["openai"]),
     ("instance_count", &["emulator"]),
     ("max_concurrency", &["emulator"]),
     ("faults", &["emulator"]),
@@ -140,6 +152,11 @@ fn reject_foreign_fields(c: &mut Checker, t: &RawTarget, kind: &str) {
         "accept" => t.accept.is_some(),
         "retries" => t.retries.is_some(),
         "input_location" => t.input_location.is_some(),
+        "stream" => t.stream.is_some(),
+        "base_url" => t.base_url.is_some(),
+        "model" => t.model.is_some(),
+        "api" => t.api.is_some(),
+        "api_key_env" => t.api_key_env.is_some(),
         _ => false,
     };
     for (field, kinds) in TARGET_FIELDS {

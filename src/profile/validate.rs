@@ -23,14 +23,16 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
     );
     let mut sweep = check_sweep(&mut c, &raw.sweep);
     let target = check_target(&mut c, &raw, &mut sweep);
-    let payload = check_payload(&mut c, raw.payload.as_ref(), &raw.sweep, &base_dir);
+    let payload =
+        super::prompt::check_llm_payload(&mut c, raw.payload.as_ref(), &base_dir, &target)
+            .unwrap_or_else(|| check_payload(&mut c, raw.payload.as_ref(), &raw.sweep, &base_dir));
     let (limit_span, limit_key) = match (&raw.sweep.payload_sizes, &raw.payload) {
         (Some(s), _) => (Some(s.span()), "sweep.payload_sizes"),
         (None, Some(p)) => (p.path.as_ref().map(|s| s.span()), "payload.path"),
         (None, None) => (None, "sweep.payload_sizes"),
     };
     super::payload::check_limits(&mut c, &payload, &sweep, limit_span, limit_key);
-    let sla = raw.sla.as_ref().map(|s| check_sla(&mut c, s));
+    let sla = raw.sla.as_ref().map(|s| check_sla(&mut c, s, timeout));
     if matches!(sweep.load, LoadSweep::Search { .. }) && sla.is_none() {
         c.on(
             &raw.sweep.load,
@@ -268,7 +270,7 @@ fn check_sizes(c: &mut Checker, raw: &RawSweep) -> Vec<u64> {
     out
 }
 
-fn check_sla(c: &mut Checker, raw: &RawSla) -> Sla {
+fn check_sla(c: &mut Checker, raw: &RawSla, timeout: Duration) -> Sla {
     let percentile = raw.percentile.as_ref().map_or(Quantile::P99, |p| {
         let v = *p.get_ref();
         if !(v > 0.0 && v <= 100.0) {
@@ -287,6 +289,8 @@ fn check_sla(c: &mut Checker, raw: &RawSla) -> Sla {
             c.on(l, "sla.latency_ms", "must be more than 0".into(), None);
             0.0
         }
+        // Token limits alone: end-to-end is bounded by the timeout only.
+        None if raw.ttft_ms.is_some() || raw.tpot_ms.is_some() => timeout.as_secs_f64() * 1000.0,
         None => {
             c.at(
                 None,
@@ -309,9 +313,21 @@ fn check_sla(c: &mut Checker, raw: &RawSla) -> Sla {
         }
         v
     });
+    let mut token_limit = |v: &Option<Spanned<f64>>, key: &str| {
+        v.as_ref().map(|l| {
+            if *l.get_ref() <= 0.0 {
+                c.on(l, key, "must be more than 0".into(), None);
+            }
+            *l.get_ref()
+        })
+    };
+    let ttft_ms = token_limit(&raw.ttft_ms, "sla.ttft_ms");
+    let tpot_ms = token_limit(&raw.tpot_ms, "sla.tpot_ms");
     Sla {
         percentile,
         latency_ms,
         max_error_rate,
+        ttft_ms,
+        tpot_ms,
     }
 }

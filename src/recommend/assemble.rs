@@ -118,6 +118,17 @@ impl Context<'_> {
                 .iter()
                 .find(|c| c.operating.as_ref().map(|o| o.cell_index) == Some(op.cell_index))
         });
+        let levels: Vec<(f64, &super::tokens::TokenFigures)> = sizes
+            .iter()
+            .zip(per_size)
+            .filter(|(s, _)| s.weight.is_none_or(|w| w > 0.0))
+            .filter_map(|(s, c)| Some((s.weight.unwrap_or(1.0), c.tokens.as_ref()?)))
+            .collect();
+        let tokens = super::tokens::combine(
+            &levels,
+            binding.and_then(|c| c.tokens.as_ref()),
+            cost.as_ref(),
+        );
         Candidate {
             hosting,
             variant,
@@ -136,6 +147,7 @@ impl Context<'_> {
             fleet: None,
             scaling: None,
             monthly: None,
+            tokens,
         }
     }
 

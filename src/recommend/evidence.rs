@@ -73,6 +73,7 @@ pub(super) fn unfit_candidates(cells: &[CellSummary], unfit: &[Unfit]) -> Vec<Ca
                 fleet: None,
                 scaling: None,
                 monthly: None,
+                tokens: None,
             });
         }
     }

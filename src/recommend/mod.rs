@@ -36,6 +36,8 @@ mod repeats;
 pub mod scaling;
 pub mod sla;
 pub mod workload;
+pub mod token_sla;
+pub mod tokens;
 
 pub use capacity::{Capacity, Fleet};
 pub use cost::{Billing, Cost};
@@ -195,6 +197,9 @@ pub struct Candidate {
     /// Serverless: the run's first request to it, ms — its cold start when it was idle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_request_ms: Option<f64>,
+    /// Streaming targets: TTFT, TPOT and $/million tokens at the operating point.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<tokens::TokenFigures>,
 }
 
 impl Candidate {
@@ -239,6 +244,10 @@ impl Candidate {
     }
 
     fn ranking_cost(&self) -> f64 {
+        // Streamed candidates of different generation lengths compare per output token.
+        if let Some(usd) = self.tokens.as_ref().and_then(|t| t.per_million_output) {
+            return usd.0;
+        }
         self.cost
             .as_ref()
             .map_or(f64::INFINITY, |c| c.per_million.0)
@@ -445,6 +454,8 @@ impl Context<'_> {
             _ => None,
         };
         reasons.extend(self.concurrency_reason(cost.as_ref()));
+        let token_figures =
+            tokens::figures(sla.percentile, cells, operating.as_ref(), cost.as_ref());
         Candidate {
             hosting,
             variant,
@@ -467,6 +478,7 @@ impl Context<'_> {
             fleet: None,
             scaling: None,
             monthly: None,
+            tokens: token_figures,
         }
     }
 
@@ -569,3 +581,5 @@ mod target_tests;
 mod tests;
 #[cfg(test)]
 mod workload_tests;
+#[cfg(test)]
+mod tokens_tests;

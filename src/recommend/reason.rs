@@ -67,6 +67,9 @@ pub enum Reason {
         /// Loads measured.
         loads: usize,
     },
+    /// A token limit (TTFT, TPOT) missed at every load, with the nearest value.
+    #[error("{0}")]
+    Tokens(crate::recommend::token_sla::TokenReason),
     /// Loads without a single successful response.
     #[error("no successful responses at {loads_without} of {loads} loads")]
     NoSuccessfulResponses {
@@ -164,6 +167,7 @@ impl Reason {
             Reason::AtPayload { reasons, .. } => {
                 reasons.iter().map(Reason::miss_ratio).fold(0.0, f64::max)
             }
+            Reason::Tokens(t) => t.miss_ratio(),
             _ => f64::INFINITY,
         }
     }
@@ -296,6 +300,7 @@ pub(super) fn sla_reasons(
             loads,
         });
     }
+    reasons.extend(token_reasons(sla, cells, verdicts));
     if reasons.is_empty() {
         // Every cell passed but none had throughput: report it as nothing answered.
         reasons.push(Reason::NoSuccessfulResponses {
@@ -304,4 +309,21 @@ pub(super) fn sla_reasons(
         });
     }
     reasons
+}
+
+/// The token-limit reasons (TTFT, TPOT) of a candidate no load of which passed.
+fn token_reasons(sla: &Sla, cells: &[&CellSummary], verdicts: &[SlaVerdict]) -> Vec<Reason> {
+    let per_load: Vec<_> = cells
+        .iter()
+        .zip(verdicts)
+        .map(|(c, v)| {
+            let misses = v.failures.iter().filter_map(|f| match f {
+                SlaFailure::Tokens(m) => Some(*m),
+                _ => None,
+            });
+            (c.load, misses.collect())
+        })
+        .collect();
+    let reasons = super::token_sla::reasons(sla, &per_load);
+    reasons.into_iter().map(Reason::Tokens).collect()
 }

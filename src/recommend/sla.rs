@@ -47,6 +47,9 @@ pub enum SlaFailure {
         /// Arrivals not sent.
         dropped: u64,
     },
+    /// A token limit (TTFT, TPOT) is broken, or cannot be judged.
+    #[error("{0}")]
+    Tokens(super::token_sla::TokenMiss),
     /// The open loop's completions fell behind its arrivals: the target cannot keep up.
     #[error(
         "saturated: {completed_rps} req/s completed against {target_rps} req/s asked; the load exceeds capacity"
@@ -144,6 +147,11 @@ pub fn check(cell: &CellSummary, sla: &Sla) -> SlaVerdict {
             target_rps: rate,
         });
     }
+    failures.extend(
+        super::token_sla::check(cell, sla)
+            .into_iter()
+            .map(SlaFailure::Tokens),
+    );
     SlaVerdict {
         percentile: sla.percentile,
         latency_ms,
@@ -210,6 +218,8 @@ pub(crate) mod tests {
         percentile: Quantile::P99,
         latency_ms: 100.0,
         max_error_rate: 0.01,
+        ttft_ms: None,
+        tpot_ms: None,
     };
 
     #[test]

@@ -8,6 +8,8 @@ const SLA: Sla = Sla {
     percentile: crate::domain::Quantile::P99,
     latency_ms: 250.0,
     max_error_rate: 0.001,
+    ttft_ms: None,
+    tpot_ms: None,
 };
 
 /// A cell of 1,000 responses all at `latency_ms` against `deployment`, at plan index `index`.

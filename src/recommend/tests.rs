@@ -18,6 +18,8 @@ const SLA: Sla = Sla {
     percentile: crate::domain::Quantile::P99,
     latency_ms: 100.0,
     max_error_rate: 0.01,
+    ttft_ms: None,
+    tpot_ms: None,
 };
 
 /// A cell of 1,000 responses all at `latency_ms`, measured at `throughput_rps`.

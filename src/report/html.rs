@@ -77,6 +77,7 @@ pub fn write(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
     super::timeline::write(summary, out)?;
     html_charts::latency_vs_throughput(summary, sla.as_ref(), out)?;
     results_table(summary, sla.as_ref(), out)?;
+    super::token_charts::charts(summary, sla.as_ref(), out)?;
     html_charts::percentile_curves(summary, sla.as_ref(), out)?;
     html_charts::errors(summary, out)?;
     error_messages(summary, out)?;

@@ -19,6 +19,8 @@ pub mod recommendation;
 pub mod svg;
 pub mod table;
 pub mod timeline;
+pub mod token_charts;
+pub mod token_table;
 pub mod verdict;
 pub mod view;
 pub mod write;

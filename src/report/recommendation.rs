@@ -75,6 +75,7 @@ pub fn write_text(rec: &Recommendation, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{line}")?;
     }
     writeln!(out)?;
+    super::token_table::write_candidates(rec, out)?;
     for line in conclusion(rec) {
         writeln!(out, "{line}")?;
     }
@@ -114,6 +115,7 @@ pub fn write_markdown(rec: &Recommendation, out: &mut dyn Write) -> io::Result<(
         "`*` after the rank: on the cost–latency Pareto frontier. `~`: the percentile rests on fewer samples than it needs (low confidence). `≥`: the best load is the sweep's top, so capacity may be higher and the instance count is at most the one shown."
     )?;
     writeln!(out)?;
+    super::token_table::write_candidates_markdown(rec, out)?;
     super::deploy::write_workload_markdown(rec, out)?;
     super::deploy::write_monthly_markdown(rec, out)
 }
@@ -127,6 +129,7 @@ fn objective(rec: &Recommendation) -> String {
         sla.latency_ms,
         sla.max_error_rate * 100.0
     );
+    text.push_str(&super::token_table::sla_text(sla));
     if let Some(t) = &rec.traffic {
         let headroom_pct = (t.headroom * 100_000.0).round() / 1000.0;
         text.push_str(&format!(

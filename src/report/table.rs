@@ -76,6 +76,7 @@ pub fn write(cells: &[CellSummary], out: &mut dyn Write) -> io::Result<()> {
         }
         writeln!(out, "{}", line.trim_end())?;
     }
+    super::token_table::write_cells(cells, out)?;
     errors(cells, out)
 }
 

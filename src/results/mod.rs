@@ -4,6 +4,7 @@
 pub mod checks;
 pub mod histogram;
 pub mod merge;
+pub mod tokens;
 
 use crate::domain::Load;
 use crate::domain::units::round3;
@@ -245,6 +246,9 @@ pub struct CellSummary {
     /// Scale-out merges: the generator shards whose share of this cell was generator-bound
     /// (dropped or late sends); empty otherwise.
     pub generator_bound_shards: Vec<u32>,
+    /// Streaming targets: TTFT, ITL, TPOT and token counts; `None` for plain replies.
+    #[serde(default)]
+    pub tokens: Option<tokens::TokenSummary>,
 }
 
 impl CellSummary {
@@ -339,6 +343,10 @@ impl CellSummary {
             retries: r.retries.measured,
             warmup_retries: r.retries.warmup,
             probe_retries: r.retries.before,
+            tokens: rec
+                .tokens
+                .as_ref()
+                .map(|t| tokens::TokenSummary::of(t, secs)),
         }
     }
 
@@ -458,6 +466,7 @@ impl CellSummary {
             probe_retries: 0,
             series_histograms: Vec::new(),
             generator_bound_shards: Vec::new(),
+            tokens: None,
         }
     }
 }

@@ -241,7 +241,10 @@ fn early_stop_of(cell: &Cell, sla: &Sla) -> EarlyStop {
         quantile: sla.percentile.fraction(),
         latency_ms: sla.latency_ms * 2.0,
         error_rate: (sla.max_error_rate * 10.0).max(0.01),
-        min_requests: 100,
+        ttft_ms: sla.ttft_ms.map(|l| l * 2.0),
+        tpot_ms: sla.tpot_ms.map(|l| l * 2.0),
+        // Streamed replies take 100 ms or more each: judge sooner.
+        min_requests: if sla.has_token_limits() { 20 } else { 100 },
     }
 }
 
@@ -251,6 +254,8 @@ fn sla_or_none(profile: &Profile) -> Sla {
         percentile: crate::domain::Quantile::P99,
         latency_ms: f64::INFINITY,
         max_error_rate: 1.0,
+        ttft_ms: None,
+        tpot_ms: None,
     })
 }
 

@@ -65,6 +65,36 @@ pub struct Row {
     /// The request file of a `files` payload level; empty for sized payloads.
     #[serde(default)]
     pub payload_file: Option<String>,
+    /// Streamed replies failed as a broken stream (cut, bad SSE line, error event).
+    #[serde(default)]
+    pub err_stream: u64,
+    /// Streaming: output tokens per second.
+    #[serde(default)]
+    pub output_tokens_per_s: Option<f64>,
+    /// Streaming: time to first token, median, ms.
+    #[serde(default)]
+    pub ttft_p50_ms: Option<f64>,
+    /// Streaming: time to first token, 99th percentile, ms.
+    #[serde(default)]
+    pub ttft_p99_ms: Option<f64>,
+    /// Streaming: mean inter-token gap, ms.
+    #[serde(default)]
+    pub itl_mean_ms: Option<f64>,
+    /// Streaming: inter-token gap, 99th percentile, ms.
+    #[serde(default)]
+    pub itl_p99_ms: Option<f64>,
+    /// Streaming: time per output token, median, ms.
+    #[serde(default)]
+    pub tpot_p50_ms: Option<f64>,
+    /// Streaming: time per output token, 99th percentile, ms.
+    #[serde(default)]
+    pub tpot_p99_ms: Option<f64>,
+    /// Streaming: mean input tokens per request (when the server says).
+    #[serde(default)]
+    pub mean_input_tokens: Option<f64>,
+    /// Streaming: mean output tokens per request.
+    #[serde(default)]
+    pub mean_output_tokens: Option<f64>,
 }
 
 fn one() -> u32 {
@@ -133,8 +163,26 @@ impl Row {
             cold_starts: s.cold_starts,
             repeat: s.repeat,
             payload_file: s.payload_file.clone(),
+            err_stream: err(ErrorKind::Stream),
+            output_tokens_per_s: s.tokens.as_ref().map(|t| t.output_tokens_per_s),
+            ttft_p50_ms: tok(s, |t| t.ttft.map(|p| p.p50_ms)),
+            ttft_p99_ms: tok(s, |t| t.ttft.map(|p| p.p99_ms)),
+            itl_mean_ms: tok(s, |t| t.itl.map(|p| p.mean_ms)),
+            itl_p99_ms: tok(s, |t| t.itl.map(|p| p.p99_ms)),
+            tpot_p50_ms: tok(s, |t| t.tpot.map(|p| p.p50_ms)),
+            tpot_p99_ms: tok(s, |t| t.tpot.map(|p| p.p99_ms)),
+            mean_input_tokens: s.tokens.as_ref().map(|t| t.mean_input_tokens),
+            mean_output_tokens: s.tokens.as_ref().map(|t| t.mean_output_tokens),
         }
     }
+}
+
+/// A token figure of a streamed cell.
+fn tok(
+    s: &CellSummary,
+    f: fn(&crate::results::tokens::TokenSummary) -> Option<f64>,
+) -> Option<f64> {
+    s.tokens.as_ref().and_then(f)
 }
 
 /// Writes every cell as a CSV row, header first (nothing for no cells).

@@ -58,6 +58,24 @@ fn cell(index: usize, deployment: Deployment, concurrency: u32, n: u64) -> CellS
     }
 }
 
+/// Token figures of `n` streamed replies: TTFT 50 ms, 31 gaps of 4 ms, 32 output and 100
+/// input tokens each, over 2 s.
+fn tokens(n: u64) -> crate::results::tokens::TokenSummary {
+    let mut t = crate::recorder::tokens::TokenRecorder::default();
+    for _ in 0..n {
+        t.ttft.record(50_000).unwrap();
+        t.itl.record_n(4_000, 31).unwrap();
+        t.tpot.record(4_000).unwrap();
+    }
+    t.replies = n;
+    t.output_tokens = 32 * n;
+    t.output_tokens_in_window = 32 * n;
+    t.input_tokens = 100 * n;
+    t.from_usage = n;
+    t.tokens_per_s_sum = n as f64 * 320.0;
+    crate::results::tokens::TokenSummary::of(&t, 2.0)
+}
+
 /// A record with every field filled: cells, a search, evidence and a recommendation.
 fn record() -> RunRecord {
     let mut r = RunRecord::for_tests("profiles/golden.toml", PROFILE, Vec::new());
@@ -69,6 +87,9 @@ fn record() -> RunRecord {
         cell(1, c5.clone(), 4, 800),
         cell(2, sl.clone(), 1, 150),
     ];
+    for c in &mut r.cells[..2] {
+        c.tokens = Some(tokens(c.ok));
+    }
     r.planned_cells = r.plan.cells.len();
     r.complete = false;
     r.searches = vec![SearchSummary {

@@ -14,6 +14,7 @@ mod report;
 mod sagemaker;
 mod scale_out;
 mod search;
+mod streaming;
 mod support;
 mod verdicts;
 mod workload;

@@ -64,6 +64,8 @@ async fn an_overloaded_open_loop_reports_capacity_and_is_saturated() {
         percentile: Quantile::P99,
         latency_ms: 60_000.0,
         max_error_rate: 1.0,
+        ttft_ms: None,
+        tpot_ms: None,
     };
     let verdict = check(&s, &sla);
     assert!(

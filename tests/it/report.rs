@@ -105,6 +105,8 @@ max_error_rate = 0.005
             percentile: loadtest::domain::Quantile::P99,
             latency_ms: 50.0,
             max_error_rate: 0.005,
+            ttft_ms: None,
+            tpot_ms: None,
         };
         let table = PriceTable::embedded();
         let prices = Prices {

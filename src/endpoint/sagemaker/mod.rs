@@ -12,6 +12,7 @@
 
 mod classify;
 mod client;
+mod stream;
 
 pub use client::{client, client_with_credentials};
 
@@ -96,7 +97,7 @@ impl SageMakerEndpoint {
             InvokeMode::Async => {
                 EmulatorResults::for_endpoint_url(settings.endpoint_url.as_deref(), timeout)
             }
-            InvokeMode::Sync => None,
+            InvokeMode::Sync | InvokeMode::Stream => None,
         };
         SageMakerEndpoint {
             client,
@@ -156,6 +157,7 @@ impl SageMakerEndpoint {
                 .invoked_production_variant()
                 .map(|v| self.variants.id(v)),
             cold_start: false,
+            tokens: None,
         })
     }
 
@@ -196,6 +198,7 @@ impl SageMakerEndpoint {
             done_after: Some(done),
             variant: None,
             cold_start: false,
+            tokens: None,
         })
     }
 }
@@ -205,6 +208,7 @@ fn display_name(endpoint_name: &str, settings: &SageMakerTarget) -> String {
     let operation = match settings.mode {
         InvokeMode::Sync => "InvokeEndpoint",
         InvokeMode::Async => "InvokeEndpointAsync",
+        InvokeMode::Stream => "InvokeEndpointWithResponseStream",
     };
     match &settings.endpoint_url {
         Some(url) => format!(
@@ -223,6 +227,7 @@ impl Endpoint for SageMakerEndpoint {
         match self.mode {
             InvokeMode::Sync => self.invoke(body).await.map_err(|e| classify(&e)),
             InvokeMode::Async => self.send_async(body).await,
+            InvokeMode::Stream => self.invoke_stream(body).await,
         }
     }
 
@@ -238,6 +243,14 @@ impl Endpoint for SageMakerEndpoint {
                 .await
                 .map(drop)
                 .map_err(|e| probe_error(&e, &self.name, &self.remedy)),
+            InvokeMode::Stream => {
+                let started = self.start_stream(body.clone()).await;
+                started.map_err(|e| probe_error(&e, &self.name, &self.remedy))?;
+                self.invoke_stream(body)
+                    .await
+                    .map(drop)
+                    .map_err(|f| EndpointError::probe_failed(&self.name, &f, None, &self.remedy))
+            }
         }
     }
 

@@ -47,6 +47,7 @@ fn candidate(instance: &str, rank: Option<usize>, verdict: Verdict) -> Candidate
         fleet: None,
         scaling: None,
         monthly: None,
+        tokens: None,
     }
 }
 
@@ -60,6 +61,8 @@ fn recommendation(
             percentile: Quantile::P99,
             latency_ms: 100.0,
             max_error_rate: 0.01,
+            ttft_ms: None,
+            tpot_ms: None,
         },
         traffic: Some(Traffic::at_peak(400.0, None, 0.2)),
         region: "us-east-1".into(),

@@ -1,0 +1,159 @@
+//! `loadtest run` with `kind = "openai"` against the emulator's OpenAI routes: token figures
+//! in summary.json, the token tables, the charts, and an API key that appears nowhere.
+
+use crate::bin::{loadtest, only_run_dir, temp_dir};
+use crate::emulator::llm::{endpoint, llm};
+use crate::emulator::start;
+use loadtest::store::record;
+use std::path::{Path, PathBuf};
+
+const KEY: &str = "sk-loadtest-never-written-0123456789";
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_openai_target_reports_tokens_and_never_writes_its_key() {
+    let emu = start(vec![endpoint(
+        "small",
+        "ml.g5.xlarge",
+        llm("llm-small", 0.5),
+    )])
+    .await;
+    let dir = temp_dir("openai-run");
+    let profile = dir.join("llm.toml");
+    std::fs::write(
+        &profile,
+        format!(
+            r#"name = "openai-run"
+[target]
+kind = "openai"
+base_url = "{}"
+model = "m"
+api = "completions"
+api_key_env = "LOADTEST_IT_KEY"
+timeout = "10s"
+
+[sweep]
+load = {{ mode = "closed", concurrency = [1, 4] }}
+duration = "600ms"
+warmup = "100ms"
+
+[payload]
+source = "prompt"
+input_tokens = [16]
+output_tokens = [8, 16]
+
+[sla]
+percentile = 90
+ttft_ms = 500
+tpot_ms = 50
+"#,
+            emu.openai_base_url("small")
+        ),
+    )
+    .unwrap();
+    let out_dir = dir.join("out");
+    let mut cmd = loadtest();
+    cmd.env("LOADTEST_IT_KEY", KEY)
+        .arg("run")
+        .arg(&profile)
+        .arg("--out")
+        .arg(&out_dir);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    emu.stop().await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Tokens (TTFT"), "{stdout}");
+    assert!(
+        stdout.contains("TTFT p90 ≤ 500 ms, TPOT p90 ≤ 50 ms"),
+        "{stdout}"
+    );
+    let run = only_run_dir(&out_dir);
+    let summary = record::read(&run.join("summary.json")).unwrap();
+    assert_eq!(summary.cells.len(), 4);
+    for c in &summary.cells {
+        let t = c.tokens.as_ref().expect("token figures per cell");
+        let asked = if c.payload_label().starts_with("in16 out8") {
+            8.0
+        } else {
+            16.0
+        };
+        assert_eq!(t.mean_output_tokens, asked, "{}", c.payload_label());
+        assert_eq!(t.mean_input_tokens, 16.0);
+        assert!(t.ttft.is_some() && t.tpot.is_some() && t.output_tokens_per_s > 0.0);
+    }
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    assert!(html.contains("TTFT vs output tokens/s"), "the TTFT chart");
+    assert!(html.contains("TPOT vs output tokens/s"), "the TPOT chart");
+    let mut texts = vec![stdout, stderr];
+    for path in files_under(&out_dir) {
+        texts.push(String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned());
+    }
+    assert!(texts.len() > 3);
+    assert!(texts.iter().all(|t| !t.contains(KEY)), "the API key leaked");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_emulator_target_streams_when_its_model_is_an_llm() {
+    let dir = temp_dir("emulated-llm");
+    let profile = dir.join("llm.toml");
+    std::fs::write(
+        &profile,
+        r#"name = "emulated-llm"
+[target]
+kind = "emulator"
+[model]
+preset = "llm-small"
+time_scale = 0.5
+[sweep]
+instance_types = ["ml.g5.xlarge"]
+load = { mode = "closed", concurrency = [2] }
+duration = "500ms"
+warmup = "100ms"
+[payload]
+source = "prompt"
+input_tokens = [32]
+output_tokens = [12]
+"#,
+    )
+    .unwrap();
+    let out_dir = dir.join("out");
+    let mut cmd = loadtest();
+    cmd.arg("run")
+        .arg(&profile)
+        .arg("--out")
+        .arg(&out_dir)
+        .arg("--quiet");
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = record::read(&only_run_dir(&out_dir).join("summary.json")).unwrap();
+    let t = summary.cells[0]
+        .tokens
+        .as_ref()
+        .expect("the event-stream route was used");
+    assert_eq!((t.mean_output_tokens, t.mean_input_tokens), (12.0, 32.0));
+}

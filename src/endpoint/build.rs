@@ -93,7 +93,7 @@ fn http_endpoints(
                 headers,
             )?),
             Route::Async(url) => AnyEndpoint::Async(AsyncHttpEndpoint::new(
-                client.clone(),
+                client.reqwest(),
                 url,
                 content_type,
                 profile.timeout,

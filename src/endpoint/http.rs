@@ -1,12 +1,22 @@
-//! Any HTTP inference server, through a pooled reqwest client (rustls, keep-alive).
+//! Any HTTP inference server: `http://` through one hyper HTTP/1.1 connection per in-flight
+//! slot (the shard owns it, see [`Slot`]), `https://` through a pooled reqwest client (rustls).
+//!
+//! The request is built once per target (method, origin-form URI, headers with `Host`); each
+//! send copies that template around the body. The timeout is one timer per slot, re-armed
+//! only when it fires (the deadline itself is a plain `Instant` per request).
 
-use super::{Endpoint, EndpointError, Reply};
+use super::{Endpoint, EndpointError, Reply, Slot};
 use crate::sample::{ErrorKind, Excerpt, Failure};
 use bytes::Bytes;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use reqwest::header::{CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Method, Url};
 use std::collections::BTreeMap;
+use std::pin::Pin;
 use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
 
 /// Settings shared by every HTTP target of a run.
 #[derive(Clone, Debug)]
@@ -17,11 +27,28 @@ pub struct ClientSettings {
     pub max_in_flight: usize,
 }
 
-/// Builds the one client a run shares: keep-alive pool sized to the load, no proxies.
-pub fn client(settings: &ClientSettings) -> Result<Client, EndpointError> {
-    Client::builder()
+/// The clients a run shares: the reqwest pool (`https://`, asynchronous inference) and the
+/// timeouts of the per-slot connections of `http://` targets.
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    pooled: Client,
+    timeout: Duration,
+    connect_timeout: Duration,
+}
+
+impl HttpClient {
+    /// The pooled reqwest client (keep-alive, rustls, no proxies).
+    pub fn reqwest(&self) -> Client {
+        self.pooled.clone()
+    }
+}
+
+/// Builds the clients a run shares: keep-alive pool sized to the load, no proxies.
+pub fn client(settings: &ClientSettings) -> Result<HttpClient, EndpointError> {
+    let connect_timeout = settings.timeout.min(Duration::from_secs(10));
+    let pooled = Client::builder()
         .timeout(settings.timeout)
-        .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+        .connect_timeout(connect_timeout)
         .pool_max_idle_per_host(settings.max_in_flight.max(1))
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_nodelay(true)
@@ -31,23 +58,46 @@ pub fn client(settings: &ClientSettings) -> Result<Client, EndpointError> {
         .map_err(|e| EndpointError::Setup {
             target: "http".into(),
             reason: e.to_string(),
-        })
+        })?;
+    Ok(HttpClient {
+        pooled,
+        timeout: settings.timeout,
+        connect_timeout,
+    })
 }
 
 /// One URL with its method and headers.
 #[derive(Clone, Debug)]
 pub struct HttpEndpoint {
-    client: Client,
+    client: HttpClient,
     method: Method,
     url: Url,
     headers: HeaderMap,
+    /// `host:port` and the origin-form URI (`/path?query`) of an `http://` URL; `None` for
+    /// `https://`, which goes through the pooled client.
+    plain: Option<(String, hyper::Uri)>,
     variants: std::sync::Arc<super::variants::VariantNames>,
+}
+
+/// One slot's keep-alive connection: the sending half (the connection runs as a task of its
+/// own) and the slot's timeout timer.
+pub struct Conn {
+    sender: Option<SendRequest<Full<Bytes>>>,
+    timer: Pin<Box<Sleep>>,
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conn")
+            .field("open", &self.sender.is_some())
+            .finish()
+    }
 }
 
 impl HttpEndpoint {
     /// A target for `url`; `headers` are sent with every request.
     pub fn new(
-        client: Client,
+        client: HttpClient,
         method: &str,
         url: &str,
         content_type: &str,
@@ -74,28 +124,86 @@ impl HttpEndpoint {
                 .map_err(|_| setup(format!("target.headers.{name}: not a header value")))?;
             map.insert(n, v);
         }
+        let plain = match url.scheme() {
+            "http" => Some(plain_parts(&url, &mut map).map_err(setup)?),
+            _ => None,
+        };
         Ok(HttpEndpoint {
             client,
             method,
             url,
             headers: map,
+            plain,
             variants: Default::default(),
         })
     }
 
-    async fn exchange(&self, body: Bytes) -> Result<Reply, HttpFailure> {
+    /// One exchange in `slot`: on its connection for `http://`, through the pool otherwise.
+    async fn exchange_in(&self, slot: &mut Slot, body: Bytes) -> Result<Reply, HttpFailure> {
+        let Some((authority, uri)) = &self.plain else {
+            return self.exchange_pooled(body).await;
+        };
+        let deadline = Instant::now() + self.client.timeout;
+        let conn = slot.http.get_or_insert_with(|| Conn {
+            sender: None,
+            timer: Box::pin(tokio::time::sleep_until(deadline)),
+        });
+        let work = async {
+            let request = self.template(uri, body);
+            let response = send_on(&mut conn.sender, authority, request, &self.client).await?;
+            self.reply(response).await
+        };
+        let result = within(&mut conn.timer, deadline, work).await;
+        if result.is_err() {
+            // A failed exchange may leave the connection mid-message: start afresh.
+            conn.sender = None;
+        }
+        result
+    }
+
+    /// The request of this target around `body`, from the template built once.
+    fn template(&self, uri: &hyper::Uri, body: Bytes) -> hyper::Request<Full<Bytes>> {
+        let mut request = hyper::Request::new(Full::new(body));
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = uri.clone();
+        *request.headers_mut() = self.headers.clone();
+        request
+    }
+
+    /// Reads a hyper answer into a [`Reply`].
+    async fn reply(
+        &self,
+        response: hyper::Response<hyper::body::Incoming>,
+    ) -> Result<Reply, HttpFailure> {
+        let (parts, body) = response.into_parts();
+        let variant = self.variant_of(&parts.headers);
+        let cold_start = parts.headers.contains_key("x-emulator-cold-start-ms");
+        let bytes_in = read_body(parts.status, &parts.headers, body).await?;
+        Ok(Reply {
+            bytes_in,
+            done_after: None,
+            variant,
+            cold_start,
+        })
+    }
+
+    fn variant_of(&self, headers: &HeaderMap) -> Option<u16> {
+        headers
+            .get("x-amzn-invoked-production-variant")
+            .and_then(|v| v.to_str().ok())
+            .map(|name| self.variants.id(name))
+    }
+
+    async fn exchange_pooled(&self, body: Bytes) -> Result<Reply, HttpFailure> {
         let response = self
             .client
+            .pooled
             .request(self.method.clone(), self.url.clone())
             .headers(self.headers.clone())
             .body(body)
             .send()
             .await?;
-        let variant = response
-            .headers()
-            .get("x-amzn-invoked-production-variant")
-            .and_then(|v| v.to_str().ok())
-            .map(|name| self.variants.id(name));
+        let variant = self.variant_of(response.headers());
         let cold_start = response.headers().contains_key("x-emulator-cold-start-ms");
         let (_, bytes_in) = read_answer(response).await?;
         Ok(Reply {
@@ -105,6 +213,150 @@ impl HttpEndpoint {
             cold_start,
         })
     }
+}
+
+/// `host:port` of an `http://` URL and its origin-form URI; puts `Host` into `headers`.
+fn plain_parts(url: &Url, headers: &mut HeaderMap) -> Result<(String, hyper::Uri), String> {
+    let host = url.host_str().ok_or("the URL has no host")?;
+    let port = url.port_or_known_default().unwrap_or(80);
+    // `host_str` keeps an IPv6 address in brackets, as `connect` wants it.
+    let authority = format!("{host}:{port}");
+    let host_header = match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    let value = HeaderValue::from_str(&host_header).map_err(|_| "bad host".to_string())?;
+    headers.entry(HOST).or_insert(value);
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let uri = path.parse().map_err(|e| format!("bad path: {e}"))?;
+    Ok((authority, uri))
+}
+
+/// Sends `request` on the slot's connection, connecting first when it has none or it
+/// closed; a request the connection refused before writing it goes once on a new one.
+async fn send_on(
+    sender: &mut Option<SendRequest<Full<Bytes>>>,
+    authority: &str,
+    request: hyper::Request<Full<Bytes>>,
+    client: &HttpClient,
+) -> Result<hyper::Response<hyper::body::Incoming>, HttpFailure> {
+    let mut request = request;
+    for attempt in 0..2 {
+        if sender.as_ref().is_none_or(SendRequest::is_closed) {
+            *sender = Some(connect(authority, client.connect_timeout).await?);
+        }
+        let Some(s) = sender.as_mut() else {
+            unreachable!("connected above")
+        };
+        if s.ready().await.is_err() {
+            *sender = None;
+            continue;
+        }
+        match s.try_send_request(request).await {
+            Ok(response) => return Ok(response),
+            Err(mut e) => match e.take_message() {
+                Some(unsent) if attempt == 0 => {
+                    *sender = None;
+                    request = unsent;
+                }
+                _ => return Err(HttpFailure::Hyper(e.into_error())),
+            },
+        }
+    }
+    Err(HttpFailure::answer(
+        ErrorKind::Io,
+        None,
+        "the connection closed before the request could be sent, twice",
+    ))
+}
+
+/// Opens one keep-alive HTTP/1.1 connection and runs it as a task of its own.
+async fn connect(
+    authority: &str,
+    timeout: Duration,
+) -> Result<SendRequest<Full<Bytes>>, HttpFailure> {
+    let stream = match tokio::time::timeout(timeout, TcpStream::connect(authority)).await {
+        Ok(Ok(stream)) => stream,
+        Ok(Err(e)) => return Err(HttpFailure::Connect(e)),
+        Err(_) => return Err(HttpFailure::Timeout),
+    };
+    stream.set_nodelay(true).map_err(HttpFailure::Connect)?;
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let (sender, connection) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(HttpFailure::Hyper)?;
+    tokio::spawn(async move {
+        // Its errors reach the request in flight; an idle close only ends the task.
+        let _ = connection.await;
+    });
+    Ok(sender)
+}
+
+/// Runs `work` until `deadline`. The slot's one timer is re-armed only when it fires before
+/// the deadline, so a request costs no timer registration.
+async fn within<F>(
+    timer: &mut Pin<Box<Sleep>>,
+    deadline: Instant,
+    work: F,
+) -> Result<Reply, HttpFailure>
+where
+    F: std::future::Future<Output = Result<Reply, HttpFailure>>,
+{
+    let mut work = std::pin::pin!(work);
+    loop {
+        tokio::select! {
+            biased;
+            result = &mut work => return result,
+            () = timer.as_mut() => {
+                if Instant::now() >= deadline {
+                    return Err(HttpFailure::Timeout);
+                }
+                timer.as_mut().reset(deadline);
+            }
+        }
+    }
+}
+
+/// Reads a hyper body, counting bytes without keeping them; an error status becomes a
+/// classified [`HttpFailure::Status`] with the first bytes of its body, copied inline.
+async fn read_body(
+    status: hyper::StatusCode,
+    headers: &HeaderMap,
+    mut body: hyper::body::Incoming,
+) -> Result<u64, HttpFailure> {
+    let mut bytes_in = 0u64;
+    let mut excerpt = Excerpt::default();
+    if let Some(location) = headers
+        .get(reqwest::header::LOCATION)
+        .filter(|_| status.is_redirection())
+    {
+        excerpt.push(b"Location: ");
+        excerpt.push(location.as_bytes());
+        excerpt.push(b" ");
+    }
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(HttpFailure::Hyper)?;
+        if let Some(chunk) = frame.data_ref() {
+            bytes_in += chunk.len() as u64;
+            if !status.is_success() && !excerpt.is_full() {
+                excerpt.push(chunk);
+            }
+        }
+    }
+    if status.is_success() {
+        return Ok(bytes_in);
+    }
+    let error_type = headers
+        .get("x-amzn-errortype")
+        .and_then(|v| v.to_str().ok());
+    Err(HttpFailure::Status(Failure {
+        kind: ErrorKind::from_http(status.as_u16(), error_type),
+        status: Some(status.as_u16()),
+        excerpt,
+    }))
 }
 
 /// Reads a whole answer, counting body bytes without keeping them; an error status becomes
@@ -152,6 +404,12 @@ pub(crate) enum HttpFailure {
     Status(Failure),
     /// The client gave up: timeout, connect or I/O failure.
     Client(reqwest::Error),
+    /// No connection could be opened (refused, unreachable).
+    Connect(std::io::Error),
+    /// No answer within the target's timeout.
+    Timeout,
+    /// The connection failed mid-exchange (closed, reset, unparsable answer).
+    Hyper(hyper::Error),
 }
 
 impl HttpFailure {
@@ -177,6 +435,22 @@ pub(crate) fn classify(failure: HttpFailure) -> Failure {
     let e = match failure {
         HttpFailure::Status(f) => return f,
         HttpFailure::Client(e) => e,
+        HttpFailure::Connect(e) => return io_failure(ErrorKind::Connect, &e),
+        HttpFailure::Timeout => {
+            return Failure {
+                kind: ErrorKind::Timeout,
+                status: None,
+                excerpt: Excerpt::of("no answer within the timeout"),
+            };
+        }
+        HttpFailure::Hyper(e) => {
+            let kind = if e.is_timeout() {
+                ErrorKind::Timeout
+            } else {
+                ErrorKind::Io
+            };
+            return io_failure(kind, &e);
+        }
     };
     let kind = if e.is_timeout() {
         ErrorKind::Timeout
@@ -196,17 +470,35 @@ pub(crate) fn classify(failure: HttpFailure) -> Failure {
     }
 }
 
+/// A failure of class `kind` with the error chain as its excerpt.
+fn io_failure(kind: ErrorKind, e: &dyn std::error::Error) -> Failure {
+    let mut excerpt = Excerpt::default();
+    chain_into(e, &mut excerpt);
+    Failure {
+        kind,
+        status: None,
+        excerpt,
+    }
+}
+
 /// What to do about an HTTP target refusing the credentials.
 const HTTP_REMEDY: &str = "check the credentials in `[target] headers` (e.g. `Authorization`) \
                            and that they are allowed to call this URL";
 
 impl Endpoint for HttpEndpoint {
     async fn request(&self, body: Bytes) -> Result<Reply, Failure> {
-        self.exchange(body).await.map_err(classify)
+        self.exchange_in(&mut Slot::default(), body)
+            .await
+            .map_err(classify)
+    }
+
+    async fn request_in(&self, slot: &mut Slot, body: Bytes) -> Result<Reply, Failure> {
+        self.exchange_in(slot, body).await.map_err(classify)
     }
 
     async fn probe(&self, body: Bytes) -> Result<(), EndpointError> {
-        probe_result(self.exchange(body).await.map(drop), &self.describe())
+        let result = self.exchange_in(&mut Slot::default(), body).await;
+        probe_result(result.map(drop), &self.describe())
     }
 
     fn describe(&self) -> String {
@@ -232,6 +524,14 @@ pub(crate) fn probe_result(
                 reason: error_chain(&e),
             })
         }
+        Err(HttpFailure::Connect(e)) => Err(EndpointError::Unreachable {
+            target: target.to_string(),
+            reason: error_chain(&e),
+        }),
+        Err(HttpFailure::Timeout) => Err(EndpointError::Unreachable {
+            target: target.to_string(),
+            reason: "no answer within the timeout".into(),
+        }),
         Err(failure) => Err(EndpointError::probe_failed(
             target,
             &classify(failure),

@@ -30,6 +30,7 @@ OK=http://127.0.0.1:$PORT/ok K64=http://127.0.0.1:$PORT/64k DELAY=http://127.0.0
 start_nginx() {
   mkdir -p "$WORK"/{logs,html,tmp}
   head -c 65536 /dev/urandom > "$WORK/html/64k.bin"
+  chmod -R a+rX "$WORK"   # nginx's workers run as another user
   cat > "$WORK/nginx.conf" <<CONF
 load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
 worker_processes 1;
@@ -138,7 +139,7 @@ for rep in $(seq "$REPS"); do
       [[ -n $cmd ]] || continue
       # shellcheck disable=SC2086
       /usr/bin/time -v -o "$pre.time" taskset -c "$GEN_CPU" $cmd > "$pre.out" 2> "$pre.err" < /dev/null
-      parse "$sc" "$tool" "$pre" "$RATE" || { echo "| $sc | $tool | failed: $(tail -1 "$pre.err") |"; }
+      parse "$sc" "$tool" "$pre" "$RATE" 2> /dev/null || echo "| $sc | $tool | failed: $(tail -1 "$pre.err") |"
       sleep 1
     done
   done

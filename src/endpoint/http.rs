@@ -13,7 +13,10 @@ use hyper::client::conn::http1::SendRequest;
 use reqwest::header::{CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Method, Url};
 use std::collections::BTreeMap;
+use super::variants::VariantNames;
+use hyper_util::rt::TokioIo;
 use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
@@ -76,21 +79,73 @@ pub struct HttpEndpoint {
     /// `host:port` and the origin-form URI (`/path?query`) of an `http://` URL; `None` for
     /// `https://`, which goes through the pooled client.
     plain: Option<(String, hyper::Uri)>,
-    variants: std::sync::Arc<super::variants::VariantNames>,
+    variants: std::sync::Arc<VariantNames>,
 }
 
-/// One slot's keep-alive connection: the sending half (the connection runs as a task of its
-/// own) and the slot's timeout timer.
+/// One slot's keep-alive connection and its timeout timer.
 pub struct Conn {
-    sender: Option<SendRequest<Full<Bytes>>>,
+    link: Option<Link>,
     timer: Pin<Box<Sleep>>,
 }
 
 impl std::fmt::Debug for Conn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Conn")
-            .field("open", &self.sender.is_some())
+            .field("open", &self.link.as_ref().is_some_and(Link::is_open))
             .finish()
+    }
+}
+
+/// An HTTP/1.1 connection driven by the request that uses it: no task of its own, so an
+/// answer wakes the shard directly. `None` once the connection has ended.
+struct Link {
+    sender: SendRequest<Full<Bytes>>,
+    connection: Option<Pin<Box<Connection>>>,
+}
+
+type Connection = hyper::client::conn::http1::Connection<TokioIo<TcpStream>, Full<Bytes>>;
+
+/// What became of a request on a [`Link`].
+enum Sent {
+    /// It was sent; this is its answer (or failure).
+    Answered(Result<Reply, HttpFailure>),
+    /// The connection had closed before the request was written: here it is back.
+    Unsent(hyper::Request<Full<Bytes>>),
+}
+
+impl Link {
+    fn is_open(&self) -> bool {
+        self.connection.is_some() && !self.sender.is_closed()
+    }
+
+    /// Sends `request` and reads its answer, driving the connection meanwhile.
+    async fn exchange(&mut self, request: hyper::Request<Full<Bytes>>, variants: &VariantNames) -> Sent {
+        let Link { sender, connection } = self;
+        let work = async {
+            if sender.ready().await.is_err() {
+                return Sent::Unsent(request);
+            }
+            match sender.try_send_request(request).await {
+                Ok(response) => Sent::Answered(reply(response, variants).await),
+                Err(mut e) => match e.take_message() {
+                    Some(unsent) => Sent::Unsent(unsent),
+                    None => Sent::Answered(Err(HttpFailure::Hyper(e.into_error()))),
+                },
+            }
+        };
+        let mut work = std::pin::pin!(work);
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(sent) = work.as_mut().poll(cx) {
+                return Poll::Ready(sent);
+            }
+            let ended = connection.as_mut().is_some_and(|c| c.as_mut().poll(cx).is_ready());
+            if ended {
+                // Dropping the connection fails whatever still waits on it.
+                *connection = None;
+            }
+            work.as_mut().poll(cx)
+        })
+        .await
     }
 }
 
@@ -144,19 +199,38 @@ impl HttpEndpoint {
             return self.exchange_pooled(body).await;
         };
         let deadline = Instant::now() + self.client.timeout;
-        let conn = slot.http.get_or_insert_with(|| Conn {
-            sender: None,
+        let Conn { link, timer } = slot.http.get_or_insert_with(|| Conn {
+            link: None,
             timer: Box::pin(tokio::time::sleep_until(deadline)),
         });
         let work = async {
-            let request = self.template(uri, body);
-            let response = send_on(&mut conn.sender, authority, request, &self.client).await?;
-            self.reply(response).await
+            let mut request = self.template(uri, body);
+            // A request the connection refused before writing it goes once on a new one.
+            for _ in 0..2 {
+                if !link.as_ref().is_some_and(Link::is_open) {
+                    *link = Some(connect(authority, self.client.connect_timeout).await?);
+                }
+                let Some(open) = link.as_mut() else {
+                    unreachable!("connected above")
+                };
+                match open.exchange(request, &self.variants).await {
+                    Sent::Answered(result) => return result,
+                    Sent::Unsent(unsent) => {
+                        *link = None;
+                        request = unsent;
+                    }
+                }
+            }
+            Err(HttpFailure::answer(
+                ErrorKind::Io,
+                None,
+                "the connection closed before the request could be sent, twice",
+            ))
         };
-        let result = within(&mut conn.timer, deadline, work).await;
+        let result = within(timer, deadline, work).await;
         if result.is_err() {
             // A failed exchange may leave the connection mid-message: start afresh.
-            conn.sender = None;
+            *link = None;
         }
         result
     }
@@ -170,30 +244,6 @@ impl HttpEndpoint {
         request
     }
 
-    /// Reads a hyper answer into a [`Reply`].
-    async fn reply(
-        &self,
-        response: hyper::Response<hyper::body::Incoming>,
-    ) -> Result<Reply, HttpFailure> {
-        let (parts, body) = response.into_parts();
-        let variant = self.variant_of(&parts.headers);
-        let cold_start = parts.headers.contains_key("x-emulator-cold-start-ms");
-        let bytes_in = read_body(parts.status, &parts.headers, body).await?;
-        Ok(Reply {
-            bytes_in,
-            done_after: None,
-            variant,
-            cold_start,
-        })
-    }
-
-    fn variant_of(&self, headers: &HeaderMap) -> Option<u16> {
-        headers
-            .get("x-amzn-invoked-production-variant")
-            .and_then(|v| v.to_str().ok())
-            .map(|name| self.variants.id(name))
-    }
-
     async fn exchange_pooled(&self, body: Bytes) -> Result<Reply, HttpFailure> {
         let response = self
             .client
@@ -203,7 +253,7 @@ impl HttpEndpoint {
             .body(body)
             .send()
             .await?;
-        let variant = self.variant_of(response.headers());
+        let variant = variant_of(&self.variants, response.headers());
         let cold_start = response.headers().contains_key("x-emulator-cold-start-ms");
         let (_, bytes_in) = read_answer(response).await?;
         Ok(Reply {
@@ -235,64 +285,46 @@ fn plain_parts(url: &Url, headers: &mut HeaderMap) -> Result<(String, hyper::Uri
     Ok((authority, uri))
 }
 
-/// Sends `request` on the slot's connection, connecting first when it has none or it
-/// closed; a request the connection refused before writing it goes once on a new one.
-async fn send_on(
-    sender: &mut Option<SendRequest<Full<Bytes>>>,
-    authority: &str,
-    request: hyper::Request<Full<Bytes>>,
-    client: &HttpClient,
-) -> Result<hyper::Response<hyper::body::Incoming>, HttpFailure> {
-    let mut request = request;
-    for attempt in 0..2 {
-        if sender.as_ref().is_none_or(SendRequest::is_closed) {
-            *sender = Some(connect(authority, client.connect_timeout).await?);
-        }
-        let Some(s) = sender.as_mut() else {
-            unreachable!("connected above")
-        };
-        if s.ready().await.is_err() {
-            *sender = None;
-            continue;
-        }
-        match s.try_send_request(request).await {
-            Ok(response) => return Ok(response),
-            Err(mut e) => match e.take_message() {
-                Some(unsent) if attempt == 0 => {
-                    *sender = None;
-                    request = unsent;
-                }
-                _ => return Err(HttpFailure::Hyper(e.into_error())),
-            },
-        }
-    }
-    Err(HttpFailure::answer(
-        ErrorKind::Io,
-        None,
-        "the connection closed before the request could be sent, twice",
-    ))
-}
-
-/// Opens one keep-alive HTTP/1.1 connection and runs it as a task of its own.
-async fn connect(
-    authority: &str,
-    timeout: Duration,
-) -> Result<SendRequest<Full<Bytes>>, HttpFailure> {
+/// Opens one keep-alive HTTP/1.1 connection (to be driven by its requests).
+async fn connect(authority: &str, timeout: Duration) -> Result<Link, HttpFailure> {
     let stream = match tokio::time::timeout(timeout, TcpStream::connect(authority)).await {
         Ok(Ok(stream)) => stream,
         Ok(Err(e)) => return Err(HttpFailure::Connect(e)),
         Err(_) => return Err(HttpFailure::Timeout),
     };
     stream.set_nodelay(true).map_err(HttpFailure::Connect)?;
-    let io = hyper_util::rt::TokioIo::new(stream);
-    let (sender, connection) = hyper::client::conn::http1::handshake(io)
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
         .map_err(HttpFailure::Hyper)?;
-    tokio::spawn(async move {
-        // Its errors reach the request in flight; an idle close only ends the task.
-        let _ = connection.await;
-    });
-    Ok(sender)
+    Ok(Link {
+        sender,
+        connection: Some(Box::pin(connection)),
+    })
+}
+
+/// Reads a hyper answer into a [`Reply`].
+async fn reply(
+    response: hyper::Response<hyper::body::Incoming>,
+    variants: &VariantNames,
+) -> Result<Reply, HttpFailure> {
+    let (parts, body) = response.into_parts();
+    let variant = variant_of(variants, &parts.headers);
+    let cold_start = parts.headers.contains_key("x-emulator-cold-start-ms");
+    let bytes_in = read_body(parts.status, &parts.headers, body).await?;
+    Ok(Reply {
+        bytes_in,
+        done_after: None,
+        variant,
+        cold_start,
+    })
+}
+
+/// The production variant that answered, as an id of `variants`.
+fn variant_of(variants: &VariantNames, headers: &HeaderMap) -> Option<u16> {
+    headers
+        .get("x-amzn-invoked-production-variant")
+        .and_then(|v| v.to_str().ok())
+        .map(|name| variants.id(name))
 }
 
 /// Runs `work` until `deadline`. The slot's one timer is re-armed only when it fires before

@@ -5,16 +5,16 @@
 //! send copies that template around the body. The timeout is one timer per slot, re-armed
 //! only when it fires (the deadline itself is a plain `Instant` per request).
 
+use super::variants::VariantNames;
 use super::{Endpoint, EndpointError, Reply, Slot};
 use crate::sample::{ErrorKind, Excerpt, Failure};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
 use reqwest::header::{CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Method, Url};
 use std::collections::BTreeMap;
-use super::variants::VariantNames;
-use hyper_util::rt::TokioIo;
 use std::pin::Pin;
 use std::task::Poll;
 use std::time::Duration;
@@ -119,7 +119,11 @@ impl Link {
     }
 
     /// Sends `request` and reads its answer, driving the connection meanwhile.
-    async fn exchange(&mut self, request: hyper::Request<Full<Bytes>>, variants: &VariantNames) -> Sent {
+    async fn exchange(
+        &mut self,
+        request: hyper::Request<Full<Bytes>>,
+        variants: &VariantNames,
+    ) -> Sent {
         let Link { sender, connection } = self;
         let work = async {
             if sender.ready().await.is_err() {
@@ -138,7 +142,9 @@ impl Link {
             if let Poll::Ready(sent) = work.as_mut().poll(cx) {
                 return Poll::Ready(sent);
             }
-            let ended = connection.as_mut().is_some_and(|c| c.as_mut().poll(cx).is_ready());
+            let ended = connection
+                .as_mut()
+                .is_some_and(|c| c.as_mut().poll(cx).is_ready());
             if ended {
                 // Dropping the connection fails whatever still waits on it.
                 *connection = None;

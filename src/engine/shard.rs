@@ -311,7 +311,12 @@ mod tests {
 
     /// Runs one shard at `rate` for `ms` against `target`; returns its recorder and the
     /// schedule's origin.
-    async fn paced(target: &Clock, rate: f64, ms: u64, max_in_flight: usize) -> (Recorder, Instant) {
+    async fn paced(
+        target: &Clock,
+        rate: f64,
+        ms: u64,
+        max_in_flight: usize,
+    ) -> (Recorder, Instant) {
         let bodies = crate::payload::build(&crate::profile::PayloadSource::Random, 8, 1).unwrap();
         let start = Instant::now() + Duration::from_millis(5);
         let window = Window {
@@ -326,7 +331,16 @@ mod tests {
             give_up_after: Duration::from_secs(2),
         };
         let (_tx, stop) = watch::channel(Stop::Running);
-        let rec = run(target, &bodies, issue, window, 0, stop, &LiveStats::default()).await;
+        let rec = run(
+            target,
+            &bodies,
+            issue,
+            window,
+            0,
+            stop,
+            &LiveStats::default(),
+        )
+        .await;
         (rec, start)
     }
 

@@ -73,7 +73,10 @@ mod imp {
         pub fn new() -> io::Result<TimerFd> {
             // SAFETY: plain system call; the descriptor is owned below.
             let fd = unsafe {
-                libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC)
+                libc::timerfd_create(
+                    libc::CLOCK_MONOTONIC,
+                    libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+                )
             };
             if fd < 0 {
                 return Err(io::Error::last_os_error());
@@ -117,7 +120,11 @@ mod imp {
                 let mut expiries = [0u8; 8];
                 // SAFETY: reads 8 bytes into an 8-byte buffer from a valid descriptor.
                 let n = unsafe {
-                    libc::read(self.0.as_raw_fd(), expiries.as_mut_ptr().cast(), expiries.len())
+                    libc::read(
+                        self.0.as_raw_fd(),
+                        expiries.as_mut_ptr().cast(),
+                        expiries.len(),
+                    )
                 };
                 if n == 8 {
                     return Ok(());

@@ -5,20 +5,17 @@
 //! send copies that template around the body. The timeout is one timer per slot, re-armed
 //! only when it fires (the deadline itself is a plain `Instant` per request).
 
+use super::h1::{self, Link, Sent};
 use super::variants::VariantNames;
 use super::{Endpoint, EndpointError, Reply, Slot};
 use crate::sample::{ErrorKind, Excerpt, Failure};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
+use http_body_util::Full;
 use reqwest::header::{CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Method, Url};
 use std::collections::BTreeMap;
 use std::pin::Pin;
-use std::task::Poll;
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
 /// Settings shared by every HTTP target of a run.
@@ -96,65 +93,6 @@ impl std::fmt::Debug for Conn {
     }
 }
 
-/// An HTTP/1.1 connection driven by the request that uses it: no task of its own, so an
-/// answer wakes the shard directly. `None` once the connection has ended.
-struct Link {
-    sender: SendRequest<Full<Bytes>>,
-    connection: Option<Pin<Box<Connection>>>,
-}
-
-type Connection = hyper::client::conn::http1::Connection<TokioIo<TcpStream>, Full<Bytes>>;
-
-/// What became of a request on a [`Link`].
-enum Sent {
-    /// It was sent; this is its answer (or failure).
-    Answered(Result<Reply, HttpFailure>),
-    /// The connection had closed before the request was written: here it is back.
-    Unsent(hyper::Request<Full<Bytes>>),
-}
-
-impl Link {
-    fn is_open(&self) -> bool {
-        self.connection.is_some() && !self.sender.is_closed()
-    }
-
-    /// Sends `request` and reads its answer, driving the connection meanwhile.
-    async fn exchange(
-        &mut self,
-        request: hyper::Request<Full<Bytes>>,
-        variants: &VariantNames,
-    ) -> Sent {
-        let Link { sender, connection } = self;
-        let work = async {
-            if sender.ready().await.is_err() {
-                return Sent::Unsent(request);
-            }
-            match sender.try_send_request(request).await {
-                Ok(response) => Sent::Answered(reply(response, variants).await),
-                Err(mut e) => match e.take_message() {
-                    Some(unsent) => Sent::Unsent(unsent),
-                    None => Sent::Answered(Err(HttpFailure::Hyper(e.into_error()))),
-                },
-            }
-        };
-        let mut work = std::pin::pin!(work);
-        std::future::poll_fn(|cx| {
-            if let Poll::Ready(sent) = work.as_mut().poll(cx) {
-                return Poll::Ready(sent);
-            }
-            let ended = connection
-                .as_mut()
-                .is_some_and(|c| c.as_mut().poll(cx).is_ready());
-            if ended {
-                // Dropping the connection fails whatever still waits on it.
-                *connection = None;
-            }
-            work.as_mut().poll(cx)
-        })
-        .await
-    }
-}
-
 impl HttpEndpoint {
     /// A target for `url`; `headers` are sent with every request.
     pub fn new(
@@ -214,7 +152,7 @@ impl HttpEndpoint {
             // A request the connection refused before writing it goes once on a new one.
             for _ in 0..2 {
                 if !link.as_ref().is_some_and(Link::is_open) {
-                    *link = Some(connect(authority, self.client.connect_timeout).await?);
+                    *link = Some(h1::connect(authority, self.client.connect_timeout).await?);
                 }
                 let Some(open) = link.as_mut() else {
                     unreachable!("connected above")
@@ -233,7 +171,7 @@ impl HttpEndpoint {
                 "the connection closed before the request could be sent, twice",
             ))
         };
-        let result = within(timer, deadline, work).await;
+        let result = h1::within(timer, deadline, work).await;
         if result.is_err() {
             // A failed exchange may leave the connection mid-message: start afresh.
             *link = None;
@@ -259,7 +197,7 @@ impl HttpEndpoint {
             .body(body)
             .send()
             .await?;
-        let variant = variant_of(&self.variants, response.headers());
+        let variant = h1::variant_of(&self.variants, response.headers());
         let cold_start = response.headers().contains_key("x-emulator-cold-start-ms");
         let (_, bytes_in) = read_answer(response).await?;
         Ok(Reply {
@@ -289,112 +227,6 @@ fn plain_parts(url: &Url, headers: &mut HeaderMap) -> Result<(String, hyper::Uri
     };
     let uri = path.parse().map_err(|e| format!("bad path: {e}"))?;
     Ok((authority, uri))
-}
-
-/// Opens one keep-alive HTTP/1.1 connection (to be driven by its requests).
-async fn connect(authority: &str, timeout: Duration) -> Result<Link, HttpFailure> {
-    let stream = match tokio::time::timeout(timeout, TcpStream::connect(authority)).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => return Err(HttpFailure::Connect(e)),
-        Err(_) => return Err(HttpFailure::Timeout),
-    };
-    stream.set_nodelay(true).map_err(HttpFailure::Connect)?;
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(HttpFailure::Hyper)?;
-    Ok(Link {
-        sender,
-        connection: Some(Box::pin(connection)),
-    })
-}
-
-/// Reads a hyper answer into a [`Reply`].
-async fn reply(
-    response: hyper::Response<hyper::body::Incoming>,
-    variants: &VariantNames,
-) -> Result<Reply, HttpFailure> {
-    let (parts, body) = response.into_parts();
-    let variant = variant_of(variants, &parts.headers);
-    let cold_start = parts.headers.contains_key("x-emulator-cold-start-ms");
-    let bytes_in = read_body(parts.status, &parts.headers, body).await?;
-    Ok(Reply {
-        bytes_in,
-        done_after: None,
-        variant,
-        cold_start,
-    })
-}
-
-/// The production variant that answered, as an id of `variants`.
-fn variant_of(variants: &VariantNames, headers: &HeaderMap) -> Option<u16> {
-    headers
-        .get("x-amzn-invoked-production-variant")
-        .and_then(|v| v.to_str().ok())
-        .map(|name| variants.id(name))
-}
-
-/// Runs `work` until `deadline`. The slot's one timer is re-armed only when it fires before
-/// the deadline, so a request costs no timer registration.
-async fn within<F>(
-    timer: &mut Pin<Box<Sleep>>,
-    deadline: Instant,
-    work: F,
-) -> Result<Reply, HttpFailure>
-where
-    F: std::future::Future<Output = Result<Reply, HttpFailure>>,
-{
-    let mut work = std::pin::pin!(work);
-    loop {
-        tokio::select! {
-            biased;
-            result = &mut work => return result,
-            () = timer.as_mut() => {
-                if Instant::now() >= deadline {
-                    return Err(HttpFailure::Timeout);
-                }
-                timer.as_mut().reset(deadline);
-            }
-        }
-    }
-}
-
-/// Reads a hyper body, counting bytes without keeping them; an error status becomes a
-/// classified [`HttpFailure::Status`] with the first bytes of its body, copied inline.
-async fn read_body(
-    status: hyper::StatusCode,
-    headers: &HeaderMap,
-    mut body: hyper::body::Incoming,
-) -> Result<u64, HttpFailure> {
-    let mut bytes_in = 0u64;
-    let mut excerpt = Excerpt::default();
-    if let Some(location) = headers
-        .get(reqwest::header::LOCATION)
-        .filter(|_| status.is_redirection())
-    {
-        excerpt.push(b"Location: ");
-        excerpt.push(location.as_bytes());
-        excerpt.push(b" ");
-    }
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(HttpFailure::Hyper)?;
-        if let Some(chunk) = frame.data_ref() {
-            bytes_in += chunk.len() as u64;
-            if !status.is_success() && !excerpt.is_full() {
-                excerpt.push(chunk);
-            }
-        }
-    }
-    if status.is_success() {
-        return Ok(bytes_in);
-    }
-    let error_type = headers
-        .get("x-amzn-errortype")
-        .and_then(|v| v.to_str().ok());
-    Err(HttpFailure::Status(Failure {
-        kind: ErrorKind::from_http(status.as_u16(), error_type),
-        status: Some(status.as_u16()),
-        excerpt,
-    }))
 }
 
 /// Reads a whole answer, counting body bytes without keeping them; an error status becomes

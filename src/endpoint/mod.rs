@@ -6,6 +6,7 @@ pub mod async_http;
 mod async_result;
 pub mod build;
 pub mod emulated;
+mod h1;
 pub mod http;
 pub mod sagemaker;
 pub mod variants;

@@ -3,7 +3,6 @@
 //! read without keeping their bodies.
 
 use super::Reply;
-use super::http::HttpFailure;
 use super::variants::VariantNames;
 use crate::sample::{ErrorKind, Excerpt, Failure};
 use bytes::Bytes;
@@ -190,6 +189,38 @@ async fn read_body(
         status: Some(status.as_u16()),
         excerpt,
     }))
+}
+
+/// How one exchange failed: an error answer, or no answer.
+#[derive(Debug)]
+pub(crate) enum HttpFailure {
+    /// The server answered with an error status (or an unusable answer), already classified.
+    Status(Failure),
+    /// The client gave up: timeout, connect or I/O failure.
+    Client(reqwest::Error),
+    /// No connection could be opened (refused, unreachable).
+    Connect(std::io::Error),
+    /// No answer within the target's timeout.
+    Timeout,
+    /// The connection failed mid-exchange (closed, reset, unparsable answer).
+    Hyper(hyper::Error),
+}
+
+impl HttpFailure {
+    /// An unusable answer of class `kind`, saying why.
+    pub(crate) fn answer(kind: ErrorKind, status: Option<u16>, why: &str) -> HttpFailure {
+        HttpFailure::Status(Failure {
+            kind,
+            status,
+            excerpt: Excerpt::of(why),
+        })
+    }
+}
+
+impl From<reqwest::Error> for HttpFailure {
+    fn from(e: reqwest::Error) -> HttpFailure {
+        HttpFailure::Client(e)
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! send copies that template around the body. The timeout is one timer per slot, re-armed
 //! only when it fires (the deadline itself is a plain `Instant` per request).
 
+pub(crate) use super::h1::HttpFailure;
 use super::h1::{self, Link, Sent};
 use super::variants::VariantNames;
 use super::{Endpoint, EndpointError, Reply, Slot};
@@ -265,38 +266,6 @@ pub(crate) async fn read_answer(
         status: Some(status.as_u16()),
         excerpt,
     }))
-}
-
-/// How one exchange failed: an error answer, or no answer.
-#[derive(Debug)]
-pub(crate) enum HttpFailure {
-    /// The server answered with an error status (or an unusable answer), already classified.
-    Status(Failure),
-    /// The client gave up: timeout, connect or I/O failure.
-    Client(reqwest::Error),
-    /// No connection could be opened (refused, unreachable).
-    Connect(std::io::Error),
-    /// No answer within the target's timeout.
-    Timeout,
-    /// The connection failed mid-exchange (closed, reset, unparsable answer).
-    Hyper(hyper::Error),
-}
-
-impl HttpFailure {
-    /// An unusable answer of class `kind`, saying why.
-    pub(crate) fn answer(kind: ErrorKind, status: Option<u16>, why: &str) -> HttpFailure {
-        HttpFailure::Status(Failure {
-            kind,
-            status,
-            excerpt: Excerpt::of(why),
-        })
-    }
-}
-
-impl From<reqwest::Error> for HttpFailure {
-    fn from(e: reqwest::Error) -> HttpFailure {
-        HttpFailure::Client(e)
-    }
 }
 
 /// Maps a failure to its class; the one place this target classifies errors. A client

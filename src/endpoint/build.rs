@@ -99,12 +99,12 @@ fn http_endpoints(
                 headers,
             )?),
             Route::Async(url) => AnyEndpoint::Async(AsyncHttpEndpoint::new(
-                client.clone(),
+                client.reqwest(),
                 url,
                 content_type,
                 profile.timeout,
             )?),
-            Route::Stream(url) => streams::event_stream(client.clone(), url, profile)?,
+            Route::Stream(url) => streams::event_stream(client.reqwest(), url, profile)?,
         };
         out.insert(variant.clone(), target);
     }

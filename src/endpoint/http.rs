@@ -1,12 +1,23 @@
-//! Any HTTP inference server, through a pooled reqwest client (rustls, keep-alive).
+//! Any HTTP inference server: `http://` through one hyper HTTP/1.1 connection per in-flight
+//! slot (the shard owns it, see [`Slot`]), `https://` through a pooled reqwest client (rustls).
+//!
+//! The request is built once per target (method, origin-form URI, headers with `Host`); each
+//! send copies that template around the body. The timeout is one timer per slot, re-armed
+//! only when it fires (the deadline itself is a plain `Instant` per request).
 
-use super::{Endpoint, EndpointError, Reply};
+pub(crate) use super::h1::HttpFailure;
+use super::h1::{self, Link, Sent};
+use super::variants::VariantNames;
+use super::{Endpoint, EndpointError, Reply, Slot};
 use crate::sample::{ErrorKind, Excerpt, Failure};
 use bytes::Bytes;
-use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http_body_util::Full;
+use reqwest::header::{CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Method, Url};
 use std::collections::BTreeMap;
+use std::pin::Pin;
 use std::time::Duration;
+use tokio::time::{Instant, Sleep};
 
 /// Settings shared by every HTTP target of a run.
 #[derive(Clone, Debug)]
@@ -17,11 +28,28 @@ pub struct ClientSettings {
     pub max_in_flight: usize,
 }
 
-/// Builds the one client a run shares: keep-alive pool sized to the load, no proxies.
-pub fn client(settings: &ClientSettings) -> Result<Client, EndpointError> {
-    Client::builder()
+/// The clients a run shares: the reqwest pool (`https://`, asynchronous inference) and the
+/// timeouts of the per-slot connections of `http://` targets.
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    pooled: Client,
+    timeout: Duration,
+    connect_timeout: Duration,
+}
+
+impl HttpClient {
+    /// The pooled reqwest client (keep-alive, rustls, no proxies).
+    pub fn reqwest(&self) -> Client {
+        self.pooled.clone()
+    }
+}
+
+/// Builds the clients a run shares: keep-alive pool sized to the load, no proxies.
+pub fn client(settings: &ClientSettings) -> Result<HttpClient, EndpointError> {
+    let connect_timeout = settings.timeout.min(Duration::from_secs(10));
+    let pooled = Client::builder()
         .timeout(settings.timeout)
-        .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+        .connect_timeout(connect_timeout)
         .pool_max_idle_per_host(settings.max_in_flight.max(1))
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_nodelay(true)
@@ -31,23 +59,45 @@ pub fn client(settings: &ClientSettings) -> Result<Client, EndpointError> {
         .map_err(|e| EndpointError::Setup {
             target: "http".into(),
             reason: e.to_string(),
-        })
+        })?;
+    Ok(HttpClient {
+        pooled,
+        timeout: settings.timeout,
+        connect_timeout,
+    })
 }
 
 /// One URL with its method and headers.
 #[derive(Clone, Debug)]
 pub struct HttpEndpoint {
-    client: Client,
+    client: HttpClient,
     method: Method,
     url: Url,
     headers: HeaderMap,
-    variants: std::sync::Arc<super::variants::VariantNames>,
+    /// `host:port` and the origin-form URI (`/path?query`) of an `http://` URL; `None` for
+    /// `https://`, which goes through the pooled client.
+    plain: Option<(String, hyper::Uri)>,
+    variants: std::sync::Arc<VariantNames>,
+}
+
+/// One slot's keep-alive connection and its timeout timer.
+pub struct Conn {
+    link: Option<Link>,
+    timer: Pin<Box<Sleep>>,
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Conn")
+            .field("open", &self.link.as_ref().is_some_and(Link::is_open))
+            .finish()
+    }
 }
 
 impl HttpEndpoint {
     /// A target for `url`; `headers` are sent with every request.
     pub fn new(
-        client: Client,
+        client: HttpClient,
         method: &str,
         url: &str,
         content_type: &str,
@@ -74,28 +124,81 @@ impl HttpEndpoint {
                 .map_err(|_| setup(format!("target.headers.{name}: not a header value")))?;
             map.insert(n, v);
         }
+        let plain = match url.scheme() {
+            "http" => Some(plain_parts(&url, &mut map).map_err(setup)?),
+            _ => None,
+        };
         Ok(HttpEndpoint {
             client,
             method,
             url,
             headers: map,
+            plain,
             variants: Default::default(),
         })
     }
 
-    async fn exchange(&self, body: Bytes) -> Result<Reply, HttpFailure> {
+    /// One exchange in `slot`: on its connection for `http://`, through the pool otherwise.
+    async fn exchange_in(&self, slot: &mut Slot, body: Bytes) -> Result<Reply, HttpFailure> {
+        let Some((authority, uri)) = &self.plain else {
+            return self.exchange_pooled(body).await;
+        };
+        let deadline = Instant::now() + self.client.timeout;
+        let Conn { link, timer } = slot.http.get_or_insert_with(|| Conn {
+            link: None,
+            timer: Box::pin(tokio::time::sleep_until(deadline)),
+        });
+        let work = async {
+            let mut request = self.template(uri, body);
+            // A request the connection refused before writing it goes once on a new one.
+            for _ in 0..2 {
+                if !link.as_ref().is_some_and(Link::is_open) {
+                    *link = Some(h1::connect(authority, self.client.connect_timeout).await?);
+                }
+                let Some(open) = link.as_mut() else {
+                    unreachable!("connected above")
+                };
+                match open.exchange(request, &self.variants).await {
+                    Sent::Answered(result) => return result,
+                    Sent::Unsent(unsent) => {
+                        *link = None;
+                        request = unsent;
+                    }
+                }
+            }
+            Err(HttpFailure::answer(
+                ErrorKind::Io,
+                None,
+                "the connection closed before the request could be sent, twice",
+            ))
+        };
+        let result = h1::within(timer, deadline, work).await;
+        if result.is_err() {
+            // A failed exchange may leave the connection mid-message: start afresh.
+            *link = None;
+        }
+        result
+    }
+
+    /// The request of this target around `body`, from the template built once.
+    fn template(&self, uri: &hyper::Uri, body: Bytes) -> hyper::Request<Full<Bytes>> {
+        let mut request = hyper::Request::new(Full::new(body));
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = uri.clone();
+        *request.headers_mut() = self.headers.clone();
+        request
+    }
+
+    async fn exchange_pooled(&self, body: Bytes) -> Result<Reply, HttpFailure> {
         let response = self
             .client
+            .pooled
             .request(self.method.clone(), self.url.clone())
             .headers(self.headers.clone())
             .body(body)
             .send()
             .await?;
-        let variant = response
-            .headers()
-            .get("x-amzn-invoked-production-variant")
-            .and_then(|v| v.to_str().ok())
-            .map(|name| self.variants.id(name));
+        let variant = h1::variant_of(&self.variants, response.headers());
         let cold_start = response.headers().contains_key("x-emulator-cold-start-ms");
         let (_, bytes_in) = read_answer(response).await?;
         Ok(Reply {
@@ -106,6 +209,26 @@ impl HttpEndpoint {
             tokens: None,
         })
     }
+}
+
+/// `host:port` of an `http://` URL and its origin-form URI; puts `Host` into `headers`.
+fn plain_parts(url: &Url, headers: &mut HeaderMap) -> Result<(String, hyper::Uri), String> {
+    let host = url.host_str().ok_or("the URL has no host")?;
+    let port = url.port_or_known_default().unwrap_or(80);
+    // `host_str` keeps an IPv6 address in brackets, as `connect` wants it.
+    let authority = format!("{host}:{port}");
+    let host_header = match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    };
+    let value = HeaderValue::from_str(&host_header).map_err(|_| "bad host".to_string())?;
+    headers.entry(HOST).or_insert(value);
+    let path = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let uri = path.parse().map_err(|e| format!("bad path: {e}"))?;
+    Ok((authority, uri))
 }
 
 /// Reads a whole answer, counting body bytes without keeping them; an error status becomes
@@ -146,38 +269,28 @@ pub(crate) async fn read_answer(
     }))
 }
 
-/// How one exchange failed: an error answer, or no answer.
-#[derive(Debug)]
-pub(crate) enum HttpFailure {
-    /// The server answered with an error status (or an unusable answer), already classified.
-    Status(Failure),
-    /// The client gave up: timeout, connect or I/O failure.
-    Client(reqwest::Error),
-}
-
-impl HttpFailure {
-    /// An unusable answer of class `kind`, saying why.
-    pub(crate) fn answer(kind: ErrorKind, status: Option<u16>, why: &str) -> HttpFailure {
-        HttpFailure::Status(Failure {
-            kind,
-            status,
-            excerpt: Excerpt::of(why),
-        })
-    }
-}
-
-impl From<reqwest::Error> for HttpFailure {
-    fn from(e: reqwest::Error) -> HttpFailure {
-        HttpFailure::Client(e)
-    }
-}
-
 /// Maps a failure to its class; the one place this target classifies errors. A client
 /// failure keeps the client's message (written inline, no allocation).
 pub(crate) fn classify(failure: HttpFailure) -> Failure {
     let e = match failure {
         HttpFailure::Status(f) => return f,
         HttpFailure::Client(e) => e,
+        HttpFailure::Connect(e) => return io_failure(ErrorKind::Connect, &e),
+        HttpFailure::Timeout => {
+            return Failure {
+                kind: ErrorKind::Timeout,
+                status: None,
+                excerpt: Excerpt::of("no answer within the timeout"),
+            };
+        }
+        HttpFailure::Hyper(e) => {
+            let kind = if e.is_timeout() {
+                ErrorKind::Timeout
+            } else {
+                ErrorKind::Io
+            };
+            return io_failure(kind, &e);
+        }
     };
     let kind = if e.is_timeout() {
         ErrorKind::Timeout
@@ -197,17 +310,35 @@ pub(crate) fn classify(failure: HttpFailure) -> Failure {
     }
 }
 
+/// A failure of class `kind` with the error chain as its excerpt.
+fn io_failure(kind: ErrorKind, e: &dyn std::error::Error) -> Failure {
+    let mut excerpt = Excerpt::default();
+    chain_into(e, &mut excerpt);
+    Failure {
+        kind,
+        status: None,
+        excerpt,
+    }
+}
+
 /// What to do about an HTTP target refusing the credentials.
 const HTTP_REMEDY: &str = "check the credentials in `[target] headers` (e.g. `Authorization`) \
                            and that they are allowed to call this URL";
 
 impl Endpoint for HttpEndpoint {
     async fn request(&self, body: Bytes) -> Result<Reply, Failure> {
-        self.exchange(body).await.map_err(classify)
+        self.exchange_in(&mut Slot::default(), body)
+            .await
+            .map_err(classify)
+    }
+
+    async fn request_in(&self, slot: &mut Slot, body: Bytes) -> Result<Reply, Failure> {
+        self.exchange_in(slot, body).await.map_err(classify)
     }
 
     async fn probe(&self, body: Bytes) -> Result<(), EndpointError> {
-        probe_result(self.exchange(body).await.map(drop), &self.describe())
+        let result = self.exchange_in(&mut Slot::default(), body).await;
+        probe_result(result.map(drop), &self.describe())
     }
 
     fn describe(&self) -> String {
@@ -233,6 +364,14 @@ pub(crate) fn probe_result(
                 reason: error_chain(&e),
             })
         }
+        Err(HttpFailure::Connect(e)) => Err(EndpointError::Unreachable {
+            target: target.to_string(),
+            reason: error_chain(&e),
+        }),
+        Err(HttpFailure::Timeout) => Err(EndpointError::Unreachable {
+            target: target.to_string(),
+            reason: "no answer within the timeout".into(),
+        }),
         Err(failure) => Err(EndpointError::probe_failed(
             target,
             &classify(failure),

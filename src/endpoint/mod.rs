@@ -6,6 +6,7 @@ pub mod async_http;
 mod async_result;
 pub mod build;
 pub mod emulated;
+mod h1;
 pub mod http;
 pub mod openai;
 pub mod sagemaker;
@@ -24,6 +25,17 @@ pub trait Endpoint: Send + Sync + 'static {
     /// Sends one request and waits for its outcome; a failure keeps its class, status and
     /// the first bytes of the answer.
     fn request(&self, body: Bytes) -> impl Future<Output = Result<Reply, Failure>> + Send;
+
+    /// Sends one request in `slot`, a shard's in-flight slot: a target that keeps a
+    /// connection per slot (the `http` target) keeps it there, so no pool is shared.
+    fn request_in(
+        &self,
+        slot: &mut Slot,
+        body: Bytes,
+    ) -> impl Future<Output = Result<Reply, Failure>> + Send {
+        let _ = slot;
+        self.request(body)
+    }
 
     /// Sends one request and waits for its outcome, failures by class only.
     fn send(&self, body: Bytes) -> impl Future<Output = Result<Reply, ErrorKind>> + Send {
@@ -58,6 +70,13 @@ pub trait Endpoint: Send + Sync + 'static {
     fn max_retries(&self) -> u32 {
         0
     }
+}
+
+/// What a shard keeps for one of its in-flight slots between requests: for an `http://`
+/// target, the slot's own keep-alive connection. Empty until the slot's first request.
+#[derive(Debug, Default)]
+pub struct Slot {
+    pub(crate) http: Option<http::Conn>,
 }
 
 /// A successful answer.
@@ -106,6 +125,15 @@ impl Endpoint for AnyEndpoint {
     async fn request(&self, body: Bytes) -> Result<Reply, Failure> {
         match self {
             AnyEndpoint::Http(t) => t.request(body).await,
+            AnyEndpoint::Async(t) => t.request(body).await,
+            AnyEndpoint::SageMaker(t) => t.request(body).await,
+            AnyEndpoint::Stream(t) => t.request(body).await,
+        }
+    }
+
+    async fn request_in(&self, slot: &mut Slot, body: Bytes) -> Result<Reply, Failure> {
+        match self {
+            AnyEndpoint::Http(t) => t.request_in(slot, body).await,
             AnyEndpoint::Async(t) => t.request(body).await,
             AnyEndpoint::SageMaker(t) => t.request(body).await,
             AnyEndpoint::Stream(t) => t.request(body).await,

@@ -19,6 +19,7 @@ fn client(profile: &Profile, max_in_flight: usize) -> Result<Client, EndpointErr
         timeout: profile.timeout,
         max_in_flight,
     })
+    .map(|c| c.reqwest())
 }
 
 /// One SSE endpoint per deployment, all at the target's URL; the API key is read from

@@ -58,7 +58,7 @@ pub(crate) async fn stream_cell(
         content_type: "application/json".into(),
         ..StreamSettings::default()
     };
-    let endpoint = StreamEndpoint::new(http, url, framing, &settings).unwrap();
+    let endpoint = StreamEndpoint::new(http.reqwest(), url, framing, &settings).unwrap();
     let bodies = payload::build_level(&prompts(output), 0, Some(0), 1).unwrap();
     let (_tx, cancel) = tokio::sync::watch::channel(false);
     let options = CellOptions::seeded(7);

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Report(args) => app::report(args),
         Command::Compare(args) => app::compare(args),
         Command::Prices(args) => app::prices(args),
+        Command::Cleanup(args) => runtime.block_on(app::cleanup(args)),
     };
     match result {
         Ok(code) => code,

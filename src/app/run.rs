@@ -2,7 +2,9 @@
 //! (interrupted, accounting, baseline, SLA) into one [`RunVerdict`], which both junit.xml and
 //! the exit code come from.
 
-use super::{AppError, Checked, check_plan, exit, ignore_broken_pipe, print_plan};
+use super::{
+    AppError, Checked, check_plan, exit, ignore_broken_pipe, open_folder, out_root, print_plan,
+};
 use crate::cli::RunArgs;
 use crate::domain::Unfit;
 use crate::endpoint::build;
@@ -19,7 +21,6 @@ use crate::store::record::RunRecord;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::SystemTime;
 use tokio::sync::watch;
 
 /// `loadtest run`: runs every cell, writing results as each one ends.
@@ -40,11 +41,20 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
             &plan,
             profile.sweep.strategy,
         ))?;
+        super::guard::print_cost_plan(&profile, &plan, &prices)?;
         return Ok(ExitCode::from(exit::OK));
     }
+    super::guard::cost_guard(args, &profile, &plan, &prices)?;
     check_out_root(&out_root(args, &profile))?;
     let cancel = cancel_on_ctrl_c();
-    let mut folder = measure(args, &profile, &plan, unfit, &prices, &cancel).await?;
+    let (mut folder, leftovers) = if profile.provision.is_some() {
+        super::guard::measure(args, &profile, &plan, unfit, &prices, &cancel).await?
+    } else {
+        (
+            measure(args, &profile, &plan, unfit, &prices, &cancel).await?,
+            Vec::new(),
+        )
+    };
     folder.summary.interrupted |= *cancel.borrow();
     let recommendation = recommend_into(args, &profile, &prices, &mut folder)?;
     let baseline = check_baseline(args, &folder)?;
@@ -52,6 +62,10 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
     write_reports(&folder, &verdict)?;
     print_results(&profile, &plan, &folder, recommendation.as_ref())?;
     let code = conclude(args, &profile, &folder, &verdict)?;
+    super::guard::report_leftovers(&leftovers);
+    if !leftovers.is_empty() {
+        return Ok(ExitCode::from(exit::TARGET));
+    }
     Ok(ExitCode::from(code))
 }
 
@@ -69,7 +83,7 @@ async fn measure(
     let routes = deployed.as_ref().map(|d| d.routes.clone());
     let endpoints = build::build(profile, plan, routes).await?;
     let first_requests = build::probe(profile, plan, &endpoints).await?;
-    let mut folder = open_run_folder(args, profile, plan)?;
+    let mut folder = open_folder(args, profile, plan)?;
     folder.summary.first_requests = first_requests;
     folder.summary.unfit = unfit;
     let mut progress = Progress::new(plan, args.quiet);
@@ -255,13 +269,6 @@ fn cancel_on_ctrl_c() -> watch::Receiver<bool> {
     cancel
 }
 
-/// The folder that receives run folders: `--out`, else `[report] dir`.
-fn out_root(args: &RunArgs, profile: &Profile) -> std::path::PathBuf {
-    args.out
-        .clone()
-        .unwrap_or_else(|| profile.report_dir.clone())
-}
-
 /// Before any load: the output folder exists (or can be made) and takes a file, so a run
 /// cannot measure for minutes and then fail to save. Folders made for the check are removed
 /// again: a run that never starts leaves nothing behind.
@@ -280,27 +287,6 @@ fn check_out_root(root: &Path) -> Result<(), AppError> {
         let _ = std::fs::remove_dir(dir);
     }
     checked.map_err(unusable)
-}
-
-/// Creates `<report dir>/<name>-<UTC>/` and writes an empty summary into it.
-fn open_run_folder(args: &RunArgs, profile: &Profile, plan: &Plan) -> Result<RunFolder, AppError> {
-    let out_root = out_root(args, profile);
-    let started = SystemTime::now();
-    let dir = files::create_run_dir(&out_root, &profile.name, started).map_err(|source| {
-        AppError::Write {
-            path: out_root.clone(),
-            source,
-        }
-    })?;
-    let summary = RunRecord::start(
-        profile,
-        &args.profile.display().to_string(),
-        plan,
-        files::rfc3339(started),
-    );
-    let mut folder = RunFolder { dir, summary };
-    folder.write()?;
-    Ok(folder)
 }
 
 /// How much load the run applied; for an adaptive sweep, against the whole grid.

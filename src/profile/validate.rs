@@ -21,6 +21,7 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
         false,
     );
     let mut sweep = check_sweep(&mut c, &raw.sweep);
+    let provision = super::provision::check(&mut c, &raw);
     let target = check_target(&mut c, &raw, &mut sweep);
     let payload = check_payload(&mut c, raw.payload.as_ref(), &raw.sweep, &base_dir);
     let (limit_span, limit_key) = match (&raw.sweep.payload_sizes, &raw.payload) {
@@ -88,6 +89,7 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
         pricing,
         regression,
         report_dir,
+        provision,
         base_dir,
     })
 }

@@ -8,6 +8,9 @@ mod emulator;
 mod engine;
 mod failures;
 mod measure;
+#[cfg(feature = "provision")]
+mod provision;
+mod provision_plan;
 mod recommend;
 mod report;
 mod sagemaker;

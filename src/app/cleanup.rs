@@ -55,7 +55,7 @@ pub async fn cleanup(args: &CleanupArgs) -> Result<ExitCode, AppError> {
         .iter()
         .map(|r| r.delete_command(&args.region))
         .collect();
-    super::guard::report_leftovers(&commands);
+    super::report_leftovers(&commands);
     Ok(ExitCode::from(if left.is_empty() {
         exit::OK
     } else {

@@ -112,17 +112,3 @@ pub(super) async fn measure(
         path: args.profile.clone(),
     })
 }
-
-/// Prints what could not be deleted, with the command that deletes each.
-pub(super) fn report_leftovers(commands: &[String]) {
-    if commands.is_empty() {
-        return;
-    }
-    eprintln!(
-        "error: {} resource(s) could not be deleted and may be billing; delete them with:",
-        commands.len()
-    );
-    for c in commands {
-        eprintln!("  {c}");
-    }
-}

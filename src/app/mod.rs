@@ -251,3 +251,17 @@ fn open_folder(
     folder.write()?;
     Ok(folder)
 }
+
+/// Prints what could not be deleted, with the command that deletes each.
+fn report_leftovers(commands: &[String]) {
+    if commands.is_empty() {
+        return;
+    }
+    eprintln!(
+        "error: {} resource(s) could not be deleted and may be billing; delete them with:",
+        commands.len()
+    );
+    for c in commands {
+        eprintln!("  {c}");
+    }
+}

@@ -83,6 +83,14 @@ pub(super) async fn measure(
         );
     }
     let leftovers = provisioner.teardown().await;
+    if measured.is_err() {
+        // The run stops with its error; what could not be deleted is said first.
+        let commands: Vec<String> = leftovers
+            .iter()
+            .map(|r| r.delete_command(&target.region))
+            .collect();
+        super::report_leftovers(&commands);
+    }
     let not_deployed = measured?;
     Ok(Provisioned {
         folder,

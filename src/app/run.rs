@@ -62,7 +62,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
     write_reports(&folder, &verdict)?;
     print_results(&profile, &plan, &folder, recommendation.as_ref())?;
     let code = conclude(args, &profile, &folder, &verdict)?;
-    super::guard::report_leftovers(&leftovers);
+    super::report_leftovers(&leftovers);
     if !leftovers.is_empty() {
         return Ok(ExitCode::from(exit::TARGET));
     }

@@ -30,6 +30,8 @@ pub struct ControlSettings {
     pub model: Model,
     /// Instance types whose `CreateEndpoint` answers `ResourceLimitExceeded` (a quota).
     pub limited: Vec<String>,
+    /// Operations (e.g. `CreateEndpoint`) the caller may not call: `AccessDeniedException`.
+    pub denied: Vec<String>,
 }
 
 impl Default for ControlSettings {
@@ -38,6 +40,7 @@ impl Default for ControlSettings {
             deploy_delay: Duration::from_secs(2),
             model: Model::preset("tiny-mlp").unwrap_or_else(|| Model::custom(5.0)),
             limited: Vec::new(),
+            denied: Vec::new(),
         }
     }
 }
@@ -151,6 +154,16 @@ pub(crate) async fn handle(
         }
         .into_response();
     };
+    if control.0.settings.denied.iter().any(|d| d == operation) {
+        return ControlError {
+            code: "AccessDeniedException",
+            message: format!(
+                "User: arn:aws:iam::123456789012:user/loadtest is not authorized to perform: \
+                 sagemaker:{operation}"
+            ),
+        }
+        .into_response();
+    }
     match ops::dispatch(&control, operation, &body) {
         Ok(value) => json(StatusCode::OK, &value),
         Err(e) => e.into_response(),

@@ -17,12 +17,18 @@ pub async fn start_control(limited: &[&str]) -> Running {
 
 /// The emulator with no configured endpoint and `deploy_delay`.
 pub async fn start_control_after(limited: &[&str], deploy_delay: Duration) -> Running {
-    let any: SocketAddr = "127.0.0.1:0".parse().expect("address");
-    let settings = ControlSettings {
+    start_with(ControlSettings {
         deploy_delay,
         model: Model::custom(1.0),
         limited: limited.iter().map(ToString::to_string).collect(),
-    };
+        denied: Vec::new(),
+    })
+    .await
+}
+
+/// The emulator with no configured endpoint and `settings`.
+pub async fn start_with(settings: ControlSettings) -> Running {
+    let any: SocketAddr = "127.0.0.1:0".parse().expect("address");
     Running::start_with(any, vec![], settings)
         .await
         .expect("emulator")

@@ -2,7 +2,7 @@
 //! deployed, measured and deleted (ListEndpoints empty after), also when a candidate
 //! cannot deploy and when the run is interrupted mid-cell; nothing created without --yes.
 
-use super::control::{client, start_control};
+use super::control::{client, start_control, start_with};
 use crate::bin::{interrupted_run_with, loadtest, temp_dir};
 use loadtest::store::record;
 use std::path::{Path, PathBuf};
@@ -169,6 +169,27 @@ async fn an_interrupted_run_deletes_what_it_created() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("deleted Endpoint"), "{err}");
+    assert_nothing_left(&client(&emu)).await;
+    emu.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_permission_exits_3_naming_the_action_and_leaves_nothing() {
+    let emu = start_with(loadtest::emulator::ControlSettings {
+        deploy_delay: std::time::Duration::from_millis(50),
+        denied: vec!["CreateEndpoint".into()],
+        ..Default::default()
+    })
+    .await;
+    let dir = temp_dir("prov-denied");
+    let profile = write_profile(&dir, &emu.base_url(), "\"ml.c5.xlarge\"", "");
+    let out = run(args(&profile, &dir.join("out"), &["--yes"])).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("access denied for `sagemaker:CreateEndpoint`"),
+        "{err}"
+    );
     assert_nothing_left(&client(&emu)).await;
     emu.stop().await;
 }

@@ -50,6 +50,34 @@ pub enum Command {
         after_help = "Example:\n  loadtest emulate --listen 127.0.0.1:8080\n  curl -X POST --data-binary @body.bin http://127.0.0.1:8080/endpoints/<name>/invocations"
     )]
     Emulate(EmulateArgs),
+    /// List (and with --yes delete) SageMaker resources that provisioned runs left behind.
+    #[command(
+        after_help = "Example:\n  loadtest cleanup --region us-east-1\n  loadtest cleanup --run lt-20261201t113000-4242 --yes\n  loadtest cleanup --older-than 2h --yes --endpoint-url http://127.0.0.1:8080"
+    )]
+    Cleanup(CleanupArgs),
+}
+
+/// `loadtest cleanup`.
+#[derive(Debug, Args)]
+pub struct CleanupArgs {
+    /// Only the resources of this run id (`lt-…`, printed by the run and tagged `loadtest:run`).
+    #[arg(long, value_name = "ID")]
+    pub run: Option<String>,
+    /// Only resources at least this old (e.g. `2h`).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub older_than: Option<std::time::Duration>,
+    /// Delete what is listed (without it, only list).
+    #[arg(long)]
+    pub yes: bool,
+    /// AWS region.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+    /// Named AWS profile.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Control-plane URL instead of AWS's (e.g. `loadtest emulate`).
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
 }
 
 /// `loadtest run`.
@@ -92,6 +120,9 @@ pub struct RunArgs {
     /// cell runs in a fixed slot from it, so every shard runs the same cell at the same time.
     #[arg(long, value_name = "RFC3339")]
     pub start_at: Option<String>,
+    /// With `[provision]`: accept the printed cost plan and create the endpoints.
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// Parses `--shard I/N`.
@@ -129,6 +160,9 @@ pub struct EmulateArgs {
     /// Multiplies every simulated duration (0.1 = ten times faster).
     #[arg(long, value_name = "FACTOR")]
     pub time_scale: Option<f64>,
+    /// How long an endpoint created through the control plane stays `Creating`.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub deploy_delay: std::time::Duration,
 }
 
 /// `loadtest report`.

@@ -35,6 +35,7 @@
 //! app        one function per subcommand; the only user of cli
 //! cli        flag shapes (clap)
 //! run        drives a plan: grid cells, adaptive sweeps, searches; progress; the run folder
+//! provision  live SageMaker control plane: deploy, wait, tear down, cleanup; the cost plan
 //! compare    a run against a baseline, with statistics
 //! report     renders a run record: Markdown, HTML with SVG charts, JUnit, hgrm, hlog, tables
 //! store      the typed run record (summary.json) and results.csv: written atomically, read back
@@ -48,7 +49,7 @@
 //! plan       Profile → Plan: cells in order; the ladder and search state machines
 //! payload    request bodies: random bytes, a file, a folder, a JSON template
 //! profile    TOML → validated Profile, every problem at once
-//! emulator   the emulated SageMaker hosting: runtime API, models, queues, faults
+//! emulator   the emulated SageMaker hosting: runtime API, control plane, models, queues, faults
 //! domain     shared vocabulary: hosting, variant, deployment, load, SLA, traffic, units
 //! ```
 //!
@@ -89,6 +90,7 @@ pub mod payload;
 pub mod plan;
 pub mod pricing;
 pub mod profile;
+pub mod provision;
 pub mod recommend;
 pub mod recorder;
 pub mod report;

@@ -30,6 +30,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => app::compare(args),
         Command::Prices(args) => app::prices(args),
         Command::Merge(args) => app::merge(args),
+        Command::Cleanup(args) => runtime.block_on(app::cleanup(args)),
     };
     match result {
         Ok(code) => code,

@@ -16,9 +16,16 @@ pub async fn emulate(args: &EmulateArgs) -> Result<ExitCode, AppError> {
             spec.model = spec.model.clone().with_time_scale(scale);
         }
     }
+    let mut settings = crate::emulator::ControlSettings {
+        deploy_delay: args.deploy_delay,
+        ..Default::default()
+    };
+    if let Some(scale) = args.time_scale {
+        settings.model = settings.model.with_time_scale(scale);
+    }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    crate::emulator::run_standalone(args.listen, endpoints, shutdown).await?;
+    crate::emulator::run_standalone(args.listen, endpoints, settings, shutdown).await?;
     Ok(ExitCode::from(exit::OK))
 }

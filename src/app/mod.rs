@@ -4,15 +4,20 @@
 //! Each subcommand has its own file; this one holds what they share: the exit codes, the
 //! error type, the checked plan and its printout.
 
+mod cleanup;
 mod compare;
 mod emulate;
+mod guard;
 mod merge;
 mod prices;
+#[cfg(feature = "provision")]
+mod provisioned;
 mod report;
 mod run;
 mod shard;
 mod validate;
 
+pub use cleanup::cleanup;
 pub use compare::compare;
 pub use emulate::emulate;
 pub use merge::merge;
@@ -27,8 +32,12 @@ use crate::payload::PayloadError;
 use crate::plan::Plan;
 use crate::pricing::PriceTable;
 use crate::profile::{self, Profile, ProfileError};
+use crate::run::RunFolder;
+use crate::store::files;
+use crate::store::record::RunRecord;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 /// Exit codes of DESIGN.md §8.
 pub mod exit {
@@ -93,6 +102,26 @@ pub enum AppError {
     /// A run record could not be read.
     #[error(transparent)]
     Record(#[from] crate::store::record::RecordError),
+    /// A `[provision]` profile on a build without provisioning.
+    #[error(
+        "{} has a [provision] section, and this build of loadtest cannot provision; build and run it with:\n  {} {}",
+        path.display(),
+        crate::provision::BUILD_COMMAND,
+        path.display()
+    )]
+    NotBuilt {
+        /// The profile.
+        path: PathBuf,
+    },
+    /// The cost plan was not accepted; nothing was created.
+    #[error(
+        "nothing was created: the plan above needs your consent; rerun with --yes, or set `confirm = true` in [provision]"
+    )]
+    NotConfirmed,
+    /// Provisioning stopped the run (permissions, an unreachable control plane, …); what
+    /// was created has been deleted.
+    #[error("{0}")]
+    Provisioning(String),
     /// Results could not be written.
     #[error("cannot write {path}: {source}")]
     Write {
@@ -109,7 +138,7 @@ impl AppError {
         match self {
             AppError::Profile(_) | AppError::Payload(_) | AppError::Pricing(_) => exit::USAGE,
             AppError::OutputDir { .. } | AppError::Usage(_) | AppError::Record(_) => exit::USAGE,
-            AppError::Shards(_) => exit::USAGE,
+            AppError::Shards(_) | AppError::NotBuilt { .. } | AppError::NotConfirmed => exit::USAGE,
             AppError::Run(crate::run::RunError::Payload(_)) => exit::USAGE,
             AppError::Targets(crate::endpoint::build::BuildError::Payload(_)) => exit::USAGE,
             AppError::Report(e) if e.is_usage() => exit::USAGE,
@@ -229,5 +258,63 @@ fn ignore_broken_pipe(result: std::io::Result<()>) -> Result<(), AppError> {
             source: e,
         }),
         _ => Ok(()),
+    }
+}
+
+/// The folder that receives run folders: `--out`, else `[report] dir`.
+fn out_root(args: &crate::cli::RunArgs, profile: &Profile) -> PathBuf {
+    args.out
+        .clone()
+        .unwrap_or_else(|| profile.report_dir.clone())
+}
+
+/// Creates `<report dir>/<name>-<UTC>/` and writes an empty summary into it.
+/// A shard's folder is `<name>-shard<I>of<N>-<start>/`, so shards sharing a volume do not
+/// collide.
+fn open_folder(
+    args: &crate::cli::RunArgs,
+    profile: &Profile,
+    plan: &Plan,
+    clock: Option<&crate::run::clock::Clock>,
+) -> Result<RunFolder, AppError> {
+    let out_root = out_root(args, profile);
+    let started = SystemTime::now();
+    let (name, stamp) = match clock {
+        Some(c) => (
+            format!(
+                "{}-shard{}of{}",
+                profile.name, c.generator.index, c.generator.count
+            ),
+            c.start_at,
+        ),
+        None => (profile.name.clone(), started),
+    };
+    let dir = files::create_run_dir(&out_root, &name, stamp).map_err(|source| AppError::Write {
+        path: out_root.clone(),
+        source,
+    })?;
+    let summary = RunRecord::start(
+        profile,
+        &args.profile.display().to_string(),
+        plan,
+        files::rfc3339(started),
+    );
+    let mut folder = RunFolder { dir, summary };
+    folder.summary.scale_out = clock.map(|c| shard::identity(c, profile));
+    folder.write()?;
+    Ok(folder)
+}
+
+/// Prints what could not be deleted, with the command that deletes each.
+fn report_leftovers(commands: &[String]) {
+    if commands.is_empty() {
+        return;
+    }
+    eprintln!(
+        "error: {} resource(s) could not be deleted and may be billing; delete them with:",
+        commands.len()
+    );
+    for c in commands {
+        eprintln!("  {c}");
     }
 }

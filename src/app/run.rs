@@ -2,7 +2,7 @@
 //! (interrupted, accounting, baseline, SLA) into one [`RunVerdict`], which both junit.xml and
 //! the exit code come from.
 
-use super::{AppError, Checked, check_plan, exit, ignore_broken_pipe, print_plan};
+use super::{AppError, Checked, check_plan, exit, ignore_broken_pipe, out_root, print_plan};
 use crate::cli::RunArgs;
 use crate::domain::Unfit;
 use crate::endpoint::build;
@@ -42,11 +42,20 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
             &profile,
             &plan,
         ))?;
+        super::guard::print_cost_plan(&profile, &plan, &prices)?;
         return Ok(ExitCode::from(exit::OK));
     }
+    super::guard::cost_guard(args, &profile, &plan, &prices)?;
     check_out_root(&out_root(args, &profile))?;
     let cancel = cancel_on_ctrl_c();
-    let mut folder = measure(args, &profile, &plan, unfit, &prices, clock, &cancel).await?;
+    let (mut folder, leftovers) = if profile.provision.is_some() {
+        super::guard::measure(args, &profile, &plan, unfit, &prices, &cancel).await?
+    } else {
+        (
+            measure(args, &profile, &plan, unfit, &prices, clock, &cancel).await?,
+            Vec::new(),
+        )
+    };
     folder.summary.interrupted |= *cancel.borrow();
     let recommendation = recommend_into(args, &profile, &prices, &mut folder)?;
     let baseline = check_baseline(args, &folder)?;
@@ -54,6 +63,10 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
     write_reports(&folder, &verdict)?;
     print_results(&profile, &plan, &folder, recommendation.as_ref())?;
     let code = conclude(args, &profile, &folder, &verdict)?;
+    super::report_leftovers(&leftovers);
+    if !leftovers.is_empty() {
+        return Ok(ExitCode::from(exit::TARGET));
+    }
     Ok(ExitCode::from(code))
 }
 
@@ -72,7 +85,7 @@ async fn measure(
     let routes = deployed.as_ref().map(|d| d.routes.clone());
     let endpoints = build::build(profile, plan, routes).await?;
     let first_requests = build::probe(profile, plan, &endpoints).await?;
-    let mut folder = open_run_folder(args, profile, plan, clock.as_ref())?;
+    let mut folder = super::open_folder(args, profile, plan, clock.as_ref())?;
     folder.summary.first_requests = first_requests;
     folder.summary.unfit = unfit;
     let mut progress = Progress::new(plan, args.quiet);
@@ -264,13 +277,6 @@ fn cancel_on_ctrl_c() -> watch::Receiver<bool> {
     cancel
 }
 
-/// The folder that receives run folders: `--out`, else `[report] dir`.
-fn out_root(args: &RunArgs, profile: &Profile) -> std::path::PathBuf {
-    args.out
-        .clone()
-        .unwrap_or_else(|| profile.report_dir.clone())
-}
-
 /// Before any load: the output folder exists (or can be made) and takes a file, so a run
 /// cannot measure for minutes and then fail to save. Folders made for the check are removed
 /// again: a run that never starts leaves nothing behind.
@@ -297,43 +303,6 @@ fn check_out_root(root: &Path) -> Result<(), AppError> {
         let _ = std::fs::remove_dir(dir);
     }
     checked.map_err(unusable)
-}
-
-/// Creates `<report dir>/<name>-<UTC>/` and writes an empty summary into it.
-/// A shard's folder is `<name>-shard<I>of<N>-<start>/`, so shards sharing a volume do not
-/// collide.
-fn open_run_folder(
-    args: &RunArgs,
-    profile: &Profile,
-    plan: &Plan,
-    clock: Option<&Clock>,
-) -> Result<RunFolder, AppError> {
-    let out_root = out_root(args, profile);
-    let started = SystemTime::now();
-    let (name, stamp) = match clock {
-        Some(c) => (
-            format!(
-                "{}-shard{}of{}",
-                profile.name, c.generator.index, c.generator.count
-            ),
-            c.start_at,
-        ),
-        None => (profile.name.clone(), started),
-    };
-    let dir = files::create_run_dir(&out_root, &name, stamp).map_err(|source| AppError::Write {
-        path: out_root.clone(),
-        source,
-    })?;
-    let summary = RunRecord::start(
-        profile,
-        &args.profile.display().to_string(),
-        plan,
-        files::rfc3339(started),
-    );
-    let mut folder = RunFolder { dir, summary };
-    folder.summary.scale_out = clock.map(|c| super::shard::identity(c, profile));
-    folder.write()?;
-    Ok(folder)
 }
 
 /// How much load the run applied; for an adaptive sweep, against the whole grid.

@@ -23,6 +23,7 @@ mod batcher;
 pub mod catalog;
 mod clock;
 pub mod config;
+mod control;
 mod endpoint;
 mod error;
 mod eventstream;
@@ -37,6 +38,7 @@ mod presets;
 pub mod queueing;
 mod response;
 mod routes;
+mod s3;
 mod scheduler;
 mod server;
 mod serving;
@@ -48,6 +50,7 @@ pub use config::{
     DEFAULT_VARIANT, EndpointSpec, Faults, InjectedError, ModelConfig, ModelConfigError,
     ServerlessSpec,
 };
+pub use control::{ControlSettings, PRESET_ENV};
 pub use endpoint::{ASYNC_QUEUE, DEFAULT_IDLE_TIMEOUT, REALTIME_QUEUE_PER_INSTANCE};
 pub use error::{DeployError, EmulatorError};
 pub use file::{EmulatorFile, EndpointEntry};
@@ -73,15 +76,36 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), EmulatorError> {
     validate::validate_all(&endpoints)?;
+    serve_with(listener, endpoints, ControlSettings::default(), shutdown).await
+}
+
+/// Serves `endpoints` (none is fine: the control plane deploys more) and the control plane
+/// with `settings` on `listener` until `shutdown` completes.
+pub async fn serve_with(
+    listener: TcpListener,
+    endpoints: Vec<EndpointSpec>,
+    settings: ControlSettings,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), EmulatorError> {
+    validate_some(&endpoints)?;
     let clock = clock::Clock::start();
     let running = endpoints
         .into_iter()
         .zip(0u64..)
         .map(|(spec, index)| endpoint::Endpoint::start(spec, index, clock))
         .collect::<Result<Vec<_>, _>>()?;
-    let router = routes::router(state::App::new(running, clock));
+    let router = routes::router(state::App::with_control(running, clock, settings));
     server::run(listener, router, shutdown).await;
     Ok(())
+}
+
+/// Checks the endpoints, allowing none.
+fn validate_some(endpoints: &[EndpointSpec]) -> Result<(), DeployError> {
+    if endpoints.is_empty() {
+        Ok(())
+    } else {
+        validate::validate_all(endpoints)
+    }
 }
 
 /// An emulator running in this process on its own task; dropping it stops the server.
@@ -99,6 +123,17 @@ impl Running {
         endpoints: Vec<EndpointSpec>,
     ) -> Result<Running, EmulatorError> {
         validate::validate_all(&endpoints)?;
+        Running::start_with(listen, endpoints, ControlSettings::default()).await
+    }
+
+    /// Like [`Running::start`], with a control plane deploying with `settings`; `endpoints`
+    /// may be empty.
+    pub async fn start_with(
+        listen: SocketAddr,
+        endpoints: Vec<EndpointSpec>,
+        settings: ControlSettings,
+    ) -> Result<Running, EmulatorError> {
+        validate_some(&endpoints)?;
         let listener = bind(listen).await?;
         let addr = listener.local_addr().map_err(EmulatorError::LocalAddr)?;
         let (stop, stopped) = oneshot::channel::<()>();
@@ -106,7 +141,7 @@ impl Running {
             // Stop on the signal, or when the handle is dropped without one.
             let _ = stopped.await;
         };
-        let task = tokio::spawn(serve(listener, endpoints, shutdown));
+        let task = tokio::spawn(serve_with(listener, endpoints, settings, shutdown));
         Ok(Running { addr, stop, task })
     }
 
@@ -157,13 +192,14 @@ impl Running {
 pub async fn run_standalone(
     listen: SocketAddr,
     endpoints: Vec<EndpointSpec>,
+    settings: ControlSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), EmulatorError> {
     validate::validate_all(&endpoints)?;
     let listener = bind(listen).await?;
     let addr = listener.local_addr().map_err(EmulatorError::LocalAddr)?;
     print_endpoints(&mut std::io::stdout().lock(), addr, &endpoints)?;
-    serve(listener, endpoints, shutdown).await
+    serve_with(listener, endpoints, settings, shutdown).await
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, EmulatorError> {
@@ -180,6 +216,11 @@ fn print_endpoints(
 ) -> Result<(), EmulatorError> {
     let write = |out: &mut dyn Write| -> std::io::Result<()> {
         writeln!(out, "emulator listening on http://{addr}")?;
+        writeln!(
+            out,
+            "control plane (SageMaker.CreateEndpoint, …) on POST http://{addr}/; \
+             set `endpoint_url = \"http://{addr}\"`"
+        )?;
         for spec in endpoints {
             let (instance, path) = match spec.hosting {
                 Hosting::Serverless => {

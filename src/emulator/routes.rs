@@ -54,6 +54,15 @@ pub(crate) fn router(app: App) -> Router {
             "/transform-jobs/{name}/invocations",
             post(batch::invoke_record),
         )
+        .route("/", post(super::control::handle))
+        .route("/{bucket}", axum::routing::put(super::s3::create_bucket))
+        .route(
+            "/{bucket}/{*key}",
+            get(super::s3::get_object)
+                .put(super::s3::put_object)
+                .head(super::s3::head_object)
+                .delete(super::s3::delete_object),
+        )
         .route("/ping", get(ping))
         .route("/invocations", post(container_invoke))
         .fallback(unknown_operation)

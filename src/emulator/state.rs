@@ -2,6 +2,7 @@
 //! and the results of async invocations (bounded by count and age).
 
 use super::clock::{self, Clock};
+use super::control::{ControlPlane, ControlSettings};
 use super::endpoint::Endpoint;
 use super::response::{ACCOUNT, ApiError};
 use super::serving::Timing;
@@ -20,11 +21,17 @@ struct AppInner {
     by_name: HashMap<String, usize>,
     results: AsyncResults,
     clock: Clock,
+    control: ControlPlane,
+    s3: super::s3::Store,
 }
 
 impl App {
-    /// State for the given running endpoints.
-    pub(crate) fn new(endpoints: Vec<Arc<Endpoint>>, clock: Clock) -> App {
+    /// State for the given running endpoints, with a control plane deploying more.
+    pub(crate) fn with_control(
+        endpoints: Vec<Arc<Endpoint>>,
+        clock: Clock,
+        settings: ControlSettings,
+    ) -> App {
         let by_name = endpoints
             .iter()
             .enumerate()
@@ -35,6 +42,8 @@ impl App {
             by_name,
             results: AsyncResults::default(),
             clock,
+            control: ControlPlane::new(settings, clock),
+            s3: super::s3::Store::default(),
         }))
     }
 
@@ -43,12 +52,14 @@ impl App {
         &self.0.endpoints
     }
 
-    /// The endpoint of that name, or SageMaker's "not found" ValidationError.
+    /// The endpoint of that name (configured, or deployed through the control plane and in
+    /// service), or SageMaker's "not found" ValidationError.
     pub(crate) fn endpoint(&self, name: &str) -> Result<Arc<Endpoint>, ApiError> {
         self.0
             .by_name
             .get(name)
             .map(|&i| Arc::clone(&self.0.endpoints[i]))
+            .or_else(|| self.0.control.endpoint(name))
             .ok_or_else(|| {
                 ApiError::Validation(format!("Endpoint {name} of account {ACCOUNT} not found."))
             })
@@ -59,9 +70,31 @@ impl App {
         &self.0.results
     }
 
+    /// The control plane.
+    pub(crate) fn control(&self) -> &ControlPlane {
+        &self.0.control
+    }
+
+    /// The S3 objects.
+    pub(crate) fn s3(&self) -> &super::s3::Store {
+        &self.0.s3
+    }
+
     /// The emulator's clock.
     pub(crate) fn clock(&self) -> Clock {
         self.0.clock
+    }
+}
+
+impl axum::extract::FromRef<App> for ControlPlane {
+    fn from_ref(app: &App) -> ControlPlane {
+        app.0.control.clone()
+    }
+}
+
+impl axum::extract::FromRef<App> for super::s3::Store {
+    fn from_ref(app: &App) -> super::s3::Store {
+        app.0.s3.clone()
     }
 }
 

@@ -118,6 +118,15 @@ async fn sagemaker_endpoints(
     max_in_flight: usize,
 ) -> Result<BTreeMap<Deployment, AnyEndpoint>, EndpointError> {
     let client = sagemaker::client(sm, profile.timeout, max_in_flight).await?;
+    #[cfg(feature = "provision")]
+    let s3 = match (&sm.mode, &sm.input_location) {
+        (crate::profile::InvokeMode::Async, Some(l)) if l.starts_with("s3://") => {
+            let sdk = sagemaker::shared_config(sm, profile.timeout, None).await?;
+            let client = sagemaker::s3_async::s3_client(&sdk, sm.endpoint_url.as_deref());
+            Some((client, l.clone()))
+        }
+        _ => None,
+    };
     let mut out = BTreeMap::new();
     for variant in plan.deployments() {
         let label = variant.variant_label();
@@ -134,6 +143,12 @@ async fn sagemaker_endpoints(
             &profile.payload.content_type,
             profile.timeout,
         );
+        // With S3 inputs, completion is the output object (not the emulator's result path).
+        #[cfg(feature = "provision")]
+        let endpoint = match &s3 {
+            Some((client, template)) => endpoint.with_s3(client.clone(), template),
+            None => endpoint,
+        };
         out.insert(variant, AnyEndpoint::SageMaker(endpoint));
     }
     Ok(out)

@@ -96,6 +96,7 @@ fn known_keys(path: &str) -> Option<&'static [&'static str]> {
         "pricing" => fields_of::<RawPricing>(),
         "report" => fields_of::<RawReport>(),
         "regression" => fields_of::<crate::domain::thresholds::RawRegression>(),
+        "provision" => fields_of::<RawProvision>(),
         _ => None,
     }
 }

@@ -8,6 +8,7 @@ mod keys;
 mod load;
 mod payload;
 pub mod prompt;
+pub mod provision;
 pub mod raw;
 mod sagemaker;
 mod target;
@@ -23,6 +24,7 @@ use std::time::Duration;
 
 pub use checker::Problem;
 pub use payload::default_content_type;
+pub use provision::{DEFAULT_DEPLOY_TIME, Provision, ProvisionModel};
 
 /// A profile that passed validation: defaults filled in, every value in range.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -50,6 +52,9 @@ pub struct Profile {
     pub regression: Option<crate::domain::thresholds::Thresholds>,
     /// Folder that receives run folders.
     pub report_dir: PathBuf,
+    /// `[provision]`: the run deploys each candidate itself, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provision: Option<Provision>,
     /// Folder of the profile file; relative paths in it resolve from here.
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -82,7 +87,7 @@ impl Target {
 }
 
 /// Settings of a SageMaker target.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SageMakerTarget {
     /// AWS region, e.g. `us-east-1`.
     pub region: String,
@@ -123,10 +128,11 @@ impl SageMakerTarget {
 }
 
 /// Which SageMaker runtime call a request makes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum InvokeMode {
     /// InvokeEndpoint: request and answer.
+    #[default]
     Sync,
     /// InvokeEndpointAsync: 202 at once, result later.
     Async,

@@ -33,6 +33,8 @@ pub struct RawProfile {
     pub report: Option<RawReport>,
     #[serde(default)]
     pub regression: Option<toml::Spanned<crate::domain::thresholds::RawRegression>>,
+    #[serde(default)]
+    pub provision: Option<RawProvision>,
 }
 
 /// `[target]`: where requests go.
@@ -180,4 +182,24 @@ pub struct RawTraffic {
 pub struct RawPricing {
     pub region: Option<String>,
     pub file: Option<SpannedStr>,
+}
+
+/// `[provision]` as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawProvision {
+    pub kind: SpannedStr,
+    pub model_name: Option<SpannedStr>,
+    pub image: Option<SpannedStr>,
+    pub model_data_url: Option<SpannedStr>,
+    pub execution_role_arn: Option<SpannedStr>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    pub max_parallel: Option<Spanned<i64>>,
+    pub instance_count: Option<Spanned<i64>>,
+    pub max_concurrency: Option<Spanned<i64>>,
+    pub max_concurrent_invocations: Option<Spanned<i64>>,
+    pub s3_prefix: Option<SpannedStr>,
+    pub confirm: Option<bool>,
+    pub deploy_time: Option<SpannedStr>,
 }

@@ -7,7 +7,13 @@ use crate::domain::Hosting;
 use std::collections::BTreeMap;
 
 /// Checks a SageMaker target and fills the sweep's instance types from `endpoints`.
-pub(super) fn check(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> SageMakerTarget {
+/// With `provisioned` (a `[provision]` table), the run names and creates the endpoints.
+pub(super) fn check(
+    c: &mut Checker,
+    t: &RawTarget,
+    sweep: &mut Sweep,
+    provisioned: bool,
+) -> SageMakerTarget {
     let region = match &t.region {
         Some(r) if !r.get_ref().trim().is_empty() => r.get_ref().clone(),
         _ => {
@@ -47,9 +53,13 @@ pub(super) fn check(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> SageMa
             Some("shorten it".into()),
         );
     }
-    let endpoints = endpoints(c, t, sweep, mode);
+    let endpoints = if provisioned {
+        provisioned_endpoints(c, t, sweep)
+    } else {
+        endpoints(c, t, sweep, mode)
+    };
     let input_location = t.input_location.as_ref().map(|l| l.get_ref().clone());
-    if mode == InvokeMode::Async && input_location.is_none() {
+    if mode == InvokeMode::Async && input_location.is_none() && !provisioned {
         c.on(&t.kind, "target.input_location", "async invocations read their input from S3".into(), Some("add e.g. `input_location = \"s3://my-bucket/inputs/{bytes}.bin\"` (an object per payload size)".into()));
     }
     SageMakerTarget {
@@ -67,6 +77,55 @@ pub(super) fn check(c: &mut Checker, t: &RawTarget, sweep: &mut Sweep) -> SageMa
         retries: t.retries.as_ref().map_or(0, |r| *r.get_ref()),
         input_location,
     }
+}
+
+/// With `[provision]` the run creates the endpoints: none may be named, and the sweep says
+/// what to deploy.
+fn provisioned_endpoints(
+    c: &mut Checker,
+    t: &RawTarget,
+    sweep: &mut Sweep,
+) -> BTreeMap<String, String> {
+    if let Some(one) = &t.endpoint {
+        c.on(
+            one,
+            "target.endpoint",
+            "[provision] creates the endpoints itself".into(),
+            Some("remove `endpoint`, or remove [provision] to measure an existing endpoint".into()),
+        );
+    }
+    if let Some(map) = &t.endpoints {
+        c.on(
+            map,
+            "target.endpoints",
+            "[provision] creates the endpoints itself".into(),
+            Some("remove `endpoints`; list what to deploy in `sweep.instance_types`".into()),
+        );
+    }
+    if sweep.hosting.is_empty() {
+        sweep.hosting.push(Hosting::RealTime);
+    }
+    if sweep.hosting.contains(&Hosting::Batch) {
+        c.on(
+            &t.kind,
+            "sweep.hosting",
+            "[provision] deploys endpoints; batch transform has none".into(),
+            Some("remove \"batch\"".into()),
+        );
+    }
+    let needs_instances = sweep.hosting.iter().any(|h| *h != Hosting::Serverless);
+    if needs_instances && sweep.instance_types.is_empty() {
+        c.on(
+            &t.kind,
+            "sweep.instance_types",
+            "[provision] needs the instance types to deploy".into(),
+            Some(
+                "add e.g. `instance_types = [\"ml.c5.xlarge\", \"ml.m5.xlarge\"]` to [sweep]"
+                    .into(),
+            ),
+        );
+    }
+    BTreeMap::new()
 }
 
 /// `endpoint` (one for every cell) or `endpoints` (one per instance label); fills the sweep.

@@ -12,7 +12,12 @@ pub(super) fn check_target(c: &mut Checker, raw: &RawProfile, sweep: &mut Sweep)
     match t.kind.get_ref().as_str() {
         "http" => Target::Http(check_http(c, t, sweep)),
         "emulator" => Target::Emulator(check_emulator(c, raw, sweep)),
-        "sagemaker" => Target::Sagemaker(super::sagemaker::check(c, t, sweep)),
+        "sagemaker" => Target::Sagemaker(super::sagemaker::check(
+            c,
+            t,
+            sweep,
+            raw.provision.is_some(),
+        )),
         "openai" => {
             reject_foreign_fields(c, t, "openai");
             check_headers(c, t);

@@ -22,6 +22,7 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
         false,
     );
     let mut sweep = check_sweep(&mut c, &raw.sweep);
+    let provision = super::provision::check(&mut c, &raw);
     let target = check_target(&mut c, &raw, &mut sweep);
     let payload =
         super::prompt::check_llm_payload(&mut c, raw.payload.as_ref(), &base_dir, &target)
@@ -33,28 +34,7 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
     };
     super::payload::check_limits(&mut c, &payload, &sweep, limit_span, limit_key);
     let sla = raw.sla.as_ref().map(|s| check_sla(&mut c, s, timeout));
-    if matches!(sweep.load, LoadSweep::Search { .. }) && sla.is_none() {
-        c.on(
-            &raw.sweep.load,
-            "sla",
-            "search mode looks for the highest load that meets the SLA, and there is no [sla]"
-                .into(),
-            Some("add `[sla]` with `percentile` and `latency_ms`".into()),
-        );
-    }
-    if let (Strategy::Adaptive, Some(why)) = (sweep.strategy, adaptive_blocker(&sweep, sla)) {
-        let span = raw.sweep.strategy.as_ref().map(|s| s.span());
-        c.at(span, "sweep.strategy", why.0.into(), Some(why.1.into()));
-    }
-    let searching = matches!(sweep.load, LoadSweep::Search { .. });
-    if let (true, true, Some(r)) = (sweep.repeats > 1, searching, &raw.sweep.repeats) {
-        c.on(
-            r,
-            "sweep.repeats",
-            "repeats apply to a grid: a search picks its cells as it goes".into(),
-            Some("list `concurrency` or `rates` instead of a search, or remove `repeats`".into()),
-        );
-    }
+    check_sweep_against_sla(&mut c, &raw, &sweep, sla);
     let traffic = check_traffic(&mut c, raw.traffic.as_ref(), &sweep.payload_sizes);
     let pricing = Pricing {
         region: raw
@@ -91,8 +71,36 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
         pricing,
         regression,
         report_dir,
+        provision,
         base_dir,
     })
+}
+
+/// The checks between the sweep's strategy and the rest: a search needs an SLA, adaptive
+/// its prerequisites, repeats a grid.
+fn check_sweep_against_sla(c: &mut Checker, raw: &RawProfile, sweep: &Sweep, sla: Option<Sla>) {
+    if matches!(sweep.load, LoadSweep::Search { .. }) && sla.is_none() {
+        c.on(
+            &raw.sweep.load,
+            "sla",
+            "search mode looks for the highest load that meets the SLA, and there is no [sla]"
+                .into(),
+            Some("add `[sla]` with `percentile` and `latency_ms`".into()),
+        );
+    }
+    if let (Strategy::Adaptive, Some(why)) = (sweep.strategy, adaptive_blocker(&sweep, sla)) {
+        let span = raw.sweep.strategy.as_ref().map(|s| s.span());
+        c.at(span, "sweep.strategy", why.0.into(), Some(why.1.into()));
+    }
+    let searching = matches!(sweep.load, LoadSweep::Search { .. });
+    if let (true, true, Some(r)) = (sweep.repeats > 1, searching, &raw.sweep.repeats) {
+        c.on(
+            r,
+            "sweep.repeats",
+            "repeats apply to a grid: a search picks its cells as it goes".into(),
+            Some("list `concurrency` or `rates` instead of a search, or remove `repeats`".into()),
+        );
+    }
 }
 
 fn check_regression(

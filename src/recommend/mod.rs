@@ -35,9 +35,9 @@ pub mod reason;
 mod repeats;
 pub mod scaling;
 pub mod sla;
-pub mod workload;
 pub mod token_sla;
 pub mod tokens;
+pub mod workload;
 
 pub use capacity::{Capacity, Fleet};
 pub use cost::{Billing, Cost};
@@ -580,6 +580,6 @@ mod target_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod workload_tests;
-#[cfg(test)]
 mod tokens_tests;
+#[cfg(test)]
+mod workload_tests;

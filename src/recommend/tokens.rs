@@ -74,9 +74,8 @@ pub(super) fn combine(
     if levels.is_empty() || weight <= 0.0 {
         return None;
     }
-    let mean = |f: fn(&TokenFigures) -> f64| {
-        levels.iter().map(|(w, t)| w * f(t)).sum::<f64>() / weight
-    };
+    let mean =
+        |f: fn(&TokenFigures) -> f64| levels.iter().map(|(w, t)| w * f(t)).sum::<f64>() / weight;
     let worst = |f: fn(&TokenFigures) -> Option<f64>| {
         levels.iter().filter_map(|(_, t)| f(t)).reduce(f64::max)
     };

@@ -22,6 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["store"],
     &["report"],
     &["compare"],
+    &["provision"],
     &["run"],
     &["cli"],
     &["app"],

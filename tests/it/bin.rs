@@ -32,7 +32,13 @@ pub fn only_run_dir(out: &Path) -> PathBuf {
 /// Runs `loadtest run PROFILE --out OUT` and sends it Ctrl-C 0.5 s after its first cell is
 /// saved (so during the second cell of a profile with 1-second cells); returns its output.
 pub async fn interrupted_run(profile: &Path, out_dir: &Path) -> Output {
+    interrupted_run_with(profile, out_dir, &[]).await
+}
+
+/// [`interrupted_run`] with extra environment variables for the child.
+pub async fn interrupted_run_with(profile: &Path, out_dir: &Path, env: &[(&str, &str)]) -> Output {
     let child = loadtest()
+        .envs(env.iter().copied())
         .arg("run")
         .arg(profile)
         .arg("--out")

@@ -9,6 +9,9 @@ mod engine;
 mod failures;
 mod kubernetes;
 mod measure;
+#[cfg(feature = "provision")]
+mod provision;
+mod provision_plan;
 mod recommend;
 mod report;
 mod sagemaker;

@@ -2,11 +2,12 @@
 //! and `OutputLocation`; the work goes through the endpoint's queue in the background and
 //! its result (with queue and service times) is fetched from `GET /async-results/{id}`.
 //!
-//! Input: SageMaker reads async inputs (up to 1 GB) from S3. The emulator cannot, so the
-//! `X-Amzn-SageMaker-InputLocation` header names the size instead: `emulator://bytes/<N>`
-//! is an N-byte input stored "in S3". Without the header the request body is the input, up
-//! to 128,000 bytes (the inline limit). An idle endpoint scales to zero; the next request
-//! waits for a cold start.
+//! Input: SageMaker reads async inputs (up to 1 GB) from S3, and so does the emulator, from
+//! its own S3 (`s3://bucket/key` uploaded path-style); `emulator://bytes/<N>` names an
+//! N-byte input without uploading one. Without the header the request body is the input, up
+//! to 128,000 bytes (the inline limit). When a job ends its output object (or failure
+//! object, holding the error message) appears at `OutputLocation` (`FailureLocation`), as
+//! on an account. An idle endpoint scales to zero; the next request waits for a cold start.
 
 use super::{check_runtime_headers, read_payload};
 use crate::domain::{ASYNC_INLINE_BODY_BYTES, Hosting};
@@ -27,6 +28,8 @@ use tokio::time::Instant;
 pub const INPUT_SCHEME: &str = "emulator://bytes/";
 
 const OUTPUT_BUCKET: &str = "emulator-async-output";
+const FAILURE_BUCKET: &str = "emulator-async-failure";
+const FAILURE_LOCATION: HeaderName = HeaderName::from_static("x-amzn-sagemaker-failurelocation");
 const INPUT_LOCATION: &str = "x-amzn-sagemaker-inputlocation";
 const INFERENCE_ID_IN: &str = "x-amzn-sagemaker-inference-id";
 const OUTPUT_LOCATION: HeaderName = HeaderName::from_static("x-amzn-sagemaker-outputlocation");
@@ -60,7 +63,7 @@ async fn accept(
         )));
     }
     check_runtime_headers(&ep, headers)?;
-    let bytes = input_bytes(headers, body).await?;
+    let bytes = input_bytes(app, headers, body).await?;
     // Admit.
     let mut rng = ep.next_rng();
     let fault = faults::draw(&ep.spec.faults, &mut rng);
@@ -80,7 +83,7 @@ async fn accept(
                 .map_err(|r| ApiError::from_rejection(r, &ep))?,
         ),
     };
-    let output_location = format!("s3://{OUTPUT_BUCKET}/{name}/{id}.out");
+    let (output_location, failure_location) = locations(app, name, &id);
     let mut record = Record::in_progress(
         id.clone(),
         output_location.clone(),
@@ -91,20 +94,66 @@ async fn accept(
         Some(ticket) => {
             app.results().insert(record);
             let (results, clock, job_id) = (app.results().clone(), app.clock(), id.clone());
+            let (s3, out, fail) = (
+                app.s3().clone(),
+                output_location.clone(),
+                failure_location.clone(),
+            );
             tokio::spawn(async move {
                 let outcome = ticket.serve().await.map_err(failure);
+                write_result(&s3, &out, &fail, &job_id, &outcome);
                 results.update(&job_id, |r| r.finish(clock, outcome));
             });
         }
         None => {
             let error = ApiError::injected(fault.error.unwrap_or_default(), name);
             let message = format!("{}: injected fault", error.code());
-            record.finish(app.clock(), Err((message, None)));
+            let outcome = Err((message, None));
+            write_result(app.s3(), &output_location, &failure_location, &id, &outcome);
+            record.finish(app.clock(), outcome);
             app.results().insert(record);
         }
     }
     // Respond.
-    Ok(accepted(&id, &output_location))
+    let mut response = accepted(&id, &output_location);
+    if let Ok(value) = HeaderValue::from_str(&failure_location) {
+        response.headers_mut().insert(FAILURE_LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// Where the output and failure objects of job `id` go: under the endpoint config's
+/// `S3OutputPath` and `S3FailurePath` when it was created through the control plane.
+fn locations(app: &App, name: &str, id: &str) -> (String, String) {
+    let (output, failure) = app.control().async_paths(name);
+    let output = output.unwrap_or_else(|| format!("s3://{OUTPUT_BUCKET}/{name}"));
+    let failure = failure.unwrap_or_else(|| format!("s3://{FAILURE_BUCKET}/{name}"));
+    (
+        format!("{}/{id}.out", output.trim_end_matches('/')),
+        format!("{}/{id}-error.out", failure.trim_end_matches('/')),
+    )
+}
+
+/// Writes the output object (queue and service times) or the failure object (the message),
+/// as SageMaker does when a job ends.
+fn write_result(
+    s3: &crate::emulator::s3::Store,
+    output: &str,
+    failure_location: &str,
+    id: &str,
+    outcome: &Result<crate::emulator::serving::Timing, Failure>,
+) {
+    match outcome {
+        Ok(t) => {
+            let body = serde_json::json!({
+                "InferenceId": id,
+                "queue_ms": crate::emulator::clock::ms(t.queue()),
+                "service_ms": crate::emulator::clock::ms(t.service()),
+            });
+            s3.put_location(output, body.to_string().into());
+        }
+        Err((message, _)) => s3.put_location(failure_location, message.clone().into()),
+    }
 }
 
 /// What a job that was not served reports.
@@ -118,13 +167,26 @@ fn failure(err: ServeError) -> Failure {
     }
 }
 
-/// Size of the input: from `X-Amzn-SageMaker-InputLocation`, else the inline body.
-async fn input_bytes(headers: &HeaderMap, body: Body) -> Result<u64, ApiError> {
+/// Size of the input: the object at `X-Amzn-SageMaker-InputLocation` (an `s3://` object
+/// in the emulator's S3, or `emulator://bytes/<N>`), else the inline body.
+async fn input_bytes(app: &App, headers: &HeaderMap, body: Body) -> Result<u64, ApiError> {
     let inline = read_payload(body, ASYNC_INLINE_BODY_BYTES, "async inline body").await?;
-    match headers.get(INPUT_LOCATION) {
-        Some(location) => parse_location(&String::from_utf8_lossy(location.as_bytes())),
-        None => Ok(inline),
+    let Some(location) = headers.get(INPUT_LOCATION) else {
+        return Ok(inline);
+    };
+    let location = String::from_utf8_lossy(location.as_bytes());
+    if location.starts_with("s3://") {
+        return app
+            .s3()
+            .get_location(&location)
+            .map(|b| b.len() as u64)
+            .ok_or_else(|| {
+                ApiError::Validation(format!(
+                    "Could not read the input at {location}: NoSuchKey; upload it first                      (PUT it to the emulator's S3, path-style)."
+                ))
+            });
     }
+    parse_location(&location)
 }
 
 /// Parses `emulator://bytes/<N>` into N, within the 1 GB async limit.

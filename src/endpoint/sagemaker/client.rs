@@ -58,6 +58,18 @@ pub async fn client_with_credentials(
     Ok(Client::from_conf(config.build()))
 }
 
+/// The shared AWS config of `settings` (region, profile, credentials checked once), for
+/// the other SDK clients of a run (control plane, S3); their endpoint URL is theirs to set.
+pub async fn shared_config(
+    settings: &SageMakerTarget,
+    timeout: Duration,
+    credentials: Option<Credentials>,
+) -> Result<SdkConfig, EndpointError> {
+    let sdk = sdk_config(settings, timeout, 4, credentials).await;
+    check_credentials(&sdk, settings).await?;
+    Ok(sdk)
+}
+
 /// Loads the shared AWS config with this run's region, profile, retries, timeouts and client.
 async fn sdk_config(
     settings: &SageMakerTarget,

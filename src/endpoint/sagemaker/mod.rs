@@ -12,9 +12,11 @@
 
 mod classify;
 mod client;
+#[cfg(feature = "provision")]
+pub mod s3_async;
 mod stream;
 
-pub use client::{client, client_with_credentials};
+pub use client::{client, client_with_credentials, shared_config};
 
 use super::variants::VariantNames;
 use super::{Endpoint, EndpointError, Reply};
@@ -64,6 +66,9 @@ pub struct SageMakerEndpoint {
     max_retries: u32,
     /// Async on the emulator: where completions are observed.
     results: Option<EmulatorResults>,
+    /// Async through S3: inputs uploaded, completions seen on the output objects.
+    #[cfg(feature = "provision")]
+    s3: Option<s3_async::S3Async>,
     /// For messages: the endpoint and where the runtime API is.
     name: String,
     /// What to do about rejected credentials.
@@ -118,9 +123,26 @@ impl SageMakerEndpoint {
             attempts,
             max_retries,
             results,
+            #[cfg(feature = "provision")]
+            s3: None,
             name: display_name(endpoint_name, settings),
             remedy: client::remedy(settings),
         }
+    }
+
+    /// Async through S3: inputs are uploaded under `input_template` (`{bytes}` = size) and
+    /// completion is the output object appearing; replaces the emulator's result path.
+    #[cfg(feature = "provision")]
+    pub fn with_s3(mut self, s3: aws_sdk_s3::Client, input_template: &str) -> SageMakerEndpoint {
+        self.s3 = Some(s3_async::S3Async::new(s3, input_template));
+        self.results = None;
+        self.name = format!(
+            "{} (inputs in S3, completion polled every {}-{} ms)",
+            self.name,
+            s3_async::FIRST_POLL.as_millis(),
+            s3_async::MAX_POLL.as_millis()
+        );
+        self
     }
 
     /// Requests the SDK retried (attempts beyond the first); always 0 when `retries` is 0.
@@ -170,6 +192,14 @@ impl SageMakerEndpoint {
             .input_location
             .as_deref()
             .map(|l| l.replace("{bytes}", &size.to_string()));
+        self.submit_at(location).await
+    }
+
+    /// One `InvokeEndpointAsync` naming `location`.
+    async fn submit_at(
+        &self,
+        location: Option<String>,
+    ) -> Result<InvokeEndpointAsyncOutput, SdkError<InvokeEndpointAsyncError>> {
         self.client
             .invoke_endpoint_async()
             .endpoint_name(&self.endpoint_name)
@@ -181,8 +211,35 @@ impl SageMakerEndpoint {
             .await
     }
 
+    /// Async through S3: the uploaded input, then the output (or failure) object.
+    #[cfg(feature = "provision")]
+    async fn send_s3(&self, s3: &s3_async::S3Async, body: Bytes) -> Result<Reply, Failure> {
+        let location = s3.input(&body).await?;
+        let sent = Instant::now();
+        let output = self
+            .submit_at(Some(location))
+            .await
+            .map_err(|e| classify(&e))?;
+        let Some(out) = output.output_location() else {
+            return Ok(Reply::bytes(0));
+        };
+        let done = s3
+            .wait(out, output.failure_location(), sent, self.timeout)
+            .await?;
+        Ok(Reply {
+            bytes_in: 0,
+            done_after: Some(done),
+            variant: None,
+            cold_start: false,
+        })
+    }
+
     /// Async: acceptance, then — on the emulator — the completion, measured from the send.
     async fn send_async(&self, body: Bytes) -> Result<Reply, Failure> {
+        #[cfg(feature = "provision")]
+        if let Some(s3) = &self.s3 {
+            return self.send_s3(s3, body).await;
+        }
         let sent = Instant::now();
         let output = self.submit(body.len()).await.map_err(|e| classify(&e))?;
         let accepted = sent.elapsed();
@@ -200,6 +257,20 @@ impl SageMakerEndpoint {
             cold_start: false,
             tokens: None,
         })
+    }
+}
+
+impl SageMakerEndpoint {
+    /// The probe of an async endpoint: one accepted invocation (its input uploaded first
+    /// when inputs go through S3).
+    async fn probe_async(&self, body: Bytes) -> Result<(), SdkError<InvokeEndpointAsyncError>> {
+        #[cfg(feature = "provision")]
+        if let Some(s3) = &self.s3
+            && let Ok(location) = s3.input(&body).await
+        {
+            return self.submit_at(Some(location)).await.map(drop);
+        }
+        self.submit(body.len()).await.map(drop)
     }
 }
 
@@ -239,9 +310,8 @@ impl Endpoint for SageMakerEndpoint {
                 .map(drop)
                 .map_err(|e| probe_error(&e, &self.name, &self.remedy)),
             InvokeMode::Async => self
-                .submit(body.len())
+                .probe_async(body)
                 .await
-                .map(drop)
                 .map_err(|e| probe_error(&e, &self.name, &self.remedy)),
             InvokeMode::Stream => {
                 let started = self.start_stream(body.clone()).await;

@@ -1,0 +1,114 @@
+//! The `[provision]` side of `loadtest run`: the cost guard (the plan printed before
+//! anything is created, then `--yes`, `confirm = true` or a "y" on a terminal), the build
+//! without provisioning (exit 2 with the command that builds it), and the leftovers report.
+
+use super::AppError;
+use crate::cli::RunArgs;
+use crate::domain::Unfit;
+use crate::plan::Plan;
+use crate::pricing::PriceTable;
+use crate::profile::{Profile, Provision};
+use crate::provision::cost::CostPlan;
+use crate::run::RunFolder;
+use std::io::{BufRead, IsTerminal, Write};
+use tokio::sync::watch;
+
+/// The cost plan of a provisioned profile.
+fn cost_plan(
+    profile: &Profile,
+    provision: &Provision,
+    plan: &Plan,
+    prices: &PriceTable,
+) -> CostPlan {
+    CostPlan::new(plan, provision, prices, &profile.pricing.region)
+}
+
+/// `--dry-run` of a provisioned profile: the cost plan after the cells.
+pub(super) fn print_cost_plan(
+    profile: &Profile,
+    plan: &Plan,
+    prices: &PriceTable,
+) -> Result<(), AppError> {
+    let Some(provision) = &profile.provision else {
+        return Ok(());
+    };
+    let mut out = std::io::stdout().lock();
+    super::ignore_broken_pipe(cost_plan(profile, provision, plan, prices).write(&mut out))
+}
+
+/// Before anything is created: this build can provision, the plan is printed, and it is
+/// accepted (`--yes`, `confirm = true`, or "y" typed on a terminal); otherwise exit 2.
+pub(super) fn cost_guard(
+    args: &RunArgs,
+    profile: &Profile,
+    plan: &Plan,
+    prices: &PriceTable,
+) -> Result<(), AppError> {
+    let Some(provision) = &profile.provision else {
+        return Ok(());
+    };
+    if !crate::provision::ENABLED {
+        return Err(AppError::NotBuilt {
+            path: args.profile.clone(),
+        });
+    }
+    print_cost_plan(profile, plan, prices)?;
+    if args.yes || provision.confirm {
+        return Ok(());
+    }
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(AppError::NotConfirmed);
+    }
+    eprint!("Create these endpoints? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = stdin.lock().read_line(&mut answer);
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(AppError::NotConfirmed)
+    }
+}
+
+/// Deploys, measures and tears down each candidate; returns the run folder and the delete
+/// commands of whatever is still up.
+#[cfg(feature = "provision")]
+pub(super) async fn measure(
+    args: &RunArgs,
+    profile: &Profile,
+    plan: &Plan,
+    unfit: Vec<Unfit>,
+    prices: &PriceTable,
+    cancel: &watch::Receiver<bool>,
+) -> Result<(RunFolder, Vec<String>), AppError> {
+    let done = super::provisioned::measure(args, profile, plan, unfit, prices, cancel).await?;
+    for (deployment, why) in &done.not_deployed {
+        eprintln!("note: {deployment} could not deploy: {why}; it is not in the results");
+    }
+    let region = match &profile.target {
+        crate::profile::Target::Sagemaker(t) => t.region.clone(),
+        _ => String::new(),
+    };
+    let commands = done
+        .leftovers
+        .iter()
+        .map(|r| r.delete_command(&region))
+        .collect();
+    Ok((done.folder, commands))
+}
+
+/// Without the `provision` feature: the command that builds it (exit 2).
+#[cfg(not(feature = "provision"))]
+pub(super) async fn measure(
+    args: &RunArgs,
+    _profile: &Profile,
+    _plan: &Plan,
+    _unfit: Vec<Unfit>,
+    _prices: &PriceTable,
+    _cancel: &watch::Receiver<bool>,
+) -> Result<(RunFolder, Vec<String>), AppError> {
+    Err(AppError::NotBuilt {
+        path: args.profile.clone(),
+    })
+}

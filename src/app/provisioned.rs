@@ -1,0 +1,257 @@
+//! `loadtest run` with `[provision]`: deploy each candidate (up to `max_parallel` ahead of
+//! the one measured), measure its cells, delete it at once; tear down whatever is left on
+//! every way out (success, error, SLA failure, Ctrl-C). Candidates refused for quota or
+//! capacity, or whose endpoint fails, are reported as "could not deploy" and skipped.
+
+use super::AppError;
+use crate::cli::RunArgs;
+use crate::domain::{Deployment, Hosting, Unfit};
+use crate::endpoint::sagemaker::{self, SageMakerEndpoint};
+use crate::endpoint::{AnyEndpoint, build};
+use crate::plan::Plan;
+use crate::pricing::PriceTable;
+use crate::profile::{InvokeMode, Profile, Provision, SageMakerTarget, Target};
+use crate::provision::deploy::{DeployFailure, Provisioner, Ready, Resource};
+use crate::run::progress::Progress;
+use crate::run::{self, Context, RunFolder};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// What a provisioned run measured, and what it could not delete.
+pub(super) struct Provisioned {
+    /// The run folder.
+    pub(super) folder: RunFolder,
+    /// Resources still up after the teardown.
+    pub(super) leftovers: Vec<Resource>,
+    /// Candidates not measured, with why.
+    pub(super) not_deployed: Vec<(Deployment, String)>,
+}
+
+type Deploying = JoinHandle<Result<Ready, DeployFailure>>;
+
+/// The runtime and S3 clients the measurement uses.
+struct Clients {
+    runtime: aws_sdk_sagemakerruntime::Client,
+    s3: aws_sdk_s3::Client,
+}
+
+/// Where async inputs go: `target.input_location`, else under `provision.s3_prefix`.
+fn input_template(target: &SageMakerTarget, provision: &Provision) -> String {
+    target.input_location.clone().unwrap_or_else(|| {
+        let prefix = provision.s3_prefix.as_deref().unwrap_or("s3://loadtest");
+        format!("{}/inputs/{{bytes}}.bin", prefix.trim_end_matches('/'))
+    })
+}
+
+/// Deploys, measures and deletes each candidate in plan order; always tears down.
+pub(super) async fn measure(
+    args: &RunArgs,
+    profile: &Profile,
+    plan: &Plan,
+    unfit: Vec<Unfit>,
+    prices: &PriceTable,
+    cancel: &watch::Receiver<bool>,
+) -> Result<Provisioned, AppError> {
+    let (Target::Sagemaker(target), Some(provision)) = (&profile.target, &profile.provision) else {
+        unreachable!("checked by the caller");
+    };
+    let sm = crate::provision::client::client(target, None).await?;
+    let run_id = crate::provision::names::run_id(std::time::SystemTime::now());
+    eprintln!(
+        "run id {run_id}: every resource is tagged loadtest:run={run_id}; \
+         `loadtest cleanup --run {run_id}` finds any left behind"
+    );
+    let provisioner = Provisioner::new(sm, &run_id);
+    let mut folder = super::open_folder(args, profile, plan, None)?;
+    folder.summary.unfit = unfit;
+    let measured = measure_all(
+        profile,
+        target,
+        provision,
+        plan,
+        prices,
+        cancel,
+        &provisioner,
+        &mut folder,
+    )
+    .await;
+    if *cancel.borrow() {
+        eprintln!(
+            "Interrupted: deleting what the run created (a second Ctrl-C does not stop the deletes)…"
+        );
+    }
+    let leftovers = provisioner.teardown().await;
+    if measured.is_err() {
+        // The run stops with its error; what could not be deleted is said first.
+        let commands: Vec<String> = leftovers
+            .iter()
+            .map(|r| r.delete_command(&target.region))
+            .collect();
+        super::report_leftovers(&commands);
+    }
+    let not_deployed = measured?;
+    Ok(Provisioned {
+        folder,
+        leftovers,
+        not_deployed,
+    })
+}
+
+/// The loop over candidates; returns those that could not be deployed.
+#[allow(clippy::too_many_arguments)]
+async fn measure_all(
+    profile: &Profile,
+    target: &SageMakerTarget,
+    provision: &Provision,
+    plan: &Plan,
+    prices: &PriceTable,
+    cancel: &watch::Receiver<bool>,
+    provisioner: &Provisioner,
+    folder: &mut RunFolder,
+) -> Result<Vec<(Deployment, String)>, AppError> {
+    let model = provisioner
+        .ensure_model(&provision.model)
+        .await
+        .map_err(|e| AppError::Provisioning(e.to_string()))?;
+    let runtime = sagemaker::client(target, profile.timeout, plan.max_in_flight() as usize).await?;
+    let sdk = sagemaker::shared_config(target, profile.timeout, None).await?;
+    let s3 = sagemaker::s3_async::s3_client(&sdk, target.endpoint_url.as_deref());
+    let clients = Clients { runtime, s3 };
+    let deployments = plan.deployments();
+    let mut ahead: VecDeque<(Deployment, Deploying)> = VecDeque::new();
+    let mut next = 0;
+    let mut not_deployed = Vec::new();
+    let mut progress = Progress::new(plan, true);
+    let mut stopped: Result<(), AppError> = Ok(());
+    while next < deployments.len() || !ahead.is_empty() {
+        while ahead.len() < provision.max_parallel as usize
+            && next < deployments.len()
+            && !*cancel.borrow()
+        {
+            let d = deployments[next].clone();
+            let task = {
+                let (p, m, d, prov, c) = (
+                    provisioner.clone(),
+                    model.clone(),
+                    d.clone(),
+                    provision.clone(),
+                    cancel.clone(),
+                );
+                tokio::spawn(async move { p.deploy(next, &m, &d, &prov, c).await })
+            };
+            ahead.push_back((d, task));
+            next += 1;
+        }
+        let Some((deployment, task)) = ahead.pop_front() else {
+            break;
+        };
+        let ready = match task.await {
+            Ok(Ok(ready)) => ready,
+            Ok(Err(DeployFailure::Cancelled)) | Err(_) => break,
+            Ok(Err(failure)) if failure.is_fatal() => {
+                stopped = Err(AppError::Provisioning(failure.to_string()));
+                break;
+            }
+            Ok(Err(failure)) => {
+                eprintln!("{deployment}: could not deploy: {failure}");
+                not_deployed.push((deployment, failure.to_string()));
+                continue;
+            }
+        };
+        if *cancel.borrow() {
+            break;
+        }
+        let measured = measure_one(
+            profile,
+            (target, provision),
+            plan,
+            prices,
+            cancel,
+            &clients,
+            &deployment,
+            &ready,
+            folder,
+            &mut progress,
+        )
+        .await;
+        provisioner.delete_endpoint(&ready.name).await;
+        if measured.is_err() || *cancel.borrow() {
+            stopped = measured;
+            break;
+        }
+    }
+    progress.finish();
+    for (_, task) in ahead {
+        // Deployments begun ahead end (in service, failed or cancelled) before the
+        // teardown, so it sees everything they created.
+        let _ = task.await;
+    }
+    stopped.map(|()| not_deployed)
+}
+
+/// Probes the endpoint of one candidate and measures its cells (keeping their indexes).
+#[allow(clippy::too_many_arguments)]
+async fn measure_one(
+    profile: &Profile,
+    (target, provision): (&SageMakerTarget, &Provision),
+    plan: &Plan,
+    prices: &PriceTable,
+    cancel: &watch::Receiver<bool>,
+    clients: &Clients,
+    deployment: &Deployment,
+    ready: &Ready,
+    folder: &mut RunFolder,
+    progress: &mut Progress,
+) -> Result<(), AppError> {
+    eprintln!(
+        "{deployment}: in service as {} after {:.1}s; measuring",
+        ready.name,
+        ready.took.as_secs_f64()
+    );
+    let is_async = deployment.hosting == Some(Hosting::Async);
+    let mut settings = target.clone();
+    if is_async {
+        settings.mode = InvokeMode::Async;
+    }
+    let mut endpoint = SageMakerEndpoint::new(
+        clients.runtime.clone(),
+        &ready.name,
+        &settings,
+        &profile.payload.content_type,
+        profile.timeout,
+    );
+    if is_async {
+        endpoint = endpoint.with_s3(clients.s3.clone(), &input_template(target, provision));
+    }
+    let endpoints: BTreeMap<Deployment, Arc<AnyEndpoint>> = [(
+        deployment.clone(),
+        Arc::new(AnyEndpoint::SageMaker(endpoint)),
+    )]
+    .into();
+    let sub = Plan {
+        cells: plan
+            .cells
+            .iter()
+            .filter(|c| &c.deployment == deployment)
+            .cloned()
+            .collect(),
+        searches: plan
+            .searches
+            .iter()
+            .filter(|s| &s.deployment == deployment)
+            .cloned()
+            .collect(),
+    };
+    let first = build::probe(profile, &sub, &endpoints).await?;
+    folder.summary.first_requests.extend(first);
+    let ctx = Context {
+        profile,
+        endpoints: &endpoints,
+        prices,
+        cancel: cancel.clone(),
+    };
+    run::run_plan(&sub, &ctx, folder, progress).await?;
+    Ok(())
+}

@@ -88,7 +88,7 @@ fn check_sweep_against_sla(c: &mut Checker, raw: &RawProfile, sweep: &Sweep, sla
             Some("add `[sla]` with `percentile` and `latency_ms`".into()),
         );
     }
-    if let (Strategy::Adaptive, Some(why)) = (sweep.strategy, adaptive_blocker(&sweep, sla)) {
+    if let (Strategy::Adaptive, Some(why)) = (sweep.strategy, adaptive_blocker(sweep, sla)) {
         let span = raw.sweep.strategy.as_ref().map(|s| s.span());
         c.at(span, "sweep.strategy", why.0.into(), Some(why.1.into()));
     }

@@ -251,6 +251,7 @@ async fn measure_one(
         endpoints: &endpoints,
         prices,
         cancel: cancel.clone(),
+        clock: None,
     };
     run::run_plan(&sub, &ctx, folder, progress).await?;
     Ok(())

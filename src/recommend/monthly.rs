@@ -253,9 +253,9 @@ fn crossovers(options: &[Offer], traffic: &Traffic, average: f64) -> Vec<String>
             }
             if let (Some(a), Some(b)) = (last, now) {
                 out.push(format!(
-                    "{} is cheaper below {} req/s average; {} above",
+                    "{} is cheaper below {:.1} req/s average; {} above",
                     options[a].label,
-                    crate::domain::units::round3(hi * average),
+                    hi * average,
                     options[b].label
                 ));
             }

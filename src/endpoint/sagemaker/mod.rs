@@ -231,6 +231,7 @@ impl SageMakerEndpoint {
             done_after: Some(done),
             variant: None,
             cold_start: false,
+            tokens: None,
         })
     }
 

@@ -4,6 +4,7 @@
 //! the sums as for a cell measured on one machine.
 
 use super::histogram::{self, HistogramError};
+use super::tokens::{CountedFrom, TokenSummary};
 use super::{CellSummary, ErrorDetail, Percentiles, SecondStats, checks, fastest_s};
 use crate::domain::Load;
 use crate::domain::units::round3;
@@ -103,8 +104,62 @@ pub fn merge_cell(load: Load, parts: &[(u32, &CellSummary)]) -> Result<CellSumma
             .filter(|(_, c)| c.dropped > 0 || c.late > 0)
             .map(|(i, _)| *i)
             .collect(),
+        tokens: tokens(parts)?,
         ..(*first).clone()
     })
+}
+
+/// The shards' token figures, merged: TTFT, ITL and TPOT histograms added, token counts
+/// summed, rates added (the shards share the cell's window), means weighted by each shard's
+/// replies; `None` when no shard streamed.
+fn tokens(parts: &[(u32, &CellSummary)]) -> Result<Option<TokenSummary>, MergeError> {
+    let streamed: Vec<&TokenSummary> = parts
+        .iter()
+        .filter_map(|(_, c)| c.tokens.as_ref())
+        .collect();
+    let Some(first) = streamed.first() else {
+        return Ok(None);
+    };
+    let ttft = add_histograms(streamed.iter().map(|t| t.ttft_histogram.as_str()))?;
+    let itl = add_histograms(streamed.iter().map(|t| t.itl_histogram.as_str()))?;
+    let tpot = add_histograms(streamed.iter().map(|t| t.tpot_histogram.as_str()))?;
+    let replies: u64 = streamed.iter().map(|t| t.replies).sum();
+    let n = replies.max(1) as f64;
+    let weighted = |f: fn(&TokenSummary) -> f64| {
+        round3(
+            streamed
+                .iter()
+                .map(|t| f(t) * t.replies as f64)
+                .sum::<f64>()
+                / n,
+        )
+    };
+    let per_s = |f: fn(&TokenSummary) -> f64| round3(streamed.iter().map(|t| f(t)).sum::<f64>());
+    let counted_from = if streamed
+        .iter()
+        .all(|t| t.counted_from == first.counted_from)
+    {
+        first.counted_from
+    } else {
+        CountedFrom::Mixed
+    };
+    Ok(Some(TokenSummary {
+        replies,
+        output_tokens: streamed.iter().map(|t| t.output_tokens).sum(),
+        input_tokens: streamed.iter().map(|t| t.input_tokens).sum(),
+        counted_from,
+        output_tokens_per_s: per_s(|t| t.output_tokens_per_s),
+        total_tokens_per_s: per_s(|t| t.total_tokens_per_s),
+        mean_request_tokens_per_s: weighted(|t| t.mean_request_tokens_per_s),
+        mean_output_tokens: weighted(|t| t.mean_output_tokens),
+        mean_input_tokens: weighted(|t| t.mean_input_tokens),
+        ttft: Percentiles::of(&ttft),
+        itl: Percentiles::of(&itl),
+        tpot: Percentiles::of(&tpot),
+        ttft_histogram: histogram::encode(&ttft),
+        itl_histogram: histogram::encode(&itl),
+        tpot_histogram: histogram::encode(&tpot),
+    }))
 }
 
 /// The outcome tallies of all parts, added.
@@ -268,5 +323,47 @@ mod tests {
         let m = merge_cell(Load::Closed { concurrency: 2 }, &[(0, &a), (1, &b)]).unwrap();
         assert_eq!(m.generator_bound_shards, vec![1]);
         assert_eq!(m.dropped, 3);
+    }
+
+    fn streamed(replies: u64, mean_output: f64, ttft_us: &[u64]) -> TokenSummary {
+        let mut ttft = crate::recorder::latency_histogram();
+        for v in ttft_us {
+            ttft.record(*v).unwrap();
+        }
+        let empty = histogram::encode(&crate::recorder::latency_histogram());
+        TokenSummary {
+            replies,
+            output_tokens: (mean_output * replies as f64) as u64,
+            input_tokens: 0,
+            counted_from: CountedFrom::Usage,
+            output_tokens_per_s: mean_output * replies as f64,
+            total_tokens_per_s: mean_output * replies as f64,
+            mean_request_tokens_per_s: 100.0,
+            mean_output_tokens: mean_output,
+            mean_input_tokens: 0.0,
+            ttft: Percentiles::of(&ttft),
+            itl: None,
+            tpot: None,
+            ttft_histogram: histogram::encode(&ttft),
+            itl_histogram: empty.clone(),
+            tpot_histogram: empty,
+        }
+    }
+
+    #[test]
+    fn token_figures_merge_exactly() {
+        let mut a = part(&[1_000, 2_000], 0);
+        a.tokens = Some(streamed(2, 10.0, &[1_000, 2_000]));
+        let mut b = part(&[5_000], 0);
+        b.tokens = Some(streamed(1, 40.0, &[5_000]));
+        let m = merge_cell(Load::Closed { concurrency: 2 }, &[(0, &a), (1, &b)]).unwrap();
+        let t = m.tokens.expect("merged tokens");
+        assert_eq!((t.replies, t.output_tokens), (3, 60));
+        assert_eq!(t.mean_output_tokens, 20.0);
+        assert_eq!(t.output_tokens_per_s, 60.0);
+        let ttft = histogram::decode(&t.ttft_histogram).unwrap();
+        assert_eq!(ttft.len(), 3);
+        assert!(ttft.max() >= 5_000);
+        assert_eq!(t.counted_from, CountedFrom::Usage);
     }
 }

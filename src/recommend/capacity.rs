@@ -69,18 +69,26 @@ impl Fleet {
         })
     }
 
-    /// `at most 2 instances (at least 2: AWS recommends …)` / `3 instances`.
-    pub fn describe(&self) -> String {
+    /// `at most 2 instances` / `3 instances`: the count for tables and headlines.
+    pub fn count_label(&self) -> String {
         let bound = if self.at_most { "at most " } else { "" };
         let n = self.count;
         let noun = if n == 1 { "instance" } else { "instances" };
+        format!("{bound}{n} {noun}")
+    }
+
+    /// The count with the floor's reason when the floor sets it: `2 instances (the peak
+    /// needs 1; at least 2: AWS recommends …)` / `3 instances`.
+    pub fn describe(&self) -> String {
         if self.min_instances > self.needed {
             format!(
-                "{bound}{n} {noun} (the peak needs {}; {})",
-                self.needed, self.floor_reason
+                "{} (the peak needs {}; {})",
+                self.count_label(),
+                self.needed,
+                self.floor_reason
             )
         } else {
-            format!("{bound}{n} {noun}")
+            self.count_label()
         }
     }
 }

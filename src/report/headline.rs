@@ -43,7 +43,7 @@ pub fn dollars(usd: f64) -> String {
 /// The instances (or serverless concurrency) a candidate runs at peak.
 pub fn count(c: &Candidate) -> Option<String> {
     if let Some(f) = &c.fleet {
-        return Some(f.describe());
+        return Some(f.count_label());
     }
     match &c.cost.as_ref()?.billing {
         Billing::PerUse {

@@ -13,6 +13,7 @@ mod measure;
 mod provision;
 mod provision_plan;
 mod recommend;
+mod recommend_sweeps;
 mod report;
 mod sagemaker;
 mod scale_out;

@@ -70,7 +70,7 @@ fn close(a: Usd, b: f64) -> bool {
 }
 
 /// A price row for a made-up instance type.
-fn row(item: &str, usd: f64) -> PriceRow {
+pub(super) fn row(item: &str, usd: f64) -> PriceRow {
     PriceRow {
         region: "us-east-1".into(),
         hosting: Hosting::RealTime,

@@ -1,8 +1,8 @@
 //! Hand-computed cases for the SLA and the recommendation in tokens ([`super::tokens`]).
 
+use super::tests::row;
 use super::*;
 use crate::domain::Deployment;
-use crate::pricing::{Confidence, Origin, PriceRow, Usd};
 use crate::recorder::tokens::TokenRecorder;
 use crate::results::tokens::TokenSummary;
 
@@ -36,20 +36,6 @@ fn cell(instance: &str, c: u32, ttft_ms: u64, tpot_ms: u64, rps: f64) -> CellSum
     t.from_usage = 1000;
     cell.tokens = Some(TokenSummary::of(&t, 10.0));
     cell
-}
-
-fn row(item: &str, usd: f64) -> PriceRow {
-    PriceRow {
-        region: "us-east-1".into(),
-        hosting: Hosting::RealTime,
-        item: item.into(),
-        unit: crate::pricing::Unit::Hour,
-        usd: Usd(usd),
-        confidence: Confidence::High,
-        as_of: "2026-11".into(),
-        source: "test".into(),
-        origin: Origin::Override,
-    }
 }
 
 fn recommend_cells(cells: &[CellSummary]) -> Recommendation {

@@ -12,7 +12,7 @@
 //!   With fewer samples the verdict is marked `low confidence` and needs twice the threshold.
 //! - error rate: absolute difference past the threshold AND a two-proportion z-test p < ALPHA.
 //! - TTFT, TPOT and ITL at p50 and p99 of streamed cells: as p50 and p99, from the token
-//!   histograms and the per-second token series ([`super::tokens`]).
+//!   histograms and the per-second token series (the `tokens` module).
 //! - sustainable rate and cost (from the stored recommendation, when both runs have one):
 //!   single figures, judged on the threshold alone and marked so.
 
@@ -138,9 +138,6 @@ pub fn cell_rows(pair: &Pair<'_>, thresholds: &Thresholds) -> Vec<Row> {
         ),
         error_row(&label, thresholds, &b, &c),
     ]
-    .into_iter()
-    .chain(super::tokens::token_rows(pair, &label, thresholds, seed))
-    .collect()
 }
 
 /// Rows for a cell left out because it is partial (interrupted) on `side`.
@@ -461,7 +458,8 @@ pub fn format_p(p: f64) -> String {
     }
 }
 
-fn fnv(text: &str) -> u64 {
+/// The FNV-1a hash of a label: the seed of its bootstrap intervals.
+pub(super) fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })

@@ -166,6 +166,7 @@ fn whole_cell_rows(pairs: Vec<matching::Pair<'_>>, thresholds: &Thresholds) -> (
             None => {
                 comparable += usize::from(!p.baseline.is_empty() && !p.current.is_empty());
                 rows.extend(judge::cell_rows(&p, thresholds));
+                rows.extend(tokens::token_rows(&p, thresholds));
             }
         }
     }

@@ -3,19 +3,22 @@
 //! per-second values of whole seconds as the samples of the same rank test and thresholds
 //! ([`super::judge`]). Samples: TTFT per-second p50 / p99; TPOT and ITL per-second means.
 
-use super::judge::{Row, missing, series_row};
+use super::judge::{Row, fnv, missing, series_row};
 use super::matching::Pair;
 use crate::domain::thresholds::{Metric, Thresholds};
 use crate::results::CellSummary;
 use crate::results::tokens::{TokenSecondStats, TokenSummary};
 
-/// Rows of the token metrics of a pair of cells; none when neither side streamed.
-pub fn token_rows(pair: &Pair<'_>, label: &str, thresholds: &Thresholds, seed: u64) -> Vec<Row> {
+/// Rows of the token metrics of a pair of cells; none when neither side streamed, or a side
+/// lacks the cell (its other rows say `missing`).
+pub fn token_rows(pair: &Pair<'_>, thresholds: &Thresholds) -> Vec<Row> {
     let streamed = |cells: &[&CellSummary]| cells.iter().any(|c| c.tokens.is_some());
     let (b, c) = (streamed(&pair.baseline), streamed(&pair.current));
-    if !b && !c {
+    if (!b && !c) || pair.baseline.is_empty() || pair.current.is_empty() {
         return Vec::new();
     }
+    let label = &pair.key.label();
+    let seed = fnv(label);
     if !(b && c) {
         let why = if c {
             "no token timings in the baseline"

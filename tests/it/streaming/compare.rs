@@ -1,5 +1,5 @@
 //! Two stored runs of a streamed workload where only the prefill got slower: `loadtest
-//! compare` flags TTFT (p50 and p99) and nothing else, and exits 1; each run folder holds the
+//! compare` flags TTFT (p50 and p99), not the medians of the rest, and exits 1; each run folder holds the
 //! TTFT, ITL and TPOT histograms as .hgrm/.hlog files that read back to summary.json's, and a
 //! per-second token series drawn in the timeline.
 
@@ -172,11 +172,13 @@ async fn a_slower_prefill_is_a_ttft_regression_and_nothing_else() {
         .lines()
         .filter(|l| l.contains(" worse") && !l.starts_with("REGRESSION"))
         .collect();
-    assert_eq!(worse.len(), 2, "{stdout}");
-    assert!(
-        worse[0].contains("ttft_p50") && worse[1].contains("ttft_p99"),
-        "{stdout}"
-    );
+    let is_worse = |metric: &str| worse.iter().any(|l| l.contains(&format!("  {metric}  ")));
+    assert!(is_worse("ttft_p50") && is_worse("ttft_p99"), "{stdout}");
+    // The medians of everything else hold. (Alone on a machine no other row is worse at all;
+    // on a busy one a single stalled gap can move a p99 of ITL past its low-confidence margin.)
+    for metric in ["p50", "tpot_p50", "itl_p50", "error_rate"] {
+        assert!(!is_worse(metric), "{metric} in {stdout}");
+    }
     for metric in ["tpot_p50", "tpot_p99", "itl_p50", "itl_p99", "p99"] {
         assert!(
             stdout.lines().any(|l| l.contains(&format!("  {metric}  "))),

@@ -11,6 +11,8 @@
 //!   bootstrap interval of the change of per-second medians is shown alongside.
 //!   With fewer samples the verdict is marked `low confidence` and needs twice the threshold.
 //! - error rate: absolute difference past the threshold AND a two-proportion z-test p < ALPHA.
+//! - TTFT, TPOT and ITL at p50 and p99 of streamed cells: as p50 and p99, from the token
+//!   histograms and the per-second token series (the `tokens` module).
 //! - sustainable rate and cost (from the stored recommendation, when both runs have one):
 //!   single figures, judged on the threshold alone and marked so.
 
@@ -158,7 +160,8 @@ pub fn interrupted_rows(label: &str, side: &str) -> Vec<Row> {
     .collect()
 }
 
-fn missing(label: &str, metric: Metric, why: &str) -> Row {
+/// A row for a metric measured on one side only.
+pub(super) fn missing(label: &str, metric: Metric, why: &str) -> Row {
     Row {
         cell: label.to_string(),
         metric,
@@ -237,7 +240,8 @@ fn badness(metric: Metric, change: f64) -> f64 {
     }
 }
 
-fn series_row(
+/// A metric judged on its run-level figures and per-second samples.
+pub(super) fn series_row(
     label: &str,
     metric: Metric,
     t: &Thresholds,
@@ -454,7 +458,8 @@ pub fn format_p(p: f64) -> String {
     }
 }
 
-fn fnv(text: &str) -> u64 {
+/// The FNV-1a hash of a label: the seed of its bootstrap intervals.
+pub(super) fn fnv(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })

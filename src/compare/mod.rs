@@ -4,7 +4,7 @@
 //!
 //! - [`matching`]: which runs are comparable, which cells match;
 //! - [`stats`]: Mann–Whitney U, two-proportion z-test, bootstrap interval;
-//! - [`judge`]: the verdict rules;
+//! - [`judge`]: the verdict rules; [`tokens`]: TTFT, TPOT and ITL of streamed cells;
 //! - [`crate::domain::thresholds`]: `[regression]` in profiles and `--threshold` overrides;
 //! - [`render`]: the printed table, `compare.md` and `compare-junit.xml`.
 
@@ -12,6 +12,7 @@ pub mod judge;
 pub mod matching;
 pub mod render;
 pub mod stats;
+pub mod tokens;
 
 pub use judge::{Row, Verdict};
 
@@ -165,6 +166,7 @@ fn whole_cell_rows(pairs: Vec<matching::Pair<'_>>, thresholds: &Thresholds) -> (
             None => {
                 comparable += usize::from(!p.baseline.is_empty() && !p.current.is_empty());
                 rows.extend(judge::cell_rows(&p, thresholds));
+                rows.extend(tokens::token_rows(&p, thresholds));
             }
         }
     }

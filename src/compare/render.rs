@@ -11,7 +11,14 @@ use std::io::{self, Write};
 pub fn figure(metric: Metric, value: Option<f64>) -> String {
     let Some(v) = value else { return "-".into() };
     match metric {
-        Metric::P50 | Metric::P99 => format!("{v:.3} ms"),
+        Metric::P50
+        | Metric::P99
+        | Metric::TtftP50
+        | Metric::TtftP99
+        | Metric::TpotP50
+        | Metric::TpotP99
+        | Metric::ItlP50
+        | Metric::ItlP99 => format!("{v:.3} ms"),
         Metric::Throughput | Metric::SustainableRate => format!("{v:.1} req/s"),
         Metric::ErrorRate => format!("{:.3}%", v * 100.0),
         Metric::Cost => format!("${v:.4}"),
@@ -125,7 +132,9 @@ pub fn markdown(c: &Comparison, out: &mut dyn Write) -> io::Result<()> {
         out,
         "A change counts as *worse* (or *better*) only when it is past its threshold and unlikely \
          to be noise: p < {ALPHA} in a Mann–Whitney U test of the per-second values of whole seconds \
-         (p50, p99, throughput) or a two-proportion z-test (error rate). With fewer than \
+         (p50, p99, throughput; for streamed cells TTFT, TPOT and ITL at p50 and p99, whose \
+         samples are the per-second TTFT p50/p99 and mean TPOT/ITL) or a two-proportion z-test \
+         (error rate). With fewer than \
          {MIN_SAMPLES} seconds per side there is no test: the verdict needs {LOW_CONFIDENCE_MARGIN}× \
          the threshold and is marked *low confidence*. Sustainable rate and cost are single \
          figures from the recommendation, judged on the threshold alone.\n"

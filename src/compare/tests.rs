@@ -351,3 +351,91 @@ fn save_baseline_replaces_the_old_copy_whole() {
     ));
     std::fs::remove_dir_all(&root).unwrap();
 }
+
+/// A streamed cell: `cell(4, 200 ms)` with TTFT around `ttft_ms` and TPOT around 5 ms, and a
+/// per-second token series of both.
+fn streamed(ttft_ms: f64, salt: u64) -> CellSummary {
+    use crate::results::histogram::encode;
+    use crate::results::tokens::{CountedFrom, TokenSecondStats, TokenSummary};
+    let mut c = cell(4, 200.0, 1.0, 6, 0, salt);
+    let (mut ttft, mut tpot) = (
+        crate::recorder::latency_histogram(),
+        crate::recorder::latency_histogram(),
+    );
+    for i in 0..120 {
+        ttft.record((ttft_ms * 1000.0 * wobble(i, salt + 5)) as u64)
+            .unwrap();
+        tpot.record((5_000.0 * wobble(i, salt + 6)) as u64).unwrap();
+    }
+    let series = (0..6)
+        .map(|s| TokenSecondStats {
+            second: s,
+            span_s: 1.0,
+            output_tokens: 800,
+            output_tokens_per_s: 800.0,
+            ttft_p50_ms: Some(ttft_ms * wobble(u64::from(s), salt + 7)),
+            ttft_p99_ms: Some(ttft_ms * 1.1 * wobble(u64::from(s), salt + 8)),
+            tpot_mean_ms: Some(5.0 * wobble(u64::from(s), salt + 9)),
+            tpot_n: 20,
+            itl_mean_ms: Some(5.0 * wobble(u64::from(s), salt + 10)),
+            itl_n: 800,
+        })
+        .collect();
+    c.tokens = Some(TokenSummary {
+        replies: 120,
+        output_tokens: 4800,
+        input_tokens: 0,
+        counted_from: CountedFrom::Usage,
+        output_tokens_per_s: 800.0,
+        total_tokens_per_s: 800.0,
+        mean_request_tokens_per_s: 25.0,
+        mean_output_tokens: 40.0,
+        mean_input_tokens: 0.0,
+        ttft: Percentiles::of(&ttft),
+        itl: Percentiles::of(&tpot),
+        tpot: Percentiles::of(&tpot),
+        ttft_histogram: encode(&ttft),
+        itl_histogram: encode(&tpot),
+        tpot_histogram: encode(&tpot),
+        series,
+        series_histograms: Vec::new(),
+    });
+    c
+}
+
+#[test]
+fn a_ttft_regression_alone_fails_the_comparison_with_its_test() {
+    let base = summary(vec![streamed(40.0, 1)]);
+    let same = summary(vec![streamed(40.0, 2)]);
+    let c = compare(&base, &same, Thresholds::default()).unwrap();
+    assert!(!c.regressed(), "{:#?}", c.rows);
+    assert_eq!(c.rows.len(), 10, "4 metrics + 6 token metrics");
+    let slower = summary(vec![streamed(60.0, 2)]);
+    let c = compare(&base, &slower, Thresholds::default()).unwrap();
+    assert!(c.regressed(), "{:#?}", c.rows);
+    for m in [Metric::TtftP50, Metric::TtftP99] {
+        let row = c.rows.iter().find(|r| r.metric == m).unwrap();
+        assert_eq!(row.verdict, Verdict::Worse, "{row:?}");
+        assert!(row.evidence.contains("Mann–Whitney"), "{row:?}");
+        assert!((row.change.unwrap() - 0.5).abs() < 0.05, "{row:?}");
+    }
+    let worse: Vec<Metric> = c
+        .rows
+        .iter()
+        .filter(|r| r.verdict == Verdict::Worse)
+        .map(|r| r.metric)
+        .collect();
+    assert_eq!(worse, [Metric::TtftP50, Metric::TtftP99], "only TTFT");
+    let mut md = Vec::new();
+    render::markdown(&c, &mut md).unwrap();
+    let md = String::from_utf8(md).unwrap();
+    assert!(
+        md.contains("| ttft_p99 |") && md.contains("ttft_p99 +10%"),
+        "{md}"
+    );
+    // A limit of 60 % lets it pass: the same thresholds rule.
+    let lax = Thresholds::default()
+        .with_overrides(&["ttft_p50=60%".into(), "ttft_p99=60%".into()])
+        .unwrap();
+    assert!(!compare(&base, &slower, lax).unwrap().regressed());
+}

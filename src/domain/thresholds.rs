@@ -26,10 +26,23 @@ pub struct Thresholds {
     pub sustainable_rate: f64,
     /// Largest tolerated rise of the cost per million requests, as a fraction.
     pub cost: f64,
+    /// Largest tolerated rise of the median time to first token (streamed cells).
+    pub ttft_p50: f64,
+    /// Largest tolerated rise of the 99th-percentile time to first token.
+    pub ttft_p99: f64,
+    /// Largest tolerated rise of the median time per output token.
+    pub tpot_p50: f64,
+    /// Largest tolerated rise of the 99th-percentile time per output token.
+    pub tpot_p99: f64,
+    /// Largest tolerated rise of the median inter-token latency.
+    pub itl_p50: f64,
+    /// Largest tolerated rise of the 99th-percentile inter-token latency.
+    pub itl_p99: f64,
 }
 
 impl Default for Thresholds {
-    /// p50 and p99 +10 %, throughput −5 %, error rate +0.001, sustainable rate −5 %, cost +5 %.
+    /// p50 and p99 +10 %, throughput −5 %, error rate +0.001, sustainable rate −5 %, cost +5 %;
+    /// TTFT, TPOT and ITL p50 and p99 +10 %, as latency.
     fn default() -> Thresholds {
         Thresholds {
             p50: 0.10,
@@ -38,6 +51,12 @@ impl Default for Thresholds {
             error_rate: 0.001,
             sustainable_rate: 0.05,
             cost: 0.05,
+            ttft_p50: 0.10,
+            ttft_p99: 0.10,
+            tpot_p50: 0.10,
+            tpot_p99: 0.10,
+            itl_p50: 0.10,
+            itl_p99: 0.10,
         }
     }
 }
@@ -57,6 +76,18 @@ pub enum Metric {
     SustainableRate,
     /// Cost per million requests at the operating point (from the recommendation).
     Cost,
+    /// Median time to first token of streamed replies.
+    TtftP50,
+    /// 99th-percentile time to first token.
+    TtftP99,
+    /// Median time per output token after the first.
+    TpotP50,
+    /// 99th-percentile time per output token.
+    TpotP99,
+    /// Median inter-token latency (every gap).
+    ItlP50,
+    /// 99th-percentile inter-token latency.
+    ItlP99,
 }
 
 /// Which way a metric gets worse.
@@ -70,13 +101,29 @@ pub enum Worse {
 
 impl Metric {
     /// Every metric, in report order.
-    pub const ALL: [Metric; 6] = [
+    pub const ALL: [Metric; 12] = [
         Metric::P50,
         Metric::P99,
         Metric::Throughput,
         Metric::ErrorRate,
         Metric::SustainableRate,
         Metric::Cost,
+        Metric::TtftP50,
+        Metric::TtftP99,
+        Metric::TpotP50,
+        Metric::TpotP99,
+        Metric::ItlP50,
+        Metric::ItlP99,
+    ];
+
+    /// The token timings of streamed cells, judged like latency.
+    pub const TOKENS: [Metric; 6] = [
+        Metric::TtftP50,
+        Metric::TtftP99,
+        Metric::TpotP50,
+        Metric::TpotP99,
+        Metric::ItlP50,
+        Metric::ItlP99,
     ];
 
     /// The name used in profiles, flags and reports.
@@ -88,6 +135,12 @@ impl Metric {
             Metric::ErrorRate => "error_rate",
             Metric::SustainableRate => "sustainable_rate",
             Metric::Cost => "cost",
+            Metric::TtftP50 => "ttft_p50",
+            Metric::TtftP99 => "ttft_p99",
+            Metric::TpotP50 => "tpot_p50",
+            Metric::TpotP99 => "tpot_p99",
+            Metric::ItlP50 => "itl_p50",
+            Metric::ItlP99 => "itl_p99",
         }
     }
 
@@ -130,6 +183,12 @@ impl Thresholds {
             Metric::ErrorRate => self.error_rate,
             Metric::SustainableRate => self.sustainable_rate,
             Metric::Cost => self.cost,
+            Metric::TtftP50 => self.ttft_p50,
+            Metric::TtftP99 => self.ttft_p99,
+            Metric::TpotP50 => self.tpot_p50,
+            Metric::TpotP99 => self.tpot_p99,
+            Metric::ItlP50 => self.itl_p50,
+            Metric::ItlP99 => self.itl_p99,
         }
     }
 
@@ -141,6 +200,12 @@ impl Thresholds {
             Metric::ErrorRate => &mut self.error_rate,
             Metric::SustainableRate => &mut self.sustainable_rate,
             Metric::Cost => &mut self.cost,
+            Metric::TtftP50 => &mut self.ttft_p50,
+            Metric::TtftP99 => &mut self.ttft_p99,
+            Metric::TpotP50 => &mut self.tpot_p50,
+            Metric::TpotP99 => &mut self.tpot_p99,
+            Metric::ItlP50 => &mut self.itl_p50,
+            Metric::ItlP99 => &mut self.itl_p99,
         };
         *slot = limit;
     }
@@ -207,6 +272,18 @@ pub struct RawRegression {
     pub sustainable_rate: Option<RawLimit>,
     /// Rise of the cost per million requests, e.g. `"5%"`.
     pub cost: Option<RawLimit>,
+    /// Rise of the median TTFT, e.g. `"10%"`.
+    pub ttft_p50: Option<RawLimit>,
+    /// Rise of the p99 TTFT.
+    pub ttft_p99: Option<RawLimit>,
+    /// Rise of the median TPOT.
+    pub tpot_p50: Option<RawLimit>,
+    /// Rise of the p99 TPOT.
+    pub tpot_p99: Option<RawLimit>,
+    /// Rise of the median ITL.
+    pub itl_p50: Option<RawLimit>,
+    /// Rise of the p99 ITL.
+    pub itl_p99: Option<RawLimit>,
 }
 
 /// A limit as TOML gives it: a string (`"10%"`) or a number (`0.001`).
@@ -231,6 +308,12 @@ impl RawRegression {
             (Metric::ErrorRate, &self.error_rate),
             (Metric::SustainableRate, &self.sustainable_rate),
             (Metric::Cost, &self.cost),
+            (Metric::TtftP50, &self.ttft_p50),
+            (Metric::TtftP99, &self.ttft_p99),
+            (Metric::TpotP50, &self.tpot_p50),
+            (Metric::TpotP99, &self.tpot_p99),
+            (Metric::ItlP50, &self.itl_p50),
+            (Metric::ItlP99, &self.itl_p99),
         ];
         for (metric, raw) in fields {
             let Some(raw) = raw else { continue };

@@ -21,13 +21,47 @@ pub const REAL_TIME_MIN_INSTANCES: u32 = 2;
 pub const MIN_INSTANCES_REASON: &str =
     "AWS recommends at least 2 instances per production endpoint, spread over Availability Zones";
 
-/// One payload size's share of production requests (`[traffic] payload_mix`).
+/// One payload level's share of production requests (`[traffic] payload_mix`): a payload
+/// size, or for `source = "prompt"` payloads a prompt level (input × output tokens).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MixShare {
-    /// Request body size.
+    /// Request body size (0 for a prompt level, which is matched by its tokens).
     pub payload_bytes: u64,
     /// Fraction of requests of that size (the shares sum to 1).
     pub weight: f64,
+    /// The prompt level this share weights, for prompt payloads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_level: Option<PromptLevel>,
+}
+
+/// A prompt level of an LLM workload: prompt length (none for a dataset) × generation length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromptLevel {
+    /// Prompt tokens; `None` for prompts from a dataset.
+    pub input_tokens: Option<u32>,
+    /// Generation length (`max_tokens`).
+    pub output_tokens: u32,
+}
+
+impl PromptLevel {
+    /// `in128 out512`, or `dataset out512`: the level's label in cells and reports.
+    pub fn label(&self) -> String {
+        match self.input_tokens {
+            Some(i) => format!("in{i} out{}", self.output_tokens),
+            None => format!("dataset out{}", self.output_tokens),
+        }
+    }
+}
+
+impl MixShare {
+    /// Whether this share weights the payload level of `bytes` (and `file`, the level's
+    /// label for prompt levels and `files` payloads).
+    pub fn weights(&self, bytes: u64, file: Option<&str>) -> bool {
+        match &self.prompt_level {
+            Some(level) => file == Some(level.label().as_str()),
+            None => self.payload_bytes == bytes,
+        }
+    }
 }
 
 /// The traffic production must serve.

@@ -352,3 +352,43 @@ fn traffic_shape_mix_and_floor_are_read_and_checked() {
     ));
     assert_eq!(p.key, "traffic.trough_rps", "{p:#?}");
 }
+
+#[test]
+fn a_payload_mix_weighs_prompt_levels_and_names_the_swept_ones() {
+    let llm = "name = \"t\"\n[target]\nkind = \"emulator\"\n[model]\npreset = \"llm-small\"\n\
+               [sweep]\ninstance_types = [\"ml.g5.xlarge\"]\n\
+               load = { mode = \"closed\", concurrency = [1] }\n\
+               [payload]\nsource = \"prompt\"\ninput_tokens = [128, 1024]\n\
+               output_tokens = [128, 512]\n[traffic]\npeak_rps = 10\n";
+    let p = ok(&format!(
+        "{llm}payload_mix = {{ \"in128 out128\" = 3, \"in1024 out512\" = 1 }}\n"
+    ));
+    let shares: Vec<(String, f64)> = p
+        .traffic
+        .unwrap()
+        .payload_mix
+        .iter()
+        .map(|s| (s.prompt_level.unwrap().label(), s.weight))
+        .collect();
+    assert_eq!(
+        shares,
+        [
+            ("in1024 out512".to_string(), 0.25),
+            ("in128 out128".into(), 0.75)
+        ]
+    );
+    let bad = problems(&format!(
+        "{llm}payload_mix = {{ \"in64 out128\" = 1, \"in128 out128\" = 1 }}\n"
+    ));
+    assert_eq!(bad.len(), 1, "{bad:#?}");
+    assert_eq!(bad[0].key, "traffic.payload_mix.\"in64 out128\"");
+    assert!(
+        bad[0].message.contains("not a swept prompt level"),
+        "{bad:#?}"
+    );
+    let fix = bad[0].fix.as_deref().unwrap_or_default();
+    assert!(
+        fix.contains("\"in128 out128\", \"in128 out512\", \"in1024 out128\", \"in1024 out512\""),
+        "{fix}"
+    );
+}

@@ -4,19 +4,26 @@
 use super::checker::Checker;
 use super::raw::RawTraffic;
 use crate::domain::Traffic;
-use crate::domain::traffic::{MixShare, diurnal};
+use crate::domain::traffic::{MixShare, PromptLevel, diurnal};
 use crate::domain::units::{format_size, parse_size};
 
-/// Checks `[traffic]`, when the profile has it, against the sweep's payload sizes.
+/// Checks `[traffic]`, when the profile has it, against the sweep's payload sizes, or the
+/// prompt levels of a `source = "prompt"` or `"dataset"` payload (when not empty).
 pub(super) fn check_traffic(
     c: &mut Checker,
     raw: Option<&RawTraffic>,
     payload_sizes: &[u64],
+    prompt_levels: &[PromptLevel],
 ) -> Option<Traffic> {
-    raw.map(|raw| check(c, raw, payload_sizes))
+    raw.map(|raw| check(c, raw, payload_sizes, prompt_levels))
 }
 
-fn check(c: &mut Checker, raw: &RawTraffic, payload_sizes: &[u64]) -> Traffic {
+fn check(
+    c: &mut Checker,
+    raw: &RawTraffic,
+    payload_sizes: &[u64],
+    prompt_levels: &[PromptLevel],
+) -> Traffic {
     let hourly = check_shape(c, raw);
     let peak_rps = check_peak(c, raw, hourly.as_ref());
     let requests_per_day = raw.requests_per_day.as_ref().map(|r| {
@@ -61,7 +68,11 @@ fn check(c: &mut Checker, raw: &RawTraffic, payload_sizes: &[u64]) -> Traffic {
         requests_per_day,
         headroom,
         hourly,
-        payload_mix: check_mix(c, raw, payload_sizes),
+        payload_mix: if prompt_levels.is_empty() {
+            check_mix(c, raw, payload_sizes)
+        } else {
+            check_prompt_mix(c, raw, prompt_levels)
+        },
         min_instances,
     }
 }
@@ -163,6 +174,7 @@ fn check_mix(c: &mut Checker, raw: &RawTraffic, payload_sizes: &[u64]) -> Vec<Mi
                 shares.push(MixShare {
                     payload_bytes: bytes,
                     weight: weight.max(0.0),
+                    prompt_level: None,
                 });
             }
             Ok(_) => {
@@ -185,6 +197,52 @@ fn check_mix(c: &mut Checker, raw: &RawTraffic, payload_sizes: &[u64]) -> Vec<Mi
             ),
         }
     }
+    normalised(c, raw, shares)
+}
+
+/// `payload_mix = { "in128 out128" = 3, "in1024 out512" = 1 }` for prompt payloads: keys
+/// are the swept levels' labels (input × output tokens), weights as for sizes.
+fn check_prompt_mix(c: &mut Checker, raw: &RawTraffic, levels: &[PromptLevel]) -> Vec<MixShare> {
+    let Some(mix) = &raw.payload_mix else {
+        return Vec::new();
+    };
+    let mut shares = Vec::new();
+    for (key, weight) in mix.get_ref() {
+        let path = format!("traffic.payload_mix.\"{key}\"");
+        let wanted: String = key.split_whitespace().collect::<Vec<_>>().join(" ");
+        let Some(level) = levels.iter().find(|l| l.label() == wanted) else {
+            let swept: Vec<String> = levels
+                .iter()
+                .map(|l| format!("\"{}\"", l.label()))
+                .collect();
+            c.on(
+                mix,
+                &path,
+                format!("`{key}` is not a swept prompt level (input × output tokens)"),
+                Some(format!(
+                    "key the mix by the levels of `payload.input_tokens` × `payload.output_tokens`: {}",
+                    swept.join(", ")
+                )),
+            );
+            continue;
+        };
+        if !weight.is_finite() || *weight < 0.0 {
+            c.on(mix, &path, "must be a share of 0 or more".into(), None);
+        }
+        shares.push(MixShare {
+            payload_bytes: 0,
+            weight: weight.max(0.0),
+            prompt_level: Some(*level),
+        });
+    }
+    normalised(c, raw, shares)
+}
+
+/// The shares scaled to sum to 1; an error when none is positive.
+fn normalised(c: &mut Checker, raw: &RawTraffic, mut shares: Vec<MixShare>) -> Vec<MixShare> {
+    let Some(mix) = &raw.payload_mix else {
+        return Vec::new();
+    };
     let total: f64 = shares.iter().map(|s| s.weight).sum();
     if total <= 0.0 {
         c.on(

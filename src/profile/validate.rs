@@ -35,7 +35,25 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
     super::payload::check_limits(&mut c, &payload, &sweep, limit_span, limit_key);
     let sla = raw.sla.as_ref().map(|s| check_sla(&mut c, s, timeout));
     check_sweep_against_sla(&mut c, &raw, &sweep, sla);
-    let traffic = check_traffic(&mut c, raw.traffic.as_ref(), &sweep.payload_sizes);
+    let prompt_levels = match &payload.source {
+        super::PayloadSource::Prompt(p) => p
+            .levels()
+            .into_iter()
+            .map(
+                |(input_tokens, output_tokens)| crate::domain::traffic::PromptLevel {
+                    input_tokens,
+                    output_tokens,
+                },
+            )
+            .collect(),
+        _ => Vec::new(),
+    };
+    let traffic = check_traffic(
+        &mut c,
+        raw.traffic.as_ref(),
+        &sweep.payload_sizes,
+        &prompt_levels,
+    );
     let pricing = Pricing {
         region: raw
             .pricing

@@ -62,7 +62,8 @@ impl Context<'_> {
                     reasons: dearer(&c, &p.pruned),
                 };
             }
-            sizes.push(SizeResult::of(&c, &size_cells, weight_of(mix, bytes)));
+            let weight = weight_of(mix, bytes, c.payload_file.as_deref());
+            sizes.push(SizeResult::of(&c, &size_cells, weight));
             per_size.push(c);
         }
         let mut c = if per_size.len() == 1 && mix.is_empty() {

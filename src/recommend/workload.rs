@@ -78,11 +78,11 @@ impl SizeResult {
     }
 }
 
-/// The weight of `bytes` in `mix`; `None` without a mix.
-pub(super) fn weight_of(mix: &[MixShare], bytes: u64) -> Option<f64> {
+/// The weight of the level of `bytes` (and `file`) in `mix`; `None` without a mix.
+pub(super) fn weight_of(mix: &[MixShare], bytes: u64, file: Option<&str>) -> Option<f64> {
     (!mix.is_empty()).then(|| {
         mix.iter()
-            .filter(|s| s.payload_bytes == bytes)
+            .filter(|s| s.weights(bytes, file))
             .map(|s| s.weight)
             .sum()
     })

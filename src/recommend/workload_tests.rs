@@ -39,10 +39,12 @@ fn a_mix_weighs_capacity_and_latency() {
         crate::domain::traffic::MixShare {
             payload_bytes: 1024,
             weight: 0.8,
+            prompt_level: None,
         },
         crate::domain::traffic::MixShare {
             payload_bytes: 65536,
             weight: 0.2,
+            prompt_level: None,
         },
     ];
     let r = embedded(&two_sizes(), Some(&t));
@@ -87,6 +89,7 @@ fn a_size_that_fails_alone_is_named_and_a_mix_without_it_passes() {
     t.payload_mix = vec![crate::domain::traffic::MixShare {
         payload_bytes: 1024,
         weight: 1.0,
+        prompt_level: None,
     }];
     let r = embedded(&cells, Some(&t));
     assert!(find(&r, "ml.c5.xlarge").feasible());
@@ -119,4 +122,51 @@ fn the_sweeps_top_is_a_lower_bound_with_a_load_to_add() {
     ];
     let r = embedded(&cells, Some(&traffic(1000.0, None)));
     assert!(!r.candidates[0].capacity.as_ref().unwrap().at_least);
+}
+
+#[test]
+fn a_mix_weighs_prompt_levels_of_the_same_size() {
+    use crate::domain::traffic::{MixShare, PromptLevel};
+    // Two prompt levels whose bodies are the same size (only `max_tokens` differs): short
+    // generations at 200 rps, long ones at 20 rps, told apart by their labels.
+    let mut cells = two_sizes();
+    for c in &mut cells {
+        let long = c.payload_bytes == 65536;
+        c.payload_bytes = 1100;
+        c.payload_file = Some(if long { "in128 out512" } else { "in128 out16" }.into());
+    }
+    let level = |output_tokens| PromptLevel {
+        input_tokens: Some(128),
+        output_tokens,
+    };
+    let mut t = traffic(100.0, None);
+    t.payload_mix = vec![
+        MixShare {
+            payload_bytes: 0,
+            weight: 0.8,
+            prompt_level: Some(level(16)),
+        },
+        MixShare {
+            payload_bytes: 0,
+            weight: 0.2,
+            prompt_level: Some(level(512)),
+        },
+    ];
+    let r = embedded(&cells, Some(&t));
+    let c5 = find(&r, "ml.c5.xlarge");
+    // As for sizes: 1 / (0.8 / 200 + 0.2 / 20) = 71.43 rps per instance.
+    let op = c5.operating.as_ref().unwrap();
+    assert!((op.per_instance_rps - 1.0 / 0.014).abs() < 1e-6, "{op:?}");
+    let weights: Vec<(Option<&str>, Option<f64>)> = c5
+        .workload
+        .iter()
+        .map(|s| (s.payload_file.as_deref(), s.weight))
+        .collect();
+    assert_eq!(
+        weights,
+        [
+            (Some("in128 out16"), Some(0.8)),
+            (Some("in128 out512"), Some(0.2))
+        ]
+    );
 }

@@ -20,6 +20,7 @@ pub mod svg;
 pub mod table;
 pub mod timeline;
 pub mod token_charts;
+pub mod token_files;
 pub mod token_table;
 pub mod verdict;
 pub mod view;

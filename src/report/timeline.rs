@@ -1,7 +1,7 @@
 //! One timeline of the whole run for report.html: the cells' measured seconds back to back,
 //! throughput and errors per second above, p99 per second below (log scale when it spans
 //! more than a decade), every cell's boundary drawn and numbered, and each deployment's
-//! stretch named.
+//! stretch named; streamed cells add output tokens/s above and TTFT p99 per second below.
 
 use super::escape::Esc;
 use super::svg::{self, Axis, PALETTE, Series, short_number};
@@ -36,6 +36,7 @@ pub fn write(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
     )?;
     let mut stretches = Vec::new();
     let (mut ok, mut errors, mut p99) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut tokens, mut ttft) = (Vec::new(), Vec::new());
     let mut at = 0.0;
     for c in &summary.cells {
         let length = c
@@ -52,6 +53,7 @@ pub fn write(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
                 p99.push((x, ms));
             }
         }
+        super::token_charts::timeline_points(c, at, &mut tokens, &mut ttft);
         stretches.push(Stretch {
             start: at,
             end: at + length,
@@ -61,11 +63,15 @@ pub fn write(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {
         });
         at += length;
     }
-    let series = [
-        line("successful req/s", 0, false, ok),
-        line("errors/s", 2, true, errors),
-        line("p99 per second (ms)", 1, false, p99),
+    let mut series = vec![
+        (line("successful req/s", 0, false, ok), false),
+        (line("errors/s", 2, true, errors), false),
+        (line("p99 per second (ms)", 1, false, p99), true),
     ];
+    if !tokens.is_empty() {
+        series.push((line("output tokens/s", 3, false, tokens), false));
+        series.push((line("TTFT p99 per second (ms)", 4, true, ttft), true));
+    }
     draw(&series, &stretches, at, out)?;
     writeln!(out, "</section>")
 }
@@ -85,14 +91,22 @@ fn line(name: &str, color: usize, dashed: bool, points: Vec<(f64, f64)>) -> Seri
 }
 
 /// The figure: one SVG of two panels sharing the time axis, and the legend.
+/// `series` are (line, drawn in the lower panel).
 fn draw(
-    series: &[Series; 3],
+    series: &[(Series, bool)],
     cells: &[Stretch],
     total: f64,
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let height = BANDS + TOP_H + GAP + LOW_H + BOTTOM;
-    let count: usize = series.iter().map(|s| s.points.len()).sum();
+    let count: usize = series.iter().map(|(s, _)| s.points.len()).sum();
+    let values = |low: bool| -> Vec<f64> {
+        series
+            .iter()
+            .filter(|(_, l)| *l == low)
+            .flat_map(|(s, _)| s.points.iter().map(|p| p.1))
+            .collect()
+    };
     svg::open_svg(
         "Throughput, errors and p99 over the run",
         WIDTH as u32,
@@ -101,11 +115,7 @@ fn draw(
         out,
     )?;
     let x = Axis::exact(total, LEFT, WIDTH - RIGHT);
-    let top_y: Vec<f64> = series[..2]
-        .iter()
-        .flat_map(|s| s.points.iter().map(|p| p.1))
-        .collect();
-    let low_y: Vec<f64> = series[2].points.iter().map(|p| p.1).collect();
+    let (top_y, low_y) = (values(false), values(true));
     let top = Axis::over(&top_y, false, BANDS + TOP_H, BANDS);
     let low_top = BANDS + TOP_H + GAP;
     let low = Axis::over(
@@ -117,8 +127,8 @@ fn draw(
     panel(&top, &x, "req/s", out)?;
     panel(&low, &x, "p99 ms", out)?;
     boundaries(cells, &x, height - BOTTOM, out)?;
-    for (s, axis) in series.iter().zip([&top, &top, &low]) {
-        path(s, &x, axis, out)?;
+    for (s, low_panel) in series {
+        path(s, &x, if *low_panel { &low } else { &top }, out)?;
     }
     writeln!(
         out,
@@ -127,7 +137,8 @@ fn draw(
         height - 6.0
     )?;
     writeln!(out, "</svg>")?;
-    svg::legend(series, out)?;
+    let lines: Vec<Series> = series.iter().map(|(s, _)| s.clone()).collect();
+    svg::legend(&lines, out)?;
     writeln!(out, "</figure>")
 }
 

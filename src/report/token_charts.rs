@@ -69,6 +69,24 @@ pub fn charts(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) -> io
     writeln!(out, "</div></section>")
 }
 
+/// A streamed cell's points on the run's timeline, its stretch starting at `at` s: output
+/// tokens/s and TTFT p99 per second.
+pub fn timeline_points(
+    c: &CellSummary,
+    at: f64,
+    tokens: &mut Vec<(f64, f64)>,
+    ttft: &mut Vec<(f64, f64)>,
+) {
+    let Some(t) = &c.tokens else { return };
+    for s in &t.series {
+        let x = at + f64::from(s.second) + s.span_s / 2.0;
+        tokens.push((x, s.output_tokens_per_s));
+        if let Some(ms) = s.ttft_p99_ms {
+            ttft.push((x, ms));
+        }
+    }
+}
+
 fn series(
     metric: Metric,
     group: &BTreeMap<String, Vec<&CellSummary>>,

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `json` | summary.json (rewritten as read) |
 //! | `csv` | results.csv |
-//! | `hgrm` | `cell-<index>-<hosting>-<instance>-<payload>-<load>.hgrm` and `.hlog` per cell |
+//! | `hgrm` | `cell-<index>-<hosting>-<instance>-<payload>-<load>.hgrm` and `.hlog` per cell; for streamed cells also `-ttft`, `-itl`, `-tpot` ones |
 //! | `md` | report.md |
 //! | `html` | report.html |
 //! | `junit` | junit.xml |
@@ -190,6 +190,19 @@ fn histogram_files(run_dir: &Path, summary: &RunRecord) -> Result<Vec<PathBuf>, 
         written.push(file(run_dir, &format!("{stem}.hlog"), |w| {
             hlog::write(&header, &h, w)
         })?);
+        let tokens =
+            super::token_files::histograms(c).map_err(|source| ReportError::Histogram {
+                index: c.index,
+                source,
+            })?;
+        for (name, h) in tokens {
+            written.push(file(run_dir, &format!("{stem}-{name}.hgrm"), |w| {
+                hgrm::write(&h, w)
+            })?);
+            written.push(file(run_dir, &format!("{stem}-{name}.hlog"), |w| {
+                hlog::write(&header, &h, w)
+            })?);
+        }
     }
     Ok(written)
 }

@@ -124,6 +124,7 @@ fn tokens(parts: &[(u32, &CellSummary)]) -> Result<Option<TokenSummary>, MergeEr
     let itl = add_histograms(streamed.iter().map(|t| t.itl_histogram.as_str()))?;
     let tpot = add_histograms(streamed.iter().map(|t| t.tpot_histogram.as_str()))?;
     let replies: u64 = streamed.iter().map(|t| t.replies).sum();
+    let (token_series, token_series_histograms) = super::tokens::merge_series(&streamed)?;
     let n = replies.max(1) as f64;
     let weighted = |f: fn(&TokenSummary) -> f64| {
         round3(
@@ -159,6 +160,8 @@ fn tokens(parts: &[(u32, &CellSummary)]) -> Result<Option<TokenSummary>, MergeEr
         ttft_histogram: histogram::encode(&ttft),
         itl_histogram: histogram::encode(&itl),
         tpot_histogram: histogram::encode(&tpot),
+        series: token_series,
+        series_histograms: token_series_histograms,
     }))
 }
 
@@ -347,7 +350,28 @@ mod tests {
             ttft_histogram: histogram::encode(&ttft),
             itl_histogram: empty.clone(),
             tpot_histogram: empty,
+            series: vec![super::super::tokens::TokenSecondStats {
+                second: 0,
+                span_s: 1.0,
+                output_tokens: (mean_output * replies as f64) as u64,
+                output_tokens_per_s: mean_output * replies as f64,
+                ttft_p50_ms: None,
+                ttft_p99_ms: None,
+                tpot_mean_ms: Some(mean_output),
+                tpot_n: replies,
+                itl_mean_ms: None,
+                itl_n: 0,
+            }],
+            series_histograms: vec![histogram::encode(&second_ttft(ttft_us))],
         }
+    }
+
+    fn second_ttft(values_us: &[u64]) -> Histogram<u64> {
+        let mut h = Histogram::new_from(&crate::recorder::tokens::second_ttft_histogram());
+        for v in values_us {
+            h.record(*v).unwrap();
+        }
+        h
     }
 
     #[test]
@@ -365,5 +389,14 @@ mod tests {
         assert_eq!(ttft.len(), 3);
         assert!(ttft.max() >= 5_000);
         assert_eq!(t.counted_from, CountedFrom::Usage);
+        // The per-second token series adds up too: tokens summed, TTFT histograms added
+        // (the p99 is shard b's 5 ms), mean TPOT weighted by replies: (2 × 10 + 40) / 3.
+        assert_eq!(t.series.len(), 1);
+        let s = &t.series[0];
+        assert_eq!((s.output_tokens, s.output_tokens_per_s), (60, 60.0));
+        assert_eq!((s.tpot_mean_ms, s.tpot_n), (Some(20.0), 3));
+        assert!((4.5..=5.5).contains(&s.ttft_p99_ms.unwrap()), "{s:?}");
+        assert!(s.ttft_p50_ms.unwrap() < 2.5, "{s:?}");
+        assert_eq!(histogram::decode(&t.series_histograms[0]).unwrap().len(), 3);
     }
 }

@@ -160,6 +160,7 @@ fn other_traffic_on_the_same_cells(summary: &record::RunRecord) {
     small.payload_mix = vec![MixShare {
         payload_bytes: 1024,
         weight: 1.0,
+        prompt_level: None,
     }];
     let table = PriceTable::embedded();
     let prices = Prices {

@@ -157,3 +157,40 @@ output_tokens = [12]
         .expect("the event-stream route was used");
     assert_eq!((t.mean_output_tokens, t.mean_input_tokens), (12.0, 32.0));
 }
+
+#[test]
+fn a_payload_mix_key_that_is_no_prompt_level_exits_2_with_the_fix() {
+    let dir = temp_dir("prompt-mix");
+    let profile = dir.join("llm.toml");
+    std::fs::write(
+        &profile,
+        r#"name = "prompt-mix"
+[target]
+kind = "emulator"
+[model]
+preset = "llm-small"
+[sweep]
+instance_types = ["ml.g5.xlarge"]
+load = { mode = "closed", concurrency = [1] }
+[payload]
+source = "prompt"
+input_tokens = [128]
+output_tokens = [16, 512]
+[traffic]
+peak_rps = 10
+payload_mix = { "in128 out16" = 4, "in128 out64" = 1 }
+"#,
+    )
+    .unwrap();
+    let out = loadtest().arg("validate").arg(&profile).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("llm.toml:")
+            && stderr.contains("traffic.payload_mix.\"in128 out64\"")
+            && stderr.contains("not a swept prompt level")
+            && stderr.contains("\"in128 out16\", \"in128 out512\""),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

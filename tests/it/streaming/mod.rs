@@ -3,6 +3,8 @@
 //! (through the SDK and the emulator target) and OpenAI SSE.
 
 mod cli;
+mod compare;
 mod emulated;
+mod search;
 mod server;
 mod sse;

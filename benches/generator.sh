@@ -11,6 +11,7 @@
 # (wrk from apt, wrk2 and oha under /tmp/bench); nginx-light + libnginx-mod-http-echo from apt.
 #
 #   cargo build --release && bash benches/generator.sh            # or: cargo bench --bench generator
+# After the runs it prints the median of each column per scenario and tool.
 # Env: LOADTEST (default target/release/loadtest) REPS DUR CONNS RATE GEN_CPU SRV_CPU PORT
 #      SCENARIOS ("A B C") TOOLS ("loadtest wrk wrk2 oha"; missing ones are skipped)
 #      LOADTEST_BASE: another loadtest binary, run as tool `loadtest-base` (old vs new,
@@ -139,8 +140,34 @@ for rep in $(seq "$REPS"); do
       [[ -n $cmd ]] || continue
       # shellcheck disable=SC2086
       /usr/bin/time -v -o "$pre.time" taskset -c "$GEN_CPU" $cmd > "$pre.out" 2> "$pre.err" < /dev/null
-      parse "$sc" "$tool" "$pre" "$RATE" 2> /dev/null || echo "| $sc | $tool | failed: $(tail -1 "$pre.err") |"
+      { parse "$sc" "$tool" "$pre" "$RATE" 2> /dev/null || echo "| $sc | $tool | failed: $(tail -1 "$pre.err") |"; } | tee -a "$WORK/rows"
       sleep 1
     done
   done
 done
+# Medians over the repetitions, per scenario and tool (each column on its own).
+echo
+echo "Medians of $REPS:"
+echo
+echo "| scenario | tool | CPU µs/request | req/s | peak RSS MiB | rate error | p50 / p99 ms |"
+echo "|---|---|---|---|---|---|---|"
+python3 - "$WORK/rows" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    c = [x.strip() for x in line.strip().strip("|").split("|")]
+    if len(c) != 7:
+        continue
+    p50, _, p99 = c[6].partition(" / ")
+    rows.setdefault((c[0], c[1]), []).append([c[2], c[3], c[4], c[5].rstrip("%"), p50, p99])
+def med(vals, fmt):
+    try:
+        return fmt % statistics.median(float(v) for v in vals)
+    except ValueError:
+        return "-"
+for (sc, tool), rs in rows.items():
+    col = lambda i: [r[i] for r in rs]
+    err = med(col(3), "%+.2f%%")
+    print("| %s | %s | %s | %s | %s | %s | %s / %s |" % (sc, tool, med(col(0), "%.1f"), med(col(1), "%.0f"),
+          med(col(2), "%.1f"), err, med(col(4), "%.2f"), med(col(5), "%.2f")))
+PY

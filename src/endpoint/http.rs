@@ -141,7 +141,8 @@ impl HttpEndpoint {
     /// One exchange in `slot`: on its connection for `http://`, through the pool otherwise.
     async fn exchange_in(&self, slot: &mut Slot, body: Bytes) -> Result<Reply, HttpFailure> {
         let Some((authority, uri)) = &self.plain else {
-            return self.exchange_pooled(body).await;
+            // Boxed: reqwest's future would otherwise size every slot's exchange.
+            return Box::pin(self.exchange_pooled(body)).await;
         };
         let deadline = Instant::now() + self.client.timeout;
         let Conn { link, timer } = slot.http.get_or_insert_with(|| Conn {
@@ -153,7 +154,8 @@ impl HttpEndpoint {
             // A request the connection refused before writing it goes once on a new one.
             for _ in 0..2 {
                 if !link.as_ref().is_some_and(Link::is_open) {
-                    *link = Some(h1::connect(authority, self.client.connect_timeout).await?);
+                    let connect = h1::connect(authority, self.client.connect_timeout);
+                    *link = Some(Box::pin(connect).await?);
                 }
                 let Some(open) = link.as_mut() else {
                     unreachable!("connected above")

@@ -44,7 +44,7 @@ impl FineTimer {
             }
             self.armed = Some(until);
         }
-        if fd.fired().await.is_err() {
+        if fd.fired(until).await.is_err() {
             tokio::time::sleep_until(until).await;
         }
         self.armed = None;
@@ -113,30 +113,17 @@ mod imp {
             Ok(())
         }
 
-        /// Waits until the armed timer has fired (and consumes the expiry).
-        pub async fn fired(&self) -> io::Result<()> {
+        /// Waits until the timer armed for `until` has fired. The expiry is not read: arming
+        /// resets the timerfd's count and its next expiry wakes epoll again (edge), so the
+        /// clock, not a `read` system call per arrival, tells a real expiry from readiness
+        /// left over from an earlier deadline.
+        pub async fn fired(&self, until: tokio::time::Instant) -> io::Result<()> {
             loop {
                 let mut guard = self.0.readable().await?;
-                let mut expiries = [0u8; 8];
-                // SAFETY: reads 8 bytes into an 8-byte buffer from a valid descriptor.
-                let n = unsafe {
-                    libc::read(
-                        self.0.as_raw_fd(),
-                        expiries.as_mut_ptr().cast(),
-                        expiries.len(),
-                    )
-                };
-                if n == 8 {
-                    // Read to empty: the next expiry is a new edge, so clearing now saves
-                    // the read that would only find it empty.
-                    guard.clear_ready();
+                guard.clear_ready();
+                if tokio::time::Instant::now() >= until {
                     return Ok(());
                 }
-                let e = io::Error::last_os_error();
-                if e.kind() != io::ErrorKind::WouldBlock {
-                    return Err(e);
-                }
-                guard.clear_ready();
             }
         }
     }
@@ -158,7 +145,7 @@ mod imp {
         pub fn arm(&self, _after: Duration) -> io::Result<()> {
             Err(io::ErrorKind::Unsupported.into())
         }
-        pub async fn fired(&self) -> io::Result<()> {
+        pub async fn fired(&self, _until: tokio::time::Instant) -> io::Result<()> {
             Err(io::ErrorKind::Unsupported.into())
         }
     }
@@ -181,6 +168,27 @@ mod tests {
         }
         // A deadline in the past returns at once, armed or not.
         timer.sleep_until(start).await;
+    }
+
+    /// An expiry nobody awaited leaves the fd ready in the reactor; the next, later deadline
+    /// must still not return early (the clock, not the stale readiness, decides).
+    #[tokio::test]
+    async fn readiness_left_by_an_unawaited_expiry_does_not_end_a_later_sleep() {
+        let mut timer = FineTimer::new();
+        let near = Instant::now() + Duration::from_millis(2);
+        tokio::select! {
+            () = timer.sleep_until(near) => {}
+            () = tokio::time::sleep(Duration::from_micros(100)) => {}
+        }
+        // Let the near deadline pass and its expiry reach the reactor unawaited (a tokio
+        // sleep parks the runtime, which polls epoll and marks the fd ready).
+        std::thread::sleep(Duration::from_millis(5));
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        for _ in 0..3 {
+            let later = Instant::now() + Duration::from_millis(20);
+            timer.sleep_until(later).await;
+            assert!(Instant::now() >= later, "woke before the later deadline");
+        }
     }
 
     #[tokio::test]

@@ -207,7 +207,7 @@ mod tests {
         }
         s.record_error(3);
         assert_eq!(s.len(), 10);
-        assert!(s.packed.len() >= 10 - LIVE_SECONDS);
+        assert_eq!(s.packed.len(), 10usize.saturating_sub(LIVE_SECONDS));
         for (i, values) in per_second.iter().enumerate() {
             let second = s.get(i).unwrap();
             assert_eq!(second.latency, reference(values), "second {i}");

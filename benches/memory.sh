@@ -3,7 +3,8 @@
 #
 # Starts nginx with the echo module on 127.0.0.1:PORT answering after 10 ms (or uses URL),
 # runs one open-loop cell at RATE req/s for DUR seconds, and every EVERY seconds prints each
-# binary's VmRSS and VmHWM (peak) from /proc/PID/status; at the end, RSS at 1, 5 and 10
+# binary's VmRSS and VmHWM (peak) from /proc/PID/status and its open sockets (connections:
+# a shard keeps one per in-flight slot it ever needed); at the end, RSS at 1, 5 and 10
 # minutes (those within DUR) and the growth from the first minute to the end. It prints
 # figures; it asserts nothing.
 #
@@ -80,9 +81,9 @@ done
 kib() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status" 2> /dev/null; }
 mib() { [[ -n $1 ]] && awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }' || echo "-"; }
 
-echo "open loop $RATE req/s for ${DUR}s against $URL; VmRSS / VmHWM MiB every ${EVERY}s"
+echo "open loop $RATE req/s for ${DUR}s against $URL; VmRSS / VmHWM MiB and sockets every ${EVERY}s"
 header="| t s |"; rule="|---|"
-for n in "${NAMES[@]}"; do header+=" $n RSS | $n peak |"; rule+="---|---|"; done
+for n in "${NAMES[@]}"; do header+=" $n RSS | $n peak | $n sockets |"; rule+="---|---|---|"; done
 echo; echo "$header"; echo "$rule"
 declare -A AT
 start=$(date +%s)
@@ -92,7 +93,8 @@ while :; do
   for i in "${!PIDS[@]}"; do
     rss=$(kib "${PIDS[$i]}" VmRSS); hwm=$(kib "${PIDS[$i]}" VmHWM)
     [[ -n $rss ]] && alive=1 && AT[$i,$t]=$rss
-    line+=" $(mib "$rss") | $(mib "$hwm") |"
+    socks=$(find "/proc/${PIDS[$i]}/fd" -lname 'socket:*' 2> /dev/null | wc -l)
+    line+=" $(mib "$rss") | $(mib "$hwm") | $socks |"
   done
   ((alive)) || break
   echo "$line"

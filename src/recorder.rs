@@ -2,11 +2,13 @@
 //! per-second series. Each shard owns one [`Recorder`]; shards merge when the cell ends.
 
 pub mod failures;
+pub mod series;
 pub mod tokens;
 
 use crate::sample::{ErrorKind, Failure, Outcome, Sample};
 use failures::FailureLog;
 use hdrhistogram::Histogram;
+use series::Series;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -19,11 +21,6 @@ pub const LATE_AFTER: Duration = Duration::from_millis(1);
 /// A latency histogram in microseconds with 3 significant digits.
 pub fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_LATENCY_US, 3).expect("constant bounds are valid")
-}
-
-/// Per-second histograms use 2 significant digits: enough for p50/p99 per second, and 8× smaller.
-fn second_histogram() -> Histogram<u32> {
-    Histogram::new_with_bounds(1, MAX_LATENCY_US, 2).expect("constant bounds are valid")
 }
 
 /// Outcome tallies of one cell (or one shard of it).
@@ -85,7 +82,7 @@ impl Counts {
     }
 }
 
-/// One second of the measured window.
+/// One second of the measured window, as [`Series`] gives it back.
 #[derive(Clone, Debug)]
 pub struct Second {
     /// Successful responses completed in this second.
@@ -94,16 +91,6 @@ pub struct Second {
     pub errors: u64,
     /// Response times of the successful ones.
     pub latency: Histogram<u32>,
-}
-
-impl Second {
-    fn new() -> Second {
-        Second {
-            ok: 0,
-            errors: 0,
-            latency: second_histogram(),
-        }
-    }
 }
 
 /// Everything one shard measured in one cell.
@@ -120,7 +107,7 @@ pub struct Recorder {
     /// Outcome tallies.
     pub counts: Counts,
     /// Per-second series, by completion time.
-    pub seconds: Vec<Second>,
+    pub seconds: Series,
     /// Sum of send slips, µs, for the mean.
     pub slip_total_us: u64,
     /// Largest send slip, µs.
@@ -150,7 +137,7 @@ impl Recorder {
             response: latency_histogram(),
             service: latency_histogram(),
             counts: Counts::default(),
-            seconds: Vec::new(),
+            seconds: Series::default(),
             slip_total_us: 0,
             slip_max_us: 0,
             bytes_out: 0,
@@ -222,9 +209,8 @@ impl Recorder {
                 if late {
                     self.counts.late_ok += 1;
                 } else {
-                    let second = self.second_mut(s.end);
-                    second.ok += 1;
-                    let _ = second.latency.record(response);
+                    let second = self.second_of(s.end);
+                    self.seconds.record_ok(second, response);
                     self.counts.ok += 1;
                     if let Some(id) = s.variant {
                         self.count_variant(id);
@@ -239,7 +225,8 @@ impl Recorder {
                 if late {
                     self.counts.late_errors += 1;
                 } else {
-                    self.second_mut(s.end).errors += 1;
+                    let second = self.second_of(s.end);
+                    self.seconds.record_error(second);
                 }
                 self.counts.errors[kind.index()] += 1;
             }
@@ -263,12 +250,9 @@ impl Recorder {
         self.counts.cancelled += n;
     }
 
-    fn second_mut(&mut self, end: Instant) -> &mut Second {
-        let index = end.saturating_duration_since(self.window_start).as_secs() as usize;
-        if self.seconds.len() <= index {
-            self.seconds.resize_with(index + 1, Second::new);
-        }
-        &mut self.seconds[index]
+    /// The second of the series an answer at `end` belongs to.
+    fn second_of(&self, end: Instant) -> usize {
+        end.saturating_duration_since(self.window_start).as_secs() as usize
     }
 
     /// Adds another shard's measurements into this one.
@@ -277,14 +261,7 @@ impl Recorder {
         let _ = self.response.add(&other.response);
         let _ = self.service.add(&other.service);
         self.counts.add(&other.counts);
-        if self.seconds.len() < other.seconds.len() {
-            self.seconds.resize_with(other.seconds.len(), Second::new);
-        }
-        for (mine, theirs) in self.seconds.iter_mut().zip(&other.seconds) {
-            mine.ok += theirs.ok;
-            mine.errors += theirs.errors;
-            let _ = mine.latency.add(&theirs.latency);
-        }
+        self.seconds.merge(&other.seconds);
         self.slip_total_us += other.slip_total_us;
         self.slip_max_us = self.slip_max_us.max(other.slip_max_us);
         self.bytes_out += other.bytes_out;

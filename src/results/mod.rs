@@ -276,6 +276,7 @@ impl CellSummary {
         let latency = Percentiles::of(&rec.response);
         let retries_fit = r.retries.measured <= c.sent * u64::from(r.retries.max_per_request)
             && r.retries.warmup <= c.warmup * u64::from(r.retries.max_per_request);
+        let (series, series_histograms) = series(rec, r.elapsed.as_secs_f64());
         CellSummary {
             index: r.cell.index,
             repeat: r.cell.repeat,
@@ -316,10 +317,8 @@ impl CellSummary {
             littles_law: checks::littles_law(&r.cell.load, c, latency.map(|l| l.mean_ms), secs),
             cold_starts: c.cold_starts,
             interrupted: r.interrupted,
-            series: series(rec, r.elapsed.as_secs_f64()),
-            series_histograms: series_seconds(rec, r.elapsed.as_secs_f64())
-                .map(|(_, s, _)| histogram::encode(&s.latency))
-                .collect(),
+            series,
+            series_histograms,
             generator_bound_shards: Vec::new(),
             histogram: histogram::encode(&rec.response),
             service_histogram: histogram::encode(&rec.service),
@@ -375,22 +374,21 @@ fn fastest_s(h: &Histogram<u64>) -> f64 {
 /// scaled to its length.
 const MIN_PARTIAL_SECOND: f64 = 0.5;
 
-/// The seconds of the series over `elapsed_s`, with their spans.
+/// The seconds of the series over `elapsed_s`, with their spans, each unpacked in turn.
 fn series_seconds(
     rec: &Recorder,
     elapsed_s: f64,
-) -> impl Iterator<Item = (usize, &crate::recorder::Second, f64)> {
+) -> impl Iterator<Item = (usize, crate::recorder::Second, f64)> {
     let whole_seconds = elapsed_s.ceil() as usize;
-    rec.seconds
-        .iter()
-        .take(whole_seconds.max(1))
-        .enumerate()
-        .map(move |(i, s)| (i, s, (elapsed_s - i as f64).clamp(0.0, 1.0)))
-        .filter(|(i, _, span)| *i == 0 || *span >= MIN_PARTIAL_SECOND)
+    (0..rec.seconds.len().min(whole_seconds.max(1)))
+        .map(move |i| (i, (elapsed_s - i as f64).clamp(0.0, 1.0)))
+        .filter(|(i, span)| *i == 0 || *span >= MIN_PARTIAL_SECOND)
+        .filter_map(|(i, span)| rec.seconds.get(i).map(|s| (i, s, span)))
 }
 
-/// The per-second series over `elapsed_s`: each second's counts as rates over its span.
-fn series(rec: &Recorder, elapsed_s: f64) -> Vec<SecondStats> {
+/// The per-second series over `elapsed_s` (each second's counts as rates over its span),
+/// beside each second's response-time histogram, encoded.
+fn series(rec: &Recorder, elapsed_s: f64) -> (Vec<SecondStats>, Vec<String>) {
     series_seconds(rec, elapsed_s)
         .map(|(i, s, span)| {
             let span = if span > 0.0 { span } else { 1.0 };
@@ -398,16 +396,17 @@ fn series(rec: &Recorder, elapsed_s: f64) -> Vec<SecondStats> {
                 (!s.latency.is_empty())
                     .then(|| round3(s.latency.value_at_quantile(p) as f64 / 1000.0))
             };
-            SecondStats {
+            let stats = SecondStats {
                 second: i as u32,
                 span_s: round3(span),
                 throughput_rps: round3(s.ok as f64 / span),
                 p50_ms: q(0.5),
                 p99_ms: q(0.99),
                 errors: s.errors,
-            }
+            };
+            (stats, histogram::encode(&s.latency))
         })
-        .collect()
+        .unzip()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 pub mod live;
 pub mod pacer;
 pub mod shard;
+pub mod slots;
 pub mod timer;
 mod tokens;
 

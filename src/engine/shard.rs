@@ -7,6 +7,7 @@
 
 use super::live::LiveStats;
 use super::pacer::Pacer;
+use super::slots::IdleSlots;
 use super::timer::FineTimer;
 use crate::endpoint::stream::Tokens;
 use crate::endpoint::{Endpoint, Slot};
@@ -138,7 +139,7 @@ pub async fn run<T: Endpoint>(
 ) -> Recorder {
     let mut rec = Recorder::window(window.measure_from, window.end);
     let mut in_flight = FuturesUnordered::new();
-    let mut slots: Vec<Slot> = Vec::new();
+    let mut slots = IdleSlots::new(Instant::now());
     let mut timer = FineTimer::new();
     let mut measured_in_flight = 0u64;
     let mut drain_until = window.end + window.drain;
@@ -149,6 +150,7 @@ pub async fn run<T: Endpoint>(
     }
     loop {
         let now = Instant::now();
+        slots.trim(now);
         if !stopping && now >= window.end {
             stopping = true;
             for due in issue.unsent(&window) {
@@ -164,7 +166,7 @@ pub async fn run<T: Endpoint>(
                         measured_in_flight += u64::from(counted);
                         let scheduled = issue.is_scheduled().then_some(intended);
                         let body = bodies.get(next_body);
-                        let mut slot = slots.pop().unwrap_or_default();
+                        let mut slot = slots.take();
                         in_flight.push(async move {
                             let answer = one_request(target, &mut slot, body, scheduled).await;
                             (answer, counted, slot)
@@ -195,7 +197,7 @@ pub async fn run<T: Endpoint>(
             },
             Some(((sample, failure, tokens), counted, slot)) = in_flight.next(), if !in_flight.is_empty() => {
                 measured_in_flight -= u64::from(counted);
-                slots.push(slot);
+                slots.put(slot);
                 record_answer(&mut rec, live, &sample, failure.as_ref());
                 super::tokens::record(&mut rec, live, &sample, tokens.as_deref());
             }

@@ -5,7 +5,7 @@
 
 use super::AppError;
 use crate::cli::RunArgs;
-use crate::domain::{Deployment, Hosting, Unfit};
+use crate::domain::{Deployment, Hosting, NotDeployed, Unfit};
 use crate::endpoint::sagemaker::{self, SageMakerEndpoint};
 use crate::endpoint::{AnyEndpoint, build};
 use crate::plan::Plan;
@@ -25,8 +25,6 @@ pub(super) struct Provisioned {
     pub(super) folder: RunFolder,
     /// Resources still up after the teardown.
     pub(super) leftovers: Vec<Resource>,
-    /// Candidates not measured, with why.
-    pub(super) not_deployed: Vec<(Deployment, String)>,
 }
 
 type Deploying = JoinHandle<Result<Ready, DeployFailure>>;
@@ -45,14 +43,16 @@ fn input_template(target: &SageMakerTarget, provision: &Provision) -> String {
     })
 }
 
-/// Deploys, measures and deletes each candidate in plan order; always tears down.
+/// Deploys, measures and deletes each candidate in plan order; always tears down. A second
+/// Ctrl-C (`hurry`) stops every wait (measuring, deploying, a delete's answer) but still
+/// sends every delete; what may be left is then reported.
 pub(super) async fn measure(
     args: &RunArgs,
     profile: &Profile,
     plan: &Plan,
     unfit: Vec<Unfit>,
     prices: &PriceTable,
-    cancel: &watch::Receiver<bool>,
+    (cancel, hurry): (&watch::Receiver<bool>, &watch::Receiver<bool>),
 ) -> Result<Provisioned, AppError> {
     let (Target::Sagemaker(target), Some(provision)) = (&profile.target, &profile.provision) else {
         unreachable!("checked by the caller");
@@ -66,7 +66,7 @@ pub(super) async fn measure(
     let provisioner = Provisioner::new(sm, &run_id);
     let mut folder = super::open_folder(args, profile, plan, None)?;
     folder.summary.unfit = unfit;
-    let measured = measure_all(
+    let all = measure_all(
         profile,
         target,
         provision,
@@ -75,14 +75,23 @@ pub(super) async fn measure(
         cancel,
         &provisioner,
         &mut folder,
-    )
-    .await;
+    );
+    let measured = tokio::select! {
+        m = all => m,
+        () = second_ctrl_c(hurry) => Ok(()),
+    };
     if *cancel.borrow() {
         eprintln!(
-            "Interrupted: deleting what the run created (a second Ctrl-C does not stop the deletes)…"
+            "Interrupted: deleting what the run created (a second Ctrl-C stops waiting but still sends the deletes)…"
         );
     }
-    let leftovers = provisioner.teardown().await;
+    let leftovers = tokio::select! {
+        left = provisioner.teardown() => left,
+        () = second_ctrl_c(hurry) => {
+            eprintln!("Second Ctrl-C: not waiting any more; sending every delete once…");
+            provisioner.teardown_hurried(HURRIED_WAIT).await
+        }
+    };
     if measured.is_err() {
         // The run stops with its error; what could not be deleted is said first.
         let commands: Vec<String> = leftovers
@@ -91,15 +100,22 @@ pub(super) async fn measure(
             .collect();
         super::report_leftovers(&commands);
     }
-    let not_deployed = measured?;
-    Ok(Provisioned {
-        folder,
-        leftovers,
-        not_deployed,
-    })
+    measured?;
+    Ok(Provisioned { folder, leftovers })
 }
 
-/// The loop over candidates; returns those that could not be deployed.
+/// After a second Ctrl-C, how long the deletes of each kind may take to answer.
+const HURRIED_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Resolves on the second Ctrl-C (never, if the channel closes without one).
+async fn second_ctrl_c(hurry: &watch::Receiver<bool>) {
+    let mut hurry = hurry.clone();
+    if hurry.wait_for(|h| *h).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// The loop over candidates; those that could not be deployed go into the record.
 #[allow(clippy::too_many_arguments)]
 async fn measure_all(
     profile: &Profile,
@@ -110,7 +126,7 @@ async fn measure_all(
     cancel: &watch::Receiver<bool>,
     provisioner: &Provisioner,
     folder: &mut RunFolder,
-) -> Result<Vec<(Deployment, String)>, AppError> {
+) -> Result<(), AppError> {
     let model = provisioner
         .ensure_model(&provision.model)
         .await
@@ -122,7 +138,6 @@ async fn measure_all(
     let deployments = plan.deployments();
     let mut ahead: VecDeque<(Deployment, Deploying)> = VecDeque::new();
     let mut next = 0;
-    let mut not_deployed = Vec::new();
     let mut progress = Progress::new(plan, true);
     let mut stopped: Result<(), AppError> = Ok(());
     while next < deployments.len() || !ahead.is_empty() {
@@ -156,7 +171,10 @@ async fn measure_all(
             }
             Ok(Err(failure)) => {
                 eprintln!("{deployment}: could not deploy: {failure}");
-                not_deployed.push((deployment, failure.to_string()));
+                folder
+                    .summary
+                    .not_deployed
+                    .push(not_deployed(deployment, provision, &failure));
                 continue;
             }
         };
@@ -188,7 +206,25 @@ async fn measure_all(
         // teardown, so it sees everything they created.
         let _ = task.await;
     }
-    stopped.map(|()| not_deployed)
+    stopped
+}
+
+/// The record of a candidate that could not be deployed: what was asked for, and why.
+fn not_deployed(deployment: Deployment, provision: &Provision, why: &DeployFailure) -> NotDeployed {
+    let count = if deployment.instance_type().is_some() {
+        provision.instance_count
+    } else {
+        provision.max_concurrency
+    };
+    let reason = match why {
+        DeployFailure::Failed { reason } => format!("endpoint Failed: {reason}"),
+        other => other.to_string(),
+    };
+    NotDeployed {
+        deployment,
+        count,
+        reason,
+    }
 }
 
 /// Probes the endpoint of one candidate and measures its cells (keeping their indexes).

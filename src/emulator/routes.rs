@@ -48,7 +48,6 @@ pub(crate) fn router(app: App) -> Router {
             "/endpoints/{name}/async-invocations",
             post(async_inference::submit),
         )
-        .route("/async-results/{id}", get(async_inference::result))
         .route("/transform-jobs", post(batch::transform))
         .route(
             "/transform-jobs/{name}/invocations",

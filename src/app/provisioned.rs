@@ -33,14 +33,56 @@ type Deploying = JoinHandle<Result<Ready, DeployFailure>>;
 struct Clients {
     runtime: aws_sdk_sagemakerruntime::Client,
     s3: aws_sdk_s3::Client,
+    run_id: String,
 }
 
-/// Where async inputs go: `target.input_location`, else under `provision.s3_prefix`.
-fn input_template(target: &SageMakerTarget, provision: &Provision) -> String {
+/// Where async inputs go: `target.input_location`, else under `provision.s3_prefix` in the
+/// run's own folder (`<prefix>/<run id>/inputs/`), which the teardown empties.
+fn input_template(target: &SageMakerTarget, provision: &Provision, run_id: &str) -> String {
     target.input_location.clone().unwrap_or_else(|| {
         let prefix = provision.s3_prefix.as_deref().unwrap_or("s3://loadtest");
-        format!("{}/inputs/{{bytes}}.bin", prefix.trim_end_matches('/'))
+        format!(
+            "{}/inputs/{{bytes}}.bin",
+            crate::provision::s3_objects::run_prefix(prefix, run_id)
+        )
     })
+}
+
+/// Deletes the run's S3 objects (`<s3_prefix>/<run id>/…`: inputs, outputs, failures);
+/// prints what it deleted, or the command that deletes what it could not.
+async fn delete_run_objects(
+    profile: &Profile,
+    target: &SageMakerTarget,
+    provision: &Provision,
+    run_id: &str,
+) {
+    let Some(prefix) = &provision.s3_prefix else {
+        return;
+    };
+    let Ok(sdk) = sagemaker::shared_config(target, profile.timeout, None).await else {
+        return;
+    };
+    let s3 = sagemaker::s3_async::s3_client(&sdk, target.endpoint_url.as_deref());
+    let command = crate::provision::s3_objects::delete_command(prefix, run_id);
+    let objects = match crate::provision::s3_objects::list(&s3, prefix, Some(run_id)).await {
+        Ok(objects) => objects,
+        Err(e) => {
+            eprintln!("warning: {e}; delete the run's objects with:\n  {command}");
+            return;
+        }
+    };
+    let left = crate::provision::s3_objects::delete(&s3, &objects).await;
+    let under = crate::provision::s3_objects::run_prefix(prefix, run_id);
+    eprintln!(
+        "deleted {} S3 object(s) under {under}/",
+        objects.len() - left.len()
+    );
+    if !left.is_empty() {
+        eprintln!(
+            "warning: {} S3 object(s) could not be deleted; delete them with:\n  {command}",
+            left.len()
+        );
+    }
 }
 
 /// Deploys, measures and deletes each candidate in plan order; always tears down. A second
@@ -92,6 +134,16 @@ pub(super) async fn measure(
             provisioner.teardown_hurried(HURRIED_WAIT).await
         }
     };
+    tokio::select! {
+        () = delete_run_objects(profile, target, provision, &run_id) => {}
+        () = second_ctrl_c(hurry) => eprintln!(
+            "not waiting for the S3 deletes; if any objects are left, delete them with:\n  {}",
+            crate::provision::s3_objects::delete_command(
+                provision.s3_prefix.as_deref().unwrap_or_default(),
+                &run_id
+            )
+        ),
+    }
     if measured.is_err() {
         // The run stops with its error; what could not be deleted is said first.
         let commands: Vec<String> = leftovers
@@ -134,7 +186,11 @@ async fn measure_all(
     let runtime = sagemaker::client(target, profile.timeout, plan.max_in_flight() as usize).await?;
     let sdk = sagemaker::shared_config(target, profile.timeout, None).await?;
     let s3 = sagemaker::s3_async::s3_client(&sdk, target.endpoint_url.as_deref());
-    let clients = Clients { runtime, s3 };
+    let clients = Clients {
+        runtime,
+        s3,
+        run_id: provisioner.run_id().to_string(),
+    };
     let deployments = plan.deployments();
     let mut ahead: VecDeque<(Deployment, Deploying)> = VecDeque::new();
     let mut next = 0;
@@ -259,7 +315,8 @@ async fn measure_one(
         profile.timeout,
     );
     if is_async {
-        endpoint = endpoint.with_s3(clients.s3.clone(), &input_template(target, provision));
+        let inputs = input_template(target, provision, &clients.run_id);
+        endpoint = endpoint.with_s3(clients.s3.clone(), &inputs);
     }
     let endpoints: BTreeMap<Deployment, Arc<AnyEndpoint>> = [(
         deployment.clone(),

@@ -54,7 +54,11 @@ pub(crate) fn router(app: App) -> Router {
             post(batch::invoke_record),
         )
         .route("/", post(super::control::handle))
-        .route("/{bucket}", axum::routing::put(super::s3::create_bucket))
+        .route(
+            "/{bucket}",
+            axum::routing::put(super::s3::create_bucket).get(super::s3::list_objects),
+        )
+        .route("/{bucket}/", get(super::s3::list_objects))
         .route(
             "/{bucket}/{*key}",
             get(super::s3::get_object)

@@ -214,7 +214,7 @@ impl Provisioner {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(name.clone());
-        let (variant, async_config) = variant_of(model, deployment, provision);
+        let (variant, async_config) = variant_of(model, deployment, provision, &self.run_id);
         let mut config = self
             .sm
             .create_endpoint_config()
@@ -400,11 +400,13 @@ impl Provisioner {
     }
 }
 
-/// The production variant (and async config) of a deployment.
+/// The production variant (and async config, its outputs under `<s3_prefix>/<run id>/`) of a
+/// deployment.
 fn variant_of(
     model: &str,
     deployment: &Deployment,
     provision: &Provision,
+    run_id: &str,
 ) -> (ProductionVariant, Option<AsyncInferenceConfig>) {
     let variant = ProductionVariant::builder()
         .variant_name(crate::emulator::DEFAULT_VARIANT)
@@ -423,7 +425,11 @@ fn variant_of(
         None => variant,
     };
     let async_config = (hosting == Hosting::Async).then(|| {
-        let prefix = provision.s3_prefix.clone().unwrap_or_default();
+        // Under the run's own prefix, so its teardown and `cleanup` find them by the run id.
+        let prefix = super::s3_objects::run_prefix(
+            provision.s3_prefix.as_deref().unwrap_or_default(),
+            run_id,
+        );
         AsyncInferenceConfig::builder()
             .output_config(
                 AsyncInferenceOutputConfig::builder()

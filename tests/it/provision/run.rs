@@ -347,3 +347,52 @@ async fn a_second_ctrl_c_stops_waiting_but_sends_every_delete_and_says_what_may_
     assert_nothing_left(&client(&emu)).await;
     emu.stop().await;
 }
+
+/// An async sweep through S3 under `s3_prefix`: the run uploads its inputs and its requests'
+/// outputs land under `<prefix>/<run id>/`; the teardown deletes them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_async_run_deletes_its_s3_objects_at_teardown() {
+    let emu = start_control(&[]).await;
+    let dir = temp_dir("prov-s3");
+    let profile = write_profile(
+        &dir,
+        &emu.base_url(),
+        "\"ml.m5.xlarge\"",
+        "s3_prefix = \"s3://bkt/lt\"",
+    );
+    let text = std::fs::read_to_string(&profile).unwrap();
+    std::fs::write(
+        &profile,
+        text.replace("[sweep]\n", "[sweep]\nhosting = [\"async\"]\n"),
+    )
+    .unwrap();
+    let out = run(args(&profile, &dir.join("out"), &["--yes"])).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+    let run_dir = crate::bin::only_run_dir(&dir.join("out"));
+    let summary = record::read(&run_dir.join("summary.json")).unwrap();
+    assert!(summary.cells.iter().all(|c| c.ok > 0), "{err}");
+    assert!(
+        summary
+            .cells
+            .iter()
+            .all(|c| c.poll_granularity_ms == Some(200.0)),
+        "async cells record their poll granularity"
+    );
+    let deleted = err
+        .lines()
+        .find(|l| l.starts_with("deleted ") && l.contains("S3 object(s) under s3://bkt/lt/lt-"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(!deleted.starts_with("deleted 0 "), "{deleted}");
+    let listing = reqwest::Client::new()
+        .get(format!("{}/bkt?list-type=2&prefix=lt%2F", emu.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(listing.contains("<KeyCount>0</KeyCount>"), "{listing}");
+    assert_nothing_left(&client(&emu)).await;
+    emu.stop().await;
+}

@@ -36,6 +36,27 @@ struct Clients {
     run_id: String,
 }
 
+impl Clients {
+    /// The runtime and S3 clients of `target`, for the run `run_id`.
+    async fn new(
+        profile: &Profile,
+        target: &SageMakerTarget,
+        plan: &Plan,
+        run_id: &str,
+    ) -> Result<Clients, AppError> {
+        let in_flight = plan.max_in_flight() as usize;
+        let runtime = sagemaker::client(target, profile.timeout, in_flight).await?;
+        let sdk = sagemaker::shared_config(target, profile.timeout, None).await?;
+        let s3 = sagemaker::s3_async::s3_client(&sdk, target.endpoint_url.as_deref());
+        let run_id = run_id.to_string();
+        Ok(Clients {
+            runtime,
+            s3,
+            run_id,
+        })
+    }
+}
+
 /// Where async inputs go: `target.input_location`, else under `provision.s3_prefix` in the
 /// run's own folder (`<prefix>/<run id>/inputs/`), which the teardown empties.
 fn input_template(target: &SageMakerTarget, provision: &Provision, run_id: &str) -> String {
@@ -134,16 +155,7 @@ pub(super) async fn measure(
             provisioner.teardown_hurried(HURRIED_WAIT).await
         }
     };
-    tokio::select! {
-        () = delete_run_objects(profile, target, provision, &run_id) => {}
-        () = second_ctrl_c(hurry) => eprintln!(
-            "not waiting for the S3 deletes; if any objects are left, delete them with:\n  {}",
-            crate::provision::s3_objects::delete_command(
-                provision.s3_prefix.as_deref().unwrap_or_default(),
-                &run_id
-            )
-        ),
-    }
+    delete_objects_unless_hurried(profile, target, provision, &run_id, hurry).await;
     if measured.is_err() {
         // The run stops with its error; what could not be deleted is said first.
         let commands: Vec<String> = leftovers
@@ -154,6 +166,26 @@ pub(super) async fn measure(
     }
     measured?;
     Ok(Provisioned { folder, leftovers })
+}
+
+/// Deletes the run's S3 objects, unless a second Ctrl-C stops the wait (then says how).
+async fn delete_objects_unless_hurried(
+    profile: &Profile,
+    target: &SageMakerTarget,
+    provision: &Provision,
+    run_id: &str,
+    hurry: &watch::Receiver<bool>,
+) {
+    tokio::select! {
+        () = delete_run_objects(profile, target, provision, run_id) => {}
+        () = second_ctrl_c(hurry) => eprintln!(
+            "not waiting for the S3 deletes; if any objects are left, delete them with:\n  {}",
+            crate::provision::s3_objects::delete_command(
+                provision.s3_prefix.as_deref().unwrap_or_default(),
+                run_id
+            )
+        ),
+    }
 }
 
 /// After a second Ctrl-C, how long the deletes of each kind may take to answer.
@@ -183,14 +215,7 @@ async fn measure_all(
         .ensure_model(&provision.model)
         .await
         .map_err(|e| AppError::Provisioning(e.to_string()))?;
-    let runtime = sagemaker::client(target, profile.timeout, plan.max_in_flight() as usize).await?;
-    let sdk = sagemaker::shared_config(target, profile.timeout, None).await?;
-    let s3 = sagemaker::s3_async::s3_client(&sdk, target.endpoint_url.as_deref());
-    let clients = Clients {
-        runtime,
-        s3,
-        run_id: provisioner.run_id().to_string(),
-    };
+    let clients = Clients::new(profile, target, plan, provisioner.run_id()).await?;
     let deployments = plan.deployments();
     let mut ahead: VecDeque<(Deployment, Deploying)> = VecDeque::new();
     let mut next = 0;
@@ -227,10 +252,8 @@ async fn measure_all(
             }
             Ok(Err(failure)) => {
                 eprintln!("{deployment}: could not deploy: {failure}");
-                folder
-                    .summary
-                    .not_deployed
-                    .push(not_deployed(deployment, provision, &failure));
+                let refused = not_deployed(deployment, provision, &failure);
+                folder.summary.not_deployed.push(refused);
                 continue;
             }
         };

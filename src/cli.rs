@@ -78,6 +78,10 @@ pub struct CleanupArgs {
     /// Control-plane URL instead of AWS's (e.g. `loadtest emulate`).
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
+    /// Also the S3 objects of runs under this prefix (`provision.s3_prefix`, e.g.
+    /// `s3://bucket/loadtest`): keys `<prefix>/<run id>/…` (`--older-than` does not apply).
+    #[arg(long, value_name = "S3_URI")]
+    pub s3_prefix: Option<String>,
 }
 
 /// `loadtest run`.

@@ -71,6 +71,21 @@ pub(super) fn cost_guard(
     }
 }
 
+/// A `kind = "sagemaker"` async target needs the S3 SDK to see completions: without the
+/// `provision` feature the run stops (exit 2) before anything is sent.
+pub(super) fn async_needs_s3(args: &RunArgs, profile: &Profile) -> Result<(), AppError> {
+    let crate::profile::Target::Sagemaker(target) = &profile.target else {
+        return Ok(());
+    };
+    let is_async = target.mode == crate::profile::InvokeMode::Async;
+    if is_async && !crate::provision::ENABLED {
+        return Err(AppError::AsyncNotBuilt {
+            path: args.profile.clone(),
+        });
+    }
+    Ok(())
+}
+
 /// Deploys, measures and tears down each candidate; returns the run folder and the delete
 /// commands of whatever is still up.
 #[cfg(feature = "provision")]
@@ -80,11 +95,14 @@ pub(super) async fn measure(
     plan: &Plan,
     unfit: Vec<Unfit>,
     prices: &PriceTable,
-    cancel: &watch::Receiver<bool>,
+    interrupts: (&watch::Receiver<bool>, &watch::Receiver<bool>),
 ) -> Result<(RunFolder, Vec<String>), AppError> {
-    let done = super::provisioned::measure(args, profile, plan, unfit, prices, cancel).await?;
-    for (deployment, why) in &done.not_deployed {
-        eprintln!("note: {deployment} could not deploy: {why}; it is not in the results");
+    let done = super::provisioned::measure(args, profile, plan, unfit, prices, interrupts).await?;
+    for n in &done.folder.summary.not_deployed {
+        eprintln!(
+            "note: {} could not deploy: {}; listed in the recommendation, not measured",
+            n.deployment, n.reason
+        );
     }
     let region = match &profile.target {
         crate::profile::Target::Sagemaker(t) => t.region.clone(),
@@ -106,7 +124,7 @@ pub(super) async fn measure(
     _plan: &Plan,
     _unfit: Vec<Unfit>,
     _prices: &PriceTable,
-    _cancel: &watch::Receiver<bool>,
+    _interrupts: (&watch::Receiver<bool>, &watch::Receiver<bool>),
 ) -> Result<(RunFolder, Vec<String>), AppError> {
     Err(AppError::NotBuilt {
         path: args.profile.clone(),

@@ -113,6 +113,17 @@ pub enum AppError {
         /// The profile.
         path: PathBuf,
     },
+    /// An async SageMaker target on a build without the S3 SDK: completions could not be seen.
+    #[error(
+        "{}: `target.mode = \"async\"` on a sagemaker target sees each completion as an object in S3, and this build of loadtest has no S3 client; nothing was sent. Build and run it with:\n  {} {}",
+        path.display(),
+        crate::provision::BUILD_COMMAND,
+        path.display()
+    )]
+    AsyncNotBuilt {
+        /// The profile.
+        path: PathBuf,
+    },
     /// The cost plan was not accepted; nothing was created.
     #[error(
         "nothing was created: the plan above needs your consent; rerun with --yes, or set `confirm = true` in [provision]"
@@ -139,6 +150,7 @@ impl AppError {
             AppError::Profile(_) | AppError::Payload(_) | AppError::Pricing(_) => exit::USAGE,
             AppError::OutputDir { .. } | AppError::Usage(_) | AppError::Record(_) => exit::USAGE,
             AppError::Shards(_) | AppError::NotBuilt { .. } | AppError::NotConfirmed => exit::USAGE,
+            AppError::AsyncNotBuilt { .. } => exit::USAGE,
             AppError::Run(crate::run::RunError::Payload(_)) => exit::USAGE,
             AppError::Targets(crate::endpoint::build::BuildError::Payload(_)) => exit::USAGE,
             AppError::Report(e) if e.is_usage() => exit::USAGE,

@@ -5,7 +5,7 @@
 
 use super::AppError;
 use crate::cli::RunArgs;
-use crate::domain::{Deployment, Hosting, Unfit};
+use crate::domain::{Deployment, Hosting, NotDeployed, Unfit};
 use crate::endpoint::sagemaker::{self, SageMakerEndpoint};
 use crate::endpoint::{AnyEndpoint, build};
 use crate::plan::Plan;
@@ -25,8 +25,6 @@ pub(super) struct Provisioned {
     pub(super) folder: RunFolder,
     /// Resources still up after the teardown.
     pub(super) leftovers: Vec<Resource>,
-    /// Candidates not measured, with why.
-    pub(super) not_deployed: Vec<(Deployment, String)>,
 }
 
 type Deploying = JoinHandle<Result<Ready, DeployFailure>>;
@@ -35,24 +33,89 @@ type Deploying = JoinHandle<Result<Ready, DeployFailure>>;
 struct Clients {
     runtime: aws_sdk_sagemakerruntime::Client,
     s3: aws_sdk_s3::Client,
+    run_id: String,
 }
 
-/// Where async inputs go: `target.input_location`, else under `provision.s3_prefix`.
-fn input_template(target: &SageMakerTarget, provision: &Provision) -> String {
+impl Clients {
+    /// The runtime and S3 clients of `target`, for the run `run_id`.
+    async fn new(
+        profile: &Profile,
+        target: &SageMakerTarget,
+        plan: &Plan,
+        run_id: &str,
+    ) -> Result<Clients, AppError> {
+        let in_flight = plan.max_in_flight() as usize;
+        let runtime = sagemaker::client(target, profile.timeout, in_flight).await?;
+        let sdk = sagemaker::shared_config(target, profile.timeout, None).await?;
+        let s3 = sagemaker::s3_async::s3_client(&sdk, target.endpoint_url.as_deref());
+        let run_id = run_id.to_string();
+        Ok(Clients {
+            runtime,
+            s3,
+            run_id,
+        })
+    }
+}
+
+/// Where async inputs go: `target.input_location`, else under `provision.s3_prefix` in the
+/// run's own folder (`<prefix>/<run id>/inputs/`), which the teardown empties.
+fn input_template(target: &SageMakerTarget, provision: &Provision, run_id: &str) -> String {
     target.input_location.clone().unwrap_or_else(|| {
         let prefix = provision.s3_prefix.as_deref().unwrap_or("s3://loadtest");
-        format!("{}/inputs/{{bytes}}.bin", prefix.trim_end_matches('/'))
+        format!(
+            "{}/inputs/{{bytes}}.bin",
+            crate::provision::s3_objects::run_prefix(prefix, run_id)
+        )
     })
 }
 
-/// Deploys, measures and deletes each candidate in plan order; always tears down.
+/// Deletes the run's S3 objects (`<s3_prefix>/<run id>/…`: inputs, outputs, failures);
+/// prints what it deleted, or the command that deletes what it could not.
+async fn delete_run_objects(
+    profile: &Profile,
+    target: &SageMakerTarget,
+    provision: &Provision,
+    run_id: &str,
+) {
+    let Some(prefix) = &provision.s3_prefix else {
+        return;
+    };
+    let Ok(sdk) = sagemaker::shared_config(target, profile.timeout, None).await else {
+        return;
+    };
+    let s3 = sagemaker::s3_async::s3_client(&sdk, target.endpoint_url.as_deref());
+    let command = crate::provision::s3_objects::delete_command(prefix, run_id);
+    let objects = match crate::provision::s3_objects::list(&s3, prefix, Some(run_id)).await {
+        Ok(objects) => objects,
+        Err(e) => {
+            eprintln!("warning: {e}; delete the run's objects with:\n  {command}");
+            return;
+        }
+    };
+    let left = crate::provision::s3_objects::delete(&s3, &objects).await;
+    let under = crate::provision::s3_objects::run_prefix(prefix, run_id);
+    eprintln!(
+        "deleted {} S3 object(s) under {under}/",
+        objects.len() - left.len()
+    );
+    if !left.is_empty() {
+        eprintln!(
+            "warning: {} S3 object(s) could not be deleted; delete them with:\n  {command}",
+            left.len()
+        );
+    }
+}
+
+/// Deploys, measures and deletes each candidate in plan order; always tears down. A second
+/// Ctrl-C (`hurry`) stops every wait (measuring, deploying, a delete's answer) but still
+/// sends every delete; what may be left is then reported.
 pub(super) async fn measure(
     args: &RunArgs,
     profile: &Profile,
     plan: &Plan,
     unfit: Vec<Unfit>,
     prices: &PriceTable,
-    cancel: &watch::Receiver<bool>,
+    (cancel, hurry): (&watch::Receiver<bool>, &watch::Receiver<bool>),
 ) -> Result<Provisioned, AppError> {
     let (Target::Sagemaker(target), Some(provision)) = (&profile.target, &profile.provision) else {
         unreachable!("checked by the caller");
@@ -66,7 +129,7 @@ pub(super) async fn measure(
     let provisioner = Provisioner::new(sm, &run_id);
     let mut folder = super::open_folder(args, profile, plan, None)?;
     folder.summary.unfit = unfit;
-    let measured = measure_all(
+    let all = measure_all(
         profile,
         target,
         provision,
@@ -75,14 +138,24 @@ pub(super) async fn measure(
         cancel,
         &provisioner,
         &mut folder,
-    )
-    .await;
+    );
+    let measured = tokio::select! {
+        m = all => m,
+        () = second_ctrl_c(hurry) => Ok(()),
+    };
     if *cancel.borrow() {
         eprintln!(
-            "Interrupted: deleting what the run created (a second Ctrl-C does not stop the deletes)…"
+            "Interrupted: deleting what the run created (a second Ctrl-C stops waiting but still sends the deletes)…"
         );
     }
-    let leftovers = provisioner.teardown().await;
+    let leftovers = tokio::select! {
+        left = provisioner.teardown() => left,
+        () = second_ctrl_c(hurry) => {
+            eprintln!("Second Ctrl-C: not waiting any more; sending every delete once…");
+            provisioner.teardown_hurried(HURRIED_WAIT).await
+        }
+    };
+    delete_objects_unless_hurried(profile, target, provision, &run_id, hurry).await;
     if measured.is_err() {
         // The run stops with its error; what could not be deleted is said first.
         let commands: Vec<String> = leftovers
@@ -91,15 +164,42 @@ pub(super) async fn measure(
             .collect();
         super::report_leftovers(&commands);
     }
-    let not_deployed = measured?;
-    Ok(Provisioned {
-        folder,
-        leftovers,
-        not_deployed,
-    })
+    measured?;
+    Ok(Provisioned { folder, leftovers })
 }
 
-/// The loop over candidates; returns those that could not be deployed.
+/// Deletes the run's S3 objects, unless a second Ctrl-C stops the wait (then says how).
+async fn delete_objects_unless_hurried(
+    profile: &Profile,
+    target: &SageMakerTarget,
+    provision: &Provision,
+    run_id: &str,
+    hurry: &watch::Receiver<bool>,
+) {
+    tokio::select! {
+        () = delete_run_objects(profile, target, provision, run_id) => {}
+        () = second_ctrl_c(hurry) => eprintln!(
+            "not waiting for the S3 deletes; if any objects are left, delete them with:\n  {}",
+            crate::provision::s3_objects::delete_command(
+                provision.s3_prefix.as_deref().unwrap_or_default(),
+                run_id
+            )
+        ),
+    }
+}
+
+/// After a second Ctrl-C, how long the deletes of each kind may take to answer.
+const HURRIED_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Resolves on the second Ctrl-C (never, if the channel closes without one).
+async fn second_ctrl_c(hurry: &watch::Receiver<bool>) {
+    let mut hurry = hurry.clone();
+    if hurry.wait_for(|h| *h).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// The loop over candidates; those that could not be deployed go into the record.
 #[allow(clippy::too_many_arguments)]
 async fn measure_all(
     profile: &Profile,
@@ -110,19 +210,15 @@ async fn measure_all(
     cancel: &watch::Receiver<bool>,
     provisioner: &Provisioner,
     folder: &mut RunFolder,
-) -> Result<Vec<(Deployment, String)>, AppError> {
+) -> Result<(), AppError> {
     let model = provisioner
         .ensure_model(&provision.model)
         .await
         .map_err(|e| AppError::Provisioning(e.to_string()))?;
-    let runtime = sagemaker::client(target, profile.timeout, plan.max_in_flight() as usize).await?;
-    let sdk = sagemaker::shared_config(target, profile.timeout, None).await?;
-    let s3 = sagemaker::s3_async::s3_client(&sdk, target.endpoint_url.as_deref());
-    let clients = Clients { runtime, s3 };
+    let clients = Clients::new(profile, target, plan, provisioner.run_id()).await?;
     let deployments = plan.deployments();
     let mut ahead: VecDeque<(Deployment, Deploying)> = VecDeque::new();
     let mut next = 0;
-    let mut not_deployed = Vec::new();
     let mut progress = Progress::new(plan, true);
     let mut stopped: Result<(), AppError> = Ok(());
     while next < deployments.len() || !ahead.is_empty() {
@@ -156,7 +252,8 @@ async fn measure_all(
             }
             Ok(Err(failure)) => {
                 eprintln!("{deployment}: could not deploy: {failure}");
-                not_deployed.push((deployment, failure.to_string()));
+                let refused = not_deployed(deployment, provision, &failure);
+                folder.summary.not_deployed.push(refused);
                 continue;
             }
         };
@@ -188,7 +285,25 @@ async fn measure_all(
         // teardown, so it sees everything they created.
         let _ = task.await;
     }
-    stopped.map(|()| not_deployed)
+    stopped
+}
+
+/// The record of a candidate that could not be deployed: what was asked for, and why.
+fn not_deployed(deployment: Deployment, provision: &Provision, why: &DeployFailure) -> NotDeployed {
+    let count = if deployment.instance_type().is_some() {
+        provision.instance_count
+    } else {
+        provision.max_concurrency
+    };
+    let reason = match why {
+        DeployFailure::Failed { reason } => format!("endpoint Failed: {reason}"),
+        other => other.to_string(),
+    };
+    NotDeployed {
+        deployment,
+        count,
+        reason,
+    }
 }
 
 /// Probes the endpoint of one candidate and measures its cells (keeping their indexes).
@@ -223,7 +338,8 @@ async fn measure_one(
         profile.timeout,
     );
     if is_async {
-        endpoint = endpoint.with_s3(clients.s3.clone(), &input_template(target, provision));
+        let inputs = input_template(target, provision, &clients.run_id);
+        endpoint = endpoint.with_s3(clients.s3.clone(), &inputs);
     }
     let endpoints: BTreeMap<Deployment, Arc<AnyEndpoint>> = [(
         deployment.clone(),

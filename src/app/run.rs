@@ -46,10 +46,12 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         return Ok(ExitCode::from(exit::OK));
     }
     super::guard::cost_guard(args, &profile, &plan, &prices)?;
+    super::guard::async_needs_s3(args, &profile)?;
     check_out_root(&out_root(args, &profile))?;
-    let cancel = cancel_on_ctrl_c();
+    let (cancel, hurry) = cancel_on_ctrl_c();
     let (mut folder, leftovers) = if profile.provision.is_some() {
-        super::guard::measure(args, &profile, &plan, unfit, &prices, &cancel).await?
+        let interrupts = (&cancel, &hurry);
+        super::guard::measure(args, &profile, &plan, unfit, &prices, interrupts).await?
     } else {
         (
             measure(args, &profile, &plan, unfit, &prices, clock, &cancel).await?,
@@ -264,17 +266,22 @@ fn emulated_time_scale(profile: &Profile, args: &RunArgs) -> Option<f64> {
     (scale != 1.0).then_some(scale)
 }
 
-/// A channel that turns true on Ctrl-C.
-fn cancel_on_ctrl_c() -> watch::Receiver<bool> {
+/// Channels that turn true on the first Ctrl-C (stop measuring, tear down) and on a second
+/// one (stop waiting; a provisioned run still sends every delete).
+fn cancel_on_ctrl_c() -> (watch::Receiver<bool>, watch::Receiver<bool>) {
     let (cancel_tx, cancel) = watch::channel(false);
+    let (hurry_tx, hurry) = watch::channel(false);
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
             let _ = cancel_tx.send(true);
-            // Keep the sender alive so receivers see `true`, not a closed channel.
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = hurry_tx.send(true);
+            }
+            // Keep the senders alive so receivers see `true`, not a closed channel.
             std::future::pending::<()>().await;
         }
     });
-    cancel
+    (cancel, hurry)
 }
 
 /// Before any load: the output folder exists (or can be made) and takes a file, so a run

@@ -1,6 +1,6 @@
 //! What a run keeps about the configurations it did not measure in full: variants the
-//! model does not fit, candidates an adaptive sweep stopped probing, and the timed first
-//! request to each deployment (its cold start).
+//! model does not fit, candidates that could not be deployed, candidates an adaptive sweep
+//! stopped probing, and the timed first request to each deployment (its cold start).
 
 use super::{Deployment, Load};
 use serde::{Deserialize, Serialize};
@@ -15,6 +15,19 @@ pub struct Unfit {
     pub model_mb: u32,
     /// Memory the instance, accelerator or serverless size has, MB.
     pub available_mb: u32,
+}
+
+/// A candidate the run tried to deploy and could not (a quota or capacity refusal, or an
+/// endpoint that reached `Failed`): it is not measured, and the recommendation lists it
+/// with this reason.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NotDeployed {
+    /// Hosting option and variant (instance type or serverless memory).
+    pub deployment: Deployment,
+    /// Instances asked for (`InitialInstanceCount`), or serverless `MaxConcurrency`.
+    pub count: u32,
+    /// What the control plane said: the error code and message, or the `FailureReason`.
+    pub reason: String,
 }
 
 /// Why an adaptive sweep stopped probing a candidate.

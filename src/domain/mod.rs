@@ -15,7 +15,7 @@ pub mod traffic;
 pub mod units;
 pub mod variant;
 
-pub use evidence::{FirstRequest, Pruned, Unfit};
+pub use evidence::{FirstRequest, NotDeployed, Pruned, Unfit};
 pub use hosting::{
     ASYNC_INLINE_BODY_BYTES, Hosting, SERVERLESS_MAX_CONCURRENCY, SERVERLESS_MEMORY_MB,
 };

@@ -48,14 +48,17 @@ pub(crate) fn router(app: App) -> Router {
             "/endpoints/{name}/async-invocations",
             post(async_inference::submit),
         )
-        .route("/async-results/{id}", get(async_inference::result))
         .route("/transform-jobs", post(batch::transform))
         .route(
             "/transform-jobs/{name}/invocations",
             post(batch::invoke_record),
         )
         .route("/", post(super::control::handle))
-        .route("/{bucket}", axum::routing::put(super::s3::create_bucket))
+        .route(
+            "/{bucket}",
+            axum::routing::put(super::s3::create_bucket).get(super::s3::list_objects),
+        )
+        .route("/{bucket}/", get(super::s3::list_objects))
         .route(
             "/{bucket}/{*key}",
             get(super::s3::get_object)

@@ -1,5 +1,6 @@
 //! The S3 subset the emulator serves, path-style (`/{bucket}/{key}`): PUT, GET, HEAD and
-//! DELETE of objects, plus `PUT /{bucket}` (create bucket). Async endpoints read their
+//! DELETE of objects, plus `PUT /{bucket}` (create bucket) and `GET /{bucket}?list-type=2`
+//! (ListObjectsV2, by prefix, one page). Async endpoints read their
 //! input objects from it and write their output and failure objects into it, so a client
 //! sees completion the way an account shows it: an object appears.
 
@@ -33,6 +34,18 @@ impl Store {
         self.objects()
             .get(&(bucket.to_string(), key.to_string()))
             .cloned()
+    }
+
+    /// The keys of `bucket` that start with `prefix`, sorted, with their sizes.
+    fn keys(&self, bucket: &str, prefix: &str) -> Vec<(String, usize)> {
+        let mut keys: Vec<(String, usize)> = self
+            .objects()
+            .iter()
+            .filter(|((b, k), _)| b == bucket && k.starts_with(prefix))
+            .map(|((_, k), body)| (k.clone(), body.len()))
+            .collect();
+        keys.sort();
+        keys
     }
 
     fn delete(&self, bucket: &str, key: &str) {
@@ -142,6 +155,81 @@ pub(crate) async fn delete_object(
     StatusCode::NO_CONTENT
 }
 
+/// The `prefix` parameter of a query string, percent-decoded; empty when absent.
+fn prefix_of(query: Option<&str>) -> String {
+    let Some(raw) = query
+        .unwrap_or("")
+        .split('&')
+        .find_map(|p| p.strip_prefix("prefix="))
+    else {
+        return String::new();
+    };
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// `GET /{bucket}?list-type=2&prefix=…`: every key under the prefix, in one page.
+pub(crate) async fn list_objects(
+    State(store): State<Store>,
+    Path(bucket): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let prefix = prefix_of(query.as_deref());
+    let keys = store.keys(&bucket, &prefix);
+    let mut xml = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+         <ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\
+         <Name>{}</Name><Prefix>{}</Prefix><KeyCount>{}</KeyCount><MaxKeys>{}</MaxKeys>\
+         <IsTruncated>false</IsTruncated>",
+        escape(&bucket),
+        escape(&prefix),
+        keys.len(),
+        keys.len().max(1000)
+    );
+    for (key, size) in &keys {
+        xml.push_str(&format!(
+            "<Contents><Key>{}</Key><Size>{size}</Size></Contents>",
+            escape(key)
+        ));
+    }
+    xml.push_str("</ListBucketResult>");
+    let mut r = (StatusCode::OK, xml).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    r
+}
+
+/// XML text escaping of a key or name.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 /// `PUT /{bucket}`: buckets exist as soon as they are named; 200.
 pub(crate) async fn create_bucket() -> StatusCode {
     StatusCode::OK
@@ -160,5 +248,20 @@ mod tests {
         store.put_location("s3://b/in/1.bin", Bytes::from_static(b"abc"));
         assert_eq!(store.get("b", "in/1.bin").as_deref(), Some(&b"abc"[..]));
         assert!(store.get_location("s3://b/in/2.bin").is_none());
+    }
+
+    #[test]
+    fn list_prefixes_are_percent_decoded_and_select_keys() {
+        assert_eq!(prefix_of(Some("list-type=2&prefix=lt%2Fa%20b")), "lt/a b");
+        assert_eq!(prefix_of(Some("list-type=2")), "");
+        let store = Store::default();
+        store.put("b", "p/lt-1/in.bin", Bytes::from_static(b"ab"));
+        store.put("b", "p/lt-2/in.bin", Bytes::from_static(b"c"));
+        store.put("other", "p/lt-1/x", Bytes::from_static(b"c"));
+        assert_eq!(
+            store.keys("b", "p/lt-1/"),
+            [("p/lt-1/in.bin".to_string(), 2)]
+        );
+        assert_eq!(store.keys("b", "p/").len(), 2);
     }
 }

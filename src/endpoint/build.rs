@@ -120,7 +120,7 @@ async fn sagemaker_endpoints(
     let client = sagemaker::client(sm, profile.timeout, max_in_flight).await?;
     #[cfg(feature = "provision")]
     let s3 = match (&sm.mode, &sm.input_location) {
-        (crate::profile::InvokeMode::Async, Some(l)) if l.starts_with("s3://") => {
+        (crate::profile::InvokeMode::Async, Some(l)) => {
             let sdk = sagemaker::shared_config(sm, profile.timeout, None).await?;
             let client = sagemaker::s3_async::s3_client(&sdk, sm.endpoint_url.as_deref());
             Some((client, l.clone()))
@@ -143,7 +143,7 @@ async fn sagemaker_endpoints(
             &profile.payload.content_type,
             profile.timeout,
         );
-        // With S3 inputs, completion is the output object (not the emulator's result path).
+        // Async completion is the output object appearing in S3.
         #[cfg(feature = "provision")]
         let endpoint = match &s3 {
             Some((client, template)) => endpoint.with_s3(client.clone(), template),

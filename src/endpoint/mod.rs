@@ -3,7 +3,7 @@
 //! deploy the in-process emulator behind them.
 
 pub mod async_http;
-mod async_result;
+pub mod async_poll;
 pub mod build;
 pub mod emulated;
 mod h1;
@@ -69,6 +69,12 @@ pub trait Endpoint: Send + Sync + 'static {
     /// Most retries the client makes per request (the SDK's `retries`); 0 without retries.
     fn max_retries(&self) -> u32 {
         0
+    }
+
+    /// Asynchronous endpoints whose completion is seen by polling: the longest pause
+    /// between two polls, which bounds how late a completion is seen; `None` otherwise.
+    fn poll_granularity(&self) -> Option<std::time::Duration> {
+        None
     }
 }
 
@@ -187,6 +193,14 @@ impl Endpoint for AnyEndpoint {
         match self {
             AnyEndpoint::SageMaker(t) => t.max_retries(),
             AnyEndpoint::Http(_) | AnyEndpoint::Async(_) | AnyEndpoint::Stream(_) => 0,
+        }
+    }
+
+    fn poll_granularity(&self) -> Option<std::time::Duration> {
+        match self {
+            AnyEndpoint::Async(t) => t.poll_granularity(),
+            AnyEndpoint::SageMaker(t) => t.poll_granularity(),
+            AnyEndpoint::Http(_) | AnyEndpoint::Stream(_) => None,
         }
     }
 }

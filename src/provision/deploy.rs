@@ -95,6 +95,8 @@ pub struct Provisioner {
     sm: Client,
     run_id: String,
     ledger: Arc<Mutex<Vec<Resource>>>,
+    /// Names of the endpoints (and configs) whose creation began, created or not yet.
+    started: Arc<Mutex<Vec<String>>>,
     /// Shortest pause between two DescribeEndpoint calls while waiting.
     pub poll: Duration,
 }
@@ -106,6 +108,7 @@ impl Provisioner {
             sm,
             run_id: run_id.to_string(),
             ledger: Arc::default(),
+            started: Arc::default(),
             poll: Duration::from_millis(100),
         }
     }
@@ -207,7 +210,11 @@ impl Provisioner {
         cancel: watch::Receiver<bool>,
     ) -> Result<Ready, DeployFailure> {
         let name = names::endpoint(&self.run_id, index, deployment);
-        let (variant, async_config) = variant_of(model, deployment, provision);
+        self.started
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(name.clone());
+        let (variant, async_config) = variant_of(model, deployment, provision, &self.run_id);
         let mut config = self
             .sm
             .create_endpoint_config()
@@ -353,11 +360,53 @@ impl Provisioner {
     }
 }
 
-/// The production variant (and async config) of a deployment.
+impl Provisioner {
+    /// After a second Ctrl-C: sends the delete of everything the run created or began to
+    /// create (a deployment cut short may have created its endpoint unseen), each kind at
+    /// once, waiting at most `wait` per kind for the answers; returns what may be left:
+    /// every resource whose delete was not answered as done.
+    pub async fn teardown_hurried(&self, wait: Duration) -> Vec<Resource> {
+        let mut all = self.outstanding();
+        let started = self
+            .started
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for name in started {
+            for kind in [Kind::Endpoint, Kind::EndpointConfig] {
+                let r = Resource {
+                    kind,
+                    name: name.clone(),
+                };
+                if !all.contains(&r) {
+                    all.push(r);
+                }
+            }
+        }
+        let done = Mutex::new(Vec::new());
+        for kind in [Kind::Endpoint, Kind::EndpointConfig, Kind::Model] {
+            let sends = all.iter().filter(|r| r.kind == kind).map(|r| async {
+                if self.delete(r.kind, &r.name).await.is_ok() {
+                    done.lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(r.clone());
+                }
+            });
+            let _ = tokio::time::timeout(wait, futures_util::future::join_all(sends)).await;
+        }
+        let done = done.into_inner().unwrap_or_else(PoisonError::into_inner);
+        all.retain(|r| !done.contains(r));
+        all
+    }
+}
+
+/// The production variant (and async config, its outputs under `<s3_prefix>/<run id>/`) of a
+/// deployment.
 fn variant_of(
     model: &str,
     deployment: &Deployment,
     provision: &Provision,
+    run_id: &str,
 ) -> (ProductionVariant, Option<AsyncInferenceConfig>) {
     let variant = ProductionVariant::builder()
         .variant_name(crate::emulator::DEFAULT_VARIANT)
@@ -376,7 +425,11 @@ fn variant_of(
         None => variant,
     };
     let async_config = (hosting == Hosting::Async).then(|| {
-        let prefix = provision.s3_prefix.clone().unwrap_or_default();
+        // Under the run's own prefix, so its teardown and `cleanup` find them by the run id.
+        let prefix = super::s3_objects::run_prefix(
+            provision.s3_prefix.as_deref().unwrap_or_default(),
+            run_id,
+        );
         AsyncInferenceConfig::builder()
             .output_config(
                 AsyncInferenceOutputConfig::builder()

@@ -17,6 +17,8 @@ pub mod deploy;
 #[cfg(feature = "provision")]
 pub mod error;
 pub mod names;
+#[cfg(feature = "provision")]
+pub mod s3_objects;
 
 /// The command that builds loadtest with provisioning.
 pub const BUILD_COMMAND: &str = "cargo run --release --features provision -- run";

@@ -1,9 +1,12 @@
 //! What a run knows besides its cells: candidates an adaptive sweep pruned, the first request
-//! to each variant (a serverless cold start), and variants the model does not fit.
+//! to each variant (a serverless cold start), variants the model does not fit, and candidates
+//! a provisioned run could not deploy.
 
 use super::reason::{Reason, Verdict, limit_reasons};
 use super::{Candidate, Context, Cost, Prices, cost};
-use crate::domain::{FirstRequest, Hosting, InstanceType, Pruned, Traffic, Unfit, Variant};
+use crate::domain::{
+    FirstRequest, Hosting, InstanceType, NotDeployed, Pruned, Traffic, Unfit, Variant,
+};
 use crate::results::CellSummary;
 use serde::{Deserialize, Serialize};
 
@@ -16,6 +19,8 @@ pub struct Evidence<'a> {
     pub first_requests: &'a [FirstRequest],
     /// Variants the model does not fit, never measured.
     pub unfit: &'a [Unfit],
+    /// Candidates a provisioned run could not deploy, never measured.
+    pub not_deployed: &'a [NotDeployed],
     /// Cells the plan had (for "N of M cells" when the run was interrupted).
     pub planned_cells: usize,
     /// Whether the run was stopped by Ctrl-C.
@@ -38,24 +43,58 @@ pub struct PrunedCandidate {
 /// Candidates for variants the model does not fit, judged on the largest payload size the
 /// run measured.
 pub(super) fn unfit_candidates(cells: &[CellSummary], unfit: &[Unfit]) -> Vec<Candidate> {
-    let sizes: std::collections::BTreeSet<u64> = cells
+    unfit
         .iter()
-        .map(|c| c.payload_bytes)
-        .max()
-        .into_iter()
-        .collect();
-    let mut out = Vec::new();
-    for u in unfit {
-        let (Some(hosting), Some(variant)) = (u.deployment.hosting, &u.deployment.variant) else {
-            continue;
-        };
-        for &payload_bytes in &sizes {
-            let mut reasons = limit_reasons(Some(hosting), Some(variant), payload_bytes);
-            reasons.push(Reason::ModelTooLarge {
+        .filter_map(|u| {
+            let reason = Reason::ModelTooLarge {
                 model_mb: u.model_mb,
                 available_mb: u.available_mb,
-            });
-            out.push(Candidate {
+            };
+            unmeasured(cells, &u.deployment, reason)
+        })
+        .flatten()
+        .collect()
+}
+
+/// Candidates a provisioned run could not deploy, listed as losing with the control plane's
+/// reason (on the largest payload size the run measured, or the smallest size when it
+/// measured none).
+pub(super) fn not_deployed_candidates(
+    cells: &[CellSummary],
+    not_deployed: &[NotDeployed],
+) -> Vec<Candidate> {
+    not_deployed
+        .iter()
+        .filter_map(|n| {
+            let reason = Reason::CouldNotDeploy {
+                count: n.count,
+                reason: n.reason.clone(),
+            };
+            unmeasured(cells, &n.deployment, reason)
+        })
+        .flatten()
+        .collect()
+}
+
+/// A candidate per payload size (the largest measured; none measured: size 0) for a
+/// deployment never measured, infeasible for the limits it breaks and `reason`.
+fn unmeasured(
+    cells: &[CellSummary],
+    deployment: &crate::domain::Deployment,
+    reason: Reason,
+) -> Option<Vec<Candidate>> {
+    let (Some(hosting), Some(variant)) = (deployment.hosting, &deployment.variant) else {
+        return None;
+    };
+    let largest = cells.iter().map(|c| c.payload_bytes).max();
+    let sizes: Vec<u64> = largest.into_iter().collect();
+    let sizes = if sizes.is_empty() { vec![0] } else { sizes };
+    let out = sizes
+        .into_iter()
+        .map(|payload_bytes| {
+            let mut reasons = limit_reasons(Some(hosting), Some(variant), payload_bytes);
+            reasons.push(reason.clone());
+            Candidate {
                 hosting: Some(hosting),
                 variant: Some(variant.clone()),
                 payload_bytes,
@@ -74,10 +113,10 @@ pub(super) fn unfit_candidates(cells: &[CellSummary], unfit: &[Unfit]) -> Vec<Ca
                 scaling: None,
                 monthly: None,
                 tokens: None,
-            });
-        }
-    }
-    out
+            }
+        })
+        .collect();
+    Some(out)
 }
 
 /// A serverless variant's first request, ms (its cold start when it was idle).
@@ -162,5 +201,61 @@ impl Context<'_> {
             }
             Verdict::Infeasible { reasons } => reasons.push(reason),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::cell;
+    use super::*;
+    use crate::domain::{Deployment, Sla};
+    use crate::pricing::PriceTable;
+
+    /// A measured c5.xlarge and a c5.4xlarge refused for its quota: the refused one is a
+    /// losing candidate with the control plane's reason, and the measured one is chosen.
+    #[test]
+    fn a_candidate_that_could_not_deploy_loses_with_its_reason() {
+        let cells = [cell(Hosting::RealTime, "ml.c5.xlarge", 4, 20.0, 100.0)];
+        let refused = [NotDeployed {
+            deployment: Deployment::new(Hosting::RealTime, Variant::instance("ml.c5.4xlarge")),
+            count: 1,
+            reason: "ResourceLimitExceeded: quota 0".into(),
+        }];
+        let evidence = super::super::Evidence {
+            not_deployed: &refused,
+            ..Default::default()
+        };
+        let table = PriceTable::embedded();
+        let prices = Prices {
+            table: &table,
+            region: "us-east-1",
+        };
+        let sla = Sla {
+            percentile: crate::domain::Quantile::P99,
+            latency_ms: 100.0,
+            max_error_rate: 0.01,
+            ttft_ms: None,
+            tpot_ms: None,
+        };
+        let r = super::super::recommend_with(
+            &cells,
+            &sla,
+            None,
+            prices,
+            &Default::default(),
+            &evidence,
+        );
+        assert_eq!(r.candidates.len(), 2, "{:?}", r.candidates);
+        let chosen = &r.candidates[r.choice.expect("a choice")];
+        assert_eq!(chosen.variant, Some(Variant::instance("ml.c5.xlarge")));
+        let lost = r
+            .candidates
+            .iter()
+            .find(|c| c.variant == Some(Variant::instance("ml.c5.4xlarge")))
+            .expect("listed");
+        assert!(!lost.feasible());
+        let why: Vec<String> = lost.reasons().iter().map(ToString::to_string).collect();
+        assert_eq!(why, ["could not deploy: ResourceLimitExceeded: quota 0"]);
+        assert_eq!(lost.payload_bytes, cells[0].payload_bytes);
     }
 }

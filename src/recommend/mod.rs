@@ -48,7 +48,7 @@ pub use repeats::RepeatRange;
 pub use scaling::ScalingPolicy;
 pub use workload::SizeResult;
 
-use evidence::{instance_cost, unfit_candidates};
+use evidence::{instance_cost, not_deployed_candidates, unfit_candidates};
 use reason::{latency, limit_reasons, sla_reasons};
 
 use crate::domain::Load;
@@ -394,6 +394,7 @@ pub fn recommend_with(
         .map(|((hosting, variant), cells)| ctx.judge(hosting, variant, &cells, evidence))
         .collect();
     candidates.extend(unfit_candidates(cells, evidence.unfit));
+    candidates.extend(not_deployed_candidates(cells, evidence.not_deployed));
     let basis = CostBasis::of(traffic);
     if let CostBasis::Monthly { requests_per_month } = basis {
         assemble::rank_by_month(&mut candidates, requests_per_month);

@@ -133,6 +133,15 @@ pub enum Reason {
         /// Memory available, MB.
         available_mb: u32,
     },
+    /// A provisioned run could not deploy it: a quota or capacity refusal, or an endpoint
+    /// that reached `Failed`; never measured.
+    #[error("could not deploy: {reason}")]
+    CouldNotDeploy {
+        /// Instances asked for, or serverless MaxConcurrency.
+        count: u32,
+        /// The control plane's error code and message, or the endpoint's `FailureReason`.
+        reason: String,
+    },
     /// One payload size of the workload fails: its own reasons.
     #[error("at {payload}: {}", join(reasons))]
     AtPayload {

@@ -86,6 +86,11 @@ pub fn ms(us: u64) -> f64 {
 /// Flags a reader must not miss: drops, late sends, cancellations, a broken invariant.
 pub fn notes(c: &CellSummary) -> Vec<String> {
     let mut notes = Vec::new();
+    if let Some(ms) = c.poll_granularity_ms {
+        notes.push(format!(
+            "latency to the output object, seen ≤ {ms:.0} ms late (polled)"
+        ));
+    }
     if c.dropped > 0 {
         notes.push(format!("{} dropped (generator-bound)", c.dropped));
     }
@@ -321,6 +326,17 @@ mod tests {
                 .profile
                 .sla
                 .is_none()
+        );
+    }
+
+    #[test]
+    fn an_async_cell_shows_its_poll_granularity_beside_the_latency() {
+        let mut c = cell(0, Load::Closed { concurrency: 2 });
+        assert!(notes(&c).iter().all(|n| !n.contains("polled")));
+        c.poll_granularity_ms = Some(200.0);
+        assert_eq!(
+            notes(&c)[0],
+            "latency to the output object, seen ≤ 200 ms late (polled)"
         );
     }
 

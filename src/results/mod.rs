@@ -249,6 +249,9 @@ pub struct CellSummary {
     /// Streaming targets: TTFT, ITL, TPOT and token counts; `None` for plain replies.
     #[serde(default)]
     pub tokens: Option<tokens::TokenSummary>,
+    /// Asynchronous cells: the longest pause between two polls of a result, ms, which bounds
+    /// how late a completion (and so the latency) can be seen; `None` for other cells.
+    pub poll_granularity_ms: Option<f64>,
 }
 
 impl CellSummary {
@@ -346,6 +349,7 @@ impl CellSummary {
                 .tokens
                 .as_ref()
                 .map(|t| tokens::TokenSummary::of(t, secs)),
+            poll_granularity_ms: None,
         }
     }
 
@@ -466,6 +470,7 @@ impl CellSummary {
             series_histograms: Vec::new(),
             generator_bound_shards: Vec::new(),
             tokens: None,
+            poll_granularity_ms: None,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod progress;
 
 use crate::domain::{Deployment, Load, Sla};
 use crate::endpoint::AnyEndpoint;
+use crate::endpoint::Endpoint as _;
 use crate::engine::live::{EarlyStop, LiveStats};
 use crate::engine::{self, CellOptions};
 use crate::payload::{self, PayloadError};
@@ -38,6 +39,7 @@ pub fn advise(
         pruned: &pruned,
         first_requests: &summary.first_requests,
         unfit: &summary.unfit,
+        not_deployed: &summary.not_deployed,
         planned_cells: summary.planned_cells,
         interrupted: summary.interrupted,
     };
@@ -223,11 +225,13 @@ async fn measure(
         live,
         generator,
     };
+    let poll_granularity = endpoint.poll_granularity();
     let mut result = engine::run_cell(cell, endpoint, bodies, &options, ctx.cancel.clone()).await;
     // A shard's record shows the load it applied; `merge` restores the cell's whole load.
     result.cell.load = local;
     let mut summary = CellSummary::from_result(&result);
     summary.phase = phase;
+    summary.poll_granularity_ms = poll_granularity.map(|g| g.as_secs_f64() * 1000.0);
     progress.finish_cell(&summary);
     Ok(summary)
 }

@@ -85,6 +85,11 @@ pub fn merge(parts: Vec<(PathBuf, RunRecord)>) -> Result<RunRecord, ShardsError>
             scale_out.missed.entry(*cell).or_default().extend(missed_by);
         }
         merged.interrupted |= record.interrupted;
+        for n in &record.not_deployed {
+            if !merged.not_deployed.contains(n) {
+                merged.not_deployed.push(n.clone());
+            }
+        }
         merged.complete &= record.complete;
         if record.ended_at > merged.ended_at {
             merged.ended_at.clone_from(&record.ended_at);
@@ -254,6 +259,30 @@ warmup = "0s"
         assert_eq!(merged.cells[0].load, Load::Closed { concurrency: 4 });
         assert_eq!(merged.cells[0].ok, 2);
         assert!(!merged.complete);
+    }
+
+    #[test]
+    fn candidates_a_shard_could_not_deploy_are_kept_once() {
+        let refused = crate::domain::NotDeployed {
+            deployment: crate::domain::Deployment::new(
+                crate::domain::Hosting::RealTime,
+                crate::domain::Variant::instance("ml.c5.4xlarge"),
+            ),
+            count: 1,
+            reason: "ResourceLimitExceeded: quota".into(),
+        };
+        let (p0, mut r0) = shard(0, &[0, 1]);
+        let (p1, mut r1) = shard(1, &[0, 1]);
+        r0.not_deployed = vec![refused.clone()];
+        r1.not_deployed = vec![refused.clone()];
+        let (p2, r2) = shard(1, &[0, 1]);
+        let merged = merge(vec![(p1, r1), (p0, r0)]).unwrap();
+        assert_eq!(merged.not_deployed, std::slice::from_ref(&refused));
+        let (p0, r0) = shard(0, &[0, 1]);
+        let mut r2 = r2;
+        r2.not_deployed = vec![refused.clone()];
+        let merged = merge(vec![(p0, r0), (p2, r2)]).unwrap();
+        assert_eq!(merged.not_deployed, [refused], "kept from any shard");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! (atomically, after every cell); `report`, `compare` and `merge` read it back with
 //! [`read`], the one reader, which checks [`SCHEMA_VERSION`].
 
-use crate::domain::{Deployment, FirstRequest, Pruned, Unfit};
+use crate::domain::{Deployment, FirstRequest, NotDeployed, Pruned, Unfit};
 use crate::plan::Plan;
 use crate::profile::Profile;
 use crate::recommend::{PrunedCandidate, Recommendation};
@@ -55,6 +55,8 @@ pub struct RunRecord {
     /// Swept variants the model does not fit, skipped by the run.
     #[serde(default)]
     pub unfit: Vec<Unfit>,
+    /// Candidates a provisioned run could not deploy (quota, capacity, a `Failed` endpoint).
+    pub not_deployed: Vec<NotDeployed>,
     /// Scale-out: the generator shard that wrote this record, or the shards a merged record
     /// adds up; `None` for a run on one machine without `--start-at`.
     pub scale_out: Option<ScaleOut>,
@@ -174,6 +176,7 @@ impl RunRecord {
             searches: Vec::new(),
             first_requests: Vec::new(),
             unfit: Vec::new(),
+            not_deployed: Vec::new(),
             scale_out: None,
         }
     }
@@ -328,6 +331,7 @@ impl RunRecord {
             searches: Vec::new(),
             first_requests: Vec::new(),
             unfit: Vec::new(),
+            not_deployed: Vec::new(),
             scale_out: None,
         }
     }

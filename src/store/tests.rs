@@ -4,7 +4,7 @@
 //! (and, for an incompatible change, a new [`record::SCHEMA_VERSION`]).
 
 use super::record::{self, RunRecord, SearchSummary};
-use crate::domain::{Deployment, FirstRequest, Hosting, Load, Pruned, Unfit, Variant};
+use crate::domain::{Deployment, FirstRequest, Hosting, Load, NotDeployed, Pruned, Unfit, Variant};
 use crate::plan::Plan;
 use crate::plan::search::Found;
 use crate::results::CellSummary;
@@ -87,6 +87,7 @@ fn record() -> RunRecord {
         cell(1, c5.clone(), 4, 800),
         cell(2, sl.clone(), 1, 150),
     ];
+    r.cells[1].poll_granularity_ms = Some(200.0);
     for c in &mut r.cells[..2] {
         c.tokens = Some(tokens(c.ok));
     }
@@ -117,6 +118,11 @@ fn record() -> RunRecord {
         deployment: Deployment::new(Hosting::RealTime, Variant::instance("ml.t2.medium")),
         model_mb: 5000,
         available_mb: 4096,
+    }];
+    r.not_deployed = vec![NotDeployed {
+        deployment: Deployment::new(Hosting::RealTime, Variant::instance("ml.c5.4xlarge")),
+        count: 1,
+        reason: "ResourceLimitExceeded: The account-level service limit is 0 Instances".into(),
     }];
     r.scale_out = Some(crate::store::record::ScaleOut {
         shards: 3,

@@ -131,6 +131,7 @@ max_error_rate = 0.005
             searches: Vec::new(),
             first_requests: Vec::new(),
             unfit: Vec::new(),
+            not_deployed: Vec::new(),
             scale_out: None,
         }
     })

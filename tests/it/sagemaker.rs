@@ -161,16 +161,21 @@ async fn a_target_variant_reaches_the_emulator_and_the_invoked_variant_is_counte
     emu.stop().await;
 }
 
+/// Completion is seen in the emulator's S3 through the S3 SDK, which only the `provision`
+/// build has.
+#[cfg(feature = "provision")]
 #[tokio::test]
 async fn async_invocations_are_accepted_and_complete_with_the_queue_included() {
     let spec = EndpointSpec::new("queue", Hosting::Async, "ml.m5.large", fixed(30.0));
     let emu = start(vec![spec]).await;
-    let target = endpoint(
-        "queue",
-        &settings(&emu.base_url(), InvokeMode::Async),
-        TIMEOUT,
-    )
-    .await;
+    let s = settings(&emu.base_url(), InvokeMode::Async);
+    let sdk = loadtest::endpoint::sagemaker::shared_config(&s, TIMEOUT, Some(credentials()))
+        .await
+        .expect("config");
+    let s3 = loadtest::endpoint::sagemaker::s3_async::s3_client(&sdk, s.endpoint_url.as_deref());
+    let target = endpoint("queue", &s, TIMEOUT)
+        .await
+        .with_s3(s3, "emulator://bytes/{bytes}");
     // Above the 128,000 B inline limit: only the input location (with its size) is sent.
     let big = body(200_000);
     let replies = futures_util::future::join_all((0..6).map(|_| target.send(big.clone()))).await;
@@ -243,7 +248,8 @@ async fn every_sagemaker_error_the_emulator_produces_lands_in_its_class() {
     let reset = endpoint("reset", &sync, TIMEOUT).await;
     assert_eq!(reset.send(body(16)).await, Err(ErrorKind::Io));
     let mut unreadable = settings(&emu.base_url(), InvokeMode::Async);
-    unreadable.input_location = Some("s3://bucket/input-{bytes}.bin".into());
+    // An input location the emulator cannot read (not uploaded: not an `s3://` location).
+    unreadable.input_location = Some("emulator://nothing/input-{bytes}.bin".into());
     let async_target = endpoint("async", &unreadable, TIMEOUT).await;
     assert_eq!(
         async_target.send(body(16)).await,
@@ -548,5 +554,49 @@ async fn sdk_overhead_next_to_plain_http() {
             );
         }
     }
+    emu.stop().await;
+}
+
+/// Without the `provision` feature there is no S3 client to see async completions: a
+/// `mode = "async"` sagemaker target exits 2 before anything is sent, naming the field and
+/// the command that builds a loadtest that can.
+#[cfg(not(feature = "provision"))]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_async_sagemaker_target_without_the_s3_sdk_exits_2_and_sends_nothing() {
+    let spec = EndpointSpec::new("q", Hosting::Async, "ml.m5.large", fixed(5.0));
+    let emu = start(vec![spec]).await;
+    let dir = temp_dir("async-unbuilt");
+    let profile = dir.join("p.toml");
+    let text = format!(
+        r#"name = "async-unbuilt"
+[target]
+kind = "sagemaker"
+region = "us-east-1"
+endpoint_url = "{}"
+mode = "async"
+input_location = "s3://inputs/{{bytes}}.bin"
+endpoints = {{ "ml.m5.large" = "q" }}
+[sweep]
+instance_types = ["ml.m5.large"]
+payload_sizes = ["256B"]
+load = {{ mode = "closed", concurrency = [1] }}
+duration = "1s"
+warmup = "0s"
+"#,
+        emu.base_url()
+    );
+    std::fs::write(&profile, text).unwrap();
+    let out = crate::bin::loadtest()
+        .args(["run", profile.to_str().unwrap(), "--out"])
+        .arg(dir.join("out"))
+        .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("`target.mode = \"async\"`"), "{err}");
+    assert!(err.contains("--features provision"), "{err}");
+    assert!(!dir.join("out").exists(), "nothing measured: {err}");
     emu.stop().await;
 }

@@ -32,6 +32,9 @@ pub struct ControlSettings {
     pub limited: Vec<String>,
     /// Operations (e.g. `CreateEndpoint`) the caller may not call: `AccessDeniedException`.
     pub denied: Vec<String>,
+    /// How long a `Delete…` operation takes to answer (the deletion is done at once): a
+    /// slow control plane, for tests of a teardown cut short.
+    pub delete_delay: Duration,
 }
 
 impl Default for ControlSettings {
@@ -41,6 +44,7 @@ impl Default for ControlSettings {
             model: Model::preset("tiny-mlp").unwrap_or_else(|| Model::custom(5.0)),
             limited: Vec::new(),
             denied: Vec::new(),
+            delete_delay: Duration::ZERO,
         }
     }
 }
@@ -164,7 +168,11 @@ pub(crate) async fn handle(
         }
         .into_response();
     }
-    match ops::dispatch(&control, operation, &body) {
+    let answer = ops::dispatch(&control, operation, &body);
+    if operation.starts_with("Delete") && !control.0.settings.delete_delay.is_zero() {
+        tokio::time::sleep(control.0.settings.delete_delay).await;
+    }
+    match answer {
         Ok(value) => json(StatusCode::OK, &value),
         Err(e) => e.into_response(),
     }

@@ -1,6 +1,6 @@
 //! Asynchronous hosting: `InvokeEndpointAsync` answers 202 at once with an `InferenceId`
 //! and `OutputLocation`; the work goes through the endpoint's queue in the background and
-//! its result (with queue and service times) is fetched from `GET /async-results/{id}`.
+//! its result (with queue and service times) is written to the emulator's S3 as an object.
 //!
 //! Input: SageMaker reads async inputs (up to 1 GB) from S3, and so does the emulator, from
 //! its own S3 (`s3://bucket/key` uploaded path-style); `emulator://bytes/<N>` names an
@@ -11,18 +11,18 @@
 
 use super::{check_runtime_headers, read_payload};
 use crate::domain::{ASYNC_INLINE_BODY_BYTES, Hosting};
+use crate::emulator::clock::Clock;
 use crate::emulator::endpoint::Work;
 use crate::emulator::faults;
 use crate::emulator::response::{ApiError, json_response};
 use crate::emulator::serving::ServeError;
-use crate::emulator::state::{App, Failure, MAX_RESULTS, Record, Status};
+use crate::emulator::state::{App, Failure};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rand::RngExt;
 use rand::rngs::SmallRng;
-use tokio::time::Instant;
 
 /// Scheme of an emulated S3 input location: `emulator://bytes/<N>`.
 pub const INPUT_SCHEME: &str = "emulator://bytes/";
@@ -34,7 +34,6 @@ const INPUT_LOCATION: &str = "x-amzn-sagemaker-inputlocation";
 const INFERENCE_ID_IN: &str = "x-amzn-sagemaker-inference-id";
 const OUTPUT_LOCATION: HeaderName = HeaderName::from_static("x-amzn-sagemaker-outputlocation");
 const INFERENCE_ID: HeaderName = HeaderName::from_static("x-amzn-sagemaker-inferenceid");
-const RESULT_PATH: HeaderName = HeaderName::from_static("x-emulator-result-path");
 
 /// `POST /endpoints/{name}/async-invocations`.
 pub(crate) async fn submit(
@@ -84,34 +83,22 @@ async fn accept(
         ),
     };
     let (output_location, failure_location) = locations(app, name, &id);
-    let mut record = Record::in_progress(
-        id.clone(),
-        output_location.clone(),
-        app.clock().ms(Instant::now()),
-    );
     // Simulate, in the background.
     match ticket {
         Some(ticket) => {
-            app.results().insert(record);
-            let (results, clock, job_id) = (app.results().clone(), app.clock(), id.clone());
-            let (s3, out, fail) = (
-                app.s3().clone(),
-                output_location.clone(),
-                failure_location.clone(),
-            );
+            let (s3, clock, job_id) = (app.s3().clone(), app.clock(), id.clone());
+            let (out, fail) = (output_location.clone(), failure_location.clone());
             tokio::spawn(async move {
                 let outcome = ticket.serve().await.map_err(failure);
-                write_result(&s3, &out, &fail, &job_id, &outcome);
-                results.update(&job_id, |r| r.finish(clock, outcome));
+                write_result(&s3, clock, (&out, &fail), &job_id, &outcome);
             });
         }
         None => {
             let error = ApiError::injected(fault.error.unwrap_or_default(), name);
             let message = format!("{}: injected fault", error.code());
             let outcome = Err((message, None));
-            write_result(app.s3(), &output_location, &failure_location, &id, &outcome);
-            record.finish(app.clock(), outcome);
-            app.results().insert(record);
+            let at = (output_location.as_str(), failure_location.as_str());
+            write_result(app.s3(), app.clock(), at, &id, &outcome);
         }
     }
     // Respond.
@@ -134,12 +121,13 @@ fn locations(app: &App, name: &str, id: &str) -> (String, String) {
     )
 }
 
-/// Writes the output object (queue and service times) or the failure object (the message),
-/// as SageMaker does when a job ends.
+/// Writes the output object (its times: submitted, started, completed, ms since the emulator
+/// started, and queue and service ms) or the failure object (the message), as SageMaker does
+/// when a job ends.
 fn write_result(
     s3: &crate::emulator::s3::Store,
-    output: &str,
-    failure_location: &str,
+    clock: Clock,
+    (output, failure_location): (&str, &str),
     id: &str,
     outcome: &Result<crate::emulator::serving::Timing, Failure>,
 ) {
@@ -147,6 +135,9 @@ fn write_result(
         Ok(t) => {
             let body = serde_json::json!({
                 "InferenceId": id,
+                "submitted_ms": clock.ms(t.arrived),
+                "started_ms": clock.ms(t.started),
+                "completed_ms": clock.ms(t.completed),
                 "queue_ms": crate::emulator::clock::ms(t.queue()),
                 "service_ms": crate::emulator::clock::ms(t.service()),
             });
@@ -236,29 +227,12 @@ fn accepted(id: &str, output_location: &str) -> Response {
     for (name, value) in [
         (OUTPUT_LOCATION, output_location.to_string()),
         (INFERENCE_ID, id.to_string()),
-        (RESULT_PATH, format!("/async-results/{id}")),
     ] {
         if let Ok(value) = HeaderValue::from_str(&value) {
             headers.insert(name, value);
         }
     }
     response
-}
-
-/// `GET /async-results/{id}`: 202 while in progress, 200 when completed or failed.
-pub(crate) async fn result(State(app): State<App>, Path(id): Path<String>) -> Response {
-    match app.results().get(&id) {
-        None => ApiError::NotFound {
-            code: "ResourceNotFound",
-            message: format!(
-                "No async inference {id}; the emulator keeps the newest {MAX_RESULTS} results \
-                 for 6 hours."
-            ),
-        }
-        .into_response(),
-        Some(r) if r.status() == Status::InProgress => json_response(StatusCode::ACCEPTED, &r),
-        Some(r) => json_response(StatusCode::OK, &r),
-    }
 }
 
 #[cfg(test)]

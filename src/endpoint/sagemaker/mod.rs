@@ -4,7 +4,7 @@
 //! ```text
 //! client (once per run: config, credentials, pool) ─► SageMakerEndpoint (one per endpoint name)
 //!     send ─► InvokeEndpoint | InvokeEndpointAsync ─► classify (SDK error → ErrorKind)
-//!                                   └► async_result (emulator only: poll the completion)
+//!                                   └► s3_async (inputs up, the output object polled)
 //! ```
 //!
 //! The body of a cell is built once and shared: each request wraps the same `Bytes` in a
@@ -20,9 +20,8 @@ pub use client::{client, client_with_credentials, shared_config};
 
 use super::variants::VariantNames;
 use super::{Endpoint, EndpointError, Reply};
-use crate::endpoint::async_result::EmulatorResults;
 use crate::profile::{InvokeMode, SageMakerTarget};
-use crate::sample::Failure;
+use crate::sample::{ErrorKind, Failure};
 use aws_sdk_sagemakerruntime::Client;
 use aws_sdk_sagemakerruntime::error::SdkError;
 use aws_sdk_sagemakerruntime::operation::invoke_endpoint::InvokeEndpointError;
@@ -35,6 +34,7 @@ use classify::{classify, probe_error};
 use client::{AttemptCounter, CountAttempts};
 use std::sync::Arc;
 use std::time::Duration;
+#[cfg(feature = "provision")]
 use tokio::time::Instant;
 
 /// Optional runtime headers sent with every request.
@@ -58,14 +58,13 @@ pub struct SageMakerEndpoint {
     headers: Box<Headers>,
     /// Async: S3 URI of the input, `{bytes}` replaced by the payload size.
     input_location: Option<String>,
+    #[cfg_attr(not(feature = "provision"), allow(dead_code))]
     timeout: Duration,
     variants: VariantNames,
     /// Present when the SDK may retry (`retries` > 0).
     attempts: Option<Arc<AttemptCounter>>,
     /// The SDK's retries per request (`retries`).
     max_retries: u32,
-    /// Async on the emulator: where completions are observed.
-    results: Option<EmulatorResults>,
     /// Async through S3: inputs uploaded, completions seen on the output objects.
     #[cfg(feature = "provision")]
     s3: Option<s3_async::S3Async>,
@@ -98,12 +97,6 @@ impl SageMakerEndpoint {
             }
             None => client,
         };
-        let results = match settings.mode {
-            InvokeMode::Async => {
-                EmulatorResults::for_endpoint_url(settings.endpoint_url.as_deref(), timeout)
-            }
-            InvokeMode::Sync | InvokeMode::Stream => None,
-        };
         SageMakerEndpoint {
             client,
             endpoint_name: endpoint_name.to_string(),
@@ -122,7 +115,6 @@ impl SageMakerEndpoint {
             variants: VariantNames::default(),
             attempts,
             max_retries,
-            results,
             #[cfg(feature = "provision")]
             s3: None,
             name: display_name(endpoint_name, settings),
@@ -131,16 +123,16 @@ impl SageMakerEndpoint {
     }
 
     /// Async through S3: inputs are uploaded under `input_template` (`{bytes}` = size) and
-    /// completion is the output object appearing; replaces the emulator's result path.
+    /// completion is the output object appearing.
     #[cfg(feature = "provision")]
     pub fn with_s3(mut self, s3: aws_sdk_s3::Client, input_template: &str) -> SageMakerEndpoint {
         self.s3 = Some(s3_async::S3Async::new(s3, input_template));
-        self.results = None;
+        let poll = crate::endpoint::async_poll::POLL;
         self.name = format!(
             "{} (inputs in S3, completion polled every {}-{} ms)",
             self.name,
-            s3_async::FIRST_POLL.as_millis(),
-            s3_async::MAX_POLL.as_millis()
+            poll.first.as_millis(),
+            poll.max.as_millis()
         );
         self
     }
@@ -221,7 +213,11 @@ impl SageMakerEndpoint {
             .await
             .map_err(|e| classify(&e))?;
         let Some(out) = output.output_location() else {
-            return Ok(Reply::bytes(0));
+            return Err(Failure {
+                kind: ErrorKind::Http5xx,
+                status: None,
+                excerpt: crate::sample::Excerpt::of("accepted without an OutputLocation"),
+            });
         };
         let done = s3
             .wait(out, output.failure_location(), sent, self.timeout)
@@ -235,31 +231,27 @@ impl SageMakerEndpoint {
         })
     }
 
-    /// Async: acceptance, then — on the emulator — the completion, measured from the send.
+    /// Async: the completion, seen in S3, measured from the send. Without S3 (a build
+    /// without the `provision` feature) nothing is invoked: a completion could not be seen,
+    /// and an accepted call is neither a success nor an error (`loadtest run` refuses such a
+    /// target before any load).
     async fn send_async(&self, body: Bytes) -> Result<Reply, Failure> {
         #[cfg(feature = "provision")]
         if let Some(s3) = &self.s3 {
             return self.send_s3(s3, body).await;
         }
-        let sent = Instant::now();
-        let output = self.submit(body.len()).await.map_err(|e| classify(&e))?;
-        let accepted = sent.elapsed();
-        let (Some(results), Some(id)) = (&self.results, output.inference_id()) else {
-            return Ok(Reply::bytes(0));
-        };
-        let done = results
-            .wait(id, sent, accepted, self.timeout)
-            .await
-            .map_err(crate::endpoint::http::classify)?;
-        Ok(Reply {
-            bytes_in: 0,
-            done_after: Some(done),
-            variant: None,
-            cold_start: false,
-            tokens: None,
+        let _ = body;
+        Err(Failure {
+            kind: ErrorKind::Validation,
+            status: None,
+            excerpt: crate::sample::Excerpt::of(ASYNC_NEEDS_S3),
         })
     }
 }
+
+/// Why an async SageMaker endpoint without S3 sends nothing.
+pub const ASYNC_NEEDS_S3: &str = "`target.mode = \"async\"` sees completions in S3, which needs \
+     the S3 SDK: build with `cargo build --features provision`";
 
 impl SageMakerEndpoint {
     /// The probe of an async endpoint: one accepted invocation (its input uploaded first
@@ -343,5 +335,13 @@ impl Endpoint for SageMakerEndpoint {
 
     fn variant_names(&self) -> Vec<String> {
         self.variants.names()
+    }
+
+    fn poll_granularity(&self) -> Option<Duration> {
+        #[cfg(feature = "provision")]
+        if self.s3.is_some() {
+            return Some(crate::endpoint::async_poll::POLL.granularity());
+        }
+        None
     }
 }

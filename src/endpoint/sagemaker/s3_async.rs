@@ -1,10 +1,12 @@
 //! Asynchronous inference to completion, the way an account shows it: each payload size's
 //! input is uploaded to S3 once, `InvokeEndpointAsync` names it, and completion is the
 //! output object appearing at `OutputLocation` (or the failure object at
-//! `FailureLocation`, a model error with its message), seen by polling HEAD with a short
-//! backoff. Latency runs from the invoke to the poll that saw the object; the largest poll
-//! interval (the granularity) is reported with the endpoint.
+//! `FailureLocation`, a model error with its message), seen by polling HEAD on the shared
+//! schedule of [`crate::endpoint::async_poll`]. Latency runs from the invoke to the poll that
+//! saw the object; the largest poll interval (the granularity) is recorded with each cell.
+//! Inputs at a location that is not `s3://` (`emulator://bytes/<N>`) are named, not uploaded.
 
+use crate::endpoint::async_poll::{self, Objects, split};
 use crate::sample::{ErrorKind, Excerpt, Failure};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
@@ -15,12 +17,6 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
-/// First wait between two polls of a pending result.
-pub const FIRST_POLL: Duration = Duration::from_millis(5);
-
-/// Longest wait between two polls: the granularity of a completion time.
-pub const MAX_POLL: Duration = Duration::from_millis(200);
-
 /// Uploaded inputs by size, each uploaded once.
 type Uploads = Mutex<HashMap<usize, Arc<OnceCell<Result<String, String>>>>>;
 
@@ -30,11 +26,6 @@ pub struct S3Async {
     /// `s3://bucket/prefix/{bytes}.bin`: where the input of each size goes.
     input_template: String,
     uploads: Uploads,
-}
-
-/// `s3://bucket/key` → (bucket, key).
-fn split(location: &str) -> Option<(&str, &str)> {
-    location.strip_prefix("s3://")?.split_once('/')
 }
 
 impl S3Async {
@@ -58,6 +49,9 @@ impl S3Async {
                 let location = self
                     .input_template
                     .replace("{bytes}", &body.len().to_string());
+                if !location.starts_with("s3://") {
+                    return Ok(location);
+                }
                 let (bucket, key) = split(&location)
                     .ok_or_else(|| format!("{location} is not an s3://bucket/key location"))?;
                 self.s3
@@ -83,6 +77,20 @@ impl S3Async {
         })
     }
 
+    /// Polls the output and failure locations until one appears or `ttl` has passed since
+    /// `sent`; returns the time from `sent` to the poll that saw the output.
+    pub async fn wait(
+        &self,
+        output: &str,
+        failure: Option<&str>,
+        sent: Instant,
+        ttl: Duration,
+    ) -> Result<Duration, Failure> {
+        async_poll::wait(self, output, failure, sent, ttl).await
+    }
+}
+
+impl Objects for S3Async {
     async fn exists(&self, location: &str) -> Result<bool, Failure> {
         let Some((bucket, key)) = split(location) else {
             return Ok(false);
@@ -111,38 +119,6 @@ impl S3Async {
                 .map(|b| String::from_utf8_lossy(&b.into_bytes()).into_owned())
                 .unwrap_or_default(),
             Err(_) => String::new(),
-        }
-    }
-
-    /// Polls the output and failure locations until one appears or `ttl` has passed since
-    /// `sent`; returns the time from `sent` to the poll that saw the output.
-    pub async fn wait(
-        &self,
-        output: &str,
-        failure: Option<&str>,
-        sent: Instant,
-        ttl: Duration,
-    ) -> Result<Duration, Failure> {
-        let mut pause = FIRST_POLL;
-        loop {
-            if self.exists(output).await? {
-                return Ok(sent.elapsed());
-            }
-            if let Some(failure) = failure
-                && self.exists(failure).await?
-            {
-                let message = self.read(failure).await;
-                return Err(Failure {
-                    kind: ErrorKind::ModelError,
-                    status: None,
-                    excerpt: Excerpt::of(&message),
-                });
-            }
-            if sent.elapsed() + pause > ttl {
-                return Err(Failure::of(ErrorKind::Timeout));
-            }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 3 / 2).min(MAX_POLL);
         }
     }
 }

@@ -206,3 +206,28 @@ fn write_errors_propagate() {
     assert!(write_text(&rec, &mut Broken).is_err());
     assert!(write_markdown(&rec, &mut Broken).is_err());
 }
+
+#[test]
+fn a_candidate_that_could_not_deploy_shows_why_in_text_and_markdown() {
+    let refused = Verdict::Infeasible {
+        reasons: vec![Reason::CouldNotDeploy {
+            count: 1,
+            reason: "InsufficientCapacity: no ml.g5.xlarge now".into(),
+        }],
+    };
+    let rec = recommendation(
+        vec![
+            candidate("ml.c5.xlarge", Some(1), Verdict::Feasible),
+            candidate("ml.g5.xlarge", None, refused),
+        ],
+        Some(0),
+        None,
+    );
+    let line =
+        "real-time ml.g5.xlarge: could not deploy: InsufficientCapacity: no ml.g5.xlarge now";
+    let text = render(write_text, &rec);
+    assert!(text.contains(line), "{text}");
+    let md = render(write_markdown, &rec);
+    let verdict = "| could not deploy: InsufficientCapacity: no ml.g5.xlarge now |";
+    assert!(md.contains(verdict), "{md}");
+}

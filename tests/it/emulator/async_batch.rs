@@ -3,20 +3,28 @@
 use super::{classify, client, fixed, json, start};
 use loadtest::domain::Hosting;
 use loadtest::emulator::{EndpointSpec, Model};
+use loadtest::endpoint::Endpoint;
+use loadtest::endpoint::async_http::AsyncHttpEndpoint;
 use loadtest::sample::ErrorKind;
 use std::time::Duration;
 
-/// Polls an async result until it is no longer in progress (bounded).
-async fn wait_for_result(http: &reqwest::Client, url: &str) -> serde_json::Value {
+/// Polls the emulator's S3 (path-style GET) for the object at an `s3://bucket/key` location
+/// until it appears (bounded), as a client of an account polls the output location.
+async fn wait_for_object(http: &reqwest::Client, base: &str, location: &str) -> serde_json::Value {
+    let path = location.strip_prefix("s3://").expect("an s3:// location");
     for _ in 0..500 {
-        let r = http.get(url).send().await.expect("poll");
+        let r = http
+            .get(format!("{base}/{path}"))
+            .send()
+            .await
+            .expect("poll");
         match r.status().as_u16() {
-            202 => tokio::time::sleep(Duration::from_millis(10)).await,
+            404 => tokio::time::sleep(Duration::from_millis(10)).await,
             200 => return json(r).await,
             other => panic!("unexpected status {other}"),
         }
     }
-    panic!("async result never completed")
+    panic!("async output never appeared")
 }
 
 #[tokio::test]
@@ -57,16 +65,16 @@ async fn async_invocations_answer_202_and_results_appear() {
         location.starts_with("s3://") && location.ends_with(&format!("{id}.out")),
         "{location}"
     );
-    let path = submitted.headers()["x-emulator-result-path"]
-        .to_str()
-        .expect("path")
-        .to_string();
+    assert!(
+        !submitted.headers().contains_key("x-emulator-result-path"),
+        "no private result path"
+    );
     let body = json(submitted).await;
     assert_eq!(body["InferenceId"], id.as_str());
     assert_eq!(body["OutputLocation"], location.as_str());
 
-    let result = wait_for_result(&http, &format!("{}{path}", emu.base_url())).await;
-    assert_eq!(result["status"], "Completed", "{result}");
+    let result = wait_for_object(&http, &emu.base_url(), &location).await;
+    assert_eq!(result["InferenceId"], id.as_str(), "{result}");
     let f = |k: &str| result[k].as_f64().unwrap_or(f64::NAN);
     assert!(
         f("submitted_ms") <= f("started_ms") && f("started_ms") <= f("completed_ms"),
@@ -85,11 +93,11 @@ async fn async_invocations_answer_202_and_results_appear() {
         .await
         .expect("submit");
     assert_eq!(again.status(), 202);
-    let path = again.headers()["x-emulator-result-path"]
+    let location = again.headers()["x-amzn-sagemaker-outputlocation"]
         .to_str()
-        .expect("path")
+        .expect("loc")
         .to_string();
-    let result = wait_for_result(&http, &format!("{}{path}", emu.base_url())).await;
+    let result = wait_for_object(&http, &emu.base_url(), &location).await;
     assert!(
         result["queue_ms"].as_f64().unwrap_or(0.0) >= 1490.0,
         "cold start queued: {result}"
@@ -131,12 +139,13 @@ async fn async_inputs_are_checked() {
         .await
         .expect("send");
     assert_eq!(classify(&s3), ErrorKind::Validation);
-    let missing = http
+    let gone = http
         .get(format!("{}/async-results/none", emu.base_url()))
         .send()
         .await
         .expect("get");
-    assert_eq!(missing.status(), 404);
+    assert_ne!(gone.status(), 200, "the private result path is gone");
+    assert_ne!(gone.status(), 202, "the private result path is gone");
     emu.stop().await;
 }
 
@@ -243,6 +252,81 @@ async fn a_batch_model_takes_records_as_a_transform_job_sends_them() {
         classify(&r),
         ErrorKind::Validation,
         "a batch model has no endpoint"
+    );
+    emu.stop().await;
+}
+
+/// The emulator target's async endpoint (plain HTTP, no S3 SDK) on `emu`'s endpoint `name`.
+fn http_async(emu: &loadtest::emulator::Running, name: &str) -> AsyncHttpEndpoint {
+    AsyncHttpEndpoint::new(
+        client(),
+        &emu.async_url(name),
+        "application/octet-stream",
+        Duration::from_secs(10),
+    )
+    .expect("endpoint")
+}
+
+/// Two workers (ml.c5.large), 200 ms each: 10 requests/s at most; 30 requests/s for 1 s.
+/// Completion is seen by polling the output object in the emulator's S3 (no private route),
+/// and the latency still includes the queue: the last requests wait far longer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_plain_http_async_latency_grows_with_the_queue_seen_in_s3() {
+    let emu = start(vec![EndpointSpec::new(
+        "q",
+        Hosting::Async,
+        "ml.c5.large",
+        fixed(200.0, 1.0),
+    )])
+    .await;
+    let ep = std::sync::Arc::new(http_async(&emu, "q"));
+    assert_eq!(ep.poll_granularity(), Some(Duration::from_millis(200)));
+    let body = bytes::Bytes::from(vec![7u8; 256]);
+    ep.request(body.clone()).await.expect("first completion");
+    let mut tasks = Vec::new();
+    for i in 0..30u32 {
+        let (ep, body) = (std::sync::Arc::clone(&ep), body.clone());
+        tasks.push(tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_micros(33_333) * i).await;
+            let reply = ep.request(body).await.expect("completed");
+            reply.done_after.expect("a completion time").as_secs_f64() * 1000.0
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        latencies.push(t.await.expect("task"));
+    }
+    let first: f64 = latencies[..5].iter().sum::<f64>() / 5.0;
+    let last: f64 = latencies[25..].iter().sum::<f64>() / 5.0;
+    assert!(first >= 200.0, "at least one service time: {first:.1} ms");
+    assert!(
+        last > first * 2.0 && last > first + 600.0,
+        "the queue grows: first {first:.1} ms, last {last:.1} ms"
+    );
+    emu.stop().await;
+}
+
+/// An injected model error lands as the failure object; the HTTP target reads it from S3.
+#[tokio::test]
+async fn over_plain_http_a_failure_object_is_a_model_error_with_its_message() {
+    let spec = EndpointSpec {
+        faults: loadtest::emulator::Faults {
+            error_rate: 1.0,
+            error_type: loadtest::emulator::InjectedError::ModelError,
+            ..Default::default()
+        },
+        ..EndpointSpec::new("bad", Hosting::Async, "ml.c5.large", fixed(1.0, 1.0))
+    };
+    let emu = start(vec![spec]).await;
+    let failure = http_async(&emu, "bad")
+        .request(bytes::Bytes::from_static(b"x"))
+        .await
+        .expect_err("a failure object");
+    assert_eq!(failure.kind, ErrorKind::ModelError);
+    assert!(
+        failure.excerpt.text().contains("injected fault"),
+        "{}",
+        failure.excerpt.text()
     );
     emu.stop().await;
 }

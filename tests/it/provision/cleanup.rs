@@ -119,3 +119,71 @@ async fn cleanup_lists_then_deletes_tagged_leftovers_only() {
     );
     emu.stop().await;
 }
+
+/// Path-style PUT of an object into the emulator's S3.
+async fn put(url: &str, path: &str) {
+    let r = reqwest::Client::new()
+        .put(format!("{url}/{path}"))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{r:?}");
+}
+
+/// Path-style GET status of an object in the emulator's S3.
+async fn status(url: &str, path: &str) -> u16 {
+    let r = reqwest::Client::new()
+        .get(format!("{url}/{path}"))
+        .send()
+        .await
+        .unwrap();
+    r.status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cleanup_with_an_s3_prefix_lists_then_deletes_the_objects_of_runs_only() {
+    let emu = start_control(&[]).await;
+    let url = emu.base_url();
+    let runs = ["bkt/lt/lt-aaa/inputs/256.bin", "bkt/lt/lt-bbb/output/1.out"];
+    for path in runs {
+        put(&url, path).await;
+    }
+    put(&url, "bkt/lt/notes/keep.txt").await;
+    put(&url, "bkt/elsewhere/lt-aaa/keep.bin").await;
+    let listed = cleanup(&url, &["--s3-prefix", "s3://bkt/lt"]).await;
+    let text = String::from_utf8_lossy(&listed.stdout);
+    assert_eq!(listed.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("s3://bkt/lt/lt-aaa/inputs/256.bin") && text.contains("run lt-aaa"),
+        "{text}"
+    );
+    assert!(text.contains("s3://bkt/lt/lt-bbb/output/1.out"), "{text}");
+    assert!(!text.contains("keep"), "only objects of runs: {text}");
+    assert!(text.contains("rerun with --yes"), "{text}");
+    assert_eq!(status(&url, runs[0]).await, 200, "listing deletes nothing");
+    let one = cleanup(
+        &url,
+        &["--s3-prefix", "s3://bkt/lt", "--run", "lt-bbb", "--yes"],
+    )
+    .await;
+    assert_eq!(
+        one.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    assert_eq!(status(&url, runs[1]).await, 404, "lt-bbb's object deleted");
+    assert_eq!(status(&url, runs[0]).await, 200, "lt-aaa's kept by --run");
+    let all = cleanup(&url, &["--s3-prefix", "s3://bkt/lt", "--yes"]).await;
+    assert_eq!(
+        all.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&all.stderr)
+    );
+    assert_eq!(status(&url, runs[0]).await, 404);
+    assert_eq!(status(&url, "bkt/lt/notes/keep.txt").await, 200);
+    assert_eq!(status(&url, "bkt/elsewhere/lt-aaa/keep.bin").await, 200);
+    emu.stop().await;
+}

@@ -22,6 +22,7 @@ pub async fn start_control_after(limited: &[&str], deploy_delay: Duration) -> Ru
         model: Model::custom(1.0),
         limited: limited.iter().map(ToString::to_string).collect(),
         denied: Vec::new(),
+        delete_delay: Duration::ZERO,
     })
     .await
 }

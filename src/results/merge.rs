@@ -5,7 +5,7 @@
 
 use super::histogram::{self, HistogramError};
 use super::tokens::{CountedFrom, TokenSummary};
-use super::{CellSummary, ErrorDetail, Percentiles, SecondStats, checks, fastest_s};
+use super::{CellSummary, ErrorDetail, Percentiles, SecondStats};
 use crate::domain::Load;
 use crate::domain::units::round3;
 use crate::recorder::Counts;
@@ -37,57 +37,33 @@ pub fn merge_cell(load: Load, parts: &[(u32, &CellSummary)]) -> Result<CellSumma
     let response = add_histograms(parts.iter().map(|(_, c)| c.histogram.as_str()))?;
     let service = add_histograms(parts.iter().map(|(_, c)| c.service_histogram.as_str()))?;
     let duration_s = parts.iter().map(|(_, c)| c.duration_s).fold(0.0, f64::max);
-    let secs = duration_s.max(1e-9);
     let counts = counts(parts);
-    let errors = counts.error_total();
-    let latency = Percentiles::of(&response);
     let slip_total_ms: f64 = parts
         .iter()
         .map(|(_, c)| c.mean_send_slip_ms * c.requests as f64)
         .sum();
     let (series, series_histograms) = series(parts)?;
+    let counted = CellSummary::counted(load, &counts, duration_s, &response, &service);
     Ok(CellSummary {
-        load,
-        duration_s,
-        requests: counts.sent,
-        ok: counts.ok,
-        late_ok: counts.late_ok,
-        errors,
-        late_errors: counts.late_errors,
-        error_rate: if counts.sent == 0 {
-            0.0
-        } else {
-            errors as f64 / counts.sent as f64
-        },
-        throughput_rps: round3(counts.ok as f64 / secs),
-        achieved_rps: round3(counts.sent as f64 / secs),
-        latency,
-        service: Percentiles::of(&service),
-        errors_by_kind: ErrorKind::ALL
-            .iter()
-            .map(|k| (*k, counts.errors[k.index()]))
-            .collect(),
+        index: first.index,
+        repeat: first.repeat,
+        deployment: first.deployment.clone(),
+        payload_bytes: first.payload_bytes,
+        payload_file: first.payload_file.clone(),
+        phase: first.phase,
+        poll_granularity_ms: first.poll_granularity_ms,
         error_details: error_details(parts),
-        cancelled: counts.cancelled,
-        dropped: counts.dropped,
-        late: counts.late,
         mean_send_slip_ms: round3(slip_total_ms / counts.sent.max(1) as f64),
         max_send_slip_ms: parts
             .iter()
             .map(|(_, c)| c.max_send_slip_ms)
             .fold(0.0, f64::max),
-        warmup_requests: counts.warmup,
         bytes_out: sum(|c| c.bytes_out),
         bytes_in: sum(|c| c.bytes_in),
-        accounting_ok: counts.balanced() && parts.iter().all(|(_, c)| c.accounting_ok),
-        saturated: parts.iter().any(|(_, c)| c.saturated)
-            || checks::saturated(&load, &counts, secs, fastest_s(&response)),
-        littles_law: checks::littles_law(&load, &counts, latency.map(|l| l.mean_ms), secs),
-        cold_starts: counts.cold_starts,
+        accounting_ok: counted.accounting_ok && parts.iter().all(|(_, c)| c.accounting_ok),
+        saturated: counted.saturated || parts.iter().any(|(_, c)| c.saturated),
         interrupted: parts.iter().any(|(_, c)| c.interrupted),
         series,
-        histogram: histogram::encode(&response),
-        service_histogram: histogram::encode(&service),
         invoked_variants: parts.iter().fold(BTreeMap::new(), |mut all, (_, c)| {
             for (name, n) in &c.invoked_variants {
                 *all.entry(name.clone()).or_insert(0) += n;
@@ -105,7 +81,7 @@ pub fn merge_cell(load: Load, parts: &[(u32, &CellSummary)]) -> Result<CellSumma
             .map(|(i, _)| *i)
             .collect(),
         tokens: tokens(parts)?,
-        ..(*first).clone()
+        ..counted
     })
 }
 

@@ -12,7 +12,7 @@ use crate::domain::{Deployment, Quantile};
 #[cfg(test)]
 use crate::domain::{Hosting, Variant};
 use crate::engine::CellResult;
-use crate::recorder::Recorder;
+use crate::recorder::{Counts, Recorder};
 use crate::sample::ErrorKind;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -270,24 +270,26 @@ impl CellSummary {
         }
     }
 
-    /// Summarises what a cell measured.
-    pub fn from_result(r: &CellResult) -> CellSummary {
-        let rec: &Recorder = &r.recorder;
-        let c = &rec.counts;
-        let secs = r.elapsed.as_secs_f64().max(1e-9);
+    /// A cell's figures that follow from its counts and histograms alone, over `duration_s`;
+    /// the caller fills in where the cell ran and what else it knows (by struct update).
+    pub(crate) fn counted(
+        load: Load,
+        c: &Counts,
+        duration_s: f64,
+        response: &Histogram<u64>,
+        service: &Histogram<u64>,
+    ) -> CellSummary {
+        let secs = duration_s.max(1e-9);
         let errors = c.error_total();
-        let latency = Percentiles::of(&rec.response);
-        let retries_fit = r.retries.measured <= c.sent * u64::from(r.retries.max_per_request)
-            && r.retries.warmup <= c.warmup * u64::from(r.retries.max_per_request);
-        let (series, series_histograms) = series(rec, r.elapsed.as_secs_f64());
+        let latency = Percentiles::of(response);
         CellSummary {
-            index: r.cell.index,
-            repeat: r.cell.repeat,
-            deployment: r.cell.deployment.clone(),
-            payload_bytes: r.cell.payload_bytes,
-            payload_file: r.cell.payload_file.as_ref().map(|f| f.name.clone()),
-            load: r.cell.load,
-            duration_s: round3(r.elapsed.as_secs_f64()),
+            index: 0,
+            repeat: 1,
+            deployment: Deployment::default(),
+            payload_bytes: 0,
+            payload_file: None,
+            load,
+            duration_s: round3(duration_s),
             requests: c.sent,
             ok: c.ok,
             late_ok: c.late_ok,
@@ -301,30 +303,71 @@ impl CellSummary {
             throughput_rps: round3(c.ok as f64 / secs),
             achieved_rps: round3(c.sent as f64 / secs),
             latency,
-            service: Percentiles::of(&rec.service),
+            service: Percentiles::of(service),
             errors_by_kind: ErrorKind::ALL
                 .iter()
                 .map(|k| (*k, c.errors[k.index()]))
                 .collect(),
-            error_details: ErrorDetail::of(rec),
+            error_details: BTreeMap::new(),
             cancelled: c.cancelled,
             dropped: c.dropped,
             late: c.late,
+            mean_send_slip_ms: 0.0,
+            max_send_slip_ms: 0.0,
+            warmup_requests: c.warmup,
+            bytes_out: 0,
+            bytes_in: 0,
+            accounting_ok: c.balanced(),
+            saturated: checks::saturated(&load, c, secs, fastest_s(response)),
+            littles_law: checks::littles_law(&load, c, latency.map(|l| l.mean_ms), secs),
+            cold_starts: c.cold_starts,
+            interrupted: false,
+            series: Vec::new(),
+            series_histograms: Vec::new(),
+            generator_bound_shards: Vec::new(),
+            histogram: histogram::encode(response),
+            service_histogram: histogram::encode(service),
+            invoked_variants: BTreeMap::new(),
+            phase: Phase::Grid,
+            stopped_early: false,
+            retries: 0,
+            warmup_retries: 0,
+            probe_retries: 0,
+            tokens: None,
+            poll_granularity_ms: None,
+        }
+    }
+
+    /// Summarises what a cell measured.
+    pub fn from_result(r: &CellResult) -> CellSummary {
+        let rec: &Recorder = &r.recorder;
+        let c = &rec.counts;
+        let secs = r.elapsed.as_secs_f64().max(1e-9);
+        let retries_fit = r.retries.measured <= c.sent * u64::from(r.retries.max_per_request)
+            && r.retries.warmup <= c.warmup * u64::from(r.retries.max_per_request);
+        let (series, series_histograms) = series(rec, r.elapsed.as_secs_f64());
+        let counted = CellSummary::counted(
+            r.cell.load,
+            c,
+            r.elapsed.as_secs_f64(),
+            &rec.response,
+            &rec.service,
+        );
+        CellSummary {
+            index: r.cell.index,
+            repeat: r.cell.repeat,
+            deployment: r.cell.deployment.clone(),
+            payload_bytes: r.cell.payload_bytes,
+            payload_file: r.cell.payload_file.as_ref().map(|f| f.name.clone()),
+            error_details: ErrorDetail::of(rec),
             mean_send_slip_ms: round3(rec.slip_total_us as f64 / c.sent.max(1) as f64 / 1000.0),
             max_send_slip_ms: round3(rec.slip_max_us as f64 / 1000.0),
-            warmup_requests: c.warmup,
             bytes_out: rec.bytes_out,
             bytes_in: rec.bytes_in,
-            accounting_ok: c.balanced() && retries_fit,
-            saturated: checks::saturated(&r.cell.load, c, secs, fastest_s(&rec.response)),
-            littles_law: checks::littles_law(&r.cell.load, c, latency.map(|l| l.mean_ms), secs),
-            cold_starts: c.cold_starts,
+            accounting_ok: counted.accounting_ok && retries_fit,
             interrupted: r.interrupted,
             series,
             series_histograms,
-            generator_bound_shards: Vec::new(),
-            histogram: histogram::encode(&rec.response),
-            service_histogram: histogram::encode(&rec.service),
             invoked_variants: rec
                 .variants
                 .iter()
@@ -340,7 +383,6 @@ impl CellSummary {
                     )
                 })
                 .collect(),
-            phase: Phase::Grid,
             stopped_early: r.stopped_early,
             retries: r.retries.measured,
             warmup_retries: r.retries.warmup,
@@ -349,7 +391,7 @@ impl CellSummary {
                 .tokens
                 .as_ref()
                 .map(|t| tokens::TokenSummary::of(t, secs)),
-            poll_granularity_ms: None,
+            ..counted
         }
     }
 

@@ -104,11 +104,10 @@ async fn invoke_stream(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let answer = match app.endpoint(&name) {
-        Ok(ep) => stream::sagemaker_stream(ep, &headers, body).await,
-        Err(e) => Err(e),
-    };
-    answer.unwrap_or_else(IntoResponse::into_response)
+    answer(app.endpoint(&name), |ep| {
+        stream::sagemaker_stream(ep, &headers, body)
+    })
+    .await
 }
 
 /// The OpenAI paths of a named endpoint (`base_url` = `…/endpoints/{name}/openai/v1`).
@@ -118,20 +117,24 @@ async fn openai_named(
     body: Body,
     api: Api,
 ) -> Response {
-    let answer = match app.endpoint(&name) {
-        Ok(ep) => stream::openai(ep, api, body).await,
-        Err(e) => Err(e),
-    };
-    answer.unwrap_or_else(IntoResponse::into_response)
+    answer(app.endpoint(&name), |ep| stream::openai(ep, api, body)).await
 }
 
 /// The OpenAI paths at the root (`base_url` = `http://HOST:PORT/v1`): the only endpoint.
 async fn openai_only(State(app): State<App>, body: Body, api: Api) -> Response {
-    let answer = match only_endpoint(&app) {
-        Ok(ep) => stream::openai(ep, api, body).await,
-        Err(e) => Err(e),
-    };
-    answer.unwrap_or_else(IntoResponse::into_response)
+    answer(only_endpoint(&app), |ep| stream::openai(ep, api, body)).await
+}
+
+/// What `serve` answers for the endpoint found, or the error of finding it.
+async fn answer<F, Fut>(found: Result<Arc<Endpoint>, ApiError>, serve: F) -> Response
+where
+    F: FnOnce(Arc<Endpoint>) -> Fut,
+    Fut: Future<Output = Result<Response, ApiError>>,
+{
+    match found {
+        Ok(ep) => serve(ep).await.unwrap_or_else(IntoResponse::into_response),
+        Err(e) => e.into_response(),
+    }
 }
 
 /// OpenAI `GET /models` of a named endpoint: its model.

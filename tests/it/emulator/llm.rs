@@ -30,6 +30,17 @@ pub fn endpoint(name: &str, instance_type: &str, model: Model) -> EndpointSpec {
     EndpointSpec::new(name, Hosting::RealTime, instance_type, model)
 }
 
+/// An emulator serving one real-time endpoint `small`: the llm-small preset on
+/// `instance_type`, at `time_scale`.
+pub async fn small_llm(instance_type: &str, time_scale: f64) -> Running {
+    start(vec![endpoint(
+        "small",
+        instance_type,
+        llm("llm-small", time_scale),
+    )])
+    .await
+}
+
 /// A prompt of `words` tokens.
 pub fn prompt(words: usize) -> String {
     vec!["tok"; words].join(" ")
@@ -225,12 +236,7 @@ async fn sdk_response_stream_carries_every_token_at_the_decode_step() {
     let _alone = TIMING.lock().await;
     // llm-small on a T4 at real time: 8 ms per step at batch 1, first token after
     // 8 ms + 100 × 0.1 ms of prefill.
-    let emu = start(vec![endpoint(
-        "small",
-        "ml.g4dn.xlarge",
-        llm("llm-small", 1.0),
-    )])
-    .await;
+    let emu = small_llm("ml.g4dn.xlarge", 1.0).await;
     let sdk = sdk(&emu);
     // A first one-token stream opens the connection, so its setup is not in the TTFT.
     sdk_stream(&sdk, "small", chat_body(1, 1, true)).await;
@@ -347,12 +353,7 @@ async fn requests_over_the_context_or_the_kv_cache_are_refused_before_the_stream
 
 #[tokio::test]
 async fn invoke_endpoint_answers_an_llm_request_whole() {
-    let emu = start(vec![endpoint(
-        "small",
-        "ml.g5.xlarge",
-        llm("llm-small", 0.05),
-    )])
-    .await;
+    let emu = small_llm("ml.g5.xlarge", 0.05).await;
     let answer = sdk(&emu)
         .invoke_endpoint()
         .endpoint_name("small")

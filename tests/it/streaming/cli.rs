@@ -2,8 +2,7 @@
 //! in summary.json, the token tables, the charts, and an API key that appears nowhere.
 
 use crate::bin::{loadtest, only_run_dir, temp_dir};
-use crate::emulator::llm::{endpoint, llm};
-use crate::emulator::start;
+use crate::emulator::llm::small_llm;
 use loadtest::store::record;
 use std::path::{Path, PathBuf};
 
@@ -27,12 +26,7 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_openai_target_reports_tokens_and_never_writes_its_key() {
-    let emu = start(vec![endpoint(
-        "small",
-        "ml.g5.xlarge",
-        llm("llm-small", 0.5),
-    )])
-    .await;
+    let emu = small_llm("ml.g5.xlarge", 0.5).await;
     let dir = temp_dir("openai-run");
     let profile = dir.join("llm.toml");
     std::fs::write(

@@ -4,7 +4,7 @@
 //! figures, continuous batching, and the KV-cache budget of each instance type.
 
 use super::sse::stream_cell;
-use crate::emulator::llm::{TIMING, endpoint, llm};
+use crate::emulator::llm::{TIMING, endpoint, llm, small_llm};
 use crate::emulator::start;
 use aws_sdk_sagemakerruntime::config::Credentials;
 use loadtest::domain::{Deployment, Load};
@@ -124,12 +124,7 @@ async fn every_streaming_path_measures_the_models_tokens_at_low_load() {
     let _alone = TIMING.lock().await;
     // llm-small on a T4 at real time: 8 ms per decode step at batch 1; 64 prompt tokens
     // prefill in 6.4 ms, so the first token comes after ~14.4 ms.
-    let emu = start(vec![endpoint(
-        "small",
-        "ml.g4dn.xlarge",
-        llm("llm-small", 1.0),
-    )])
-    .await;
+    let emu = small_llm("ml.g4dn.xlarge", 1.0).await;
     let sdk = sdk_cell(&emu.base_url(), "small", 64, 24, 1).await;
     let events = format!(
         "{}/endpoints/small/invocations-response-stream",
@@ -164,12 +159,7 @@ async fn every_streaming_path_measures_the_models_tokens_at_low_load() {
 async fn tpot_grows_with_the_batch_on_a_gpu_instance() {
     let _alone = TIMING.lock().await;
     // llm-small on a T4: a step with b sequences takes 8 + 0.25 × (b − 1) ms.
-    let emu = start(vec![endpoint(
-        "small",
-        "ml.g4dn.xlarge",
-        llm("llm-small", 1.0),
-    )])
-    .await;
+    let emu = small_llm("ml.g4dn.xlarge", 1.0).await;
     let one = sdk_cell(&emu.base_url(), "small", 16, 48, 1).await;
     let many = sdk_cell(&emu.base_url(), "small", 16, 48, 24).await;
     emu.stop().await;

@@ -1,126 +1,265 @@
 //! The `http` target's own HTTP/1.1 connections: one per in-flight slot of a shard, driven
-//! by the requests that use it (no task of its own), a lazily re-armed timeout, and answers
-//! read without keeping their bodies.
+//! by the request that uses it (no task, channel or header map per request). The request
+//! head is encoded once per target and a request is one write; the answer is parsed in a
+//! buffer the connection keeps, its body counted and not kept ([`super::h1_answer`]).
 
 use super::Reply;
+use super::h1_answer::{AnswerHead, Framing, Malformed, follow_body, parse_head};
 use super::variants::VariantNames;
 use crate::sample::{ErrorKind, Excerpt, Failure};
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
 use reqwest::header::HeaderMap;
 use std::pin::Pin;
-use std::task::Poll;
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
-/// An HTTP/1.1 connection driven by the request that uses it: no task of its own, so an
-/// answer wakes the shard directly. `None` once the connection has ended.
-pub(crate) struct Link {
-    sender: SendRequest<Full<Bytes>>,
-    connection: Option<Pin<Box<Connection>>>,
+/// Bytes a connection reads at a time (its buffer; more only for a longer answer head).
+const READ_BUFFER: usize = 16 * 1024;
+/// Longest answer head accepted.
+const MAX_HEAD: usize = 64 * 1024;
+/// Bodies up to this size go in the same write as the head; longer ones in a second.
+const INLINE_BODY: usize = 16 * 1024;
+
+/// A target's request line and headers, encoded once; each request adds its length.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestHead {
+    /// `METHOD /path HTTP/1.1\r\n` and every header line, without the closing blank line.
+    bytes: Vec<u8>,
+    /// A `HEAD` request: its answer has no body.
+    is_head: bool,
+    /// Whether an empty body still says `content-length: 0` (methods that carry a body).
+    always_length: bool,
 }
 
-type Connection = hyper::client::conn::http1::Connection<TokioIo<TcpStream>, Full<Bytes>>;
+impl RequestHead {
+    /// The head of `method path` with `headers` (names and values already checked).
+    pub(crate) fn new<'a>(
+        method: &str,
+        path: &str,
+        headers: impl Iterator<Item = (&'a str, &'a [u8])>,
+    ) -> RequestHead {
+        let mut bytes = format!("{method} {path} HTTP/1.1\r\n").into_bytes();
+        for (name, value) in headers {
+            bytes.extend_from_slice(name.as_bytes());
+            bytes.extend_from_slice(b": ");
+            bytes.extend_from_slice(value);
+            bytes.extend_from_slice(b"\r\n");
+        }
+        RequestHead {
+            bytes,
+            is_head: method == "HEAD",
+            always_length: matches!(method, "POST" | "PUT" | "PATCH"),
+        }
+    }
 
-/// What became of a request on a [`Link`].
-pub(crate) enum Sent {
-    /// It was sent; this is its answer (or failure).
-    Answered(Result<Reply, HttpFailure>),
-    /// The connection had closed before the request was written: here it is back.
-    Unsent(hyper::Request<Full<Bytes>>),
+    /// Writes the whole head for a body of `len` bytes into `out`.
+    fn encode(&self, len: usize, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(&self.bytes);
+        if len > 0 || self.always_length {
+            out.extend_from_slice(b"content-length: ");
+            out.extend_from_slice(itoa::Buffer::new().format(len).as_bytes());
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// One keep-alive HTTP/1.1 connection with the buffers it reuses for every exchange.
+pub(crate) struct Link {
+    stream: TcpStream,
+    read: Vec<u8>,
+    write: Vec<u8>,
+    /// Cleared when the last answer ended the connection (or left it mid-message).
+    reusable: bool,
 }
 
 impl Link {
-    pub(crate) fn is_open(&self) -> bool {
-        self.connection.is_some() && !self.sender.is_closed()
+    /// Opens a connection to `authority` (`host:port`) within `timeout`.
+    pub(crate) async fn connect(authority: &str, timeout: Duration) -> Result<Link, HttpFailure> {
+        let stream = match tokio::time::timeout(timeout, TcpStream::connect(authority)).await {
+            Ok(Ok(stream)) => stream,
+            Ok(Err(e)) => return Err(HttpFailure::Connect(e)),
+            Err(_) => return Err(HttpFailure::Timeout),
+        };
+        stream.set_nodelay(true).map_err(HttpFailure::Connect)?;
+        Ok(Link {
+            stream,
+            read: vec![0; READ_BUFFER],
+            write: Vec::with_capacity(512),
+            reusable: true,
+        })
     }
 
-    /// Sends `request` and reads its answer, driving the connection meanwhile.
+    /// Whether another request may be written here: the last answer kept the connection,
+    /// and the server has neither closed it nor sent anything since. The reactor knows
+    /// when the socket has something to read, so this costs no system call when it has not.
+    pub(crate) fn is_reusable(&mut self) -> bool {
+        if !self.reusable {
+            return false;
+        }
+        match self.stream.try_read(&mut self.read) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => true,
+            _ => {
+                // Closed (0 bytes), unasked bytes, or an error: not for another request.
+                self.reusable = false;
+                false
+            }
+        }
+    }
+
+    /// Writes one request and reads its answer.
     pub(crate) async fn exchange(
         &mut self,
-        request: hyper::Request<Full<Bytes>>,
+        head: &RequestHead,
+        body: &[u8],
         variants: &VariantNames,
-    ) -> Sent {
-        let Link { sender, connection } = self;
-        let work = async {
-            if sender.ready().await.is_err() {
-                return Sent::Unsent(request);
-            }
-            match sender.try_send_request(request).await {
-                Ok(response) => Sent::Answered(reply(response, variants).await),
-                Err(mut e) => match e.take_message() {
-                    Some(unsent) => Sent::Unsent(unsent),
-                    None => Sent::Answered(Err(HttpFailure::Hyper(e.into_error()))),
-                },
-            }
-        };
-        let mut work = std::pin::pin!(work);
-        let mut drive = |cx: &mut std::task::Context<'_>| {
-            if connection
-                .as_mut()
-                .is_some_and(|c| c.as_mut().poll(cx).is_ready())
-            {
-                // Dropping the connection fails whatever still waits on it.
-                *connection = None;
-            }
-        };
-        let mut first = true;
-        std::future::poll_fn(|cx| {
-            if first {
-                // An idle connection is not polled between requests: let it see a close
-                // the server sent meanwhile before a request is written on it.
-                first = false;
-                drive(cx);
-            }
-            if let Poll::Ready(sent) = work.as_mut().poll(cx) {
-                return Poll::Ready(sent);
-            }
-            drive(cx);
-            work.as_mut().poll(cx)
+    ) -> Result<Reply, HttpFailure> {
+        self.reusable = false;
+        head.encode(body.len(), &mut self.write);
+        if body.len() <= INLINE_BODY {
+            self.write.extend_from_slice(body);
+            self.stream
+                .write_all(&self.write)
+                .await
+                .map_err(HttpFailure::Io)?;
+        } else {
+            self.stream
+                .write_all(&self.write)
+                .await
+                .map_err(HttpFailure::Io)?;
+            self.stream.write_all(body).await.map_err(HttpFailure::Io)?;
+        }
+        let (answer, start) = self.read_head(head.is_head, variants).await?;
+        let (bytes_in, excerpt, clean) = self.read_body(&answer, start).await?;
+        self.reusable = answer.keep_alive && clean;
+        if let Some(kind) = answer.error {
+            return Err(HttpFailure::Status(Failure {
+                kind,
+                status: Some(answer.status),
+                excerpt,
+            }));
+        }
+        Ok(Reply {
+            bytes_in,
+            done_after: None,
+            variant: answer.variant,
+            cold_start: answer.cold_start,
+            tokens: None,
         })
-        .await
+    }
+
+    /// Reads until an answer's head (past any 1xx interim answers) is in the buffer; returns
+    /// it with the buffer range after it.
+    async fn read_head(
+        &mut self,
+        is_head: bool,
+        variants: &VariantNames,
+    ) -> Result<(AnswerHead, Filled), HttpFailure> {
+        let mut filled = Filled { start: 0, end: 0 };
+        loop {
+            let parsed = parse_head(&self.read[filled.start..filled.end], is_head, variants)
+                .map_err(HttpFailure::Malformed)?;
+            if let Some((taken, answer)) = parsed {
+                filled.start += taken;
+                match answer.status {
+                    101 => return Err(HttpFailure::Malformed(Malformed("an upgrade answer"))),
+                    100..=199 => continue,
+                    _ => return Ok((answer, filled)),
+                }
+            }
+            filled
+                .make_room(&mut self.read, MAX_HEAD, "an answer head over 64 KiB")
+                .map_err(HttpFailure::Malformed)?;
+            let n = self.fill(&mut filled).await?;
+            if n == 0 {
+                return Err(HttpFailure::Closed);
+            }
+        }
+    }
+
+    /// Follows the body after `answer`'s head: bytes counted, an error's first bytes kept;
+    /// returns them and whether the buffer ended exactly with the answer.
+    async fn read_body(
+        &mut self,
+        answer: &AnswerHead,
+        mut filled: Filled,
+    ) -> Result<(u64, Excerpt, bool), HttpFailure> {
+        let mut framing = answer.framing;
+        let (mut bytes_in, mut excerpt) = (0u64, answer.excerpt);
+        let keep = answer.error.is_some();
+        loop {
+            let data = &self.read[filled.start..filled.end];
+            let (used, done) = follow_body(&mut framing, data, |piece| {
+                bytes_in += piece.len() as u64;
+                if keep && !excerpt.is_full() {
+                    excerpt.push(piece);
+                }
+            })
+            .map_err(HttpFailure::Malformed)?;
+            filled.start += used;
+            if done {
+                return Ok((bytes_in, excerpt, filled.start == filled.end));
+            }
+            filled
+                .make_room(&mut self.read, READ_BUFFER, "a chunk line over 16 KiB")
+                .map_err(HttpFailure::Malformed)?;
+            if self.fill(&mut filled).await? == 0 {
+                return match framing {
+                    Framing::UntilClose => Ok((bytes_in, excerpt, false)),
+                    _ => Err(HttpFailure::Closed),
+                };
+            }
+        }
+    }
+
+    /// One read into the free end of the buffer.
+    async fn fill(&mut self, filled: &mut Filled) -> Result<usize, HttpFailure> {
+        let n = self
+            .stream
+            .read(&mut self.read[filled.end..])
+            .await
+            .map_err(HttpFailure::Io)?;
+        filled.end += n;
+        Ok(n)
     }
 }
 
-/// Opens one keep-alive HTTP/1.1 connection (to be driven by its requests).
-pub(crate) async fn connect(authority: &str, timeout: Duration) -> Result<Link, HttpFailure> {
-    let stream = match tokio::time::timeout(timeout, TcpStream::connect(authority)).await {
-        Ok(Ok(stream)) => stream,
-        Ok(Err(e)) => return Err(HttpFailure::Connect(e)),
-        Err(_) => return Err(HttpFailure::Timeout),
-    };
-    stream.set_nodelay(true).map_err(HttpFailure::Connect)?;
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(HttpFailure::Hyper)?;
-    Ok(Link {
-        sender,
-        connection: Some(Box::pin(connection)),
-    })
+/// The unread part of a connection's buffer.
+#[derive(Debug, Clone, Copy)]
+struct Filled {
+    start: usize,
+    end: usize,
 }
 
-/// Reads a hyper answer into a [`Reply`].
-async fn reply(
-    response: hyper::Response<hyper::body::Incoming>,
-    variants: &VariantNames,
-) -> Result<Reply, HttpFailure> {
-    let (parts, body) = response.into_parts();
-    let variant = variant_of(variants, &parts.headers);
-    let cold_start = parts.headers.contains_key("x-emulator-cold-start-ms");
-    let bytes_in = read_body(parts.status, &parts.headers, body).await?;
-    Ok(Reply {
-        bytes_in,
-        done_after: None,
-        variant,
-        cold_start,
-        tokens: None,
-    })
+impl Filled {
+    /// Makes space at the end of `buf` for the next read: drops what was read, then grows
+    /// the buffer up to `limit` (a longer head or chunk line is `too_long`).
+    fn make_room(
+        &mut self,
+        buf: &mut Vec<u8>,
+        limit: usize,
+        too_long: &'static str,
+    ) -> Result<(), Malformed> {
+        if self.start > 0 {
+            buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end < buf.len() {
+            return Ok(());
+        }
+        if buf.len() >= limit {
+            return Err(Malformed(too_long));
+        }
+        buf.resize((buf.len() * 2).min(limit), 0);
+        Ok(())
+    }
 }
 
-/// The production variant that answered, as an id of `variants`.
+/// The production variant that answered, as an id of `variants` (the pooled client's
+/// answers; the connections here read it while parsing).
 pub(crate) fn variant_of(variants: &VariantNames, headers: &HeaderMap) -> Option<u16> {
     headers
         .get("x-amzn-invoked-production-variant")
@@ -153,45 +292,6 @@ where
     }
 }
 
-/// Reads a hyper body, counting bytes without keeping them; an error status becomes a
-/// classified [`HttpFailure::Status`] with the first bytes of its body, copied inline.
-async fn read_body(
-    status: hyper::StatusCode,
-    headers: &HeaderMap,
-    mut body: hyper::body::Incoming,
-) -> Result<u64, HttpFailure> {
-    let mut bytes_in = 0u64;
-    let mut excerpt = Excerpt::default();
-    if let Some(location) = headers
-        .get(reqwest::header::LOCATION)
-        .filter(|_| status.is_redirection())
-    {
-        excerpt.push(b"Location: ");
-        excerpt.push(location.as_bytes());
-        excerpt.push(b" ");
-    }
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(HttpFailure::Hyper)?;
-        if let Some(chunk) = frame.data_ref() {
-            bytes_in += chunk.len() as u64;
-            if !status.is_success() && !excerpt.is_full() {
-                excerpt.push(chunk);
-            }
-        }
-    }
-    if status.is_success() {
-        return Ok(bytes_in);
-    }
-    let error_type = headers
-        .get("x-amzn-errortype")
-        .and_then(|v| v.to_str().ok());
-    Err(HttpFailure::Status(Failure {
-        kind: ErrorKind::from_http(status.as_u16(), error_type),
-        status: Some(status.as_u16()),
-        excerpt,
-    }))
-}
-
 /// How one exchange failed: an error answer, or no answer.
 #[derive(Debug)]
 pub(crate) enum HttpFailure {
@@ -203,8 +303,12 @@ pub(crate) enum HttpFailure {
     Connect(std::io::Error),
     /// No answer within the target's timeout.
     Timeout,
-    /// The connection failed mid-exchange (closed, reset, unparsable answer).
-    Hyper(hyper::Error),
+    /// The connection failed mid-exchange (reset, broken pipe).
+    Io(std::io::Error),
+    /// The connection closed before the answer was complete.
+    Closed,
+    /// The answer was not HTTP/1.1 this client can read.
+    Malformed(Malformed),
 }
 
 impl HttpFailure {
@@ -261,21 +365,125 @@ mod tests {
         (url, accepted)
     }
 
-    #[tokio::test]
-    async fn a_connection_the_server_closed_while_idle_is_replaced_not_failed() {
-        let (url, accepted) = closing_server().await;
+    /// A `GET` target for `url` with a 5 s timeout.
+    fn target(url: &str) -> HttpEndpoint {
         let settings = ClientSettings {
             timeout: Duration::from_secs(5),
             max_in_flight: 1,
         };
-        let target = HttpEndpoint::new(
+        HttpEndpoint::new(
             client(&settings).unwrap(),
             "GET",
-            &url,
+            url,
             "text/plain",
             &Default::default(),
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    /// Answers each request head it reads with the next of `answers` (whatever connection
+    /// it came on), closing the connection after it when its flag says so. Counts
+    /// connections.
+    async fn canned_server(answers: Vec<(Vec<u8>, bool)>) -> (String, Arc<AtomicU32>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let accepted = Arc::new(AtomicU32::new(0));
+        let count = accepted.clone();
+        let answers = Arc::new(std::sync::Mutex::new(answers.into_iter()));
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                count.fetch_add(1, Ordering::SeqCst);
+                let answers = answers.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 4096];
+                    let mut got = Vec::new();
+                    loop {
+                        while let Some(at) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                            got.drain(..at + 4);
+                            let next = answers.lock().unwrap().next();
+                            let Some((answer, close)) = next else { return };
+                            if socket.write_all(&answer).await.is_err() || close {
+                                return;
+                            }
+                        }
+                        let Ok(n @ 1..) = socket.read(&mut buf).await else {
+                            return;
+                        };
+                        got.extend_from_slice(&buf[..n]);
+                    }
+                });
+            }
+        });
+        (url, accepted)
+    }
+
+    /// Chunked, long and error answers are read to their ends on one kept connection: body
+    /// bytes counted (decoded), an error's status, class and first bytes kept.
+    #[tokio::test]
+    async fn chunked_long_and_error_answers_share_one_kept_connection() {
+        let mut long = b"HTTP/1.1 200 OK\r\ncontent-length: 65536\r\n\r\n".to_vec();
+        long.resize(long.len() + 65536, b'x');
+        let answers = vec![
+            (b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n".to_vec(), false),
+            (long, false),
+            (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 503 Busy\r\ncontent-length: 9\r\n\r\ntoo busy!".to_vec(), false),
+            (b"HTTP/1.1 204 No Content\r\n\r\n".to_vec(), false),
+        ];
+        let (url, accepted) = canned_server(answers).await;
+        let target = target(&url);
+        let mut slot = Slot::default();
+        let mut send = async || target.request_in(&mut slot, bytes::Bytes::new()).await;
+        assert_eq!(send().await.map(|r| r.bytes_in), Ok(9));
+        assert_eq!(send().await.map(|r| r.bytes_in), Ok(65536));
+        let failure = send().await.unwrap_err();
+        assert_eq!(failure.status, Some(503));
+        assert_eq!(failure.kind, crate::sample::ErrorKind::from_http(503, None));
+        assert_eq!(failure.excerpt.text(), "too busy!");
+        assert_eq!(send().await.map(|r| r.bytes_in), Ok(0));
+        assert_eq!(
+            accepted.load(Ordering::SeqCst),
+            1,
+            "one connection throughout"
+        );
+    }
+
+    /// `connection: close` ends the connection after its answer and the next request opens
+    /// a new one; a server that closes mid-answer is an I/O failure, not a success.
+    #[tokio::test]
+    async fn a_closing_answer_is_followed_by_a_new_connection_and_a_cut_one_fails() {
+        let answers = vec![
+            (
+                b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok".to_vec(),
+                false,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nabc".to_vec(),
+                true,
+            ),
+            (
+                b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec(),
+                false,
+            ),
+        ];
+        let (url, accepted) = canned_server(answers).await;
+        let target = target(&url);
+        let mut slot = Slot::default();
+        let mut send = async || target.request_in(&mut slot, bytes::Bytes::new()).await;
+        assert_eq!(send().await.map(|r| r.bytes_in), Ok(2));
+        let cut = send().await.unwrap_err();
+        assert_eq!(cut.kind, crate::sample::ErrorKind::Io, "{cut:?}");
+        assert!(
+            cut.excerpt.text().contains("closed before the answer"),
+            "{cut:?}"
+        );
+        assert_eq!(send().await.map(|r| r.bytes_in), Ok(2));
+        assert_eq!(accepted.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_connection_the_server_closed_while_idle_is_replaced_not_failed() {
+        let (url, accepted) = closing_server().await;
+        let target = target(&url);
         let mut slot = Slot::default();
         for _ in 0..3 {
             let reply = target.request_in(&mut slot, bytes::Bytes::new()).await;

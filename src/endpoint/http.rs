@@ -6,12 +6,11 @@
 //! only when it fires (the deadline itself is a plain `Instant` per request).
 
 pub(crate) use super::h1::HttpFailure;
-use super::h1::{self, Link, Sent};
+use super::h1::{self, Link, RequestHead};
 use super::variants::VariantNames;
 use super::{Endpoint, EndpointError, Reply, Slot};
 use crate::sample::{ErrorKind, Excerpt, Failure};
 use bytes::Bytes;
-use http_body_util::Full;
 use reqwest::header::{CONTENT_TYPE, HOST, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Method, Url};
 use std::collections::BTreeMap;
@@ -74,9 +73,9 @@ pub struct HttpEndpoint {
     method: Method,
     url: Url,
     headers: HeaderMap,
-    /// `host:port` and the origin-form URI (`/path?query`) of an `http://` URL; `None` for
+    /// `host:port` and the encoded request head of an `http://` URL; `None` for
     /// `https://`, which goes through the pooled client.
-    plain: Option<(String, hyper::Uri)>,
+    plain: Option<(String, RequestHead)>,
     variants: std::sync::Arc<VariantNames>,
 }
 
@@ -89,7 +88,7 @@ pub struct Conn {
 impl std::fmt::Debug for Conn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Conn")
-            .field("open", &self.link.as_ref().is_some_and(Link::is_open))
+            .field("open", &self.link.is_some())
             .finish()
     }
 }
@@ -125,7 +124,7 @@ impl HttpEndpoint {
             map.insert(n, v);
         }
         let plain = match url.scheme() {
-            "http" => Some(plain_parts(&url, &mut map).map_err(setup)?),
+            "http" => Some(plain_parts(&url, method.as_str(), &mut map).map_err(setup)?),
             _ => None,
         };
         Ok(HttpEndpoint {
@@ -140,7 +139,7 @@ impl HttpEndpoint {
 
     /// One exchange in `slot`: on its connection for `http://`, through the pool otherwise.
     async fn exchange_in(&self, slot: &mut Slot, body: Bytes) -> Result<Reply, HttpFailure> {
-        let Some((authority, uri)) = &self.plain else {
+        let Some((authority, head)) = &self.plain else {
             // Boxed: reqwest's future would otherwise size every slot's exchange.
             return Box::pin(self.exchange_pooled(body)).await;
         };
@@ -150,45 +149,27 @@ impl HttpEndpoint {
             timer: Box::pin(tokio::time::sleep_until(deadline)),
         });
         let work = async {
-            let mut request = self.template(uri, body);
-            // A request the connection refused before writing it goes once on a new one.
-            for _ in 0..2 {
-                if !link.as_ref().is_some_and(Link::is_open) {
-                    let connect = h1::connect(authority, self.client.connect_timeout);
-                    *link = Some(Box::pin(connect).await?);
-                }
-                let Some(open) = link.as_mut() else {
-                    unreachable!("connected above")
-                };
-                match open.exchange(request, &self.variants).await {
-                    Sent::Answered(result) => return result,
-                    Sent::Unsent(unsent) => {
-                        *link = None;
-                        request = unsent;
-                    }
-                }
+            // A connection the server closed while idle is replaced before anything is
+            // written on it.
+            if !link.as_mut().is_some_and(Link::is_reusable) {
+                *link = None;
             }
-            Err(HttpFailure::answer(
-                ErrorKind::Io,
-                None,
-                "the connection closed before the request could be sent, twice",
-            ))
+            let open = match link {
+                Some(open) => open,
+                None => {
+                    let connect = Link::connect(authority, self.client.connect_timeout);
+                    link.insert(Box::pin(connect).await?)
+                }
+            };
+            open.exchange(head, &body, &self.variants).await
         };
         let result = h1::within(timer, deadline, work).await;
-        if result.is_err() {
-            // A failed exchange may leave the connection mid-message: start afresh.
+        if matches!(result, Err(ref e) if !matches!(e, HttpFailure::Status(_))) {
+            // No complete answer: the connection may be mid-message, so start afresh. (An
+            // error status read to its end keeps it, as the answer said.)
             *link = None;
         }
         result
-    }
-
-    /// The request of this target around `body`, from the template built once.
-    fn template(&self, uri: &hyper::Uri, body: Bytes) -> hyper::Request<Full<Bytes>> {
-        let mut request = hyper::Request::new(Full::new(body));
-        *request.method_mut() = self.method.clone();
-        *request.uri_mut() = uri.clone();
-        *request.headers_mut() = self.headers.clone();
-        request
     }
 
     async fn exchange_pooled(&self, body: Bytes) -> Result<Reply, HttpFailure> {
@@ -213,8 +194,13 @@ impl HttpEndpoint {
     }
 }
 
-/// `host:port` of an `http://` URL and its origin-form URI; puts `Host` into `headers`.
-fn plain_parts(url: &Url, headers: &mut HeaderMap) -> Result<(String, hyper::Uri), String> {
+/// `host:port` of an `http://` URL and its request head (with `Host`, which also goes
+/// into `headers` for the pooled client).
+fn plain_parts(
+    url: &Url,
+    method: &str,
+    headers: &mut HeaderMap,
+) -> Result<(String, RequestHead), String> {
     let host = url.host_str().ok_or("the URL has no host")?;
     let port = url.port_or_known_default().unwrap_or(80);
     // `host_str` keeps an IPv6 address in brackets, as `connect` wants it.
@@ -229,8 +215,14 @@ fn plain_parts(url: &Url, headers: &mut HeaderMap) -> Result<(String, hyper::Uri
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
     };
-    let uri = path.parse().map_err(|e| format!("bad path: {e}"))?;
-    Ok((authority, uri))
+    if path
+        .bytes()
+        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+    {
+        return Err(format!("bad path `{path}`"));
+    }
+    let lines = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
+    Ok((authority, RequestHead::new(method, &path, lines)))
 }
 
 /// Reads a whole answer, counting body bytes without keeping them; an error status becomes
@@ -285,13 +277,22 @@ pub(crate) fn classify(failure: HttpFailure) -> Failure {
                 excerpt: Excerpt::of("no answer within the timeout"),
             };
         }
-        HttpFailure::Hyper(e) => {
-            let kind = if e.is_timeout() {
-                ErrorKind::Timeout
-            } else {
-                ErrorKind::Io
+        HttpFailure::Io(e) => return io_failure(ErrorKind::Io, &e),
+        HttpFailure::Closed => {
+            return Failure {
+                kind: ErrorKind::Io,
+                status: None,
+                excerpt: Excerpt::of("the connection closed before the answer was complete"),
             };
-            return io_failure(kind, &e);
+        }
+        HttpFailure::Malformed(why) => {
+            let mut excerpt = Excerpt::of("unreadable HTTP/1.1 answer: ");
+            excerpt.push(why.0.as_bytes());
+            return Failure {
+                kind: ErrorKind::Io,
+                status: None,
+                excerpt,
+            };
         }
     };
     let kind = if e.is_timeout() {

@@ -7,6 +7,7 @@ pub mod async_poll;
 pub mod build;
 pub mod emulated;
 mod h1;
+mod h1_answer;
 pub mod http;
 pub mod openai;
 pub mod sagemaker;

@@ -251,6 +251,7 @@ async fn watch_for_stop(
 ) {
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut draining = false;
+    let mut ticks = 0u32;
     loop {
         tokio::select! {
             changed = cancel.changed() => {
@@ -260,12 +261,31 @@ async fn watch_for_stop(
                 }
             }
             _ = tick.tick(), if !draining => {
+                ticks = ticks.wrapping_add(1);
+                if ticks.is_multiple_of(RELEASE_EVERY_TICKS) {
+                    release_freed_memory();
+                }
                 if options.early_stop.is_some_and(|e| e.broken(&options.live)) {
                     draining = true;
                     let _ = stop.send(Stop::Drain(Instant::now()));
                 }
             }
         }
+    }
+}
+
+/// Ticks of the stop monitor (100 ms) between two [`release_freed_memory`] calls: 5 s.
+const RELEASE_EVERY_TICKS: u32 = 50;
+
+/// Hands the heap pages freed since the last call back to the system. glibc keeps them
+/// resident otherwise, so a burst's connections and buffers (a stalled target, a slow
+/// second) would hold a long cell's RSS at its peak for the rest of the run; this way RSS
+/// follows what the cell holds now. One call costs a walk of the free lists, every 5 s.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only gives free heap pages back to the system.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

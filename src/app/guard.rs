@@ -11,6 +11,7 @@ use crate::profile::{Profile, Provision};
 use crate::provision::cost::CostPlan;
 use crate::run::RunFolder;
 use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
 use tokio::sync::watch;
 
 /// The cost plan of a provisioned profile.
@@ -72,15 +73,16 @@ pub(super) fn cost_guard(
 }
 
 /// A `kind = "sagemaker"` async target needs the S3 SDK to see completions: without the
-/// `provision` feature the run stops (exit 2) before anything is sent.
-pub(super) fn async_needs_s3(args: &RunArgs, profile: &Profile) -> Result<(), AppError> {
+/// `provision` feature the run stops (exit 2) before anything is sent, and `validate` of the
+/// profile at `path` refuses it the same way.
+pub(super) fn async_needs_s3(path: &Path, profile: &Profile) -> Result<(), AppError> {
     let crate::profile::Target::Sagemaker(target) = &profile.target else {
         return Ok(());
     };
     let is_async = target.mode == crate::profile::InvokeMode::Async;
     if is_async && !crate::provision::ENABLED {
         return Err(AppError::AsyncNotBuilt {
-            path: args.profile.clone(),
+            path: path.to_path_buf(),
         });
     }
     Ok(())

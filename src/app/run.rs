@@ -46,7 +46,7 @@ pub async fn run(args: &RunArgs) -> Result<ExitCode, AppError> {
         return Ok(ExitCode::from(exit::OK));
     }
     super::guard::cost_guard(args, &profile, &plan, &prices)?;
-    super::guard::async_needs_s3(args, &profile)?;
+    super::guard::async_needs_s3(&args.profile, &profile)?;
     check_out_root(&out_root(args, &profile))?;
     let (cancel, hurry) = cancel_on_ctrl_c();
     let (mut folder, leftovers) = if profile.provision.is_some() {

@@ -376,8 +376,12 @@ fn streamed(ttft_ms: f64, salt: u64) -> CellSummary {
             ttft_p50_ms: Some(ttft_ms * wobble(u64::from(s), salt + 7)),
             ttft_p99_ms: Some(ttft_ms * 1.1 * wobble(u64::from(s), salt + 8)),
             tpot_mean_ms: Some(5.0 * wobble(u64::from(s), salt + 9)),
+            tpot_p50_ms: Some(5.0 * wobble(u64::from(s), salt + 11)),
+            tpot_p99_ms: Some(5.5 * wobble(u64::from(s), salt + 12)),
             tpot_n: 20,
             itl_mean_ms: Some(5.0 * wobble(u64::from(s), salt + 10)),
+            itl_p50_ms: Some(5.0 * wobble(u64::from(s), salt + 13)),
+            itl_p99_ms: Some(5.5 * wobble(u64::from(s), salt + 14)),
             itl_n: 800,
         })
         .collect();
@@ -399,6 +403,8 @@ fn streamed(ttft_ms: f64, salt: u64) -> CellSummary {
         tpot_histogram: encode(&tpot),
         series,
         series_histograms: Vec::new(),
+        series_tpot_histograms: Vec::new(),
+        series_itl_histograms: Vec::new(),
     });
     c
 }
@@ -438,4 +444,45 @@ fn a_ttft_regression_alone_fails_the_comparison_with_its_test() {
         .with_overrides(&["ttft_p50=60%".into(), "ttft_p99=60%".into()])
         .unwrap();
     assert!(!compare(&base, &slower, lax).unwrap().regressed());
+}
+
+/// `streamed` whose ITL has rare long gaps of `long_ms` (2 % of them): the cell's ITL p99 and
+/// each second's are the long gap, while each second's mean stays near 5 ms.
+fn with_long_gaps(long_ms: f64, salt: u64) -> CellSummary {
+    let mut c = streamed(40.0, salt);
+    let t = c.tokens.as_mut().unwrap();
+    let mut itl = crate::recorder::latency_histogram();
+    for i in 0..1_000 {
+        let ms = if i % 50 == 0 { long_ms } else { 5.0 };
+        itl.record((ms * 1000.0 * wobble(i, salt + 15)) as u64)
+            .unwrap();
+    }
+    t.itl = Percentiles::of(&itl);
+    t.itl_histogram = crate::results::histogram::encode(&itl);
+    for s in &mut t.series {
+        s.itl_p99_ms = Some(long_ms * wobble(u64::from(s.second), salt + 16));
+    }
+    c
+}
+
+#[test]
+fn itl_p99_is_judged_on_per_second_p99s_not_means() {
+    let base = summary(vec![with_long_gaps(20.0, 1)]);
+    let same = summary(vec![with_long_gaps(20.0, 2)]);
+    let c = compare(&base, &same, Thresholds::default()).unwrap();
+    assert!(!c.regressed(), "{:#?}", c.rows);
+    // The long gaps double; the per-second means do not move.
+    let slower = summary(vec![with_long_gaps(40.0, 2)]);
+    let c = compare(&base, &slower, Thresholds::default()).unwrap();
+    let row = |m: Metric| c.rows.iter().find(|r| r.metric == m).unwrap();
+    let p99 = row(Metric::ItlP99);
+    assert_eq!(p99.verdict, Verdict::Worse, "{p99:?}");
+    assert!(p99.evidence.contains("Mann–Whitney"), "{p99:?}");
+    assert!((p99.change.unwrap() - 1.0).abs() < 0.1, "{p99:?}");
+    assert_eq!(
+        row(Metric::ItlP50).verdict,
+        Verdict::Same,
+        "{:?}",
+        row(Metric::ItlP50)
+    );
 }

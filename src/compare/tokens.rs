@@ -1,7 +1,8 @@
 //! Token timings of streamed cells judged like end-to-end latency: TTFT, TPOT and ITL at p50
 //! and p99, each the run-level figure of the cell's (repeats') merged histogram, with the
 //! per-second values of whole seconds as the samples of the same rank test and thresholds
-//! ([`super::judge`]). Samples: TTFT per-second p50 / p99; TPOT and ITL per-second means.
+//! ([`super::judge`]). Samples: each metric's own per-second percentile (a p99 row tests
+//! per-second p99s, off each second's histogram), never per-second means.
 
 use super::judge::{Row, fnv, missing, series_row};
 use super::matching::Pair;
@@ -87,8 +88,10 @@ fn figure(cells: &[&CellSummary], metric: Metric) -> Option<f64> {
 fn samples(cells: &[&CellSummary], metric: Metric) -> Vec<f64> {
     let pick = |s: &TokenSecondStats| match metric {
         Metric::TtftP50 => s.ttft_p50_ms,
-        Metric::TpotP50 | Metric::TpotP99 => s.tpot_mean_ms,
-        Metric::ItlP50 | Metric::ItlP99 => s.itl_mean_ms,
+        Metric::TpotP50 => s.tpot_p50_ms,
+        Metric::TpotP99 => s.tpot_p99_ms,
+        Metric::ItlP50 => s.itl_p50_ms,
+        Metric::ItlP99 => s.itl_p99_ms,
         _ => s.ttft_p99_ms,
     };
     cells

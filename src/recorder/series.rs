@@ -1,7 +1,8 @@
 //! The per-second series of one shard, kept small over long cells: the last few seconds'
 //! latency histograms stay live; an older second is packed (HdrHistogram V2, sparse: a few
 //! hundred bytes instead of ~13 KiB) and its live histogram is reused for the next second.
-//! Unpacked, a second is exactly what a live histogram of it would have held.
+//! Unpacked, a second is exactly what a live histogram of it would have held. The packing
+//! ([`Packed`]) also keeps the token series' per-second histograms (`recorder::tokens`).
 
 use super::{MAX_LATENCY_US, Second};
 use hdrhistogram::Histogram;
@@ -13,8 +14,119 @@ use std::collections::VecDeque;
 const LIVE_SECONDS: usize = 2;
 
 /// Per-second histograms use 2 significant digits: enough for p50/p99 per second, and 8× smaller.
+const LATENCY_DIGITS: u8 = 2;
+
+/// An empty per-second latency histogram.
 fn second_histogram() -> Histogram<u32> {
-    Histogram::new_with_bounds(1, MAX_LATENCY_US, 2).expect("constant bounds are valid")
+    new_histogram(LATENCY_DIGITS)
+}
+
+/// An empty per-second histogram (µs) of `digits` significant digits.
+fn new_histogram(digits: u8) -> Histogram<u32> {
+    Histogram::new_with_bounds(1, MAX_LATENCY_US, digits).expect("constant bounds are valid")
+}
+
+/// `K` histograms (µs, `DIGITS` significant digits) for each second: those of the last `LIVE`
+/// seconds reached stay live, older ones are packed (V2) and their live ones reused. Touching
+/// a packed second unpacks and packs it again.
+#[derive(Clone, Debug)]
+pub struct Packed<const K: usize, const DIGITS: u8, const LIVE: usize> {
+    /// Histograms of seconds `0..packed.len()`, V2-encoded; empty when one held nothing.
+    packed: Vec<[Box<[u8]>; K]>,
+    /// Histograms of the seconds after those, at most `LIVE`.
+    live: VecDeque<[Histogram<u32>; K]>,
+}
+
+impl<const K: usize, const DIGITS: u8, const LIVE: usize> Default for Packed<K, DIGITS, LIVE> {
+    fn default() -> Self {
+        Packed {
+            packed: Vec::new(),
+            live: VecDeque::new(),
+        }
+    }
+}
+
+impl<const K: usize, const DIGITS: u8, const LIVE: usize> Packed<K, DIGITS, LIVE> {
+    /// Extends to hold `second`, packing seconds that fall out of the live window.
+    pub fn reach(&mut self, second: usize) {
+        while self.packed.len() + self.live.len() <= second {
+            if self.live.len() < LIVE {
+                self.live
+                    .push_back(std::array::from_fn(|_| new_histogram(DIGITS)));
+                continue;
+            }
+            let mut oldest = self.live.pop_front().expect("the live window is full");
+            self.packed.push(std::array::from_fn(|k| pack(&oldest[k])));
+            for h in &mut oldest {
+                h.reset();
+            }
+            self.live.push_back(oldest);
+        }
+    }
+
+    /// Runs `f` on the histograms of `second` (reached first): the live ones, or packed ones
+    /// unpacked and packed again.
+    pub fn with(&mut self, second: usize, f: impl FnOnce(&mut [Histogram<u32>; K])) {
+        self.reach(second);
+        match second.checked_sub(self.packed.len()) {
+            Some(live) => f(&mut self.live[live]),
+            None => {
+                let packed = &mut self.packed[second];
+                let mut h: [Histogram<u32>; K] =
+                    std::array::from_fn(|k| unpack(&packed[k], DIGITS));
+                f(&mut h);
+                *packed = std::array::from_fn(|k| pack(&h[k]));
+            }
+        }
+    }
+
+    /// Histogram `k` of second `i`, unpacked or copied; `None` when it holds nothing or `i`
+    /// was never reached.
+    pub fn histogram(&self, i: usize, k: usize) -> Option<Histogram<u32>> {
+        match i.checked_sub(self.packed.len()) {
+            Some(live) => self
+                .live
+                .get(live)
+                .map(|hs| &hs[k])
+                .filter(|h| !h.is_empty())
+                .cloned(),
+            None => (!self.packed[i][k].is_empty()).then(|| unpack(&self.packed[i][k], DIGITS)),
+        }
+    }
+
+    /// The histograms of second `i`, empty ones for nothing.
+    pub fn get(&self, i: usize) -> [Histogram<u32>; K] {
+        std::array::from_fn(|k| {
+            self.histogram(i, k)
+                .unwrap_or_else(|| new_histogram(DIGITS))
+        })
+    }
+
+    /// Adds another's histograms second by second (each second touched once).
+    pub fn merge(&mut self, other: &Self) {
+        for i in 0..other.packed.len() + other.live.len() {
+            let theirs: [Option<Histogram<u32>>; K] =
+                std::array::from_fn(|k| other.histogram(i, k));
+            if theirs.iter().all(Option::is_none) {
+                continue;
+            }
+            self.with(i, |mine| {
+                for (m, t) in mine.iter_mut().zip(&theirs) {
+                    if let Some(t) = t {
+                        // Same bounds on both sides, so adding cannot fail.
+                        let _ = m.add(t);
+                    }
+                }
+            });
+        }
+    }
+
+    /// Bytes held beyond the struct itself.
+    pub fn heap_bytes(&self) -> usize {
+        let live = self.live.len() * K * new_histogram(DIGITS).distinct_values() * size_of::<u32>();
+        let packed: usize = self.packed.iter().flatten().map(|p| p.len() + 16).sum();
+        live + packed
+    }
 }
 
 /// Counts of one second of the series.
@@ -31,11 +143,8 @@ pub struct Tally {
 pub struct Series {
     /// Counts of every second.
     tallies: Vec<Tally>,
-    /// Response-time histograms of seconds `0..packed.len()`, V2-encoded; empty when the
-    /// second had no success.
-    packed: Vec<Box<[u8]>>,
-    /// Histograms of the seconds after those, at most [`LIVE_SECONDS`].
-    live: VecDeque<Histogram<u32>>,
+    /// The response-time histogram of each second, packed once [`LIVE_SECONDS`] old.
+    histograms: Packed<1, LATENCY_DIGITS, LIVE_SECONDS>,
 }
 
 impl std::ops::Index<usize> for Series {
@@ -62,7 +171,7 @@ impl Series {
         self.reach(second);
         self.tallies[second].ok += 1;
         // Values are clamped into the histogram's bounds, so recording cannot fail.
-        self.with_histogram(second, |h| {
+        self.histograms.with(second, |[h]| {
             let _ = h.record(response_us);
         });
     }
@@ -82,13 +191,8 @@ impl Series {
         for i in 0..other.len() {
             self.tallies[i].ok += other.tallies[i].ok;
             self.tallies[i].errors += other.tallies[i].errors;
-            if let Some(theirs) = other.histogram(i) {
-                // Same bounds on both sides, so adding cannot fail.
-                self.with_histogram(i, |h| {
-                    let _ = h.add(&theirs);
-                });
-            }
         }
+        self.histograms.merge(&other.histograms);
     }
 
     /// Second `i` with its histogram unpacked; `None` past the end.
@@ -97,7 +201,10 @@ impl Series {
         Some(Second {
             ok: tally.ok,
             errors: tally.errors,
-            latency: self.histogram(i).unwrap_or_else(second_histogram),
+            latency: self
+                .histograms
+                .histogram(i, 0)
+                .unwrap_or_else(second_histogram),
         })
     }
 
@@ -108,9 +215,7 @@ impl Series {
 
     /// Bytes the series holds beyond its own struct (for the memory tests).
     pub fn heap_bytes(&self) -> usize {
-        let live = self.live.len() * second_histogram_bytes();
-        let packed: usize = self.packed.iter().map(|p| p.len() + 16).sum();
-        live + packed + self.tallies.capacity() * size_of::<Tally>()
+        self.histograms.heap_bytes() + self.tallies.capacity() * size_of::<Tally>()
     }
 
     /// Extends the series to hold `second`, packing seconds that fall out of the live window.
@@ -118,43 +223,8 @@ impl Series {
         if self.tallies.len() <= second {
             self.tallies.resize(second + 1, Tally::default());
         }
-        while self.packed.len() + self.live.len() <= second {
-            if self.live.len() < LIVE_SECONDS {
-                self.live.push_back(second_histogram());
-                continue;
-            }
-            let mut oldest = self.live.pop_front().expect("the live window is full");
-            self.packed.push(pack(&oldest));
-            oldest.reset();
-            self.live.push_back(oldest);
-        }
+        self.histograms.reach(second);
     }
-
-    /// Runs `f` on the histogram of `second` (reached already): the live one, or a packed one
-    /// unpacked and packed again.
-    fn with_histogram(&mut self, second: usize, f: impl FnOnce(&mut Histogram<u32>)) {
-        match second.checked_sub(self.packed.len()) {
-            Some(live) => f(&mut self.live[live]),
-            None => {
-                let mut h = unpack(&self.packed[second]);
-                f(&mut h);
-                self.packed[second] = pack(&h);
-            }
-        }
-    }
-
-    /// The histogram of second `i`, unpacked or copied; `None` when it holds nothing.
-    fn histogram(&self, i: usize) -> Option<Histogram<u32>> {
-        match i.checked_sub(self.packed.len()) {
-            Some(live) => self.live.get(live).filter(|h| !h.is_empty()).cloned(),
-            None => (!self.packed[i].is_empty()).then(|| unpack(&self.packed[i])),
-        }
-    }
-}
-
-/// Bytes of one live per-second histogram's counts.
-fn second_histogram_bytes() -> usize {
-    second_histogram().distinct_values() * size_of::<u32>()
 }
 
 /// A second's histogram, V2-encoded; nothing for an empty one.
@@ -170,15 +240,15 @@ fn pack(h: &Histogram<u32>) -> Box<[u8]> {
     }
 }
 
-/// What [`pack`] wrote, as a histogram again; an empty one for nothing.
-fn unpack(bytes: &[u8]) -> Histogram<u32> {
+/// What [`pack`] wrote, as a histogram again; an empty one of `digits` for nothing.
+fn unpack(bytes: &[u8], digits: u8) -> Histogram<u32> {
     if bytes.is_empty() {
-        return second_histogram();
+        return new_histogram(digits);
     }
     // The bytes are this module's own encoding, so they decode.
     Deserializer::new()
         .deserialize(&mut &bytes[..])
-        .unwrap_or_else(|_| second_histogram())
+        .unwrap_or_else(|_| new_histogram(digits))
 }
 
 #[cfg(test)]
@@ -207,7 +277,10 @@ mod tests {
         }
         s.record_error(3);
         assert_eq!(s.len(), 10);
-        assert_eq!(s.packed.len(), 10usize.saturating_sub(LIVE_SECONDS));
+        assert_eq!(
+            s.histograms.packed.len(),
+            10usize.saturating_sub(LIVE_SECONDS)
+        );
         for (i, values) in per_second.iter().enumerate() {
             let second = s.get(i).unwrap();
             assert_eq!(second.latency, reference(values), "second {i}");

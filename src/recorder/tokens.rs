@@ -3,6 +3,7 @@
 //! series ([`TokenSecond`]). Allocated on a shard's first streamed reply, so the plain
 //! request path never pays for them.
 
+use super::series::Packed;
 use super::{MAX_LATENCY_US, Recorder, latency_histogram, micros};
 use crate::endpoint::stream::{TokenCount, Tokens};
 use crate::sample::{Outcome, Sample};
@@ -10,19 +11,38 @@ use hdrhistogram::Histogram;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// Per-second TTFT histograms keep 1 significant digit (within ~6 %): about 2 KiB a second,
-/// enough for a second's p50/p99 and exact merges, and ~90× smaller than a cell's.
+/// Per-second TTFT, TPOT and ITL histograms keep 1 significant digit (within ~6 %): about
+/// 2 KiB each live, enough for a second's p50/p99 and exact merges, and ~90× smaller than a
+/// cell's; packed (a few dozen bytes) once [`TOKEN_LIVE_SECONDS`] old.
 pub fn second_ttft_histogram() -> Histogram<u32> {
-    Histogram::new_with_bounds(1, MAX_LATENCY_US, 1).expect("constant bounds are valid")
+    Histogram::new_with_bounds(1, MAX_LATENCY_US, TOKEN_DIGITS).expect("constant bounds are valid")
 }
 
-/// One second of a cell's streamed replies: counts and sums, and a small TTFT histogram.
+/// Significant digits of the per-second token histograms.
+const TOKEN_DIGITS: u8 = 1;
+
+/// Seconds of the token series whose histograms stay live. A reply is recorded when it ends,
+/// into the seconds its first token and gaps came in, so these cover replies of a few seconds;
+/// a longer one unpacks each older second it reaches once.
+pub const TOKEN_LIVE_SECONDS: usize = 8;
+
+/// Which of a second's histograms: TTFT, TPOT, ITL.
+const TTFT: usize = 0;
+const TPOT: usize = 1;
+const ITL: usize = 2;
+
+/// One second of a cell's streamed replies: counts and sums, and small TTFT, TPOT and ITL
+/// histograms.
 #[derive(Clone, Debug)]
 pub struct TokenSecond {
     /// Output tokens that arrived in this second (a reply's tokens spread over its chunks).
     pub output_tokens: u64,
     /// TTFT (from the intended start, µs) of the replies whose first token came this second.
     pub ttft: Histogram<u32>,
+    /// TPOT (µs) of the replies that completed this second.
+    pub tpot: Histogram<u32>,
+    /// The inter-token gaps (µs) that ended this second.
+    pub itl: Histogram<u32>,
     /// Sum of TPOT (µs) of the replies that completed this second, and their number.
     pub tpot_sum_us: u64,
     /// Replies with a TPOT that completed this second.
@@ -35,25 +55,113 @@ pub struct TokenSecond {
 
 impl Default for TokenSecond {
     fn default() -> TokenSecond {
-        TokenSecond {
-            output_tokens: 0,
-            ttft: second_ttft_histogram(),
-            tpot_sum_us: 0,
-            tpot_n: 0,
-            itl_sum_us: 0,
-            itl_n: 0,
-        }
+        TokenSecond::of(
+            TokenCounts::default(),
+            [(); 3].map(|()| second_ttft_histogram()),
+        )
     }
 }
 
 impl TokenSecond {
-    fn add(&mut self, o: &TokenSecond) {
-        self.output_tokens += o.output_tokens;
-        let _ = self.ttft.add(&o.ttft);
-        self.tpot_sum_us += o.tpot_sum_us;
-        self.tpot_n += o.tpot_n;
-        self.itl_sum_us += o.itl_sum_us;
-        self.itl_n += o.itl_n;
+    fn of(c: TokenCounts, [ttft, tpot, itl]: [Histogram<u32>; 3]) -> TokenSecond {
+        TokenSecond {
+            output_tokens: c.output_tokens,
+            ttft,
+            tpot,
+            itl,
+            tpot_sum_us: c.tpot_sum_us,
+            tpot_n: c.tpot_n,
+            itl_sum_us: c.itl_sum_us,
+            itl_n: c.itl_n,
+        }
+    }
+}
+
+/// The counts and sums of one second of the token series.
+#[derive(Clone, Copy, Debug, Default)]
+struct TokenCounts {
+    output_tokens: u64,
+    tpot_sum_us: u64,
+    tpot_n: u64,
+    itl_sum_us: u64,
+    itl_n: u64,
+}
+
+/// A shard's per-second token series from the window's start: counts of every second, and
+/// each second's TTFT, TPOT and ITL histograms, packed once [`TOKEN_LIVE_SECONDS`] old (as the
+/// latency series is, [`super::series`]), so a long cell stays small.
+#[derive(Clone, Debug, Default)]
+pub struct TokenSeries {
+    counts: Vec<TokenCounts>,
+    histograms: Packed<3, TOKEN_DIGITS, TOKEN_LIVE_SECONDS>,
+}
+
+impl TokenSeries {
+    /// Seconds in the series.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Whether no second has been recorded.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// Second `i`, its histograms unpacked; `None` past the end.
+    pub fn get(&self, i: usize) -> Option<TokenSecond> {
+        let counts = *self.counts.get(i)?;
+        Some(TokenSecond::of(counts, self.histograms.get(i)))
+    }
+
+    /// Bytes the series holds beyond its own struct (for the memory tests).
+    pub fn heap_bytes(&self) -> usize {
+        self.histograms.heap_bytes() + self.counts.capacity() * size_of::<TokenCounts>()
+    }
+
+    /// Adds another shard's series second by second.
+    pub fn merge(&mut self, o: &TokenSeries) {
+        if self.counts.len() < o.counts.len() {
+            self.counts.resize(o.counts.len(), TokenCounts::default());
+        }
+        for (mine, theirs) in self.counts.iter_mut().zip(&o.counts) {
+            mine.output_tokens += theirs.output_tokens;
+            mine.tpot_sum_us += theirs.tpot_sum_us;
+            mine.tpot_n += theirs.tpot_n;
+            mine.itl_sum_us += theirs.itl_sum_us;
+            mine.itl_n += theirs.itl_n;
+        }
+        self.histograms.merge(&o.histograms);
+    }
+
+    /// The counts of `second`, the series extended to hold it.
+    fn counts_mut(&mut self, second: usize) -> &mut TokenCounts {
+        if self.counts.len() <= second {
+            self.counts.resize(second + 1, TokenCounts::default());
+        }
+        self.histograms.reach(second);
+        &mut self.counts[second]
+    }
+
+    /// Records `us` into histogram `which` of `second`.
+    fn record(&mut self, second: usize, which: usize, us: u64) {
+        self.counts_mut(second);
+        // Values are clamped into the bounds, so recording cannot fail.
+        self.histograms.with(second, |h| {
+            let _ = h[which].record(us);
+        });
+    }
+
+    /// Records gaps that all ended in `second` (its histogram touched once).
+    fn record_gaps(&mut self, second: usize, gaps_us: &[u32]) {
+        if gaps_us.is_empty() {
+            return;
+        }
+        self.counts_mut(second);
+        self.histograms.with(second, |h| {
+            for &gap in gaps_us {
+                let _ = h[ITL].record(u64::from(gap).max(1));
+            }
+        });
     }
 }
 
@@ -83,7 +191,7 @@ pub struct TokenRecorder {
     /// Sum over replies of output tokens per second of end-to-end time, for the mean.
     pub tokens_per_s_sum: f64,
     /// Per-second series from the window's start, by when tokens arrived.
-    pub seconds: Vec<TokenSecond>,
+    pub seconds: TokenSeries,
 }
 
 impl Default for TokenRecorder {
@@ -100,7 +208,7 @@ impl Default for TokenRecorder {
             from_stream: 0,
             from_chunks: 0,
             tokens_per_s_sum: 0.0,
-            seconds: Vec::new(),
+            seconds: TokenSeries::default(),
         }
     }
 }
@@ -120,48 +228,42 @@ impl TokenRecorder {
         self.from_stream += o.from_stream;
         self.from_chunks += o.from_chunks;
         self.tokens_per_s_sum += o.tokens_per_s_sum;
-        if self.seconds.len() < o.seconds.len() {
-            self.seconds
-                .resize_with(o.seconds.len(), TokenSecond::default);
-        }
-        for (mine, theirs) in self.seconds.iter_mut().zip(&o.seconds) {
-            mine.add(theirs);
-        }
-    }
-
-    /// The second (from `window_start`) that `at` falls in.
-    fn second_mut(&mut self, window_start: Instant, at: Instant) -> &mut TokenSecond {
-        let index = at.saturating_duration_since(window_start).as_secs() as usize;
-        if self.seconds.len() <= index {
-            self.seconds.resize_with(index + 1, TokenSecond::default);
-        }
-        &mut self.seconds[index]
+        self.seconds.merge(&o.seconds);
     }
 
     /// Spreads a reply's tokens, TTFT, gaps and TPOT over the seconds they happened in.
     fn record_seconds(&mut self, s: &Sample, t: &Tokens, window_start: Instant, ttft_us: u64) {
+        let second_of = |at: Instant| at.saturating_duration_since(window_start).as_secs() as usize;
+        let series = &mut self.seconds;
         let first = s.start + t.first_token;
-        self.second_mut(window_start, first)
-            .ttft
-            .record(ttft_us)
-            .ok();
+        let first_second = second_of(first);
+        series.record(first_second, TTFT, ttft_us);
         let chunks = t.gaps_us.len() as u64 + 1;
         let out = u64::from(t.output_tokens);
         // Chunk k carries its share of the reply's tokens (usage may count several a chunk).
         let share = |k: u64| out * (k + 1) / chunks - out * k / chunks;
-        self.second_mut(window_start, first).output_tokens += share(0);
-        let mut at = first;
+        series.counts_mut(first_second).output_tokens += share(0);
+        // A second's gaps are consecutive: each run goes into its second's histogram at once.
+        let (mut at, mut run, mut run_second) = (first, 0, first_second);
         for (k, &gap) in t.gaps_us.iter().enumerate() {
             at += Duration::from_micros(u64::from(gap));
-            let second = self.second_mut(window_start, at);
-            second.output_tokens += share(k as u64 + 1);
-            second.itl_sum_us += u64::from(gap);
-            second.itl_n += 1;
+            let second = second_of(at);
+            if second != run_second {
+                series.record_gaps(run_second, &t.gaps_us[run..k]);
+                (run, run_second) = (k, second);
+            }
+            let counts = series.counts_mut(second);
+            counts.output_tokens += share(k as u64 + 1);
+            counts.itl_sum_us += u64::from(gap);
+            counts.itl_n += 1;
         }
+        series.record_gaps(run_second, &t.gaps_us[run..]);
         if let Some(tpot) = t.tpot() {
-            let second = self.second_mut(window_start, s.end);
-            second.tpot_sum_us += tpot.as_micros() as u64;
-            second.tpot_n += 1;
+            let end = second_of(s.end);
+            series.record(end, TPOT, micros(tpot.max(Duration::from_micros(1))));
+            let counts = series.counts_mut(end);
+            counts.tpot_sum_us += tpot.as_micros() as u64;
+            counts.tpot_n += 1;
         }
     }
 
@@ -287,7 +389,7 @@ mod tests {
         r.record_tokens(&sample, Some(&tokens));
         let t = r.tokens.as_ref().unwrap();
         assert_eq!(t.seconds.len(), 2);
-        let (s0, s1) = (&t.seconds[0], &t.seconds[1]);
+        let (s0, s1) = (&t.seconds.get(0).unwrap(), &t.seconds.get(1).unwrap());
         assert_eq!((s0.output_tokens, s1.output_tokens), (2, 4));
         assert_eq!((s0.ttft.len(), s1.ttft.len()), (1, 0));
         assert!(
@@ -300,6 +402,7 @@ mod tests {
         other.merge(&r);
         other.merge(&r);
         let merged = &other.tokens.as_ref().unwrap().seconds;
-        assert_eq!((merged[0].ttft.len(), merged[1].output_tokens), (2, 8));
+        let (m0, m1) = (merged.get(0).unwrap(), merged.get(1).unwrap());
+        assert_eq!((m0.ttft.len(), m1.output_tokens), (2, 8));
     }
 }

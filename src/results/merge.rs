@@ -100,7 +100,7 @@ fn tokens(parts: &[(u32, &CellSummary)]) -> Result<Option<TokenSummary>, MergeEr
     let itl = add_histograms(streamed.iter().map(|t| t.itl_histogram.as_str()))?;
     let tpot = add_histograms(streamed.iter().map(|t| t.tpot_histogram.as_str()))?;
     let replies: u64 = streamed.iter().map(|t| t.replies).sum();
-    let (token_series, token_series_histograms) = super::tokens::merge_series(&streamed)?;
+    let token_series = super::tokens::merge_series(&streamed)?;
     let n = replies.max(1) as f64;
     let weighted = |f: fn(&TokenSummary) -> f64| {
         round3(
@@ -136,8 +136,10 @@ fn tokens(parts: &[(u32, &CellSummary)]) -> Result<Option<TokenSummary>, MergeEr
         ttft_histogram: histogram::encode(&ttft),
         itl_histogram: histogram::encode(&itl),
         tpot_histogram: histogram::encode(&tpot),
-        series: token_series,
-        series_histograms: token_series_histograms,
+        series: token_series.series,
+        series_histograms: token_series.ttft,
+        series_tpot_histograms: token_series.tpot,
+        series_itl_histograms: token_series.itl,
     }))
 }
 
@@ -334,11 +336,17 @@ mod tests {
                 ttft_p50_ms: None,
                 ttft_p99_ms: None,
                 tpot_mean_ms: Some(mean_output),
+                tpot_p50_ms: None,
+                tpot_p99_ms: None,
                 tpot_n: replies,
                 itl_mean_ms: None,
+                itl_p50_ms: None,
+                itl_p99_ms: None,
                 itl_n: 0,
             }],
             series_histograms: vec![histogram::encode(&second_ttft(ttft_us))],
+            series_tpot_histograms: Vec::new(),
+            series_itl_histograms: Vec::new(),
         }
     }
 

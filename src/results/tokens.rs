@@ -60,11 +60,16 @@ pub struct TokenSummary {
     pub itl_histogram: String,
     /// TPOT histogram (µs), same encoding.
     pub tpot_histogram: String,
-    /// Per second of the cell's series: output tokens/s, TTFT p50/p99, mean TPOT and ITL.
+    /// Per second of the cell's series: output tokens/s, TTFT, TPOT and ITL p50/p99, mean
+    /// TPOT and ITL.
     pub series: Vec<TokenSecondStats>,
     /// The TTFT histogram of each second of `series` (1 significant digit, same encoding),
     /// so series of several machines merge exactly.
     pub series_histograms: Vec<String>,
+    /// The TPOT histogram of each second of `series`, encoded and merged alike.
+    pub series_tpot_histograms: Vec<String>,
+    /// The ITL histogram of each second of `series`, encoded and merged alike.
+    pub series_itl_histograms: Vec<String>,
 }
 
 /// One second of a streamed cell (the same seconds as the cell's latency series).
@@ -84,12 +89,47 @@ pub struct TokenSecondStats {
     pub ttft_p99_ms: Option<f64>,
     /// Mean TPOT of the replies that completed this second, ms.
     pub tpot_mean_ms: Option<f64>,
+    /// Median TPOT of those, ms.
+    pub tpot_p50_ms: Option<f64>,
+    /// 99th-percentile TPOT of those, ms.
+    pub tpot_p99_ms: Option<f64>,
     /// Replies behind `tpot_mean_ms`.
     pub tpot_n: u64,
     /// Mean inter-token gap of the gaps that ended this second, ms.
     pub itl_mean_ms: Option<f64>,
+    /// Median gap of those, ms.
+    pub itl_p50_ms: Option<f64>,
+    /// 99th-percentile gap of those, ms.
+    pub itl_p99_ms: Option<f64>,
     /// Gaps behind `itl_mean_ms`.
     pub itl_n: u64,
+}
+
+/// A token series with the encoded histograms of its seconds, as [`TokenSummary`] keeps it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SeriesParts {
+    /// The seconds.
+    pub series: Vec<TokenSecondStats>,
+    /// Each second's TTFT histogram.
+    pub ttft: Vec<String>,
+    /// Each second's TPOT histogram.
+    pub tpot: Vec<String>,
+    /// Each second's ITL histogram.
+    pub itl: Vec<String>,
+}
+
+impl SeriesParts {
+    /// Adds a second with its histograms.
+    fn push(
+        &mut self,
+        stats: TokenSecondStats,
+        [ttft, tpot, itl]: [&Histogram<impl hdrhistogram::Counter>; 3],
+    ) {
+        self.series.push(stats);
+        self.ttft.push(histogram::encode(ttft));
+        self.tpot.push(histogram::encode(tpot));
+        self.itl.push(histogram::encode(itl));
+    }
 }
 
 impl TokenSummary {
@@ -102,6 +142,10 @@ impl TokenSummary {
             _ => CountedFrom::Mixed,
         };
         let n = t.replies.max(1) as f64;
+        let mut parts = SeriesParts::default();
+        for (i, span, s) in seconds(t, secs) {
+            parts.push(stats(i, span, &s), [&s.ttft, &s.tpot, &s.itl]);
+        }
         let in_window_input = if t.output_tokens == 0 {
             0.0
         } else {
@@ -123,12 +167,10 @@ impl TokenSummary {
             ttft_histogram: histogram::encode(&t.ttft),
             itl_histogram: histogram::encode(&t.itl),
             tpot_histogram: histogram::encode(&t.tpot),
-            series: seconds(t, secs)
-                .map(|(i, span, s)| stats(i, span, s))
-                .collect(),
-            series_histograms: seconds(t, secs)
-                .map(|(_, _, s)| histogram::encode(&s.ttft))
-                .collect(),
+            series: parts.series,
+            series_histograms: parts.ttft,
+            series_tpot_histograms: parts.tpot,
+            series_itl_histograms: parts.itl,
         }
     }
 
@@ -161,7 +203,7 @@ fn seconds(t: &TokenRecorder, elapsed_s: f64) -> impl Iterator<Item = (u32, f64,
         .map(move |i| (i, (elapsed_s - i as f64).clamp(0.0, 1.0)))
         .filter(|(i, span)| *i == 0 || *span >= 0.5)
         .map(|(i, span)| {
-            let s = t.seconds.get(i).cloned().unwrap_or_default();
+            let s = t.seconds.get(i).unwrap_or_default();
             (i as u32, if span > 0.0 { span } else { 1.0 }, s)
         })
 }
@@ -174,7 +216,7 @@ fn quantile_ms<T: hdrhistogram::Counter>(h: &Histogram<T>, q: f64) -> Option<f64
     (!h.is_empty()).then(|| round3(h.value_at_quantile(q) as f64 / 1000.0))
 }
 
-fn stats(second: u32, span: f64, s: TokenSecond) -> TokenSecondStats {
+fn stats(second: u32, span: f64, s: &TokenSecond) -> TokenSecondStats {
     TokenSecondStats {
         second,
         span_s: round3(span),
@@ -183,39 +225,49 @@ fn stats(second: u32, span: f64, s: TokenSecond) -> TokenSecondStats {
         ttft_p50_ms: quantile_ms(&s.ttft, 0.5),
         ttft_p99_ms: quantile_ms(&s.ttft, 0.99),
         tpot_mean_ms: mean_ms(s.tpot_sum_us, s.tpot_n),
+        tpot_p50_ms: quantile_ms(&s.tpot, 0.5),
+        tpot_p99_ms: quantile_ms(&s.tpot, 0.99),
         tpot_n: s.tpot_n,
         itl_mean_ms: mean_ms(s.itl_sum_us, s.itl_n),
+        itl_p50_ms: quantile_ms(&s.itl, 0.5),
+        itl_p99_ms: quantile_ms(&s.itl, 0.99),
         itl_n: s.itl_n,
     }
 }
 
 /// The token series of several generator shards on one clock, second by second: tokens
-/// summed, TTFT histograms added, mean TPOT and ITL weighted by their counts.
-pub fn merge_series(
-    parts: &[&TokenSummary],
-) -> Result<(Vec<TokenSecondStats>, Vec<String>), histogram::HistogramError> {
+/// summed, TTFT, TPOT and ITL histograms added, mean TPOT and ITL weighted by their counts.
+pub fn merge_series(parts: &[&TokenSummary]) -> Result<SeriesParts, histogram::HistogramError> {
     struct Acc {
         span: f64,
         tokens: u64,
-        ttft: Histogram<u64>,
+        /// TTFT, TPOT and ITL.
+        histograms: [Histogram<u64>; 3],
         tpot: (f64, u64),
         itl: (f64, u64),
     }
     let mut seconds: BTreeMap<u32, Acc> = BTreeMap::new();
     for t in parts {
+        let stored = [
+            &t.series_histograms,
+            &t.series_tpot_histograms,
+            &t.series_itl_histograms,
+        ];
         for (i, s) in t.series.iter().enumerate() {
             let acc = seconds.entry(s.second).or_insert_with(|| Acc {
                 span: 0.0,
                 tokens: 0,
-                ttft: Histogram::new_from(&second_ttft_histogram()),
+                histograms: [(); 3].map(|()| Histogram::new_from(&second_ttft_histogram())),
                 tpot: (0.0, 0),
                 itl: (0.0, 0),
             });
             acc.span = acc.span.max(s.span_s);
             acc.tokens += s.output_tokens;
-            if let Some(text) = t.series_histograms.get(i) {
-                // A 1-digit histogram of the same bounds: adding cannot fail.
-                let _ = acc.ttft.add(&histogram::decode(text)?);
+            for (h, texts) in acc.histograms.iter_mut().zip(stored) {
+                if let Some(text) = texts.get(i) {
+                    // A 1-digit histogram of the same bounds: adding cannot fail.
+                    let _ = h.add(&histogram::decode(text)?);
+                }
             }
             acc.tpot.0 += s.tpot_mean_ms.unwrap_or(0.0) * s.tpot_n as f64;
             acc.tpot.1 += s.tpot_n;
@@ -224,28 +276,153 @@ pub fn merge_series(
         }
     }
     let weighted = |(sum, n): (f64, u64)| (n > 0).then(|| round3(sum / n as f64));
-    Ok(seconds
-        .into_iter()
-        .map(|(second, a)| {
-            let span = if a.span > 0.0 { a.span } else { 1.0 };
-            let stats = TokenSecondStats {
-                second,
-                span_s: a.span,
-                output_tokens: a.tokens,
-                output_tokens_per_s: round3(a.tokens as f64 / span),
-                ttft_p50_ms: quantile_ms(&a.ttft, 0.5),
-                ttft_p99_ms: quantile_ms(&a.ttft, 0.99),
-                tpot_mean_ms: weighted(a.tpot),
-                tpot_n: a.tpot.1,
-                itl_mean_ms: weighted(a.itl),
-                itl_n: a.itl.1,
-            };
-            (stats, histogram::encode(&a.ttft))
-        })
-        .unzip())
+    let mut merged = SeriesParts::default();
+    for (second, a) in seconds {
+        let span = if a.span > 0.0 { a.span } else { 1.0 };
+        let [ttft, tpot, itl] = &a.histograms;
+        let stats = TokenSecondStats {
+            second,
+            span_s: a.span,
+            output_tokens: a.tokens,
+            output_tokens_per_s: round3(a.tokens as f64 / span),
+            ttft_p50_ms: quantile_ms(ttft, 0.5),
+            ttft_p99_ms: quantile_ms(ttft, 0.99),
+            tpot_mean_ms: weighted(a.tpot),
+            tpot_p50_ms: quantile_ms(tpot, 0.5),
+            tpot_p99_ms: quantile_ms(tpot, 0.99),
+            tpot_n: a.tpot.1,
+            itl_mean_ms: weighted(a.itl),
+            itl_p50_ms: quantile_ms(itl, 0.5),
+            itl_p99_ms: quantile_ms(itl, 0.99),
+            itl_n: a.itl.1,
+        };
+        merged.push(stats, [ttft, tpot, itl]);
+    }
+    Ok(merged)
 }
 
 fn at(encoded: &str, q: Quantile) -> Option<f64> {
     let h = histogram::decode(encoded).ok()?;
     (!h.is_empty()).then(|| round3(h.value_at_quantile(q.fraction()) as f64 / 1000.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoint::stream::{TokenCount, Tokens};
+    use crate::recorder::Recorder;
+    use crate::sample::{Outcome, Sample};
+    use std::time::Duration;
+    use tokio::time::Instant;
+
+    /// A reply sent at `start_ms` whose first token came 10 ms later, then `gaps_ms`.
+    fn reply(t0: Instant, start_ms: u64, gaps_ms: &[u32]) -> (Sample, Tokens) {
+        let ms = Duration::from_millis;
+        let span: u64 = gaps_ms.iter().map(|g| u64::from(*g)).sum();
+        let sample = Sample {
+            intended_start: t0 + ms(start_ms),
+            start: t0 + ms(start_ms),
+            end: t0 + ms(start_ms + 10 + span),
+            outcome: Outcome::Ok,
+            bytes_out: 1,
+            bytes_in: 1,
+            variant: None,
+            cold_start: false,
+        };
+        let tokens = Tokens {
+            first_token: ms(10),
+            last_token: ms(10 + span),
+            gaps_us: gaps_ms.iter().map(|g| g * 1000).collect(),
+            output_tokens: gaps_ms.len() as u32 + 1,
+            input_tokens: None,
+            counted: TokenCount::Stream,
+        };
+        (sample, tokens)
+    }
+
+    fn record(r: &mut Recorder, (sample, tokens): (Sample, Tokens)) {
+        r.record(&sample);
+        r.record_tokens(&sample, Some(&tokens));
+    }
+
+    /// In second 0, 97 gaps of 2 ms and 3 of 200 ms: the mean is 7.9 ms, the p99 200 ms.
+    fn long_gaps_among_short(r: &mut Recorder, t0: Instant) {
+        let mut gaps = vec![2; 97];
+        gaps.extend([200, 200, 200]);
+        record(r, reply(t0, 0, &gaps));
+    }
+
+    #[test]
+    fn a_second_keeps_its_itl_and_tpot_percentiles_beside_the_means() {
+        let t0 = Instant::now();
+        let mut r = Recorder::new(t0);
+        long_gaps_among_short(&mut r, t0);
+        // A second reply ending in second 0: TPOT 2 ms beside the first's (794 / 100).
+        record(&mut r, reply(t0, 0, &[2; 50]));
+        let t = TokenSummary::of(r.tokens.as_ref().unwrap(), 2.0);
+        let s = &t.series[0];
+        assert_eq!(s.itl_n, 150);
+        assert!((5.0..6.0).contains(&s.itl_mean_ms.unwrap()), "{s:?}");
+        let (p50, p99) = (s.itl_p50_ms.unwrap(), s.itl_p99_ms.unwrap());
+        assert!((1.9..=2.2).contains(&p50), "{s:?}");
+        assert!(
+            (190.0..=215.0).contains(&p99),
+            "the long gaps, not the mean: {s:?}"
+        );
+        let (tp50, tp99) = (s.tpot_p50_ms.unwrap(), s.tpot_p99_ms.unwrap());
+        assert!(tp50 < 2.2 && (7.5..=8.5).contains(&tp99), "{s:?}");
+        assert_eq!(t.series_itl_histograms.len(), t.series.len());
+        let second = histogram::decode(&t.series_itl_histograms[0]).unwrap();
+        assert_eq!(second.len(), 150);
+        assert_eq!(
+            histogram::decode(&t.series_tpot_histograms[0])
+                .unwrap()
+                .len(),
+            2
+        );
+        assert!(t.series[1].itl_p99_ms.is_none(), "nothing in second 1");
+    }
+
+    #[test]
+    fn per_second_percentiles_merge_across_shards_and_generators_exactly() {
+        let t0 = Instant::now();
+        let (mut a, mut b, mut both) = (Recorder::new(t0), Recorder::new(t0), Recorder::new(t0));
+        long_gaps_among_short(&mut a, t0);
+        record(&mut b, reply(t0, 1_000, &[3; 300]));
+        long_gaps_among_short(&mut both, t0);
+        record(&mut both, reply(t0, 1_000, &[3; 300]));
+        let one = TokenSummary::of(both.tokens.as_ref().unwrap(), 3.0);
+        let mut shards = Recorder::new(t0);
+        shards.merge(&a);
+        shards.merge(&b);
+        let merged = TokenSummary::of(shards.tokens.as_ref().unwrap(), 3.0);
+        assert_eq!(merged.series, one.series, "engine shards");
+        let parts = [
+            TokenSummary::of(a.tokens.as_ref().unwrap(), 3.0),
+            TokenSummary::of(b.tokens.as_ref().unwrap(), 3.0),
+        ];
+        let generators = merge_series(&[&parts[0], &parts[1]]).unwrap();
+        assert_eq!(generators.series, one.series, "generator shards");
+        assert_eq!(generators.itl, one.series_itl_histograms);
+        assert_eq!(generators.tpot, one.series_tpot_histograms);
+        assert!(one.series[0].itl_p99_ms.unwrap() > 150.0);
+        assert!(one.series[1].itl_p99_ms.unwrap() < 3.5);
+    }
+
+    #[test]
+    fn a_long_token_series_stays_small() {
+        let t0 = Instant::now();
+        let mut r = Recorder::new(t0);
+        let gaps: Vec<u32> = (0..40).map(|i| 5 + i % 7).collect();
+        for second in 0..600u64 {
+            for j in 0..4 {
+                record(&mut r, reply(t0, second * 1_000 + j * 100, &gaps));
+            }
+        }
+        let t = r.tokens.as_ref().unwrap();
+        assert_eq!(t.seconds.len(), 600);
+        // Live, 600 seconds would hold 1,800 histograms of ~2 KiB (3.5 MiB).
+        let bytes = t.seconds.heap_bytes();
+        assert!(bytes < 400 * 1024, "{bytes} bytes for 600 seconds");
+    }
 }

@@ -511,3 +511,62 @@ async fn urls_per_instance_type_are_priced_as_real_time() {
     assert!(rec.choice.is_some(), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// A `mode = "async"` sagemaker target on an endpoint named per instance type (the sweep's
+/// hosting option is then asynchronous); nothing listens at its `endpoint_url`.
+fn async_sagemaker_profile() -> &'static str {
+    r#"name = "async-sm"
+[target]
+kind = "sagemaker"
+region = "us-east-1"
+endpoint_url = "http://127.0.0.1:9"
+mode = "async"
+input_location = "s3://inputs/{bytes}.bin"
+endpoints = { "ml.m5.large" = "q" }
+[sweep]
+payload_sizes = ["256B"]
+load = { mode = "closed", concurrency = [1] }
+duration = "1s"
+warmup = "0s"
+"#
+}
+
+/// Without the S3 SDK, `validate` gives `run`'s verdict on an async sagemaker target: exit 2
+/// with the same message, naming the field and the build command.
+#[cfg(not(feature = "provision"))]
+#[test]
+fn validate_refuses_an_async_sagemaker_target_as_run_does_without_the_s3_sdk() {
+    let dir = temp_dir("async-sm-validate");
+    let path = write_profile(&dir, async_sagemaker_profile());
+    let validate = loadtest().arg("validate").arg(&path).output().unwrap();
+    let run = loadtest()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&validate.stderr);
+    assert_eq!(validate.status.code(), Some(2), "{err}");
+    assert!(err.contains("`target.mode = \"async\"`"), "{err}");
+    assert!(err.contains("--features provision"), "{err}");
+    assert_eq!(run.status.code(), Some(2));
+    assert_eq!(
+        err,
+        String::from_utf8_lossy(&run.stderr),
+        "the same message"
+    );
+    assert!(validate.stdout.is_empty(), "no plan printed");
+}
+
+/// With the S3 SDK (the `provision` build) the same async sagemaker profile validates.
+#[cfg(feature = "provision")]
+#[test]
+fn an_async_sagemaker_target_validates_in_a_provision_build() {
+    let dir = temp_dir("async-sm-validate-provision");
+    let path = write_profile(&dir, async_sagemaker_profile());
+    let out = loadtest().arg("validate").arg(&path).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("async"));
+}

@@ -141,9 +141,9 @@ fn write_result(
                 "queue_ms": crate::emulator::clock::ms(t.queue()),
                 "service_ms": crate::emulator::clock::ms(t.service()),
             });
-            s3.put_location(output, body.to_string().into());
+            s3.put_output_location(output, body.to_string().into());
         }
-        Err((message, _)) => s3.put_location(failure_location, message.clone().into()),
+        Err((message, _)) => s3.put_output_location(failure_location, message.clone().into()),
     }
 }
 

@@ -9,20 +9,14 @@
 //! 18; the A10G is twice as fast.
 
 use crate::bin::{loadtest, only_run_dir, temp_dir};
-use crate::emulator::llm::{TIMING, endpoint, llm};
-use crate::emulator::start;
-use loadtest::emulator::{Model, ServiceDistribution};
+use crate::emulator::llm::{TIMING, kv_bound_7b, t4_and_a10g};
+use loadtest::emulator::Model;
 use loadtest::plan::search::Found;
 use loadtest::store::record;
 
 fn model() -> Model {
-    let mut model = Model {
-        service: ServiceDistribution::Fixed,
-        ..llm("llm-7b", 0.2)
-    };
+    let mut model = kv_bound_7b();
     if let Some(l) = model.llm.as_mut() {
-        l.kv_kib_per_token = 16_384.0;
-        l.prefill_ms_per_token = 0.0;
         l.decode_ms_per_seq = 6.0;
     }
     model
@@ -88,11 +82,7 @@ fn passed(found: Found) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ttft_search_stops_where_the_kv_cache_runs_out() {
     let _alone = TIMING.lock().await;
-    let emu = start(vec![
-        endpoint("t4", "ml.g4dn.xlarge", model()),
-        endpoint("a10g", "ml.g5.xlarge", model()),
-    ])
-    .await;
+    let emu = t4_and_a10g(model()).await;
     // One more sequence than fit waits a whole reply (24 steps, ≥ 200 ms) for its first
     // token: over a 100 ms TTFT limit, so the search stops at the KV cache's capacity.
     let sla = "ttft_ms = 100";
@@ -134,11 +124,7 @@ async fn the_tpot_search_stops_where_the_batch_makes_steps_too_long() {
         .max()
         .unwrap();
     assert_eq!(fits, 10);
-    let emu = start(vec![
-        endpoint("t4", "ml.g4dn.xlarge", model()),
-        endpoint("a10g", "ml.g5.xlarge", model()),
-    ])
-    .await;
+    let emu = t4_and_a10g(model()).await;
     let sla = format!("tpot_ms = {limit_ms}");
     let (t4, _) = search("tpot-t4", emu.openai_base_url("t4"), &sla).await;
     let (a10g, _) = search("tpot-a10g", emu.openai_base_url("a10g"), &sla).await;

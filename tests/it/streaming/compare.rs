@@ -3,7 +3,8 @@
 //! TTFT, ITL and TPOT histograms as .hgrm/.hlog files that read back to summary.json's, and a
 //! per-second token series drawn in the timeline.
 
-use crate::bin::{loadtest, only_run_dir, temp_dir};
+use super::openai_profile;
+use crate::bin::{loadtest, only_run_dir, quiet_run, temp_dir};
 use crate::emulator::llm::{TIMING, endpoint, llm};
 use crate::emulator::start;
 use hdrhistogram::Histogram;
@@ -27,37 +28,18 @@ fn model(prefill_ms: f64) -> Model {
 /// another's tokens), 32-token prompts, 128 generated.
 async fn run(dir: &Path, tag: &str, base_url: String) -> PathBuf {
     let profile = dir.join(format!("{tag}.toml"));
-    std::fs::write(
-        &profile,
-        format!(
-            r#"name = "stream-compare"
-[target]
-kind = "openai"
-base_url = "{base_url}"
-model = "m"
-api = "completions"
-timeout = "10s"
-[sweep]
-load = {{ mode = "closed", concurrency = [1] }}
+    let rest = r#"[sweep]
+load = { mode = "closed", concurrency = [1] }
 duration = "3s"
 warmup = "300ms"
 [payload]
 source = "prompt"
 input_tokens = [32]
 output_tokens = [128]
-"#
-        ),
-    )
-    .unwrap();
+"#;
+    std::fs::write(&profile, openai_profile("stream-compare", &base_url, rest)).unwrap();
     let out = dir.join(tag);
-    let mut cmd = loadtest();
-    cmd.args(["run", "--quiet"])
-        .arg(&profile)
-        .arg("--out")
-        .arg(&out);
-    let result = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
+    let result = quiet_run(&profile, &out).await;
     assert_eq!(
         result.status.code(),
         Some(0),

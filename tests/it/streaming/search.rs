@@ -8,7 +8,8 @@
 //! 32 tokens, so a T4 (1.8 GiB free beside the weights) runs 3 at once and an A10G (9 GiB)
 //! 18; the A10G is twice as fast.
 
-use crate::bin::{loadtest, only_run_dir, temp_dir};
+use super::openai_profile;
+use crate::bin::{only_run_dir, quiet_run, temp_dir};
 use crate::emulator::llm::{TIMING, kv_bound_7b, t4_and_a10g};
 use loadtest::emulator::Model;
 use loadtest::plan::search::Found;
@@ -26,17 +27,8 @@ fn model() -> Model {
 async fn search(tag: &str, base_url: String, sla: &str) -> (Found, record::RunRecord) {
     let dir = temp_dir(&format!("token-search-{tag}"));
     let profile = dir.join("p.toml");
-    std::fs::write(
-        &profile,
-        format!(
-            r#"name = "token-search"
-[target]
-kind = "openai"
-base_url = "{base_url}"
-model = "m"
-api = "completions"
-timeout = "10s"
-[sweep]
+    let rest = format!(
+        r#"[sweep]
 load = {{ mode = "search", min_concurrency = 1, max_concurrency = 32 }}
 duration = "1200ms"
 warmup = "300ms"
@@ -49,18 +41,10 @@ percentile = 99
 max_error_rate = 0.01
 {sla}
 "#
-        ),
-    )
-    .unwrap();
+    );
+    std::fs::write(&profile, openai_profile("token-search", &base_url, &rest)).unwrap();
     let out_dir = dir.join("out");
-    let mut cmd = loadtest();
-    cmd.args(["run", "--quiet"])
-        .arg(&profile)
-        .arg("--out")
-        .arg(&out_dir);
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
+    let out = quiet_run(&profile, &out_dir).await;
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
         "{}",

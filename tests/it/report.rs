@@ -188,6 +188,28 @@ fn html_is_self_contained_and_well_formed() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// The intervals of an .hlog file added into one histogram, and how many there were.
+pub fn read_hlog(path: &Path) -> (Histogram<u64>, usize) {
+    let bytes = std::fs::read(path).unwrap();
+    let mut merged = loadtest::recorder::latency_histogram();
+    let mut intervals = 0;
+    for entry in IntervalLogIterator::new(&bytes) {
+        if let LogEntry::Interval(i) = entry.unwrap() {
+            let raw = base64::Engine::decode(
+                &base64::engine::general_purpose::STANDARD,
+                i.encoded_histogram(),
+            )
+            .unwrap();
+            let h: Histogram<u64> = Deserializer::new()
+                .deserialize(&mut raw.as_slice())
+                .unwrap();
+            merged.add(&h).unwrap();
+            intervals += 1;
+        }
+    }
+    (merged, intervals)
+}
+
 fn stored(cell: &CellSummary) -> Histogram<u64> {
     histogram::decode(&cell.histogram).unwrap()
 }
@@ -206,23 +228,7 @@ fn hlog_merges_back_to_the_run_histogram() {
                         .contains(&format!("cell-{}-", cell.index))
             })
             .unwrap();
-        let bytes = std::fs::read(hlog).unwrap();
-        let mut merged = loadtest::recorder::latency_histogram();
-        let mut intervals = 0;
-        for entry in IntervalLogIterator::new(&bytes) {
-            if let LogEntry::Interval(i) = entry.unwrap() {
-                let raw = base64::Engine::decode(
-                    &base64::engine::general_purpose::STANDARD,
-                    i.encoded_histogram(),
-                )
-                .unwrap();
-                let h: Histogram<u64> = Deserializer::new()
-                    .deserialize(&mut raw.as_slice())
-                    .unwrap();
-                merged.add(&h).unwrap();
-                intervals += 1;
-            }
-        }
+        let (merged, intervals) = read_hlog(hlog);
         assert_eq!(intervals, 1, "one whole-cell interval");
         assert_eq!(merged, stored(cell));
     }

@@ -7,9 +7,7 @@ use super::openai_profile;
 use crate::bin::{loadtest, only_run_dir, quiet_run, temp_dir};
 use crate::emulator::llm::{TIMING, endpoint, llm};
 use crate::emulator::start;
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::Deserializer;
-use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use crate::report::read_hlog;
 use loadtest::emulator::Model;
 use loadtest::results::histogram;
 use loadtest::store::record;
@@ -49,25 +47,6 @@ output_tokens = [128]
     only_run_dir(&out)
 }
 
-fn hlog_histogram(path: &Path) -> Histogram<u64> {
-    let bytes = std::fs::read(path).unwrap();
-    let mut merged = loadtest::recorder::latency_histogram();
-    for entry in IntervalLogIterator::new(&bytes) {
-        if let LogEntry::Interval(i) = entry.unwrap() {
-            let raw = base64::Engine::decode(
-                &base64::engine::general_purpose::STANDARD,
-                i.encoded_histogram(),
-            )
-            .unwrap();
-            let h: Histogram<u64> = Deserializer::new()
-                .deserialize(&mut raw.as_slice())
-                .unwrap();
-            merged.add(&h).unwrap();
-        }
-    }
-    merged
-}
-
 /// The token files of the run's one cell, and the series and timeline.
 fn check_token_files(run: &Path) {
     let summary = record::read(&run.join("summary.json")).unwrap();
@@ -89,12 +68,12 @@ fn check_token_files(run: &Path) {
     }
     let ttft_log = names.iter().find(|n| n.ends_with("-ttft.hlog")).unwrap();
     assert_eq!(
-        hlog_histogram(&run.join(ttft_log)),
+        read_hlog(&run.join(ttft_log)).0,
         histogram::decode(&t.ttft_histogram).unwrap()
     );
     let tpot_log = names.iter().find(|n| n.ends_with("-tpot.hlog")).unwrap();
     assert_eq!(
-        hlog_histogram(&run.join(tpot_log)),
+        read_hlog(&run.join(tpot_log)).0,
         histogram::decode(&t.tpot_histogram).unwrap()
     );
     assert_eq!(

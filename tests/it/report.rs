@@ -137,12 +137,9 @@ max_error_rate = 0.005
     })
 }
 
+/// An empty folder for one report test (`report-NAME`).
 pub(crate) fn temp_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("loadtest-it-report-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::bin::temp_dir(&format!("report-{name}"))
 }
 
 pub(crate) fn written(dir: &Path, formats: &[Format]) -> Vec<PathBuf> {

@@ -28,36 +28,21 @@ WORK=$(mktemp -d /tmp/generator-bench.XXXXXX)
 DPORT=$((PORT + 1))
 OK=http://127.0.0.1:$PORT/ok K64=http://127.0.0.1:$PORT/64k DELAY=http://127.0.0.1:$DPORT/
 
+source "$HERE/nginx.sh"
 start_nginx() {
   mkdir -p "$WORK"/{logs,html,tmp}
   head -c 65536 /dev/urandom > "$WORK/html/64k.bin"
   chmod -R a+rX "$WORK"   # nginx's workers run as another user
-  cat > "$WORK/nginx.conf" <<CONF
-load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
-worker_processes 1;
-daemon off;
-pid $WORK/logs/nginx.pid;
-error_log $WORK/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off; keepalive_requests 10000000; keepalive_timeout 60s;
-  client_body_temp_path $WORK/tmp; proxy_temp_path $WORK/tmp; fastcgi_temp_path $WORK/tmp;
-  uwsgi_temp_path $WORK/tmp; scgi_temp_path $WORK/tmp;
+  nginx_start --echo "$OK" <<SERVERS
   default_type application/octet-stream; sendfile on;
   server { listen 127.0.0.1:$PORT backlog=4096; root $WORK/html;
     location = /ok  { default_type text/plain; return 200 "ok"; }
     location = /64k { try_files /64k.bin =404; } }
   server { listen 127.0.0.1:$DPORT backlog=4096;
     location / { default_type text/plain; echo_sleep 0.010; echo "ok"; } }
+SERVERS
 }
-CONF
-  taskset -c "$SRV_CPU" nginx -c "$WORK/nginx.conf" -p "$WORK" 2> "$WORK/nginx.err" &
-  NGINX=$!
-  for _ in $(seq 50); do curl -sf "$OK" > /dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "nginx did not start (is nginx-light + libnginx-mod-http-echo installed?)" >&2
-  cat "$WORK/nginx.err" >&2; exit 1
-}
-stop_nginx() { [[ -n ${NGINX:-} ]] && kill "$NGINX" 2> /dev/null; wait 2> /dev/null; rm -rf "$WORK"; }
+stop_nginx() { nginx_stop; wait 2> /dev/null; rm -rf "$WORK"; }
 trap stop_nginx EXIT INT TERM
 
 profile() { # scenario -> loadtest profile

@@ -23,32 +23,16 @@ GEN_CPU=${GEN_CPU:-} SRV_CPU=${SRV_CPU:-1} URL=${URL:-}
 WORK=$(mktemp -d /tmp/memory-bench.XXXXXX)
 PIDS=()
 
+source "$HERE/nginx.sh"
 start_nginx() {
-  mkdir -p "$WORK"/{logs,tmp}
-  cat > "$WORK/nginx.conf" <<CONF
-load_module /usr/lib/nginx/modules/ngx_http_echo_module.so;
-worker_processes 1;
-daemon off;
-pid $WORK/logs/nginx.pid;
-error_log $WORK/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off; keepalive_requests 10000000; keepalive_timeout 60s;
-  client_body_temp_path $WORK/tmp; proxy_temp_path $WORK/tmp; fastcgi_temp_path $WORK/tmp;
-  uwsgi_temp_path $WORK/tmp; scgi_temp_path $WORK/tmp;
+  nginx_start --echo "$URL" <<SERVERS
   server { listen 127.0.0.1:$PORT backlog=4096;
     location / { default_type text/plain; echo_sleep 0.010; echo "ok"; } }
-}
-CONF
-  taskset -c "$SRV_CPU" nginx -c "$WORK/nginx.conf" -p "$WORK" 2> "$WORK/nginx.err" &
-  NGINX=$!
-  for _ in $(seq 50); do curl -sf "$URL" > /dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "nginx did not start (is nginx-light + libnginx-mod-http-echo installed?)" >&2
-  cat "$WORK/nginx.err" >&2; exit 1
+SERVERS
 }
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2> /dev/null; done
-  [[ -n ${NGINX:-} ]] && kill "$NGINX" 2> /dev/null
+  nginx_stop
   wait 2> /dev/null; rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM

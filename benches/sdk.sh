@@ -23,29 +23,16 @@ GEN_CPU=${GEN_CPU:-0} SRV_CPU=${SRV_CPU:-1} PORT=${PORT:-18282} PERF=${PERF:-0}
 WORK=${OUT:-$(mktemp -d /tmp/sdk-bench.XXXXXX)}
 mkdir -p "$WORK"
 
+source "$HERE/nginx.sh"
 start_nginx() {
-  mkdir -p "$WORK"/{logs,tmp}
-  cat > "$WORK/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/logs/nginx.pid;
-error_log $WORK/logs/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off; keepalive_requests 10000000; keepalive_timeout 60s;
-  client_body_temp_path $WORK/tmp; proxy_temp_path $WORK/tmp; fastcgi_temp_path $WORK/tmp;
-  uwsgi_temp_path $WORK/tmp; scgi_temp_path $WORK/tmp; client_body_buffer_size 1m;
+  nginx_start "http://127.0.0.1:$PORT/endpoints/bench/invocations" -X POST -d x <<SERVERS
+  client_body_buffer_size 1m;
   server { listen 127.0.0.1:$PORT backlog=4096;
     location / { default_type application/json; return 200 "ok"; } }
-}
-CONF
-  taskset -c "$SRV_CPU" nginx -c "$WORK/nginx.conf" -p "$WORK" 2> "$WORK/nginx.err" &
-  NGINX=$!
-  for _ in $(seq 50); do curl -sf -X POST -d x "http://127.0.0.1:$PORT/endpoints/bench/invocations" > /dev/null 2>&1 && return 0; sleep 0.1; done
-  echo "nginx did not start (is nginx-light installed?)" >&2; cat "$WORK/nginx.err" >&2; exit 1
+SERVERS
 }
 stop_nginx() {
-  [[ -n ${NGINX:-} ]] && kill "$NGINX" 2> /dev/null; wait 2> /dev/null
+  nginx_stop; wait 2> /dev/null
   [[ $PERF == 1 || -n ${OUT:-} ]] || rm -rf "$WORK"
 }
 trap stop_nginx EXIT INT TERM

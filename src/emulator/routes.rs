@@ -78,9 +78,9 @@ async fn invoke(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let answer = match app.endpoint(&name) {
-        Ok(ep) if ep.spec.model.is_llm() => stream::invoke(ep, &headers, body).await,
-        Ok(ep) => match ep.spec.hosting {
+    answer(app.endpoint(&name), |ep| async move {
+        match ep.spec.hosting {
+            _ if ep.spec.model.is_llm() => stream::invoke(ep, &headers, body).await,
             Hosting::RealTime => realtime::invoke(ep, &headers, body).await,
             Hosting::Serverless => serverless::invoke(ep, &headers, body).await,
             Hosting::Async => Err(ApiError::Validation(format!(
@@ -91,10 +91,9 @@ async fn invoke(
                 "{name} is a batch transform model, not an endpoint; POST /transform-jobs, \
                  or /transform-jobs/{name}/invocations for one record."
             ))),
-        },
-        Err(e) => Err(e),
-    };
-    answer.unwrap_or_else(IntoResponse::into_response)
+        }
+    })
+    .await
 }
 
 /// `InvokeEndpointWithResponseStream`: real-time LLM endpoints stream their tokens.
@@ -171,15 +170,16 @@ fn only_endpoint(app: &App) -> Result<Arc<Endpoint>, ApiError> {
 
 /// Container contract `POST /invocations`: the first endpoint, answered synchronously.
 async fn container_invoke(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
-    let Some(ep) = app.endpoints().first().cloned() else {
-        return ApiError::ServiceUnavailable("No model is loaded.".into()).into_response();
-    };
-    let answer = match ep.spec.hosting {
-        _ if ep.spec.model.is_llm() => stream::invoke(ep, &headers, body).await,
-        Hosting::Serverless => serverless::invoke(ep, &headers, body).await,
-        _ => realtime::invoke(ep, &headers, body).await,
-    };
-    answer.unwrap_or_else(IntoResponse::into_response)
+    let first = app.endpoints().first().cloned();
+    let found = first.ok_or_else(|| ApiError::ServiceUnavailable("No model is loaded.".into()));
+    answer(found, |ep| async move {
+        match ep.spec.hosting {
+            _ if ep.spec.model.is_llm() => stream::invoke(ep, &headers, body).await,
+            Hosting::Serverless => serverless::invoke(ep, &headers, body).await,
+            _ => realtime::invoke(ep, &headers, body).await,
+        }
+    })
+    .await
 }
 
 async fn ping() -> StatusCode {

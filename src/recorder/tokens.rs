@@ -320,14 +320,22 @@ mod tests {
     use super::*;
     use tokio::time::Instant;
 
-    #[test]
-    fn ttft_counts_the_send_slip_and_every_gap_is_kept() {
-        let t0 = Instant::now();
+    /// A streamed success (ms from `t0`: intended start, send, end) whose first token came
+    /// `first_ms` after the send and each further chunk one of `gaps_ms` after the last;
+    /// `output` tokens (and `input`, when given) by the server's `usage`.
+    fn reply(
+        t0: Instant,
+        [intended, start, end]: [u64; 3],
+        first_ms: u64,
+        gaps_ms: &[u32],
+        output: u32,
+        input: Option<u32>,
+    ) -> (Sample, Tokens) {
         let ms = Duration::from_millis;
         let sample = Sample {
-            intended_start: t0,
-            start: t0 + ms(5),
-            end: t0 + ms(105),
+            intended_start: t0 + ms(intended),
+            start: t0 + ms(start),
+            end: t0 + ms(end),
             outcome: Outcome::Ok,
             bytes_out: 1,
             bytes_in: 1,
@@ -335,16 +343,28 @@ mod tests {
             cold_start: false,
         };
         let tokens = Tokens {
-            first_token: ms(20),
-            last_token: ms(80),
-            gaps_us: vec![30_000, 30_000],
-            output_tokens: 3,
-            input_tokens: Some(9),
+            first_token: ms(first_ms),
+            last_token: ms(first_ms + u64::from(gaps_ms.iter().sum::<u32>())),
+            gaps_us: gaps_ms.iter().map(|g| g * 1000).collect(),
+            output_tokens: output,
+            input_tokens: input,
             counted: TokenCount::Usage,
         };
+        (sample, tokens)
+    }
+
+    /// A recorder from `t0` that recorded `reply`.
+    fn recorded(t0: Instant, (sample, tokens): &(Sample, Tokens)) -> Recorder {
         let mut r = Recorder::new(t0);
-        r.record(&sample);
-        r.record_tokens(&sample, Some(&tokens));
+        r.record(sample);
+        r.record_tokens(sample, Some(tokens));
+        r
+    }
+
+    #[test]
+    fn ttft_counts_the_send_slip_and_every_gap_is_kept() {
+        let t0 = Instant::now();
+        let r = recorded(t0, &reply(t0, [0, 5, 105], 20, &[30, 30], 3, Some(9)));
         let t = r.tokens.as_ref().unwrap();
         assert_eq!(
             t.ttft.max() / 1000,
@@ -363,30 +383,9 @@ mod tests {
     #[test]
     fn seconds_get_the_tokens_ttft_gaps_and_tpot_when_they_happen() {
         let t0 = Instant::now();
-        let ms = Duration::from_millis;
-        let sample = Sample {
-            intended_start: t0 + ms(890),
-            start: t0 + ms(900),
-            end: t0 + ms(1_200),
-            outcome: Outcome::Ok,
-            bytes_out: 1,
-            bytes_in: 1,
-            variant: None,
-            cold_start: false,
-        };
         // First token at 950 ms (second 0), then chunks at 1,050 and 1,150 ms (second 1);
         // six tokens by `usage`, two a chunk.
-        let tokens = Tokens {
-            first_token: ms(50),
-            last_token: ms(250),
-            gaps_us: vec![100_000, 100_000],
-            output_tokens: 6,
-            input_tokens: None,
-            counted: TokenCount::Usage,
-        };
-        let mut r = Recorder::new(t0);
-        r.record(&sample);
-        r.record_tokens(&sample, Some(&tokens));
+        let r = recorded(t0, &reply(t0, [890, 900, 1_200], 50, &[100, 100], 6, None));
         let t = r.tokens.as_ref().unwrap();
         assert_eq!(t.seconds.len(), 2);
         let (s0, s1) = (&t.seconds.get(0).unwrap(), &t.seconds.get(1).unwrap());

@@ -1,5 +1,5 @@
 //! The `loadtest` binary as a user runs it: a fresh temp folder per test, the one run folder
-//! a run leaves, and a run stopped by Ctrl-C once its first cell is saved.
+//! a run leaves, a quiet run, and a run stopped by Ctrl-C once its first cell is saved.
 
 use loadtest::store::record;
 use std::path::{Path, PathBuf};
@@ -27,6 +27,19 @@ pub fn only_run_dir(out: &Path) -> PathBuf {
         .collect();
     assert_eq!(dirs.len(), 1, "{dirs:?}");
     dirs.into_iter().next().unwrap()
+}
+
+/// Runs `loadtest run PROFILE --out OUT --quiet` off the async runtime's threads; its output.
+pub async fn quiet_run(profile: &Path, out_dir: &Path) -> Output {
+    let mut cmd = loadtest();
+    cmd.arg("run")
+        .arg(profile)
+        .arg("--out")
+        .arg(out_dir)
+        .arg("--quiet");
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
 }
 
 /// Runs `loadtest run PROFILE --out OUT` and sends it Ctrl-C 0.5 s after its first cell is

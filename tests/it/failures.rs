@@ -2,7 +2,7 @@
 //! status, class and answer), failures keep their statuses and first messages, and a run
 //! whose every cell failed exits 1 without an `[sla]`.
 
-use crate::bin::{loadtest, only_run_dir, temp_dir};
+use crate::bin::{only_run_dir, quiet_run, temp_dir};
 use crate::support::{Behaviour, TestServer, post_target};
 use loadtest::endpoint::{Endpoint, EndpointError};
 use loadtest::sample::ErrorKind;
@@ -28,15 +28,7 @@ warmup = "50ms"
     );
     let path = dir.join("profile.toml");
     std::fs::write(&path, text).unwrap();
-    let mut cmd = loadtest();
-    cmd.arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(dir.join("out"))
-        .arg("--quiet");
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
+    quiet_run(&path, &dir.join("out")).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

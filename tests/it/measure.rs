@@ -2,6 +2,7 @@
 //! open loop is `saturated`, closed loops obey Little's law, warmup does not leak into the
 //! window, a partial last second is not a drop, and retries add up to what the server got.
 
+use crate::bin::{loadtest, only_run_dir, temp_dir};
 use crate::engine::{cell_with_timeout, measure};
 use crate::support::{Behaviour, TestServer, post_target};
 use aws_sdk_sagemakerruntime::config::Credentials;
@@ -13,8 +14,6 @@ use loadtest::profile::{InvokeMode, SageMakerTarget};
 use loadtest::recommend::sla::{SlaFailure, check};
 use loadtest::store::record;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 fn fixed(base_ms: f64) -> Model {
@@ -221,9 +220,7 @@ async fn retries_add_up_to_the_attempts_the_server_received() {
 /// closed loops, run by the binary at a quarter of the model's time.
 #[test]
 fn every_closed_loop_cell_of_the_quickstart_model_obeys_littles_law() {
-    let dir = std::env::temp_dir().join(format!("loadtest-it-little-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("little");
     let profile = r#"name = "little"
 [target]
 kind = "emulator"
@@ -245,7 +242,7 @@ template = '{"inputs": "{{bytes}}"}'
 "#;
     let path = dir.join("profile.toml");
     std::fs::write(&path, profile).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_loadtest"))
+    let out = loadtest()
         .args(["run", "--quiet", "--time-scale", "0.25", "--out"])
         .arg(dir.join("out"))
         .arg(&path)
@@ -257,12 +254,7 @@ template = '{"inputs": "{{bytes}}"}'
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let run_dir: PathBuf = std::fs::read_dir(dir.join("out"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let run_dir = only_run_dir(&dir.join("out"));
     let summary = record::read(&run_dir.join("summary.json")).unwrap();
     assert_eq!(summary.cells.len(), 4);
     for c in &summary.cells {

@@ -137,12 +137,9 @@ max_error_rate = 0.005
     })
 }
 
+/// An empty folder for one report test (`report-NAME`).
 pub(crate) fn temp_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("loadtest-it-report-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    crate::bin::temp_dir(&format!("report-{name}"))
 }
 
 pub(crate) fn written(dir: &Path, formats: &[Format]) -> Vec<PathBuf> {
@@ -188,6 +185,28 @@ fn html_is_self_contained_and_well_formed() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// The intervals of an .hlog file added into one histogram, and how many there were.
+pub fn read_hlog(path: &Path) -> (Histogram<u64>, usize) {
+    let bytes = std::fs::read(path).unwrap();
+    let mut merged = loadtest::recorder::latency_histogram();
+    let mut intervals = 0;
+    for entry in IntervalLogIterator::new(&bytes) {
+        if let LogEntry::Interval(i) = entry.unwrap() {
+            let raw = base64::Engine::decode(
+                &base64::engine::general_purpose::STANDARD,
+                i.encoded_histogram(),
+            )
+            .unwrap();
+            let h: Histogram<u64> = Deserializer::new()
+                .deserialize(&mut raw.as_slice())
+                .unwrap();
+            merged.add(&h).unwrap();
+            intervals += 1;
+        }
+    }
+    (merged, intervals)
+}
+
 fn stored(cell: &CellSummary) -> Histogram<u64> {
     histogram::decode(&cell.histogram).unwrap()
 }
@@ -206,23 +225,7 @@ fn hlog_merges_back_to_the_run_histogram() {
                         .contains(&format!("cell-{}-", cell.index))
             })
             .unwrap();
-        let bytes = std::fs::read(hlog).unwrap();
-        let mut merged = loadtest::recorder::latency_histogram();
-        let mut intervals = 0;
-        for entry in IntervalLogIterator::new(&bytes) {
-            if let LogEntry::Interval(i) = entry.unwrap() {
-                let raw = base64::Engine::decode(
-                    &base64::engine::general_purpose::STANDARD,
-                    i.encoded_histogram(),
-                )
-                .unwrap();
-                let h: Histogram<u64> = Deserializer::new()
-                    .deserialize(&mut raw.as_slice())
-                    .unwrap();
-                merged.add(&h).unwrap();
-                intervals += 1;
-            }
-        }
+        let (merged, intervals) = read_hlog(hlog);
         assert_eq!(intervals, 1, "one whole-cell interval");
         assert_eq!(merged, stored(cell));
     }

@@ -317,9 +317,9 @@ async fn expired_credentials_fail_before_any_request_without_showing_them() {
 
 // ---- the binary -----------------------------------------------------------------------
 
+/// An empty folder for one test (`sm-NAME`), with an empty `home` in it.
 fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("loadtest-it-sm-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = crate::bin::temp_dir(&format!("sm-{name}"));
     std::fs::create_dir_all(dir.join("home")).expect("temp dir");
     dir
 }

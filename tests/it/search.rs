@@ -1,15 +1,11 @@
 //! SLA search end to end on the emulator: it finds the capacity the model implies, in fewer
 //! load-seconds than a grid, and writes every probe as a `search` row.
 
+use crate::bin::{loadtest, only_run_dir, temp_dir};
 use loadtest::store::{csv as results_csv, record};
-use std::path::PathBuf;
-use std::process::Command;
 
 fn run_profile(name: &str, load: &str) -> (record::RunRecord, Vec<results_csv::Row>) {
-    let dir =
-        std::env::temp_dir().join(format!("loadtest-it-search-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir(&format!("search-{name}"));
     // One ml.m5.large (2 workers) and a fixed 10 ms model: capacity 200 req/s. With constant
     // arrivals latency stays at 10 ms below capacity and grows without bound above it.
     let profile = format!(
@@ -37,7 +33,7 @@ max_error_rate = 0.01
     );
     let path = dir.join("profile.toml");
     std::fs::write(&path, profile).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_loadtest"))
+    let out = loadtest()
         .args(["run", "--quiet", "--out"])
         .arg(dir.join("out"))
         .arg(&path)
@@ -49,12 +45,7 @@ max_error_rate = 0.01
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let run_dir: PathBuf = std::fs::read_dir(dir.join("out"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    let run_dir = only_run_dir(&dir.join("out"));
     let summary = record::read(&run_dir.join("summary.json")).unwrap();
     let rows =
         results_csv::read(std::fs::File::open(run_dir.join("results.csv")).unwrap()).unwrap();

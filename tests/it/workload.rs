@@ -16,13 +16,12 @@
 //!   $0.102 = $5.2/h; g4dn 1 / (0.5 / 100 + 0.5 / 100) = 100 → 5 × $0.7364 = $3.68/h.
 //!   g4dn wins, "≥ 100" (both its sizes at the top), at most 5 instances, add 200 req/s.
 
+use crate::bin::{loadtest, only_run_dir, temp_dir};
 use loadtest::domain::Traffic;
 use loadtest::domain::traffic::MixShare;
 use loadtest::pricing::PriceTable;
 use loadtest::recommend::{Prices, Recommendation, recommend};
 use loadtest::store::record;
-use std::path::PathBuf;
-use std::process::Command;
 
 const PROFILE: &str = r#"
 name = "workload-mix"
@@ -79,23 +78,18 @@ fn context(rec: &Recommendation, stdout: &str) -> String {
 
 /// Runs [`PROFILE`]: its record and stdout.
 fn run_profile() -> (record::RunRecord, String) {
-    let dir = std::env::temp_dir().join(format!("loadtest-it-workload-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("workload");
     let path = dir.join("profile.toml");
     std::fs::write(&path, PROFILE).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_loadtest"))
+    let out = loadtest()
         .args(["run", "--quiet", "--out"])
         .arg(dir.join("out"))
         .arg(&path)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let run_dir: Vec<PathBuf> = std::fs::read_dir(dir.join("out"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    let summary = record::read(&run_dir[0].join("summary.json")).unwrap();
+    let run_dir = only_run_dir(&dir.join("out"));
+    let summary = record::read(&run_dir.join("summary.json")).unwrap();
     std::fs::remove_dir_all(dir).unwrap();
     (summary, stdout)
 }

@@ -41,6 +41,28 @@ pub async fn small_llm(instance_type: &str, time_scale: f64) -> Running {
     .await
 }
 
+/// llm-7b's weights and step at a fifth of real time, with 16 MiB of KV cache per token and
+/// no prefill cost, so that short requests show how many sequences fit: a T4 holds 1.8 GiB /
+/// 16 MiB = 115 tokens (3 sequences of 8 + 24 tokens), an A10G 9 GiB = 576 tokens (18).
+pub fn kv_bound_7b() -> Model {
+    let mut model = llm("llm-7b", 0.2);
+    if let Some(l) = model.llm.as_mut() {
+        l.kv_kib_per_token = 16_384.0;
+        l.prefill_ms_per_token = 0.0;
+    }
+    model
+}
+
+/// An emulator serving `model` as the real-time endpoints `t4` (ml.g4dn.xlarge) and `a10g`
+/// (ml.g5.xlarge).
+pub async fn t4_and_a10g(model: Model) -> Running {
+    start(vec![
+        endpoint("t4", "ml.g4dn.xlarge", model.clone()),
+        endpoint("a10g", "ml.g5.xlarge", model),
+    ])
+    .await
+}
+
 /// A prompt of `words` tokens.
 pub fn prompt(words: usize) -> String {
     vec!["tok"; words].join(" ")

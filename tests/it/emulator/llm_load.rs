@@ -2,9 +2,8 @@
 //! says, and an instance type whose KV cache holds too few sequences queues them (TTFT
 //! grows) while a larger GPU does not; the profile's `[model]` resolves the LLM presets.
 
-use super::llm::{TIMING, chat_body, endpoint, llm, sse_stream_with};
+use super::llm::{TIMING, chat_body, endpoint, kv_bound_7b, llm, sse_stream_with, t4_and_a10g};
 use super::{client, start};
-use loadtest::emulator::{Model, ServiceDistribution};
 use loadtest::profile::Target;
 use std::time::Duration;
 
@@ -79,23 +78,8 @@ async fn the_decode_step_grows_with_the_running_batch() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_little_kv_cache_queues_sequences_and_a_larger_gpu_does_not() {
     let _alone = TIMING.lock().await;
-    // llm-7b's weights and step at a fifth of real time, with 16 MiB of KV cache per token
-    // and no prefill cost so that short requests
-    // show the effect: a T4 holds 1.8 GiB / 16 MiB = 115 tokens = 3 sequences of 8 + 24
-    // tokens; an A10G holds 9 GiB = 576 tokens = 18 sequences.
-    let mut model = Model {
-        service: ServiceDistribution::Fixed,
-        ..llm("llm-7b", 0.2)
-    };
-    if let Some(l) = model.llm.as_mut() {
-        l.kv_kib_per_token = 16_384.0;
-        l.prefill_ms_per_token = 0.0;
-    }
-    let emu = start(vec![
-        endpoint("t4", "ml.g4dn.xlarge", model.clone()),
-        endpoint("a10g", "ml.g5.xlarge", model),
-    ])
-    .await;
+    // A T4 holds 3 sequences of 8 + 24 tokens, an A10G 18 (see `kv_bound_7b`).
+    let emu = t4_and_a10g(kv_bound_7b()).await;
     let body = chat_body(8, 24, true);
     let t4_url = format!("{}/chat/completions", emu.openai_base_url("t4"));
     let a10g_url = format!("{}/chat/completions", emu.openai_base_url("a10g"));

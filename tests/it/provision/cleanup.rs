@@ -2,7 +2,7 @@
 //! `loadtest:run` are listed, then deleted with --yes; an untagged resource is not touched.
 
 use super::control::{client, start_control};
-use crate::bin::loadtest;
+use super::run::run;
 use aws_sdk_sagemaker::types::{
     ContainerDefinition, ProductionVariant, ProductionVariantInstanceType, Tag,
 };
@@ -15,16 +15,7 @@ async fn cleanup(url: &str, more: &[&str]) -> Output {
         url.to_string(),
     ];
     args.extend(more.iter().map(ToString::to_string));
-    tokio::task::spawn_blocking(move || {
-        loadtest()
-            .args(&args)
-            .env("AWS_ACCESS_KEY_ID", "AKIDTEST")
-            .env("AWS_SECRET_ACCESS_KEY", "secret")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
+    run(args).await
 }
 
 async fn plant(sm: &aws_sdk_sagemaker::Client, name: &str, tags: Vec<Tag>) {

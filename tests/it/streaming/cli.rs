@@ -1,7 +1,8 @@
 //! `loadtest run` with `kind = "openai"` against the emulator's OpenAI routes: token figures
 //! in summary.json, the token tables, the charts, and an API key that appears nowhere.
 
-use crate::bin::{loadtest, only_run_dir, temp_dir};
+use super::openai_profile;
+use crate::bin::{loadtest, only_run_dir, quiet_run, temp_dir};
 use crate::emulator::llm::small_llm;
 use loadtest::store::record;
 use std::path::{Path, PathBuf};
@@ -29,20 +30,10 @@ async fn an_openai_target_reports_tokens_and_never_writes_its_key() {
     let emu = small_llm("ml.g5.xlarge", 0.5).await;
     let dir = temp_dir("openai-run");
     let profile = dir.join("llm.toml");
-    std::fs::write(
-        &profile,
-        format!(
-            r#"name = "openai-run"
-[target]
-kind = "openai"
-base_url = "{}"
-model = "m"
-api = "completions"
-api_key_env = "LOADTEST_IT_KEY"
-timeout = "10s"
+    let rest = r#"api_key_env = "LOADTEST_IT_KEY"
 
 [sweep]
-load = {{ mode = "closed", concurrency = [1, 4] }}
+load = { mode = "closed", concurrency = [1, 4] }
 duration = "600ms"
 warmup = "100ms"
 
@@ -55,11 +46,9 @@ output_tokens = [8, 16]
 percentile = 90
 ttft_ms = 500
 tpot_ms = 50
-"#,
-            emu.openai_base_url("small")
-        ),
-    )
-    .unwrap();
+"#;
+    let text = openai_profile("openai-run", &emu.openai_base_url("small"), rest);
+    std::fs::write(&profile, text).unwrap();
     let out_dir = dir.join("out");
     let mut cmd = loadtest();
     cmd.env("LOADTEST_IT_KEY", KEY)
@@ -129,15 +118,7 @@ output_tokens = [12]
     )
     .unwrap();
     let out_dir = dir.join("out");
-    let mut cmd = loadtest();
-    cmd.arg("run")
-        .arg(&profile)
-        .arg("--out")
-        .arg(&out_dir)
-        .arg("--quiet");
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
+    let out = quiet_run(&profile, &out_dir).await;
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -3,12 +3,11 @@
 //! TTFT, ITL and TPOT histograms as .hgrm/.hlog files that read back to summary.json's, and a
 //! per-second token series drawn in the timeline.
 
-use crate::bin::{loadtest, only_run_dir, temp_dir};
+use super::openai_profile;
+use crate::bin::{loadtest, only_run_dir, quiet_run, temp_dir};
 use crate::emulator::llm::{TIMING, endpoint, llm};
 use crate::emulator::start;
-use hdrhistogram::Histogram;
-use hdrhistogram::serialization::Deserializer;
-use hdrhistogram::serialization::interval_log::{IntervalLogIterator, LogEntry};
+use crate::report::read_hlog;
 use loadtest::emulator::Model;
 use loadtest::results::histogram;
 use loadtest::store::record;
@@ -27,37 +26,18 @@ fn model(prefill_ms: f64) -> Model {
 /// another's tokens), 32-token prompts, 128 generated.
 async fn run(dir: &Path, tag: &str, base_url: String) -> PathBuf {
     let profile = dir.join(format!("{tag}.toml"));
-    std::fs::write(
-        &profile,
-        format!(
-            r#"name = "stream-compare"
-[target]
-kind = "openai"
-base_url = "{base_url}"
-model = "m"
-api = "completions"
-timeout = "10s"
-[sweep]
-load = {{ mode = "closed", concurrency = [1] }}
+    let rest = r#"[sweep]
+load = { mode = "closed", concurrency = [1] }
 duration = "3s"
 warmup = "300ms"
 [payload]
 source = "prompt"
 input_tokens = [32]
 output_tokens = [128]
-"#
-        ),
-    )
-    .unwrap();
+"#;
+    std::fs::write(&profile, openai_profile("stream-compare", &base_url, rest)).unwrap();
     let out = dir.join(tag);
-    let mut cmd = loadtest();
-    cmd.args(["run", "--quiet"])
-        .arg(&profile)
-        .arg("--out")
-        .arg(&out);
-    let result = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
+    let result = quiet_run(&profile, &out).await;
     assert_eq!(
         result.status.code(),
         Some(0),
@@ -65,25 +45,6 @@ output_tokens = [128]
         String::from_utf8_lossy(&result.stderr)
     );
     only_run_dir(&out)
-}
-
-fn hlog_histogram(path: &Path) -> Histogram<u64> {
-    let bytes = std::fs::read(path).unwrap();
-    let mut merged = loadtest::recorder::latency_histogram();
-    for entry in IntervalLogIterator::new(&bytes) {
-        if let LogEntry::Interval(i) = entry.unwrap() {
-            let raw = base64::Engine::decode(
-                &base64::engine::general_purpose::STANDARD,
-                i.encoded_histogram(),
-            )
-            .unwrap();
-            let h: Histogram<u64> = Deserializer::new()
-                .deserialize(&mut raw.as_slice())
-                .unwrap();
-            merged.add(&h).unwrap();
-        }
-    }
-    merged
 }
 
 /// The token files of the run's one cell, and the series and timeline.
@@ -107,12 +68,12 @@ fn check_token_files(run: &Path) {
     }
     let ttft_log = names.iter().find(|n| n.ends_with("-ttft.hlog")).unwrap();
     assert_eq!(
-        hlog_histogram(&run.join(ttft_log)),
+        read_hlog(&run.join(ttft_log)).0,
         histogram::decode(&t.ttft_histogram).unwrap()
     );
     let tpot_log = names.iter().find(|n| n.ends_with("-tpot.hlog")).unwrap();
     assert_eq!(
-        hlog_histogram(&run.join(tpot_log)),
+        read_hlog(&run.join(tpot_log)).0,
         histogram::decode(&t.tpot_histogram).unwrap()
     );
     assert_eq!(

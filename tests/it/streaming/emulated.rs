@@ -4,7 +4,7 @@
 //! figures, continuous batching, and the KV-cache budget of each instance type.
 
 use super::sse::stream_cell;
-use crate::emulator::llm::{TIMING, endpoint, llm, small_llm};
+use crate::emulator::llm::{TIMING, endpoint, llm, small_llm, t4_and_a10g};
 use crate::emulator::start;
 use aws_sdk_sagemakerruntime::config::Credentials;
 use loadtest::domain::{Deployment, Load};
@@ -192,11 +192,7 @@ async fn too_little_kv_cache_queues_requests_and_more_does_not() {
         kv_kib_per_token: 2048.0,
         context_tokens: 4096,
     });
-    let emu = start(vec![
-        endpoint("t4", "ml.g4dn.xlarge", model.clone()),
-        endpoint("a10g", "ml.g5.xlarge", model),
-    ])
-    .await;
+    let emu = t4_and_a10g(model).await;
     let small = sdk_cell(&emu.base_url(), "t4", 8, 100, 16).await;
     let large = sdk_cell(&emu.base_url(), "a10g", 8, 100, 16).await;
     emu.stop().await;

@@ -8,21 +8,16 @@
 //! 32 tokens, so a T4 (1.8 GiB free beside the weights) runs 3 at once and an A10G (9 GiB)
 //! 18; the A10G is twice as fast.
 
-use crate::bin::{loadtest, only_run_dir, temp_dir};
-use crate::emulator::llm::{TIMING, endpoint, llm};
-use crate::emulator::start;
-use loadtest::emulator::{Model, ServiceDistribution};
+use super::openai_profile;
+use crate::bin::{only_run_dir, quiet_run, temp_dir};
+use crate::emulator::llm::{TIMING, kv_bound_7b, t4_and_a10g};
+use loadtest::emulator::Model;
 use loadtest::plan::search::Found;
 use loadtest::store::record;
 
 fn model() -> Model {
-    let mut model = Model {
-        service: ServiceDistribution::Fixed,
-        ..llm("llm-7b", 0.2)
-    };
+    let mut model = kv_bound_7b();
     if let Some(l) = model.llm.as_mut() {
-        l.kv_kib_per_token = 16_384.0;
-        l.prefill_ms_per_token = 0.0;
         l.decode_ms_per_seq = 6.0;
     }
     model
@@ -32,17 +27,8 @@ fn model() -> Model {
 async fn search(tag: &str, base_url: String, sla: &str) -> (Found, record::RunRecord) {
     let dir = temp_dir(&format!("token-search-{tag}"));
     let profile = dir.join("p.toml");
-    std::fs::write(
-        &profile,
-        format!(
-            r#"name = "token-search"
-[target]
-kind = "openai"
-base_url = "{base_url}"
-model = "m"
-api = "completions"
-timeout = "10s"
-[sweep]
+    let rest = format!(
+        r#"[sweep]
 load = {{ mode = "search", min_concurrency = 1, max_concurrency = 32 }}
 duration = "1200ms"
 warmup = "300ms"
@@ -55,18 +41,10 @@ percentile = 99
 max_error_rate = 0.01
 {sla}
 "#
-        ),
-    )
-    .unwrap();
+    );
+    std::fs::write(&profile, openai_profile("token-search", &base_url, &rest)).unwrap();
     let out_dir = dir.join("out");
-    let mut cmd = loadtest();
-    cmd.args(["run", "--quiet"])
-        .arg(&profile)
-        .arg("--out")
-        .arg(&out_dir);
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
+    let out = quiet_run(&profile, &out_dir).await;
     assert!(
         matches!(out.status.code(), Some(0 | 1)),
         "{}",
@@ -88,11 +66,7 @@ fn passed(found: Found) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_ttft_search_stops_where_the_kv_cache_runs_out() {
     let _alone = TIMING.lock().await;
-    let emu = start(vec![
-        endpoint("t4", "ml.g4dn.xlarge", model()),
-        endpoint("a10g", "ml.g5.xlarge", model()),
-    ])
-    .await;
+    let emu = t4_and_a10g(model()).await;
     // One more sequence than fit waits a whole reply (24 steps, ≥ 200 ms) for its first
     // token: over a 100 ms TTFT limit, so the search stops at the KV cache's capacity.
     let sla = "ttft_ms = 100";
@@ -134,11 +108,7 @@ async fn the_tpot_search_stops_where_the_batch_makes_steps_too_long() {
         .max()
         .unwrap();
     assert_eq!(fits, 10);
-    let emu = start(vec![
-        endpoint("t4", "ml.g4dn.xlarge", model()),
-        endpoint("a10g", "ml.g5.xlarge", model()),
-    ])
-    .await;
+    let emu = t4_and_a10g(model()).await;
     let sla = format!("tpot_ms = {limit_ms}");
     let (t4, _) = search("tpot-t4", emu.openai_base_url("t4"), &sla).await;
     let (a10g, _) = search("tpot-a10g", emu.openai_base_url("a10g"), &sla).await;

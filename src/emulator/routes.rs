@@ -162,7 +162,8 @@ fn only_endpoint(app: &App) -> Result<Arc<Endpoint>, ApiError> {
     match app.endpoints() {
         [only] => Ok(Arc::clone(only)),
         many => Err(ApiError::Validation(format!(
-            "/v1/... serves the only endpoint, but {} are deployed; use              /endpoints/{{name}}/openai/v1/... (GET /endpoints lists them).",
+            "/v1/... serves the only endpoint, but {} are deployed; use \
+             /endpoints/{{name}}/openai/v1/... (GET /endpoints lists them).",
             many.len()
         ))),
     }

@@ -420,3 +420,28 @@ async fn a_first_token_later_than_the_sixty_second_limit_is_a_model_error() {
     );
     emu.stop().await;
 }
+
+/// With more than one endpoint deployed, the root OpenAI path says which paths to use
+/// instead, in one readable sentence.
+#[tokio::test]
+async fn the_root_openai_path_names_the_per_endpoint_paths_when_several_are_deployed() {
+    let emu = start(vec![
+        endpoint("a", "ml.g5.xlarge", llm("llm-small", 0.01)),
+        endpoint("b", "ml.g5.xlarge", llm("llm-small", 0.01)),
+    ])
+    .await;
+    let answer = client()
+        .post(format!("{}/v1/chat/completions", emu.base_url()))
+        .header("content-type", "application/json")
+        .body(chat_body(4, 4, false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 400);
+    let text = answer.text().await.unwrap();
+    emu.stop().await;
+    assert!(
+        text.contains("2 are deployed; use /endpoints/{name}/openai/v1/..."),
+        "{text}"
+    );
+}

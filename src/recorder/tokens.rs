@@ -315,15 +315,16 @@ impl Recorder {
     }
 }
 
+/// Streamed replies for tests of the token figures (here and in `results`).
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixture {
     use super::*;
     use tokio::time::Instant;
 
     /// A streamed success (ms from `t0`: intended start, send, end) whose first token came
     /// `first_ms` after the send and each further chunk one of `gaps_ms` after the last;
     /// `output` tokens (and `input`, when given) by the server's `usage`.
-    fn reply(
+    pub(crate) fn reply(
         t0: Instant,
         [intended, start, end]: [u64; 3],
         first_ms: u64,
@@ -352,6 +353,13 @@ mod tests {
         };
         (sample, tokens)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixture::reply;
+    use super::*;
+    use tokio::time::Instant;
 
     /// A recorder from `t0` that recorded `reply`.
     fn recorded(t0: Instant, (sample, tokens): &(Sample, Tokens)) -> Recorder {

@@ -311,32 +311,18 @@ mod tests {
     use super::*;
     use crate::endpoint::stream::{TokenCount, Tokens};
     use crate::recorder::Recorder;
-    use crate::sample::{Outcome, Sample};
-    use std::time::Duration;
+    use crate::recorder::tokens::fixture;
+    use crate::sample::Sample;
     use tokio::time::Instant;
 
-    /// A reply sent at `start_ms` whose first token came 10 ms later, then `gaps_ms`.
+    /// A reply sent at `start_ms` whose first token came 10 ms later, then `gaps_ms`,
+    /// counted from the stream.
     fn reply(t0: Instant, start_ms: u64, gaps_ms: &[u32]) -> (Sample, Tokens) {
-        let ms = Duration::from_millis;
         let span: u64 = gaps_ms.iter().map(|g| u64::from(*g)).sum();
-        let sample = Sample {
-            intended_start: t0 + ms(start_ms),
-            start: t0 + ms(start_ms),
-            end: t0 + ms(start_ms + 10 + span),
-            outcome: Outcome::Ok,
-            bytes_out: 1,
-            bytes_in: 1,
-            variant: None,
-            cold_start: false,
-        };
-        let tokens = Tokens {
-            first_token: ms(10),
-            last_token: ms(10 + span),
-            gaps_us: gaps_ms.iter().map(|g| g * 1000).collect(),
-            output_tokens: gaps_ms.len() as u32 + 1,
-            input_tokens: None,
-            counted: TokenCount::Stream,
-        };
+        let times = [start_ms, start_ms, start_ms + 10 + span];
+        let output = gaps_ms.len() as u32 + 1;
+        let (sample, mut tokens) = fixture::reply(t0, times, 10, gaps_ms, output, None);
+        tokens.counted = TokenCount::Stream;
         (sample, tokens)
     }
 

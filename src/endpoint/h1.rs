@@ -92,11 +92,18 @@ impl Link {
         })
     }
 
+    /// Whether the last exchange left the connection able to carry another request: its
+    /// answer read to the end and not closing it. (Cleared while an exchange is under way,
+    /// so a timed-out or failed one leaves it cleared.)
+    pub(crate) fn is_kept(&self) -> bool {
+        self.reusable
+    }
+
     /// Whether another request may be written here: the last answer kept the connection,
     /// and the server has neither closed it nor sent anything since. The reactor knows
     /// when the socket has something to read, so this costs no system call when it has not.
     pub(crate) fn is_reusable(&mut self) -> bool {
-        if !self.reusable {
+        if !self.is_kept() {
             return false;
         }
         match self.stream.try_read(&mut self.read) {

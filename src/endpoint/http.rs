@@ -164,9 +164,10 @@ impl HttpEndpoint {
             open.exchange(head, &body, &self.variants).await
         };
         let result = h1::within(timer, deadline, work).await;
-        if matches!(result, Err(ref e) if !matches!(e, HttpFailure::Status(_))) {
-            // No complete answer: the connection may be mid-message, so start afresh. (An
-            // error status read to its end keeps it, as the answer said.)
+        if link.as_ref().is_some_and(|open| !open.is_kept()) {
+            // Its answer closed it, or a failure or the timeout left it mid-message: close
+            // it now rather than at its next use. (An answer read to its end, error
+            // status or not, keeps it.)
             *link = None;
         }
         result
@@ -215,12 +216,6 @@ fn plain_parts(
         Some(q) => format!("{}?{q}", url.path()),
         None => url.path().to_string(),
     };
-    if path
-        .bytes()
-        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
-    {
-        return Err(format!("bad path `{path}`"));
-    }
     let lines = headers.iter().map(|(n, v)| (n.as_str(), v.as_bytes()));
     Ok((authority, RequestHead::new(method, &path, lines)))
 }

@@ -5,7 +5,9 @@
 //! process's CPU µs per wake (user + sys from `getrusage`) and how late the wakes were.
 //! An open loop that sends at its arrivals' times pays this at least once per arrival
 //! (plus once per answer that arrives while it sleeps); a generator that wakes less often
-//! sends late. It prints figures and asserts nothing.
+//! sends late. Then, for comparison, the operating system's own floor: a plain thread with
+//! no runtime that only sleeps (`std::thread::sleep`, a `nanosleep`) until each arrival.
+//! It prints figures and asserts nothing.
 //!
 //! `cargo bench --bench pacing_floor`, or `taskset -c 0 target/release/deps/pacing_floor-*`
 //! for the one core `benches/generator.sh` pins to.
@@ -45,6 +47,31 @@ fn main() {
         late_sum.as_secs_f64() * 1e6 / f64::from(wakes),
         late_max.as_secs_f64() * 1e6,
     );
+    let before = cpu_seconds();
+    let (late_sum, late_max) = os_floor(rate, wakes);
+    let cpu = cpu_seconds() - before;
+    println!(
+        "{wakes} wakes at {rate}/s of a bare thread (nanosleep, no runtime): {:.1} µs CPU per \
+         wake; late by {:.1} µs on average, {:.1} µs at most",
+        cpu * 1e6 / f64::from(wakes),
+        late_sum.as_secs_f64() * 1e6 / f64::from(wakes),
+        late_max.as_secs_f64() * 1e6,
+    );
+}
+
+/// Sleeps until each of `wakes` arrivals at `rate` with nothing but the system's sleep;
+/// returns the summed and the largest lateness.
+fn os_floor(rate: f64, wakes: u32) -> (Duration, Duration) {
+    let start = std::time::Instant::now();
+    let (mut sum, mut max) = (Duration::ZERO, Duration::ZERO);
+    for i in 1..=wakes {
+        let due = start + Duration::from_secs_f64(f64::from(i) / rate);
+        std::thread::sleep(due.saturating_duration_since(std::time::Instant::now()));
+        let late = std::time::Instant::now().saturating_duration_since(due);
+        sum += late;
+        max = max.max(late);
+    }
+    (sum, max)
 }
 
 fn env_or(name: &str, default: f64) -> f64 {

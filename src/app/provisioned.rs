@@ -227,16 +227,7 @@ async fn measure_all(
             && !*cancel.borrow()
         {
             let d = deployments[next].clone();
-            let task = {
-                let (p, m, d, prov, c) = (
-                    provisioner.clone(),
-                    model.clone(),
-                    d.clone(),
-                    provision.clone(),
-                    cancel.clone(),
-                );
-                tokio::spawn(async move { p.deploy(next, &m, &d, &prov, c).await })
-            };
+            let task = begin_deploy(provisioner, next, &model, &d, provision, cancel);
             ahead.push_back((d, task));
             next += 1;
         }
@@ -286,6 +277,26 @@ async fn measure_all(
         let _ = task.await;
     }
     stopped
+}
+
+/// Starts deploying `deployment` (the `index`th of the plan) in a task of its own, so the
+/// next ones deploy while the current one is measured.
+fn begin_deploy(
+    provisioner: &Provisioner,
+    index: usize,
+    model: &str,
+    deployment: &Deployment,
+    provision: &Provision,
+    cancel: &watch::Receiver<bool>,
+) -> Deploying {
+    let (p, m, d, prov, c) = (
+        provisioner.clone(),
+        model.to_owned(),
+        deployment.clone(),
+        provision.clone(),
+        cancel.clone(),
+    );
+    tokio::spawn(async move { p.deploy(index, &m, &d, &prov, c).await })
 }
 
 /// The record of a candidate that could not be deployed: what was asked for, and why.

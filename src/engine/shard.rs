@@ -153,9 +153,7 @@ pub async fn run<T: Endpoint>(
         slots.trim(now);
         if !stopping && now >= window.end {
             stopping = true;
-            for due in issue.unsent(&window) {
-                rec.record(&dropped_sample(due));
-            }
+            record_unsent(&mut issue, &window, &mut rec);
         }
         let mut wake = drain_until;
         if !stopping {
@@ -166,11 +164,7 @@ pub async fn run<T: Endpoint>(
                         measured_in_flight += u64::from(counted);
                         let scheduled = issue.is_scheduled().then_some(intended);
                         let body = bodies.get(next_body);
-                        let mut slot = slots.take();
-                        in_flight.push(async move {
-                            let answer = one_request(target, &mut slot, body, scheduled).await;
-                            (answer, counted, slot)
-                        });
+                        in_flight.push(in_slot(target, slots.take(), body, scheduled, counted));
                         next_body += 1;
                     }
                     Due::Drop(intended) => rec.record(&dropped_sample(intended)),
@@ -211,6 +205,26 @@ pub async fn run<T: Endpoint>(
     }
     rec.cancel_in_flight(measured_in_flight);
     rec
+}
+
+/// Counts the arrivals scheduled before the window's end that were never sent as dropped.
+fn record_unsent(issue: &mut Issue, window: &Window, rec: &mut Recorder) {
+    for due in issue.unsent(window) {
+        rec.record(&dropped_sample(due));
+    }
+}
+
+/// One request in flight on `slot`: its answer, whether it `counted` in the window, and the
+/// slot back for the next request.
+async fn in_slot<T: Endpoint>(
+    target: &T,
+    mut slot: Slot,
+    body: bytes::Bytes,
+    scheduled: Option<Instant>,
+    counted: bool,
+) -> ((Sample, Option<Failure>, Option<Box<Tokens>>), bool, Slot) {
+    let answer = one_request(target, &mut slot, body, scheduled).await;
+    (answer, counted, slot)
 }
 
 /// Records a finished request, and shows it live when it counts in the window.

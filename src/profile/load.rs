@@ -94,21 +94,38 @@ fn check_open_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSweep
             Some("list at least one rate".into()),
         );
     }
-    let arrivals = match raw.arrivals.as_ref().map(|a| a.get_ref().as_str()) {
-        None | Some("constant") => Arrivals::Constant,
-        Some("poisson") => Arrivals::Poisson,
-        Some(_) => {
-            let a = raw.arrivals.as_ref()?;
+    let arrivals = check_arrivals(c, raw);
+    let max_in_flight = check_max_in_flight(c, raw);
+    Some(LoadSweep::Open {
+        rates: out,
+        arrivals,
+        max_in_flight,
+    })
+}
+
+/// `arrivals`: constant (the default) or poisson.
+fn check_arrivals(c: &mut Checker, raw: &RawLoad) -> Arrivals {
+    let Some(arrivals) = &raw.arrivals else {
+        return Arrivals::Constant;
+    };
+    match arrivals.get_ref().as_str() {
+        "constant" => Arrivals::Constant,
+        "poisson" => Arrivals::Poisson,
+        _ => {
             c.unknown_name(
-                a,
+                arrivals,
                 "sweep.load.arrivals",
                 "arrivals",
                 &["constant", "poisson"],
             );
             Arrivals::Constant
         }
-    };
-    let max_in_flight = match &raw.max_in_flight {
+    }
+}
+
+/// `max_in_flight`: at least 1; 1000 unless set.
+fn check_max_in_flight(c: &mut Checker, raw: &RawLoad) -> u32 {
+    match &raw.max_in_flight {
         None => 1000,
         Some(m) => match u32::try_from(*m.get_ref()) {
             Ok(v) if v >= 1 => v,
@@ -122,12 +139,7 @@ fn check_open_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSweep
                 1000
             }
         },
-    };
-    Some(LoadSweep::Open {
-        rates: out,
-        arrivals,
-        max_in_flight,
-    })
+    }
 }
 
 fn check_search_load(c: &mut Checker, load: &Spanned<RawLoad>) -> Option<LoadSweep> {

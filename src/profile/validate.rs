@@ -3,7 +3,7 @@
 use super::checker::Checker;
 use super::load::check_load;
 use super::payload::check_payload;
-use super::raw::{RawProfile, RawSla, RawSweep, SpannedStr};
+use super::raw::{RawPricing, RawProfile, RawSla, RawSweep, SpannedStr};
 use super::target::check_target;
 use super::traffic::check_traffic;
 use super::*;
@@ -35,37 +35,13 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
     super::payload::check_limits(&mut c, &payload, &sweep, limit_span, limit_key);
     let sla = raw.sla.as_ref().map(|s| check_sla(&mut c, s, timeout));
     check_sweep_against_sla(&mut c, &raw, &sweep, sla);
-    let prompt_levels = match &payload.source {
-        super::PayloadSource::Prompt(p) => p
-            .levels()
-            .into_iter()
-            .map(
-                |(input_tokens, output_tokens)| crate::domain::traffic::PromptLevel {
-                    input_tokens,
-                    output_tokens,
-                },
-            )
-            .collect(),
-        _ => Vec::new(),
-    };
     let traffic = check_traffic(
         &mut c,
         raw.traffic.as_ref(),
         &sweep.payload_sizes,
-        &prompt_levels,
+        &prompt_levels(&payload.source),
     );
-    let pricing = Pricing {
-        region: raw
-            .pricing
-            .as_ref()
-            .and_then(|p| p.region.clone())
-            .unwrap_or_else(|| "us-east-1".into()),
-        file: raw
-            .pricing
-            .as_ref()
-            .and_then(|p| p.file.as_ref())
-            .map(|f| base_dir.join(f.get_ref())),
-    };
+    let pricing = pricing_of(raw.pricing.as_ref(), &base_dir);
     let regression = raw.regression.as_ref().map(|r| check_regression(&mut c, r));
     let report_dir = raw
         .report
@@ -92,6 +68,34 @@ pub fn validate(raw: RawProfile, text: &str, base_dir: PathBuf) -> Result<Profil
         provision,
         base_dir,
     })
+}
+
+/// The prompt's (input, output) token levels a traffic mix may name; none without a prompt.
+fn prompt_levels(source: &super::PayloadSource) -> Vec<crate::domain::traffic::PromptLevel> {
+    let super::PayloadSource::Prompt(p) = source else {
+        return Vec::new();
+    };
+    p.levels()
+        .into_iter()
+        .map(
+            |(input_tokens, output_tokens)| crate::domain::traffic::PromptLevel {
+                input_tokens,
+                output_tokens,
+            },
+        )
+        .collect()
+}
+
+/// The price table's region (us-east-1 unless set) and override file (beside the profile).
+fn pricing_of(raw: Option<&RawPricing>, base_dir: &std::path::Path) -> Pricing {
+    Pricing {
+        region: raw
+            .and_then(|p| p.region.clone())
+            .unwrap_or_else(|| "us-east-1".into()),
+        file: raw
+            .and_then(|p| p.file.as_ref())
+            .map(|f| base_dir.join(f.get_ref())),
+    }
 }
 
 /// The checks between the sweep's strategy and the rest: a search needs an SLA, adaptive

@@ -269,25 +269,7 @@ pub(super) fn sla_reasons(
         });
     }
     let erring = failing(|f| matches!(f, SlaFailure::ErrorsOverLimit { .. }));
-    if let Some(&best) = erring
-        .iter()
-        .min_by(|&&a, &&b| cells[a].error_rate.total_cmp(&cells[b].error_rate))
-    {
-        let mostly = cells[best]
-            .errors_by_kind
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .max_by_key(|(_, n)| **n)
-            .map(|(k, _)| *k);
-        reasons.push(Reason::ErrorsOverLimit {
-            mostly,
-            limit: sla.max_error_rate,
-            lowest_rate: cells[best].error_rate,
-            at: cells[best].load,
-            loads_over: erring.len(),
-            loads,
-        });
-    }
+    reasons.extend(errors_reason(sla, cells, &erring));
     let unknown = failing(|f| matches!(f, SlaFailure::LatencyUnknown));
     if !unknown.is_empty() {
         reasons.push(Reason::LatencyUnknown {
@@ -318,6 +300,28 @@ pub(super) fn sla_reasons(
         });
     }
     reasons
+}
+
+/// Why the loads at indices `erring` failed on errors: the one with the fewest, and the
+/// kind of error it had most.
+fn errors_reason(sla: &Sla, cells: &[&CellSummary], erring: &[usize]) -> Option<Reason> {
+    let best = *erring
+        .iter()
+        .min_by(|&&a, &&b| cells[a].error_rate.total_cmp(&cells[b].error_rate))?;
+    let mostly = cells[best]
+        .errors_by_kind
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .max_by_key(|(_, n)| **n)
+        .map(|(k, _)| *k);
+    Some(Reason::ErrorsOverLimit {
+        mostly,
+        limit: sla.max_error_rate,
+        lowest_rate: cells[best].error_rate,
+        at: cells[best].load,
+        loads_over: erring.len(),
+        loads: cells.len(),
+    })
 }
 
 /// The token-limit reasons (TTFT, TPOT) of a candidate no load of which passed.

@@ -3,9 +3,7 @@
 
 use aws_sdk_sagemakerruntime::config::Credentials;
 use bytes::Bytes;
-use loadtest::domain::Deployment;
-use loadtest::domain::Hosting;
-use loadtest::domain::Load;
+use loadtest::domain::{Deployment, Hosting, Load};
 use loadtest::emulator::{
     EndpointSpec, Faults, InjectedError, Model, Running, ServiceDistribution,
 };

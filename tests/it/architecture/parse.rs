@@ -32,18 +32,20 @@ pub(super) struct Token {
     pub(super) line: usize,
 }
 
-/// Every `.rs` file under `dir`, sorted, named relative to the crate (`src/...`).
-pub(super) fn read_sources(dir: &Path) -> Vec<Source> {
+/// Every `.rs` file under the crate's folder `folder` (`src`, `tests`), sorted, named
+/// relative to the crate (`src/...`).
+pub(super) fn read_sources(folder: &str) -> Vec<Source> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
     let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
+    let mut todo = vec![dir.clone()];
     while let Some(d) = todo.pop() {
         for entry in std::fs::read_dir(&d).expect("read src dir") {
             let path = entry.expect("dir entry").path();
             if path.is_dir() {
                 todo.push(path);
             } else if path.extension().is_some_and(|e| e == "rs") {
-                let rel = path.strip_prefix(dir).expect("under src");
-                let file = format!("src/{}", rel.to_string_lossy().replace('\\', "/"));
+                let rel = path.strip_prefix(&dir).expect("under its folder");
+                let file = format!("{folder}/{}", rel.to_string_lossy().replace('\\', "/"));
                 let text = std::fs::read_to_string(&path).expect("read source");
                 out.push(Source { file, text });
             }

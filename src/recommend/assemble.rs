@@ -131,24 +131,12 @@ impl Context<'_> {
             cost.as_ref(),
         );
         Candidate {
-            hosting,
-            variant,
-            payload_bytes: largest,
-            payload_file: None,
             cells: cells.len(),
             operating,
             cost,
-            verdict: workload::verdict(reasons),
-            rank: None,
-            on_frontier: false,
             repeats: binding.and_then(|c| c.repeats.clone()),
-            first_request_ms: None,
-            workload: Vec::new(),
-            capacity: None,
-            fleet: None,
-            scaling: None,
-            monthly: None,
             tokens,
+            ..Candidate::new(hosting, variant, largest, workload::verdict(reasons))
         }
     }
 

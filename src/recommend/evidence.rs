@@ -94,26 +94,12 @@ fn unmeasured(
         .map(|payload_bytes| {
             let mut reasons = limit_reasons(Some(hosting), Some(variant), payload_bytes);
             reasons.push(reason.clone());
-            Candidate {
-                hosting: Some(hosting),
-                variant: Some(variant.clone()),
+            Candidate::new(
+                Some(hosting),
+                Some(variant.clone()),
                 payload_bytes,
-                payload_file: None,
-                cells: 0,
-                operating: None,
-                cost: None,
-                verdict: Verdict::Infeasible { reasons },
-                rank: None,
-                on_frontier: false,
-                repeats: None,
-                first_request_ms: None,
-                workload: Vec::new(),
-                capacity: None,
-                fleet: None,
-                scaling: None,
-                monthly: None,
-                tokens: None,
-            }
+                Verdict::Infeasible { reasons },
+            )
         })
         .collect();
     Some(out)

@@ -203,6 +203,36 @@ pub struct Candidate {
 }
 
 impl Candidate {
+    /// A candidate with its `verdict` and nothing measured, priced or ranked yet: the
+    /// figures a caller has are set over it (`Candidate { cost, ..Candidate::new(..) }`).
+    pub fn new(
+        hosting: Option<Hosting>,
+        variant: Option<Variant>,
+        payload_bytes: u64,
+        verdict: Verdict,
+    ) -> Candidate {
+        Candidate {
+            hosting,
+            variant,
+            payload_bytes,
+            payload_file: None,
+            cells: 0,
+            operating: None,
+            workload: Vec::new(),
+            capacity: None,
+            fleet: None,
+            scaling: None,
+            monthly: None,
+            cost: None,
+            verdict,
+            rank: None,
+            on_frontier: false,
+            repeats: None,
+            first_request_ms: None,
+            tokens: None,
+        }
+    }
+
     /// Whether it can be recommended.
     pub fn feasible(&self) -> bool {
         matches!(self.verdict, Verdict::Feasible)
@@ -457,29 +487,17 @@ impl Context<'_> {
         reasons.extend(self.concurrency_reason(cost.as_ref()));
         let token_figures =
             tokens::figures(sla.percentile, cells, operating.as_ref(), cost.as_ref());
+        let verdict = if reasons.is_empty() {
+            Verdict::Feasible
+        } else {
+            Verdict::Infeasible { reasons }
+        };
         Candidate {
-            hosting,
-            variant,
-            payload_bytes,
-            payload_file: None,
             cells: cells.len(),
             operating,
             cost,
-            verdict: if reasons.is_empty() {
-                Verdict::Feasible
-            } else {
-                Verdict::Infeasible { reasons }
-            },
-            rank: None,
-            on_frontier: false,
-            repeats: None,
-            first_request_ms: None,
-            workload: Vec::new(),
-            capacity: None,
-            fleet: None,
-            scaling: None,
-            monthly: None,
             tokens: token_figures,
+            ..Candidate::new(hosting, variant, payload_bytes, verdict)
         }
     }
 

@@ -11,10 +11,6 @@ use crate::recommend::{Cost, NearestMiss, OperatingPoint, Options, Reason, Verdi
 fn candidate(instance: &str, rank: Option<usize>, verdict: Verdict) -> Candidate {
     let feasible = matches!(verdict, Verdict::Feasible);
     Candidate {
-        hosting: Some(Hosting::RealTime),
-        variant: Some(crate::domain::Variant::instance(instance)),
-        payload_bytes: 1024,
-        payload_file: None,
         cells: 2,
         operating: feasible.then_some(OperatingPoint {
             cell_index: 1,
@@ -37,17 +33,14 @@ fn candidate(instance: &str, rank: Option<usize>, verdict: Verdict) -> Candidate
                 instances: Some(3),
             },
         }),
-        verdict,
         rank,
         on_frontier: feasible,
-        repeats: None,
-        first_request_ms: None,
-        workload: Vec::new(),
-        capacity: None,
-        fleet: None,
-        scaling: None,
-        monthly: None,
-        tokens: None,
+        ..Candidate::new(
+            Some(Hosting::RealTime),
+            Some(crate::domain::Variant::instance(instance)),
+            1024,
+            verdict,
+        )
     }
 }
 

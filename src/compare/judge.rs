@@ -192,18 +192,8 @@ impl Side<'_> {
 
     /// A latency quantile of the merged histograms, ms.
     fn latency(&self, q: f64) -> Option<f64> {
-        let mut merged: Option<hdrhistogram::Histogram<u64>> = None;
-        for cell in self.0 {
-            let h = crate::results::histogram::decode(&cell.histogram).ok()?;
-            match merged.as_mut() {
-                Some(m) => m.add(&h).ok()?,
-                None => merged = Some(h),
-            }
-        }
-        let h = merged.filter(|h| !h.is_empty())?;
-        Some(crate::domain::units::round3(
-            h.value_at_quantile(q) as f64 / 1000.0,
-        ))
+        let texts = self.0.iter().map(|cell| cell.histogram.as_str());
+        crate::results::histogram::merged_quantile_ms(texts, q)
     }
 
     fn throughput(&self) -> f64 {

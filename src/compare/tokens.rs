@@ -67,21 +67,13 @@ fn histogram_of(t: &TokenSummary, metric: Metric) -> (&str, f64) {
 
 /// The metric off the cells' merged histograms, ms.
 fn figure(cells: &[&CellSummary], metric: Metric) -> Option<f64> {
-    let mut merged: Option<hdrhistogram::Histogram<u64>> = None;
-    let mut q = 0.5;
-    for t in cells.iter().filter_map(|c| c.tokens.as_ref()) {
-        let (text, quantile) = histogram_of(t, metric);
-        q = quantile;
-        let h = crate::results::histogram::decode(text).ok()?;
-        match merged.as_mut() {
-            Some(m) => m.add(&h).ok()?,
-            None => merged = Some(h),
-        }
-    }
-    let h = merged.filter(|h| !h.is_empty())?;
-    Some(crate::domain::units::round3(
-        h.value_at_quantile(q) as f64 / 1000.0,
-    ))
+    let read: Vec<(&str, f64)> = cells
+        .iter()
+        .filter_map(|c| c.tokens.as_ref())
+        .map(|t| histogram_of(t, metric))
+        .collect();
+    let q = read.first().map_or(0.5, |&(_, q)| q);
+    crate::results::histogram::merged_quantile_ms(read.iter().map(|&(text, _)| text), q)
 }
 
 /// Per-second values of whole seconds, pooled over repeats.

@@ -34,6 +34,23 @@ pub fn decode(text: &str) -> Result<Histogram<u64>, HistogramError> {
         .map_err(HistogramError::Decode)
 }
 
+/// Quantile `q` of the stored µs histograms `texts` merged, in ms (3 decimals); `None` when
+/// one does not decode or none holds a value.
+pub fn merged_quantile_ms<'a>(texts: impl IntoIterator<Item = &'a str>, q: f64) -> Option<f64> {
+    let mut merged: Option<Histogram<u64>> = None;
+    for text in texts {
+        let h = decode(text).ok()?;
+        match merged.as_mut() {
+            Some(m) => m.add(&h).ok()?,
+            None => merged = Some(h),
+        }
+    }
+    let h = merged.filter(|h| !h.is_empty())?;
+    Some(crate::domain::units::round3(
+        h.value_at_quantile(q) as f64 / 1000.0,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

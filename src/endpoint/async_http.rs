@@ -103,13 +103,7 @@ impl Endpoint for AsyncHttpEndpoint {
         let sent = Instant::now();
         let (output, failure) = self.submit(body).await.map_err(classify)?;
         let done = async_poll::wait(self, &output, failure.as_deref(), sent, self.timeout).await?;
-        Ok(Reply {
-            bytes_in: 0,
-            done_after: Some(done),
-            variant: None,
-            cold_start: false,
-            tokens: None,
-        })
+        Ok(Reply::completed_after(done))
     }
 
     async fn probe(&self, body: Bytes) -> Result<(), EndpointError> {

@@ -114,6 +114,15 @@ impl Reply {
             tokens: None,
         }
     }
+
+    /// An asynchronous invocation seen complete `done` after it was sent (its output is
+    /// not fetched, so no bytes are counted).
+    pub fn completed_after(done: std::time::Duration) -> Reply {
+        Reply {
+            done_after: Some(done),
+            ..Reply::bytes(0)
+        }
+    }
 }
 
 /// Every kind of target a run can use, so one engine drives them all.

@@ -222,13 +222,7 @@ impl SageMakerEndpoint {
         let done = s3
             .wait(out, output.failure_location(), sent, self.timeout)
             .await?;
-        Ok(Reply {
-            bytes_in: 0,
-            done_after: Some(done),
-            variant: None,
-            cold_start: false,
-            tokens: None,
-        })
+        Ok(Reply::completed_after(done))
     }
 
     /// Async: the completion, seen in S3, measured from the send. Without S3 (a build

@@ -5,12 +5,12 @@
 
 use super::Reply;
 use super::h1_answer::{AnswerHead, Framing, Malformed, follow_body, parse_head};
+use super::h1_wire::{SlotHarvest, Wire};
 use super::variants::VariantNames;
 use crate::sample::{ErrorKind, Excerpt, Failure};
 use reqwest::header::HeaderMap;
 use std::pin::Pin;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
@@ -68,16 +68,23 @@ impl RequestHead {
 
 /// One keep-alive HTTP/1.1 connection with the buffers it reuses for every exchange.
 pub(crate) struct Link {
-    stream: TcpStream,
+    wire: Wire,
     read: Vec<u8>,
     write: Vec<u8>,
     /// Cleared when the last answer ended the connection (or left it mid-message).
     reusable: bool,
+    /// When the last read of the exchange under way was received, when the kernel says.
+    received: Option<Instant>,
 }
 
 impl Link {
-    /// Opens a connection to `authority` (`host:port`) within `timeout`.
-    pub(crate) async fn connect(authority: &str, timeout: Duration) -> Result<Link, HttpFailure> {
+    /// Opens a connection to `authority` (`host:port`) within `timeout`, read through the
+    /// reactor or, for a slot of a shard that collects its answers, through `harvest`.
+    pub(crate) async fn connect(
+        authority: &str,
+        timeout: Duration,
+        harvest: Option<&SlotHarvest>,
+    ) -> Result<Link, HttpFailure> {
         let stream = match tokio::time::timeout(timeout, TcpStream::connect(authority)).await {
             Ok(Ok(stream)) => stream,
             Ok(Err(e)) => return Err(HttpFailure::Connect(e)),
@@ -85,10 +92,11 @@ impl Link {
         };
         stream.set_nodelay(true).map_err(HttpFailure::Connect)?;
         Ok(Link {
-            stream,
+            wire: Wire::new(stream, harvest).map_err(HttpFailure::Connect)?,
             read: vec![0; READ_BUFFER],
             write: Vec::with_capacity(512),
             reusable: true,
+            received: None,
         })
     }
 
@@ -106,37 +114,35 @@ impl Link {
         if !self.is_kept() {
             return false;
         }
-        match self.stream.try_read(&mut self.read) {
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => true,
-            _ => {
-                // Closed (0 bytes), unasked bytes, or an error: not for another request.
-                self.reusable = false;
-                false
-            }
-        }
+        // Closed (0 bytes), unasked bytes, or an error: not for another request.
+        self.reusable = self.wire.is_quiet(&mut self.read);
+        self.reusable
     }
 
-    /// Writes one request and reads its answer.
+    /// Writes one request and reads its answer. An answer the kernel timestamped is done
+    /// when its last byte was received, measured from `started`.
     pub(crate) async fn exchange(
         &mut self,
         head: &RequestHead,
         body: &[u8],
         variants: &VariantNames,
+        started: Instant,
     ) -> Result<Reply, HttpFailure> {
         self.reusable = false;
+        self.received = None;
         head.encode(body.len(), &mut self.write);
         if body.len() <= INLINE_BODY {
             self.write.extend_from_slice(body);
-            self.stream
+            self.wire
                 .write_all(&self.write)
                 .await
                 .map_err(HttpFailure::Io)?;
         } else {
-            self.stream
+            self.wire
                 .write_all(&self.write)
                 .await
                 .map_err(HttpFailure::Io)?;
-            self.stream.write_all(body).await.map_err(HttpFailure::Io)?;
+            self.wire.write_all(body).await.map_err(HttpFailure::Io)?;
         }
         let (answer, start) = self.read_head(head.is_head, variants).await?;
         let (bytes_in, excerpt, clean) = self.read_body(&answer, start).await?;
@@ -150,7 +156,7 @@ impl Link {
         }
         Ok(Reply {
             bytes_in,
-            done_after: None,
+            done_after: self.received.map(|at| at.saturating_duration_since(started)),
             variant: answer.variant,
             cold_start: answer.cold_start,
             tokens: None,
@@ -223,11 +229,12 @@ impl Link {
 
     /// One read into the free end of the buffer.
     async fn fill(&mut self, filled: &mut Filled) -> Result<usize, HttpFailure> {
-        let n = self
-            .stream
+        let (n, received) = self
+            .wire
             .read(&mut self.read[filled.end..])
             .await
             .map_err(HttpFailure::Io)?;
+        self.received = received.or(self.received);
         filled.end += n;
         Ok(n)
     }

@@ -143,7 +143,9 @@ impl HttpEndpoint {
             // Boxed: reqwest's future would otherwise size every slot's exchange.
             return Box::pin(self.exchange_pooled(body)).await;
         };
-        let deadline = Instant::now() + self.client.timeout;
+        let started = Instant::now();
+        let deadline = started + self.client.timeout;
+        let harvest = slot.harvest.as_ref();
         let Conn { link, timer } = slot.http.get_or_insert_with(|| Conn {
             link: None,
             timer: Box::pin(tokio::time::sleep_until(deadline)),
@@ -157,11 +159,11 @@ impl HttpEndpoint {
             let open = match link {
                 Some(open) => open,
                 None => {
-                    let connect = Link::connect(authority, self.client.connect_timeout);
+                    let connect = Link::connect(authority, self.client.connect_timeout, harvest);
                     link.insert(Box::pin(connect).await?)
                 }
             };
-            open.exchange(head, &body, &self.variants).await
+            open.exchange(head, &body, &self.variants, started).await
         };
         let result = h1::within(timer, deadline, work).await;
         if link.as_ref().is_some_and(|open| !open.is_kept()) {

@@ -8,6 +8,8 @@ pub mod build;
 pub mod emulated;
 mod h1;
 mod h1_answer;
+mod h1_wire;
+pub mod harvest;
 pub mod http;
 pub mod openai;
 pub mod sagemaker;
@@ -84,6 +86,28 @@ pub trait Endpoint: Send + Sync + 'static {
 #[derive(Debug, Default)]
 pub struct Slot {
     pub(crate) http: Option<http::Conn>,
+    /// The shard's answer set and this slot's entry, when the shard collects answers.
+    pub(crate) harvest: Option<h1_wire::SlotHarvest>,
+}
+
+impl Slot {
+    /// A slot whose connection is read when its shard collects answers (`index` below the
+    /// set's capacity; past it, a plain slot).
+    pub fn harvested(harvest: &std::sync::Arc<harvest::Harvest>, index: u32) -> Slot {
+        let fits = (index as usize) < harvest.capacity();
+        Slot {
+            http: None,
+            harvest: fits.then(|| h1_wire::SlotHarvest {
+                harvest: harvest.clone(),
+                index,
+            }),
+        }
+    }
+
+    /// The slot's entry in its shard's answer set, if it has one.
+    pub fn harvest_index(&self) -> Option<u32> {
+        self.harvest.as_ref().map(|h| h.index)
+    }
 }
 
 /// A successful answer.

@@ -3,6 +3,7 @@
 //! The load is split over a few shards (tasks); each owns its recorder, and the recorders
 //! are merged when the cell ends.
 
+pub mod answers;
 pub mod live;
 pub mod pacer;
 pub mod shard;

@@ -50,6 +50,15 @@ impl Pacer {
         }
     }
 
+    /// The mean time between this shard's arrivals.
+    pub fn mean_gap(&self) -> Duration {
+        let per_second = match &self.kind {
+            Kind::Constant { rate, stride, .. } => rate / *stride as f64,
+            Kind::Poisson { shard_rate, .. } => *shard_rate,
+        };
+        Duration::from_secs_f64(1.0 / per_second.max(1e-9))
+    }
+
     /// Offset of the next arrival from the cell's start.
     pub fn peek(&self) -> Duration {
         self.next

@@ -5,6 +5,7 @@
 //! target's connection for it), so nothing mutable is shared across threads. Between
 //! arrivals it sleeps on a [`FineTimer`] and then sends every arrival that is due.
 
+use super::answers::Answers;
 use super::live::LiveStats;
 use super::pacer::Pacer;
 use super::slots::IdleSlots;
@@ -102,6 +103,18 @@ impl Issue {
         matches!(self, Issue::Open { .. })
     }
 
+    /// The set the shard's answers are collected from, for a dense open loop.
+    fn answers(&self) -> Answers {
+        match self {
+            Issue::Open {
+                pacer,
+                max_in_flight,
+                ..
+            } => Answers::new(Some(pacer.mean_gap()), *max_in_flight),
+            Issue::Closed { .. } => Answers::new(None, 0),
+        }
+    }
+
     /// Arrivals scheduled before the window's end that were never sent.
     fn unsent(&mut self, window: &Window) -> Vec<Instant> {
         let mut out = Vec::new();
@@ -139,7 +152,8 @@ pub async fn run<T: Endpoint>(
 ) -> Recorder {
     let mut rec = Recorder::window(window.measure_from, window.end);
     let mut in_flight = FuturesUnordered::new();
-    let mut slots = IdleSlots::new(Instant::now());
+    let mut answers = issue.answers();
+    let mut slots = IdleSlots::new(Instant::now(), answers.harvest());
     let mut timer = FineTimer::new();
     let mut measured_in_flight = 0u64;
     let mut drain_until = window.end + window.drain;
@@ -149,6 +163,7 @@ pub async fn run<T: Endpoint>(
         return rec;
     }
     loop {
+        answers.collect_if_woken();
         let now = Instant::now();
         slots.trim(now);
         if !stopping && now >= window.end {
@@ -178,6 +193,7 @@ pub async fn run<T: Endpoint>(
         if stopping && in_flight.is_empty() {
             break;
         }
+        answers.listen_unless_due(now, (!stopping).then_some(wake));
         tokio::select! {
             biased;
             changed = stop.changed() => match (changed, *stop.borrow()) {
@@ -195,7 +211,8 @@ pub async fn run<T: Endpoint>(
                 record_answer(&mut rec, live, &sample, failure.as_ref());
                 super::tokens::record(&mut rec, live, &sample, tokens.as_deref());
             }
-            () = timer.sleep_until(wake), if !stopping => {}
+            () = timer.sleep_until(wake), if !stopping => answers.woke(),
+            () = answers.arrived() => answers.woke(),
             () = sleep_until(drain_until), if stopping => {
                 if Instant::now() >= drain_until {
                     break;

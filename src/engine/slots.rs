@@ -3,6 +3,8 @@
 //! burst, so they are closed rather than held open on the target for the rest of the cell.
 
 use crate::endpoint::Slot;
+use crate::endpoint::harvest::Harvest;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -15,23 +17,46 @@ pub struct IdleSlots {
     /// Fewest idle slots seen since the last trim: that many were not needed in the period.
     fewest: usize,
     next_trim: Instant,
+    /// The shard's answer set, when it collects answers: each new slot gets an entry.
+    harvest: Option<Arc<Harvest>>,
+    /// Entries of closed slots, for new ones; `entries` were ever given out.
+    free: Vec<u32>,
+    entries: u32,
 }
 
 impl IdleSlots {
-    /// No idle slots yet; the first trim is a period after `now`.
-    pub fn new(now: Instant) -> IdleSlots {
+    /// No idle slots yet; the first trim is a period after `now`. With `harvest`, the
+    /// slots' connections are read when the shard collects answers.
+    pub fn new(now: Instant, harvest: Option<Arc<Harvest>>) -> IdleSlots {
         IdleSlots {
             idle: Vec::new(),
             fewest: 0,
             next_trim: now + TRIM_EVERY,
+            harvest,
+            free: Vec::new(),
+            entries: 0,
         }
     }
 
     /// The most recently used idle slot (its connection warm), or a new one.
     pub fn take(&mut self) -> Slot {
-        let slot = self.idle.pop().unwrap_or_default();
+        let slot = match self.idle.pop() {
+            Some(slot) => slot,
+            None => self.new_slot(),
+        };
         self.fewest = self.fewest.min(self.idle.len());
         slot
+    }
+
+    fn new_slot(&mut self) -> Slot {
+        let Some(harvest) = &self.harvest else {
+            return Slot::default();
+        };
+        let index = self.free.pop().unwrap_or_else(|| {
+            self.entries += 1;
+            self.entries - 1
+        });
+        Slot::harvested(harvest, index)
     }
 
     /// A slot whose request is done.
@@ -45,7 +70,8 @@ impl IdleSlots {
         if now < self.next_trim {
             return;
         }
-        self.idle.drain(..self.fewest.min(self.idle.len()));
+        let closed = self.idle.drain(..self.fewest.min(self.idle.len()));
+        self.free.extend(closed.filter_map(|slot| slot.harvest_index()));
         self.fewest = self.idle.len();
         self.next_trim = now + TRIM_EVERY;
     }
@@ -68,7 +94,7 @@ mod tests {
     #[test]
     fn slots_idle_through_a_whole_period_are_closed_and_busy_ones_kept() {
         let start = Instant::now();
-        let mut slots = IdleSlots::new(start);
+        let mut slots = IdleSlots::new(start, None);
         // A burst of 10 in flight, then back to 2 in flight at a time.
         let burst: Vec<Slot> = (0..10).map(|_| slots.take()).collect();
         burst.into_iter().for_each(|s| slots.put(s));

@@ -179,10 +179,7 @@ fn set_timestamping(stream: &TcpStream) -> io::Result<()> {
 }
 
 /// One non-blocking `recvmsg`: the bytes read, and when the last of them was received.
-fn receive(
-    stream: &std::net::TcpStream,
-    buf: &mut [u8],
-) -> io::Result<(usize, Option<Instant>)> {
+fn receive(stream: &std::net::TcpStream, buf: &mut [u8]) -> io::Result<(usize, Option<Instant>)> {
     // Room for one `SCM_TIMESTAMPNS` message, aligned as the kernel writes it.
     let mut control = [0u64; 8];
     let mut iov = libc::iovec {

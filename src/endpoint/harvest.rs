@@ -49,9 +49,16 @@ impl Harvest {
         Ok(Harvest {
             // SAFETY: `fd` is a fresh descriptor nobody else owns.
             epoll: unsafe { OwnedFd::from_raw_fd(fd) },
-            slots: (0..slots.min(MAX_SLOTS)).map(|_| Entry::default()).collect(),
+            slots: (0..slots.min(MAX_SLOTS))
+                .map(|_| Entry::default())
+                .collect(),
             watched: AtomicUsize::new(0),
         })
+    }
+
+    /// How many connections are in the set.
+    pub fn watching(&self) -> usize {
+        self.watched.load(Ordering::Relaxed)
     }
 
     /// How many slots the set has room for.
@@ -79,7 +86,9 @@ impl Harvest {
         if rc < 0 {
             return Err(io::Error::last_os_error());
         }
-        self.slots[index as usize].readable.store(false, Ordering::Relaxed);
+        self.slots[index as usize]
+            .readable
+            .store(false, Ordering::Relaxed);
         self.watched.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
@@ -182,5 +191,36 @@ impl Listener {
             // The reactor is gone (runtime shutting down): nothing more will arrive.
             Err(_) => std::future::pending().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::unix::net::UnixStream;
+    use std::sync::Arc;
+
+    /// More ready connections than one `epoll_wait` returns are all flagged, and collect
+    /// returns even though none of them is read (level-triggered, they stay ready).
+    #[test]
+    fn a_collect_flags_every_ready_connection_past_one_batch_and_returns() {
+        let count = EVENTS * 2 + 7;
+        let harvest = Arc::new(Harvest::new(count).unwrap());
+        let pairs: Vec<(UnixStream, UnixStream)> =
+            (0..count).map(|_| UnixStream::pair().unwrap()).collect();
+        for (i, (ours, theirs)) in pairs.iter().enumerate() {
+            harvest.watch(ours.as_raw_fd(), i as u32).unwrap();
+            (&*theirs).write_all(b"x").unwrap();
+        }
+        let (done, wait) = std::sync::mpsc::channel();
+        let set = harvest.clone();
+        std::thread::spawn(move || done.send(set.collect()).unwrap());
+        let reported = wait
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("collect returns");
+        assert!(reported >= count, "{reported} reported of {count}");
+        assert!((0..count as u32).all(|i| harvest.is_flagged(i)));
+        assert_eq!(harvest.watching(), count);
     }
 }

@@ -71,7 +71,8 @@ impl IdleSlots {
             return;
         }
         let closed = self.idle.drain(..self.fewest.min(self.idle.len()));
-        self.free.extend(closed.filter_map(|slot| slot.harvest_index()));
+        self.free
+            .extend(closed.filter_map(|slot| slot.harvest_index()));
         self.fewest = self.idle.len();
         self.next_trim = now + TRIM_EVERY;
     }

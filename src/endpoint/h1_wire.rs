@@ -43,7 +43,7 @@ impl Wire {
         let Some(slot) = harvest else {
             return Ok(Wire::Reactor(stream));
         };
-        if set_timestamping(&stream).is_err() {
+        if set_timestamping(stream.as_raw_fd()).is_err() {
             return Ok(Wire::Reactor(stream));
         }
         let std = stream.into_std()?;
@@ -159,13 +159,42 @@ impl Drop for Wire {
     }
 }
 
-/// Asks the kernel to timestamp what `stream` receives.
-fn set_timestamping(stream: &TcpStream) -> io::Result<()> {
+/// Whether the kernel timestamps what TCP sockets receive here. Linux turns receive
+/// timestamps on for the whole machine a moment after the first socket asks for them (and
+/// off after the last one closes), so a loopback pair that asks is kept for the process's
+/// life, and its first timestamped byte shows that answers will carry theirs.
+pub(crate) fn kernel_timestamps() -> bool {
+    static KEEPER: std::sync::OnceLock<Option<[std::net::TcpStream; 2]>> =
+        std::sync::OnceLock::new();
+    KEEPER.get_or_init(|| timestamped_pair().ok()).is_some()
+}
+
+/// A connected loopback pair whose reading side has received a timestamped byte (within
+/// 200 ms).
+fn timestamped_pair() -> io::Result<[std::net::TcpStream; 2]> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let mut writer = std::net::TcpStream::connect(listener.local_addr()?)?;
+    let (reader, _) = listener.accept()?;
+    set_timestamping(reader.as_raw_fd())?;
+    reader.set_nonblocking(true)?;
+    let mut byte = [0u8; 1];
+    for _ in 0..200 {
+        writer.write_all(b"x")?;
+        std::thread::sleep(Duration::from_millis(1));
+        if let Ok((1, Some(_))) = receive(&reader, &mut byte) {
+            return Ok([writer, reader]);
+        }
+    }
+    Err(io::Error::other("no receive timestamps"))
+}
+
+/// Asks the kernel to timestamp what socket `fd` receives.
+fn set_timestamping(fd: std::os::fd::RawFd) -> io::Result<()> {
     let on: libc::c_int = 1;
     // SAFETY: valid socket, option value of the size given.
     let rc = unsafe {
         libc::setsockopt(
-            stream.as_raw_fd(),
+            fd,
             libc::SOL_SOCKET,
             libc::SO_TIMESTAMPNS,
             (&raw const on).cast(),

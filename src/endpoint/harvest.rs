@@ -22,6 +22,12 @@ pub const MAX_SLOTS: usize = 4096;
 /// Events taken per `epoll_wait`.
 const EVENTS: usize = 64;
 
+/// Readies the kernel's receive timestamps a [`Harvest`] needs, so that the first one made
+/// does not wait for them; returns whether there are any.
+pub fn prepare() -> bool {
+    super::h1_wire::kernel_timestamps()
+}
+
 /// One shard's epoll set of connections, one entry per in-flight slot.
 #[derive(Debug)]
 pub struct Harvest {
@@ -39,8 +45,14 @@ struct Entry {
 }
 
 impl Harvest {
-    /// A set for slots `0..slots` (at most [`MAX_SLOTS`]).
+    /// A set for slots `0..slots` (at most [`MAX_SLOTS`]); an error where the kernel does
+    /// not timestamp what sockets receive, as answers read late need.
     pub fn new(slots: usize) -> io::Result<Harvest> {
+        if !super::h1_wire::kernel_timestamps() {
+            return Err(io::Error::other(
+                "the kernel does not timestamp received data",
+            ));
+        }
         // SAFETY: plain system call; the descriptor is owned below.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
         if fd < 0 {

@@ -108,6 +108,10 @@ pub async fn run_cell<T: Endpoint>(
     cancel: watch::Receiver<bool>,
 ) -> CellResult {
     let probe_retries = target.take_retries();
+    if matches!(cell.load, Load::Open { .. }) {
+        // Once per process, before any window opens (it may wait a few milliseconds).
+        crate::endpoint::harvest::prepare();
+    }
     let drain = cell.timeout + Duration::from_millis(100);
     let initial = if *cancel.borrow() {
         Stop::Abort

@@ -5,7 +5,7 @@
 //! nobody, and at each arrival the shard asks the set, in one system call, which slots have
 //! something to read ([`Harvest::collect`]). The answer's time is the kernel's receive
 //! timestamp (`SO_TIMESTAMPNS`), so reading it later does not make it later
-//! (see `h1_wire`). When the shard has nothing due soon it listens to the set through the
+//! (see `stamp`). When the shard has nothing due soon it listens to the set through the
 //! reactor instead ([`Harvest::listener`]), and answers wake it as before.
 
 use futures_util::task::AtomicWaker;
@@ -25,7 +25,7 @@ const EVENTS: usize = 64;
 /// Readies the kernel's receive timestamps a [`Harvest`] needs, so that the first one made
 /// does not wait for them; returns whether there are any.
 pub fn prepare() -> bool {
-    super::h1_wire::kernel_timestamps()
+    super::stamp::kernel_timestamps()
 }
 
 /// One shard's epoll set of connections, one entry per in-flight slot.
@@ -48,7 +48,7 @@ impl Harvest {
     /// A set for slots `0..slots` (at most [`MAX_SLOTS`]); an error where the kernel does
     /// not timestamp what sockets receive, as answers read late need.
     pub fn new(slots: usize) -> io::Result<Harvest> {
-        if !super::h1_wire::kernel_timestamps() {
+        if !super::stamp::kernel_timestamps() {
             return Err(io::Error::other(
                 "the kernel does not timestamp received data",
             ));

@@ -13,6 +13,7 @@ pub mod harvest;
 pub mod http;
 pub mod openai;
 pub mod sagemaker;
+mod stamp;
 pub mod stream;
 pub mod variants;
 

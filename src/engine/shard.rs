@@ -157,11 +157,10 @@ pub async fn run<T: Endpoint>(
     let mut timer = FineTimer::new();
     let mut measured_in_flight = 0u64;
     let mut drain_until = window.end + window.drain;
-    let initial = *stop.borrow();
-    let mut stopping = initial != Stop::Running;
-    if initial == Stop::Abort {
-        return rec;
-    }
+    let mut stopping = match *stop.borrow() {
+        Stop::Abort => return rec,
+        initial => initial != Stop::Running,
+    };
     loop {
         answers.collect_if_woken();
         let now = Instant::now();
@@ -208,8 +207,7 @@ pub async fn run<T: Endpoint>(
             Some(((sample, failure, tokens), counted, slot)) = in_flight.next(), if !in_flight.is_empty() => {
                 measured_in_flight -= u64::from(counted);
                 slots.put(slot);
-                record_answer(&mut rec, live, &sample, failure.as_ref());
-                super::tokens::record(&mut rec, live, &sample, tokens.as_deref());
+                record_answer(&mut rec, live, &sample, failure.as_ref(), tokens.as_deref());
             }
             () = timer.sleep_until(wake), if !stopping => answers.woke(),
             () = answers.arrived() => answers.woke(),
@@ -244,8 +242,15 @@ async fn in_slot<T: Endpoint>(
     (answer, counted, slot)
 }
 
-/// Records a finished request, and shows it live when it counts in the window.
-fn record_answer(rec: &mut Recorder, live: &LiveStats, sample: &Sample, failure: Option<&Failure>) {
+/// Records a finished request (and its tokens), and shows it live when it counts in the
+/// window.
+fn record_answer(
+    rec: &mut Recorder,
+    live: &LiveStats,
+    sample: &Sample,
+    failure: Option<&Failure>,
+    tokens: Option<&Tokens>,
+) {
     if rec.measures(sample.intended_start) {
         match sample.outcome {
             Outcome::Ok => live.ok(sample.response_time()),
@@ -256,6 +261,7 @@ fn record_answer(rec: &mut Recorder, live: &LiveStats, sample: &Sample, failure:
     if let Some(f) = failure {
         rec.record_failure(sample.intended_start, f);
     }
+    super::tokens::record(rec, live, sample, tokens);
 }
 
 fn dropped_sample(intended: Instant) -> Sample {

@@ -25,6 +25,7 @@
 
 pub mod advise;
 mod assemble;
+mod candidate;
 pub mod capacity;
 pub mod cost;
 mod evidence;
@@ -203,36 +204,6 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    /// A candidate with its `verdict` and nothing measured, priced or ranked yet: the
-    /// figures a caller has are set over it (`Candidate { cost, ..Candidate::new(..) }`).
-    pub fn new(
-        hosting: Option<Hosting>,
-        variant: Option<Variant>,
-        payload_bytes: u64,
-        verdict: Verdict,
-    ) -> Candidate {
-        Candidate {
-            hosting,
-            variant,
-            payload_bytes,
-            payload_file: None,
-            cells: 0,
-            operating: None,
-            workload: Vec::new(),
-            capacity: None,
-            fleet: None,
-            scaling: None,
-            monthly: None,
-            cost: None,
-            verdict,
-            rank: None,
-            on_frontier: false,
-            repeats: None,
-            first_request_ms: None,
-            tokens: None,
-        }
-    }
-
     /// Whether it can be recommended.
     pub fn feasible(&self) -> bool {
         matches!(self.verdict, Verdict::Feasible)

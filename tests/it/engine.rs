@@ -72,17 +72,16 @@ async fn closed_loop_throughput_is_concurrency_over_delay() {
     )
     .await;
     let lat = s.latency.unwrap();
-    // 8 workers / 20 ms = 400 req/s at most; the client and tokio's timer add a little.
+    // 8 workers / 20 ms = 400 req/s at most. How far below depends on how busy the
+    // machine is; what must hold at any speed is Little's law, throughput × mean
+    // response time = 8, which the summary checks itself.
     assert!(
-        s.throughput_rps > 300.0 && s.throughput_rps <= 405.0,
+        s.throughput_rps > 100.0 && s.throughput_rps <= 405.0,
         "throughput {}",
         s.throughput_rps
     );
-    assert!(
-        lat.p50_ms >= 20.0 && lat.p50_ms < 26.0,
-        "p50 {}",
-        lat.p50_ms
-    );
+    assert_eq!(s.littles_law, None);
+    assert!(lat.p50_ms >= 20.0 && lat.p50_ms < 80.0, "p50 {}", lat.p50_ms);
     assert_eq!(s.errors, 0);
     assert!(s.accounting_ok);
     assert!(
@@ -122,13 +121,20 @@ async fn open_loop_sends_rate_times_duration() {
         );
         assert_eq!(s.dropped, 0);
         assert!(s.accounting_ok);
+        // A 5 ms server: nothing answers sooner. How much later depends on how busy the
+        // machine is, so the upper bounds are the generator's own account of its delay:
+        // response time is service time plus the send's slip behind its schedule.
         let lat = s.latency.unwrap();
-        // 5 ms server; a busy 2-core machine running other tests adds scheduling delay.
+        let service = s.service.unwrap();
+        assert!(service.p50_ms >= 5.0, "{arrivals}: service p50 {}", service.p50_ms);
+        assert!(lat.p50_ms >= service.p50_ms, "{arrivals}: p50 {}", lat.p50_ms);
+        let bound = service.p50_ms + s.max_send_slip_ms + 0.1;
         assert!(
-            lat.p50_ms >= 5.0 && lat.p50_ms < 15.0,
-            "{arrivals}: p50 {}",
+            lat.p50_ms <= bound,
+            "{arrivals}: p50 {} > service p50 + max slip {bound}",
             lat.p50_ms
         );
+        assert!(service.p50_ms < 50.0, "{arrivals}: service p50 {}", service.p50_ms);
     }
 }
 

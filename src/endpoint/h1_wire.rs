@@ -2,6 +2,7 @@
 //! [`Harvest`] set, where it is read when the shard wakes and its answers are timed by the
 //! kernel's receive timestamp ([`super::stamp`]), not by the read.
 
+use super::fd::register;
 use super::harvest::Harvest;
 use super::stamp::{receive, set_timestamping};
 use std::future::poll_fn;
@@ -48,15 +49,14 @@ impl Wire {
         }
         let std = stream.into_std()?;
         slot.harvest.watch(std.as_raw_fd(), slot.index)?;
-        // SAFETY: the stream stays open and the same until the `AsyncFd` drops it.
-        match unsafe { AsyncFd::register_with_interest(std, Interest::WRITABLE) } {
+        match register(std, Interest::WRITABLE) {
             Ok(io) => Ok(Wire::Harvested {
                 io,
                 slot: slot.clone(),
             }),
             Err(e) => {
                 slot.harvest.forget();
-                Err(e.into_parts().1)
+                Err(e)
             }
         }
     }
@@ -136,12 +136,13 @@ impl Wire {
     }
 
     /// Whether nothing is waiting to be read (the server has neither closed the idle
-    /// connection nor sent anything). Costs no system call unless there is.
+    /// connection nor sent anything). Costs no system call unless there is; a harvested
+    /// connection's mark is taken by the read, so a mark that found nothing costs one read.
     pub(crate) fn is_quiet(&mut self, buf: &mut [u8]) -> bool {
         let read = match self {
             Wire::Reactor(stream) => stream.try_read(buf),
             Wire::Harvested { io, slot } => {
-                if !slot.harvest.is_flagged(slot.index) {
+                if !slot.harvest.take_flag(slot.index) {
                     return true;
                 }
                 (&mut io.get_ref()).read(buf)
@@ -156,5 +157,34 @@ impl Drop for Wire {
         if let Wire::Harvested { slot, .. } = self {
             slot.harvest.forget();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A mark on an idle harvested connection that finds nothing to read is used up: the
+    /// next check reads nothing (no system call) until a collect marks it again.
+    #[tokio::test]
+    async fn an_idle_connections_mark_is_taken_by_the_check_that_finds_nothing() {
+        assert!(
+            super::super::harvest::prepare(),
+            "Linux timestamps what it receives"
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let stream = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let _server = listener.accept().await.unwrap();
+        let slot = SlotHarvest {
+            harvest: Arc::new(Harvest::new(1).unwrap()),
+            index: 0,
+        };
+        let mut wire = Wire::new(stream, Some(&slot)).unwrap();
+        slot.harvest.flag(0);
+        let mut buf = [0u8; 64];
+        assert!(wire.is_quiet(&mut buf));
+        assert!(!slot.harvest.take_flag(0), "the check took the mark");
     }
 }

@@ -10,7 +10,7 @@
 
 use futures_util::task::AtomicWaker;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use tokio::io::Interest;
@@ -55,12 +55,8 @@ impl Harvest {
         }
         // SAFETY: plain system call; the descriptor is owned below.
         let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
         Ok(Harvest {
-            // SAFETY: `fd` is a fresh descriptor nobody else owns.
-            epoll: unsafe { OwnedFd::from_raw_fd(fd) },
+            epoll: super::fd::adopt(fd)?,
             slots: (0..slots.min(MAX_SLOTS))
                 .map(|_| Entry::default())
                 .collect(),
@@ -153,20 +149,21 @@ impl Harvest {
             .store(true, Ordering::Relaxed);
     }
 
-    /// Whether the last collect saw something to read on slot `index` (not yet taken).
-    pub(crate) fn is_flagged(&self, index: u32) -> bool {
-        self.slots[index as usize].readable.load(Ordering::Relaxed)
+    /// Takes slot `index`'s mark: whether a collect saw something to read on it since.
+    pub(crate) fn take_flag(&self, index: u32) -> bool {
+        self.slots[index as usize]
+            .readable
+            .swap(false, Ordering::Relaxed)
     }
 
     /// Ready once a collect has seen something to read on slot `index` since the last
     /// time; until then the task is woken by the collect that sees it.
     pub(crate) fn poll_readable(&self, index: u32, cx: &mut Context<'_>) -> Poll<()> {
-        let entry = &self.slots[index as usize];
-        if entry.readable.swap(false, Ordering::Relaxed) {
+        if self.take_flag(index) {
             return Poll::Ready(());
         }
-        entry.waker.register(cx.waker());
-        if entry.readable.swap(false, Ordering::Relaxed) {
+        self.slots[index as usize].waker.register(cx.waker());
+        if self.take_flag(index) {
             return Poll::Ready(());
         }
         Poll::Pending
@@ -175,18 +172,8 @@ impl Harvest {
     /// The set in tokio's reactor, for a shard that waits for answers rather than for its
     /// next arrival; dropping it takes the set out again.
     pub fn listener(&self) -> io::Result<Listener> {
-        // SAFETY: duplicating a descriptor this set owns; the copy is owned below.
-        let fd = unsafe { libc::fcntl(self.epoll.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: `fd` is a fresh descriptor nobody else owns.
-        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-        // SAFETY: the copy stays open and the same until the `AsyncFd` drops it.
-        match unsafe { AsyncFd::register_with_interest(owned, Interest::READABLE) } {
-            Ok(fd) => Ok(Listener(fd)),
-            Err(e) => Err(e.into_parts().1),
-        }
+        let copy = self.epoll.try_clone()?;
+        Ok(Listener(super::fd::register(copy, Interest::READABLE)?))
     }
 }
 
@@ -232,7 +219,7 @@ mod tests {
             .recv_timeout(std::time::Duration::from_secs(5))
             .expect("collect returns");
         assert!(reported >= count, "{reported} reported of {count}");
-        assert!((0..count as u32).all(|i| harvest.is_flagged(i)));
+        assert!((0..count as u32).all(|i| harvest.take_flag(i)));
         assert_eq!(harvest.watching(), count);
     }
 }

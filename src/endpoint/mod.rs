@@ -6,6 +6,7 @@ pub mod async_http;
 pub mod async_poll;
 pub mod build;
 pub mod emulated;
+pub mod fd;
 mod h1;
 mod h1_answer;
 mod h1_wire;

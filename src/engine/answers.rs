@@ -19,8 +19,20 @@ const DEFER_AT_MOST: Duration = Duration::from_millis(5);
 #[derive(Debug)]
 pub struct Answers {
     harvest: Option<Arc<Harvest>>,
-    listener: Option<Listener>,
+    listening: Listening,
     due: bool,
+}
+
+/// How a shard with an answer set learns that answers arrived between its wakes.
+#[derive(Debug)]
+enum Listening {
+    /// It does not: its next wake is soon, and it collects then.
+    No,
+    /// The set is in tokio's reactor, which wakes the shard.
+    Reactor(Listener),
+    /// The set could not join the reactor: the shard wakes every [`DEFER_AT_MOST`] to
+    /// collect, so no answer waits longer than that.
+    Polled,
 }
 
 impl Answers {
@@ -32,7 +44,7 @@ impl Answers {
             harvest: dense
                 .then(|| Harvest::new(slots).ok().map(Arc::new))
                 .flatten(),
-            listener: None,
+            listening: Listening::No,
             due: false,
         }
     }
@@ -54,27 +66,85 @@ impl Answers {
         }
     }
 
-    /// Listens for answers through the reactor unless the shard's next wake (`until`,
-    /// `None` when only answers can wake it) is within [`DEFER_AT_MOST`] of `now`.
+    /// Listens for answers unless the shard's next wake (`until`, `None` when only answers
+    /// can wake it) is within [`DEFER_AT_MOST`] of `now`. Joining the reactor reports what
+    /// is already waiting, so nothing that arrived before is missed.
     pub fn listen_unless_due(&mut self, now: Instant, until: Option<Instant>) {
         let Some(h) = &self.harvest else {
             return;
         };
         let soon = until.is_some_and(|at| at.saturating_duration_since(now) <= DEFER_AT_MOST);
         if soon {
-            self.listener = None;
-        } else if self.listener.is_none() {
-            // Without a listener, answers wait for the next wake: never later than `until`.
-            self.listener = h.listener().ok();
-            self.due = true;
+            self.listening = Listening::No;
+        } else if matches!(self.listening, Listening::No) {
+            self.listening = match h.listener() {
+                Ok(listener) => Listening::Reactor(listener),
+                Err(_) => Listening::Polled,
+            };
         }
     }
 
-    /// Returns when answers arrived while listening; never when not listening.
+    /// Returns when answers may have arrived while listening; never when not listening.
     pub async fn arrived(&self) {
-        match &self.listener {
-            Some(listener) => listener.ready().await,
-            None => std::future::pending().await,
+        match &self.listening {
+            Listening::Reactor(listener) => listener.ready().await,
+            Listening::Polled => tokio::time::sleep(DEFER_AT_MOST).await,
+            Listening::No => std::future::pending().await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+
+    /// A shard waiting only for answers (nothing else due) is woken by one that arrives,
+    /// and its collect marks the slot, whether the set is in the reactor or polled.
+    async fn an_answer_arriving_while_the_shard_waits_is_collected(polled: bool) {
+        let mut answers = Answers::new(Some(Duration::from_millis(1)), 1);
+        let harvest = answers.harvest().expect("a dense open loop has a set");
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        harvest.watch(ours.as_raw_fd(), 0).unwrap();
+        answers.listen_unless_due(Instant::now(), None);
+        assert!(matches!(answers.listening, Listening::Reactor(_)));
+        if polled {
+            answers.listening = Listening::Polled;
+        }
+        let server = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            (&theirs).write_all(b"answer").unwrap();
+            theirs
+        });
+        tokio::time::timeout(Duration::from_secs(2), answers.arrived())
+            .await
+            .expect("the answer wakes the shard");
+        let _theirs = server.join().unwrap();
+        answers.woke();
+        answers.collect_if_woken();
+        assert!(harvest.take_flag(0), "the collect marks the slot");
+        harvest.forget();
+    }
+
+    #[tokio::test]
+    async fn a_listening_shard_is_woken_by_its_answers() {
+        an_answer_arriving_while_the_shard_waits_is_collected(false).await;
+    }
+
+    #[tokio::test]
+    async fn a_set_outside_the_reactor_is_still_collected_while_the_shard_waits() {
+        an_answer_arriving_while_the_shard_waits_is_collected(true).await;
+    }
+
+    #[tokio::test]
+    async fn a_shard_whose_next_wake_is_near_does_not_listen() {
+        let mut answers = Answers::new(Some(Duration::from_millis(1)), 1);
+        let now = Instant::now();
+        answers.listen_unless_due(now, Some(now + Duration::from_millis(1)));
+        assert!(matches!(answers.listening, Listening::No));
+        let woke = tokio::time::timeout(Duration::from_millis(50), answers.arrived()).await;
+        assert!(woke.is_err(), "only its timer wakes it");
     }
 }

@@ -60,8 +60,9 @@ impl Default for FineTimer {
 #[cfg(target_os = "linux")]
 mod imp {
     use super::Duration;
+    use crate::endpoint::fd;
     use std::io;
-    use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+    use std::os::fd::{AsRawFd, OwnedFd};
     use tokio::io::Interest;
     use tokio::io::unix::AsyncFd;
 
@@ -78,16 +79,8 @@ mod imp {
                     libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
                 )
             };
-            if fd < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            // SAFETY: `fd` is a fresh descriptor nobody else owns.
-            let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-            // SAFETY: the `OwnedFd` stays open and the same until the `AsyncFd` drops it.
-            match unsafe { AsyncFd::register_with_interest(owned, Interest::READABLE) } {
-                Ok(fd) => Ok(TimerFd(fd)),
-                Err(e) => Err(e.into_parts().1),
-            }
+            let owned = fd::adopt(fd)?;
+            Ok(TimerFd(fd::register(owned, Interest::READABLE)?))
         }
 
         /// Arms the timer to fire once, `after` from now (> 0; zero would disarm it).

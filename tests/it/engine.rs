@@ -81,7 +81,11 @@ async fn closed_loop_throughput_is_concurrency_over_delay() {
         s.throughput_rps
     );
     assert_eq!(s.littles_law, None);
-    assert!(lat.p50_ms >= 20.0 && lat.p50_ms < 80.0, "p50 {}", lat.p50_ms);
+    assert!(
+        lat.p50_ms >= 20.0 && lat.p50_ms < 80.0,
+        "p50 {}",
+        lat.p50_ms
+    );
     assert_eq!(s.errors, 0);
     assert!(s.accounting_ok);
     assert!(
@@ -126,15 +130,27 @@ async fn open_loop_sends_rate_times_duration() {
         // response time is service time plus the send's slip behind its schedule.
         let lat = s.latency.unwrap();
         let service = s.service.unwrap();
-        assert!(service.p50_ms >= 5.0, "{arrivals}: service p50 {}", service.p50_ms);
-        assert!(lat.p50_ms >= service.p50_ms, "{arrivals}: p50 {}", lat.p50_ms);
+        assert!(
+            service.p50_ms >= 5.0,
+            "{arrivals}: service p50 {}",
+            service.p50_ms
+        );
+        assert!(
+            lat.p50_ms >= service.p50_ms,
+            "{arrivals}: p50 {}",
+            lat.p50_ms
+        );
         let bound = service.p50_ms + s.max_send_slip_ms + 0.1;
         assert!(
             lat.p50_ms <= bound,
             "{arrivals}: p50 {} > service p50 + max slip {bound}",
             lat.p50_ms
         );
-        assert!(service.p50_ms < 50.0, "{arrivals}: service p50 {}", service.p50_ms);
+        assert!(
+            service.p50_ms < 50.0,
+            "{arrivals}: service p50 {}",
+            service.p50_ms
+        );
     }
 }
 

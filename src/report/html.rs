@@ -160,12 +160,11 @@ fn results_table(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) ->
 
 /// A cell's notes, escaped; a cell whose every request failed says so first, in bold.
 fn notes(c: &crate::results::CellSummary) -> String {
-    let notes = Esc(&view::notes(c).join("; ")).to_string();
-    match (c.all_failed(), notes.is_empty()) {
-        (true, true) => format!("<strong>{}</strong>", view::ALL_FAILED),
-        (true, false) => format!("<strong>{}</strong>; {notes}", view::ALL_FAILED),
-        (false, _) => notes,
-    }
+    view::notes_line(
+        c,
+        |s| Esc(s).to_string(),
+        |s| format!("<strong>{s}</strong>"),
+    )
 }
 
 /// Per cell and class that failed: the statuses seen and the first distinct messages.

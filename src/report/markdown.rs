@@ -133,12 +133,7 @@ fn results(summary: &RunRecord, sla: Option<&Sla>, out: &mut dyn Write) -> io::R
 
 /// A cell's notes, escaped; a cell whose every request failed says so first, in bold.
 fn notes(c: &crate::results::CellSummary) -> String {
-    let notes = Md(&view::notes(c).join("; ")).to_string();
-    match (c.all_failed(), notes.is_empty()) {
-        (true, true) => format!("**{}**", view::ALL_FAILED),
-        (true, false) => format!("**{}**; {notes}", view::ALL_FAILED),
-        (false, _) => notes,
-    }
+    view::notes_line(c, |s| Md(s).to_string(), |s| format!("**{s}**"))
 }
 
 fn percentiles(summary: &RunRecord, out: &mut dyn Write) -> io::Result<()> {

@@ -138,6 +138,21 @@ pub fn notes(c: &CellSummary) -> Vec<String> {
 /// The note of a cell whose every request failed, shown in bold by every reporter.
 pub const ALL_FAILED: &str = "every request failed";
 
+/// A cell's notes on one line, each escaped by `escape`; a cell whose every request failed
+/// says so first, marked by `strong` (the HTML and Markdown reports' notes column).
+pub fn notes_line(
+    c: &CellSummary,
+    escape: impl Fn(&str) -> String,
+    strong: impl Fn(&str) -> String,
+) -> String {
+    let notes = escape(&notes(c).join("; "));
+    match (c.all_failed(), notes.is_empty()) {
+        (true, true) => strong(ALL_FAILED),
+        (true, false) => format!("{}; {notes}", strong(ALL_FAILED)),
+        (false, _) => notes,
+    }
+}
+
 /// What one error class of a cell said, as the reports show it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ErrorLine {

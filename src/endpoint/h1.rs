@@ -119,6 +119,13 @@ impl Link {
         self.reusable
     }
 
+    /// How long after `started` the last exchange's last read was received, when the kernel
+    /// timestamped it (a harvested connection).
+    pub(crate) fn received_after(&self, started: Instant) -> Option<Duration> {
+        self.received
+            .map(|at| at.saturating_duration_since(started))
+    }
+
     /// Writes one request and reads its answer. An answer the kernel timestamped is done
     /// when its last byte was received, measured from `started`.
     pub(crate) async fn exchange(
@@ -156,9 +163,7 @@ impl Link {
         }
         Ok(Reply {
             bytes_in,
-            done_after: self
-                .received
-                .map(|at| at.saturating_duration_since(started)),
+            done_after: self.received_after(started),
             variant: answer.variant,
             cold_start: answer.cold_start,
             tokens: None,

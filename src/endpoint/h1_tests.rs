@@ -215,31 +215,38 @@ fn harvested_slot(period: Duration) -> (Slot, Collecting) {
     (Slot::harvested(&harvest, 0), Collecting { harvest, task })
 }
 
-/// An answer read long after it arrived is timed when it arrived (the kernel's receive
-/// timestamp), not when it was read: the set is collected only 60 ms after the request.
+/// An answer, success or error, read long after it arrived is timed when it arrived (the
+/// kernel's receive timestamp), not when it was read: the set is collected only 60 ms after
+/// the request.
 #[tokio::test]
 async fn an_answer_read_late_is_timed_when_it_arrived() {
-    let answers = vec![(
-        b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok".to_vec(),
-        false,
-    )];
-    let (url, _) = canned_server(answers).await;
-    let target = target(&url);
-    let harvest = Arc::new(Harvest::new(1).unwrap());
-    let mut slot = Slot::harvested(&harvest, 0);
-    let started = tokio::time::Instant::now();
-    let late = async {
-        tokio::time::sleep(Duration::from_millis(60)).await;
-        harvest.collect()
-    };
-    let (reply, collected) = tokio::join!(target.request_in(&mut slot, bytes::Bytes::new()), late);
-    let read_after = started.elapsed();
-    assert_eq!(collected, 1, "the answer was waiting in the set");
-    assert_eq!(harvest.watching(), 1, "the connection is in the set");
-    let done = reply.unwrap().done_after.expect("a kernel timestamp");
-    assert!(read_after >= Duration::from_millis(60), "{read_after:?}");
-    assert!(
-        done < Duration::from_millis(20),
-        "timed {done:?} after the send"
-    );
+    for (answer, ok) in [
+        (&b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"[..], true),
+        (b"HTTP/1.1 503 Busy\r\ncontent-length: 4\r\n\r\nbusy", false),
+    ] {
+        let (url, _) = canned_server(vec![(answer.to_vec(), false)]).await;
+        let target = target(&url);
+        let harvest = Arc::new(Harvest::new(1).unwrap());
+        let mut slot = Slot::harvested(&harvest, 0);
+        let started = tokio::time::Instant::now();
+        let late = async {
+            tokio::time::sleep(Duration::from_millis(60)).await;
+            harvest.collect()
+        };
+        let (reply, collected) =
+            tokio::join!(target.request_in(&mut slot, bytes::Bytes::new()), late);
+        let read_after = started.elapsed();
+        assert_eq!(collected, 1, "the answer was waiting in the set");
+        assert_eq!(harvest.watching(), 1, "the connection is in the set");
+        assert_eq!(reply.is_ok(), ok, "{reply:?}");
+        let done = slot.answered_after().expect("a kernel timestamp");
+        if let Ok(reply) = reply {
+            assert_eq!(reply.done_after, Some(done));
+        }
+        assert!(read_after >= Duration::from_millis(60), "{read_after:?}");
+        assert!(
+            done < Duration::from_millis(20),
+            "timed {done:?} after the send"
+        );
+    }
 }

@@ -83,6 +83,16 @@ pub struct HttpEndpoint {
 pub struct Conn {
     link: Option<Link>,
     timer: Pin<Box<Sleep>>,
+    /// When the last exchange's whole answer was received, after its send, when the kernel
+    /// timestamped it: an error answer read late is timed by it too.
+    answered_after: Option<Duration>,
+}
+
+impl Conn {
+    /// See [`Slot::answered_after`].
+    pub(crate) fn answered_after(&self) -> Option<Duration> {
+        self.answered_after
+    }
 }
 
 impl std::fmt::Debug for Conn {
@@ -146,9 +156,14 @@ impl HttpEndpoint {
         let started = Instant::now();
         let deadline = started + self.client.timeout;
         let harvest = slot.harvest.as_ref();
-        let Conn { link, timer } = slot.http.get_or_insert_with(|| Conn {
+        let Conn {
+            link,
+            timer,
+            answered_after,
+        } = slot.http.get_or_insert_with(|| Conn {
             link: None,
             timer: Box::pin(tokio::time::sleep_until(deadline)),
+            answered_after: None,
         });
         let work = async {
             // A connection the server closed while idle is replaced before anything is
@@ -166,6 +181,12 @@ impl HttpEndpoint {
             open.exchange(head, &body, &self.variants, started).await
         };
         let result = h1::within(timer, deadline, work).await;
+        // Only a whole answer has an end; a timeout or a cut answer ends when it is seen.
+        let whole = matches!(result, Ok(_) | Err(HttpFailure::Status(_)));
+        *answered_after = link
+            .as_ref()
+            .filter(|_| whole)
+            .and_then(|open| open.received_after(started));
         if link.as_ref().is_some_and(|open| !open.is_kept()) {
             // Its answer closed it, or a failure or the timeout left it mid-message: close
             // it now rather than at its next use. (An answer read to its end, error

@@ -106,6 +106,13 @@ impl Slot {
         }
     }
 
+    /// How long after its send the last request's answer, error or not, was received, when
+    /// the kernel timestamped it (a harvested `http://` connection): an answer read late is
+    /// timed when it arrived.
+    pub fn answered_after(&self) -> Option<std::time::Duration> {
+        self.http.as_ref().and_then(http::Conn::answered_after)
+    }
+
     /// The slot's entry in its shard's answer set, if it has one.
     pub fn harvest_index(&self) -> Option<u32> {
         self.harvest.as_ref().map(|h| h.index)

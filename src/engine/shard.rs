@@ -292,12 +292,16 @@ async fn one_request<T: Endpoint>(
     let result = target.request_in(slot, body).await;
     let mut end = Instant::now();
     let mut tokens = None;
+    let done_after = match &result {
+        Ok(reply) => reply.done_after,
+        Err(_) => slot.answered_after(),
+    };
+    if let Some(done) = done_after {
+        end = end.min(start + done);
+    }
     let (outcome, bytes_in, variant, cold_start, failure) = match result {
         Ok(mut reply) => {
             tokens = reply.tokens.take();
-            if let Some(done) = reply.done_after {
-                end = end.min(start + done);
-            }
             let cold = reply.cold_start;
             (Outcome::Ok, reply.bytes_in, reply.variant, cold, None)
         }

@@ -29,6 +29,27 @@ pub fn only_run_dir(out: &Path) -> PathBuf {
     dirs.into_iter().next().unwrap()
 }
 
+/// Runs `loadtest run --quiet ARGS --out OUT PROFILE`, which must exit 0 (its stderr shown
+/// when it does not); the run folder it left and what it printed.
+pub fn run_ok(profile: &Path, out_dir: &Path, args: &[&str]) -> (PathBuf, String) {
+    let out = loadtest()
+        .args(["run", "--quiet"])
+        .args(args)
+        .arg("--out")
+        .arg(out_dir)
+        .arg(profile)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    (only_run_dir(out_dir), stdout)
+}
+
 /// Runs `loadtest run PROFILE --out OUT --quiet` off the async runtime's threads; its output.
 pub async fn quiet_run(profile: &Path, out_dir: &Path) -> Output {
     let mut cmd = loadtest();

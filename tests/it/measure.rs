@@ -2,7 +2,7 @@
 //! open loop is `saturated`, closed loops obey Little's law, warmup does not leak into the
 //! window, a partial last second is not a drop, and retries add up to what the server got.
 
-use crate::bin::{loadtest, only_run_dir, temp_dir};
+use crate::bin::{run_ok, temp_dir};
 use crate::engine::{cell_with_timeout, measure};
 use crate::support::{Behaviour, TestServer, post_target};
 use aws_sdk_sagemakerruntime::config::Credentials;
@@ -242,19 +242,7 @@ template = '{"inputs": "{{bytes}}"}'
 "#;
     let path = dir.join("profile.toml");
     std::fs::write(&path, profile).unwrap();
-    let out = loadtest()
-        .args(["run", "--quiet", "--time-scale", "0.25", "--out"])
-        .arg(dir.join("out"))
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run_dir = only_run_dir(&dir.join("out"));
+    let (run_dir, _) = run_ok(&path, &dir.join("out"), &["--time-scale", "0.25"]);
     let summary = record::read(&run_dir.join("summary.json")).unwrap();
     assert_eq!(summary.cells.len(), 4);
     for c in &summary.cells {

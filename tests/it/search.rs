@@ -1,7 +1,7 @@
 //! SLA search end to end on the emulator: it finds the capacity the model implies, in fewer
 //! load-seconds than a grid, and writes every probe as a `search` row.
 
-use crate::bin::{loadtest, only_run_dir, temp_dir};
+use crate::bin::{run_ok, temp_dir};
 use loadtest::store::{csv as results_csv, record};
 
 fn run_profile(name: &str, load: &str) -> (record::RunRecord, Vec<results_csv::Row>) {
@@ -33,19 +33,7 @@ max_error_rate = 0.01
     );
     let path = dir.join("profile.toml");
     std::fs::write(&path, profile).unwrap();
-    let out = loadtest()
-        .args(["run", "--quiet", "--out"])
-        .arg(dir.join("out"))
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run_dir = only_run_dir(&dir.join("out"));
+    let (run_dir, _) = run_ok(&path, &dir.join("out"), &[]);
     let summary = record::read(&run_dir.join("summary.json")).unwrap();
     let rows =
         results_csv::read(std::fs::File::open(run_dir.join("results.csv")).unwrap()).unwrap();

@@ -16,7 +16,7 @@
 //!   $0.102 = $5.2/h; g4dn 1 / (0.5 / 100 + 0.5 / 100) = 100 → 5 × $0.7364 = $3.68/h.
 //!   g4dn wins, "≥ 100" (both its sizes at the top), at most 5 instances, add 200 req/s.
 
-use crate::bin::{loadtest, only_run_dir, temp_dir};
+use crate::bin::{run_ok, temp_dir};
 use loadtest::domain::Traffic;
 use loadtest::domain::traffic::MixShare;
 use loadtest::pricing::PriceTable;
@@ -81,14 +81,7 @@ fn run_profile() -> (record::RunRecord, String) {
     let dir = temp_dir("workload");
     let path = dir.join("profile.toml");
     std::fs::write(&path, PROFILE).unwrap();
-    let out = loadtest()
-        .args(["run", "--quiet", "--out"])
-        .arg(dir.join("out"))
-        .arg(&path)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let run_dir = only_run_dir(&dir.join("out"));
+    let (run_dir, stdout) = run_ok(&path, &dir.join("out"), &[]);
     let summary = record::read(&run_dir.join("summary.json")).unwrap();
     std::fs::remove_dir_all(dir).unwrap();
     (summary, stdout)

@@ -43,7 +43,8 @@ pub fn run_ok(profile: &Path, out_dir: &Path, args: &[&str]) -> (PathBuf, String
     assert_eq!(
         out.status.code(),
         Some(0),
-        "{}",
+        "{}: {}",
+        profile.display(),
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();

@@ -5,7 +5,7 @@
 //! Every run is one 6-second cell against an emulated 50 ms model; the runs are made once,
 //! a few at a time, and shared by the tests below.
 
-use crate::bin::loadtest;
+use crate::bin::{loadtest, run_ok};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::OnceLock;
@@ -59,26 +59,7 @@ fn run(dir: &Path, tag: &str, text: &str) -> PathBuf {
     std::fs::create_dir_all(&root).unwrap();
     let path = root.join("profile.toml");
     std::fs::write(&path, text).unwrap();
-    let out = loadtest()
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(root.join("out"))
-        .arg("--quiet")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{tag}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root.join("out"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(dirs.len(), 1);
-    dirs.remove(0)
+    run_ok(&path, &root.join("out"), &[]).0
 }
 
 fn runs() -> &'static Runs {

@@ -126,14 +126,13 @@ impl Link {
             .map(|at| at.saturating_duration_since(started))
     }
 
-    /// Writes one request and reads its answer. An answer the kernel timestamped is done
-    /// when its last byte was received, measured from `started`.
+    /// Writes one request and reads its answer; when the kernel timestamped it, see
+    /// [`Link::received_after`].
     pub(crate) async fn exchange(
         &mut self,
         head: &RequestHead,
         body: &[u8],
         variants: &VariantNames,
-        started: Instant,
     ) -> Result<Reply, HttpFailure> {
         self.reusable = false;
         self.received = None;
@@ -163,7 +162,7 @@ impl Link {
         }
         Ok(Reply {
             bytes_in,
-            done_after: self.received_after(started),
+            done_after: None,
             variant: answer.variant,
             cold_start: answer.cold_start,
             tokens: None,

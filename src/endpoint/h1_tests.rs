@@ -240,9 +240,6 @@ async fn an_answer_read_late_is_timed_when_it_arrived() {
         assert_eq!(harvest.watching(), 1, "the connection is in the set");
         assert_eq!(reply.is_ok(), ok, "{reply:?}");
         let done = slot.answered_after().expect("a kernel timestamp");
-        if let Ok(reply) = reply {
-            assert_eq!(reply.done_after, Some(done));
-        }
         assert!(read_after >= Duration::from_millis(60), "{read_after:?}");
         assert!(
             done < Duration::from_millis(20),

@@ -178,7 +178,7 @@ impl HttpEndpoint {
                     link.insert(Box::pin(connect).await?)
                 }
             };
-            open.exchange(head, &body, &self.variants, started).await
+            open.exchange(head, &body, &self.variants).await
         };
         let result = h1::within(timer, deadline, work).await;
         // Only a whole answer has an end; a timeout or a cut answer ends when it is seen.

@@ -292,11 +292,10 @@ async fn one_request<T: Endpoint>(
     let result = target.request_in(slot, body).await;
     let mut end = Instant::now();
     let mut tokens = None;
-    let done_after = match &result {
-        Ok(reply) => reply.done_after,
-        Err(_) => slot.answered_after(),
-    };
-    if let Some(done) = done_after {
+    // When the answer was received, if the target or the slot's connection knows better
+    // than the moment the request's future returned.
+    let known = result.as_ref().ok().and_then(|reply| reply.done_after);
+    if let Some(done) = known.or_else(|| slot.answered_after()) {
         end = end.min(start + done);
     }
     let (outcome, bytes_in, variant, cold_start, failure) = match result {
@@ -445,24 +444,57 @@ mod tests {
     #[test]
     fn a_request_future_to_an_http_target_is_small() {
         use crate::endpoint::AnyEndpoint;
+        let target = AnyEndpoint::Http(http_target("http://127.0.0.1:9/"));
+        let mut slot = Slot::default();
+        let future = one_request(&target, &mut slot, bytes::Bytes::new(), None);
+        let size = std::mem::size_of_val(&future);
+        assert!(size <= 2048, "a request's future is {size} bytes");
+    }
+
+    fn http_target(url: &str) -> crate::endpoint::http::HttpEndpoint {
         use crate::endpoint::http::{ClientSettings, HttpEndpoint, client};
         let settings = ClientSettings {
             timeout: Duration::from_secs(5),
             max_in_flight: 1,
         };
-        let http = HttpEndpoint::new(
-            client(&settings).unwrap(),
-            "GET",
-            "http://127.0.0.1:9/",
-            "text/plain",
-            &Default::default(),
-        )
-        .unwrap();
-        let target = AnyEndpoint::Http(http);
-        let mut slot = Slot::default();
-        let future = one_request(&target, &mut slot, bytes::Bytes::new(), None);
-        let size = std::mem::size_of_val(&future);
-        assert!(size <= 2048, "a request's future is {size} bytes");
+        let client = client(&settings).unwrap();
+        HttpEndpoint::new(client, "GET", url, "text/plain", &Default::default()).unwrap()
+    }
+
+    /// An answer a dense open loop collects 60 ms after it arrived ends, in its sample, when
+    /// it arrived: a success and an error status alike.
+    #[tokio::test]
+    async fn an_answer_collected_late_ends_when_it_arrived() {
+        use crate::endpoint::harvest::{Harvest, prepare};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        assert!(prepare(), "Linux timestamps what it receives");
+        for answer in [
+            &b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"[..],
+            b"HTTP/1.1 503 Busy\r\ncontent-length: 4\r\n\r\nbusy",
+        ] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/", listener.local_addr().unwrap());
+            tokio::spawn(async move {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut request = [0u8; 1024];
+                let _ = socket.read(&mut request).await.unwrap();
+                socket.write_all(answer).await.unwrap();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            });
+            let target = http_target(&url);
+            let harvest = std::sync::Arc::new(Harvest::new(1).unwrap());
+            let mut slot = Slot::harvested(&harvest, 0);
+            let late = async {
+                tokio::time::sleep(Duration::from_millis(60)).await;
+                harvest.collect()
+            };
+            let request = one_request(&target, &mut slot, bytes::Bytes::new(), None);
+            let ((sample, _, _), collected) = tokio::join!(request, late);
+            assert_eq!(collected, 1, "the answer waited in the set");
+            let took = sample.end - sample.start;
+            let head = String::from_utf8_lossy(&answer[..15]);
+            assert!(took < Duration::from_millis(20), "{head}: took {took:?}");
+        }
     }
 
     fn constant(i: u64, rate: f64) -> Duration {
